@@ -1,0 +1,415 @@
+//! What is this payload, does it still parse, and what did we keep without understanding it?
+//!
+//! [`check`] detects the vendor and the kind of a file's content (request, response, item,
+//! block, tool, stream event, SSE stream, error body, ...), decodes it with the typed schema,
+//! verifies that re-serialising gives back equal JSON, and lists what was kept verbatim
+//! ([`Finding`]). This is what `mcpwire check` and `cargo xtask fixtures` run.
+//!
+//! ```
+//! use mcpwire_schema::check::{check, Kind};
+//! let report = check(br#"{"type":"mcp_call","id":"mcp_1","server_label":"s","name":"t",
+//!                         "arguments":"{}","brand_new_field":1}"#).unwrap();
+//! assert_eq!(report.kind, Kind::OpenAiItem);
+//! assert_eq!(report.findings.len(), 1);
+//! let err = check(br#"{"type":"mcp_call","id":"mcp_1","server_label":"s","arguments":"{}"}"#).unwrap_err();
+//! assert_eq!(err.to_string(), "$: missing field `name`");
+//! ```
+
+use std::fmt;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::decode::{DecodeError, from_value};
+use crate::event::Vendor;
+use crate::{Finding, Inspect, anthropic, openai, sse};
+
+/// What a payload is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kind {
+    /// `POST /v1/responses` body.
+    OpenAiRequest,
+    /// A response object.
+    OpenAiResponse,
+    /// An output or input item.
+    OpenAiItem,
+    /// A `tools[]` entry.
+    OpenAiTool,
+    /// An `mcp_call.error` value (or `{"error": ...}` fragment).
+    OpenAiMcpCallError,
+    /// One stream event.
+    OpenAiEvent,
+    /// An HTTP error body.
+    OpenAiError,
+    /// A raw SSE stream.
+    OpenAiStream,
+    /// `POST /v1/messages` body.
+    AnthropicRequest,
+    /// An `mcp_servers[]` entry.
+    AnthropicMcpServer,
+    /// A response message.
+    AnthropicMessage,
+    /// A request message (`role` + `content`).
+    AnthropicMessageParam,
+    /// A content block.
+    AnthropicBlock,
+    /// A `tools[]` entry.
+    AnthropicTool,
+    /// One stream event.
+    AnthropicEvent,
+    /// An HTTP error body (or stream `error` event).
+    AnthropicError,
+    /// A raw SSE stream.
+    AnthropicStream,
+}
+
+impl Kind {
+    /// The vendor.
+    pub fn vendor(self) -> Vendor {
+        use Kind::*;
+        match self {
+            OpenAiRequest | OpenAiResponse | OpenAiItem | OpenAiTool | OpenAiMcpCallError
+            | OpenAiEvent | OpenAiError | OpenAiStream => Vendor::OpenAi,
+            _ => Vendor::Anthropic,
+        }
+    }
+
+    /// A short description, e.g. `stream`, `item`.
+    pub fn noun(self) -> &'static str {
+        use Kind::*;
+        match self {
+            OpenAiRequest | AnthropicRequest => "request",
+            OpenAiResponse => "response",
+            AnthropicMessage => "response message",
+            OpenAiItem => "item",
+            OpenAiTool | AnthropicTool => "tool",
+            OpenAiMcpCallError => "mcp_call error",
+            OpenAiEvent | AnthropicEvent => "stream event",
+            OpenAiError | AnthropicError => "error body",
+            OpenAiStream | AnthropicStream => "stream",
+            AnthropicMcpServer => "mcp_servers entry",
+            AnthropicMessageParam => "request message",
+            AnthropicBlock => "content block",
+        }
+    }
+
+    /// `true` for raw SSE streams.
+    pub fn is_stream(self) -> bool {
+        matches!(self, Kind::OpenAiStream | Kind::AnthropicStream)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.vendor(), self.noun())
+    }
+}
+
+/// The result of a successful check.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Report {
+    /// What the payload is (for an array: what its elements are).
+    pub kind: Kind,
+    /// Number of elements, when the payload is a JSON array.
+    pub array_len: Option<usize>,
+    /// Number of events, for a stream.
+    pub events: Option<usize>,
+    /// What was kept without being understood.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// The findings grouped: each distinct unknown type or field (array indices folded to
+    /// `[]`), with how often it occurred, most frequent first.
+    pub fn summary(&self) -> Vec<(String, usize)> {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for finding in &self.findings {
+            let key = match finding {
+                Finding::UnknownType {
+                    type_name: Some(t), ..
+                } => format!("type {t}"),
+                Finding::UnknownType {
+                    path,
+                    type_name: None,
+                } => format!("untyped object at {}", fold(path)),
+                Finding::UnknownField { path } => format!("field {}", fold(path)),
+            };
+            match counts.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((key, 1)),
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        counts
+    }
+}
+
+fn fold(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push_str("[]");
+            }
+            ']' => in_index = false,
+            _ if in_index => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Detects, decodes, round-trips and inspects a payload (JSON or a raw SSE stream).
+pub fn check(bytes: &[u8]) -> Result<Report, DecodeError> {
+    if looks_like_sse(bytes) {
+        return check_stream(bytes);
+    }
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|err| DecodeError::new("$", format!("not valid JSON: {err}")))?;
+    match &value {
+        Value::Array(items) => {
+            let mut findings = Vec::new();
+            let mut kind = None;
+            for (i, item) in items.iter().enumerate() {
+                let parent = format!("[{i}]");
+                let item_kind = detect(item).map_err(|e| e.within(&parent))?;
+                findings
+                    .extend(check_value(item_kind, item, &parent).map_err(|e| e.within(&parent))?);
+                kind.get_or_insert(item_kind);
+            }
+            let kind =
+                kind.ok_or_else(|| DecodeError::new("$", "empty array: nothing to check"))?;
+            Ok(Report {
+                kind,
+                array_len: Some(items.len()),
+                events: None,
+                findings,
+            })
+        }
+        _ => {
+            let kind = detect(&value)?;
+            let findings = check_value(kind, &value, "")?;
+            Ok(Report {
+                kind,
+                array_len: None,
+                events: None,
+                findings,
+            })
+        }
+    }
+}
+
+/// `true` when the bytes look like a raw `text/event-stream` body.
+pub fn looks_like_sse(bytes: &[u8]) -> bool {
+    let bytes = bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(bytes);
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let rest = &bytes[start..];
+    [b"data:".as_slice(), b"event:", b"id:", b"retry:", b":"]
+        .iter()
+        .any(|p| rest.starts_with(p))
+}
+
+const ANTHROPIC_EVENTS: &[&str] = anthropic::MessageStreamEvent::KNOWN_TYPES;
+
+/// Which vendor's stream an event's JSON belongs to, from its `type`.
+pub fn stream_vendor(event: &Value) -> Option<Vendor> {
+    let t = event.get("type")?.as_str()?;
+    if t.starts_with("response.") {
+        Some(Vendor::OpenAi)
+    } else if t == "error" {
+        // Anthropic nests the error object; OpenAI puts code/message at the top.
+        Some(if event.get("error").is_some_and(Value::is_object) {
+            Vendor::Anthropic
+        } else {
+            Vendor::OpenAi
+        })
+    } else if ANTHROPIC_EVENTS.contains(&t) {
+        Some(Vendor::Anthropic)
+    } else {
+        None
+    }
+}
+
+fn check_stream(bytes: &[u8]) -> Result<Report, DecodeError> {
+    let events = sse::decode_all(bytes).map_err(|err| DecodeError::new("$", err.to_string()))?;
+    let mut vendor = None;
+    let mut findings = Vec::new();
+    let mut count = 0;
+    for (i, event) in events.iter().enumerate() {
+        let parent = format!("events[{i}]");
+        if event.data.trim() == "[DONE]" {
+            continue;
+        }
+        let value: Value = serde_json::from_str(&event.data).map_err(|err| {
+            DecodeError::new(parent.clone(), format!("data is not valid JSON: {err}"))
+        })?;
+        if vendor.is_none() {
+            vendor = stream_vendor(&value);
+        }
+        let kind = match vendor {
+            Some(Vendor::Anthropic) => Kind::AnthropicEvent,
+            _ => Kind::OpenAiEvent,
+        };
+        findings.extend(check_value(kind, &value, &parent).map_err(|e| e.within(&parent))?);
+        count += 1;
+    }
+    let kind = match vendor {
+        Some(Vendor::Anthropic) => Kind::AnthropicStream,
+        Some(Vendor::OpenAi) => Kind::OpenAiStream,
+        None => {
+            return Err(DecodeError::new(
+                "$",
+                "no event says which vendor this stream is from",
+            ));
+        }
+    };
+    Ok(Report {
+        kind,
+        array_len: None,
+        events: Some(count),
+        findings,
+    })
+}
+
+crate::wire_struct! {
+    /// `{"error": <mcp_call.error>}`, a fragment of an `mcp_call` item.
+    pub struct McpCallErrorFragment {
+        /// The error.
+        req error: openai::McpCallError = "error",
+    }
+}
+
+/// Decodes `value` as `kind`, round-trips it and returns the findings (paths under `parent`).
+pub fn check_value(kind: Kind, value: &Value, parent: &str) -> Result<Vec<Finding>, DecodeError> {
+    use Kind::*;
+    match kind {
+        OpenAiRequest => typed::<openai::CreateResponse>(value, parent),
+        OpenAiResponse => typed::<openai::Response>(value, parent),
+        OpenAiItem => typed::<openai::Item>(value, parent),
+        OpenAiTool => typed::<openai::Tool>(value, parent),
+        OpenAiMcpCallError if value.get("error").is_some() => {
+            typed::<McpCallErrorFragment>(value, parent)
+        }
+        OpenAiMcpCallError => typed::<openai::McpCallError>(value, parent),
+        OpenAiEvent => typed::<openai::ResponseStreamEvent>(value, parent),
+        OpenAiError => typed::<openai::ErrorBody>(value, parent),
+        AnthropicRequest => typed::<anthropic::CreateMessage>(value, parent),
+        AnthropicMcpServer => typed::<anthropic::McpServer>(value, parent),
+        AnthropicMessage => typed::<anthropic::Message>(value, parent),
+        AnthropicMessageParam => typed::<anthropic::MessageParam>(value, parent),
+        AnthropicBlock => typed::<anthropic::ContentBlock>(value, parent),
+        AnthropicTool => typed::<anthropic::Tool>(value, parent),
+        AnthropicEvent => typed::<anthropic::MessageStreamEvent>(value, parent),
+        AnthropicError => typed::<anthropic::ErrorBody>(value, parent),
+        OpenAiStream | AnthropicStream => {
+            Err(DecodeError::new("$", "a stream is not a JSON value"))
+        }
+    }
+}
+
+fn typed<T: DeserializeOwned + Serialize + Inspect>(
+    value: &Value,
+    parent: &str,
+) -> Result<Vec<Finding>, DecodeError> {
+    let parsed: T = from_value(value)?;
+    let back = serde_json::to_value(&parsed)
+        .map_err(|err| DecodeError::new("$", format!("cannot re-serialise: {err}")))?;
+    if let Some(path) = first_difference(value, &back, "$") {
+        return Err(DecodeError::new(path, "changed by the round trip"));
+    }
+    let mut findings = Vec::new();
+    parsed.inspect(parent, &mut findings);
+    Ok(findings)
+}
+
+/// The path of the first place where two JSON values differ.
+pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (key, va) in x {
+                let sub = format!("{path}.{key}");
+                match y.get(key) {
+                    Some(vb) => {
+                        if let Some(p) = first_difference(va, vb, &sub) {
+                            return Some(p);
+                        }
+                    }
+                    None => return Some(sub),
+                }
+            }
+            y.keys()
+                .find(|k| !x.contains_key(*k))
+                .map(|k| format!("{path}.{k}"))
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (va, vb))| first_difference(va, vb, &format!("{path}[{i}]"))),
+        _ if a == b => None,
+        _ => Some(path.to_owned()),
+    }
+}
+
+/// Detects what a JSON value is.
+pub fn detect(value: &Value) -> Result<Kind, DecodeError> {
+    let Value::Object(o) = value else {
+        return Err(DecodeError::new(
+            "$",
+            "expected a JSON object or an array of objects",
+        ));
+    };
+    let ty = o.get("type").and_then(Value::as_str);
+    let has = |k: &str| o.contains_key(k);
+    let kind = match ty {
+        _ if o.get("object").and_then(Value::as_str) == Some("response") => Kind::OpenAiResponse,
+        Some("error") if o.get("error").is_some_and(Value::is_object) => Kind::AnthropicError,
+        Some("error") => Kind::OpenAiEvent,
+        Some(t) if t.starts_with("response.") => Kind::OpenAiEvent,
+        Some(t) if ANTHROPIC_EVENTS.contains(&t) => Kind::AnthropicEvent,
+        Some("message") if has("stop_reason") || has("model") || has("usage") => {
+            Kind::AnthropicMessage
+        }
+        Some("url") => Kind::AnthropicMcpServer,
+        Some("mcp") => Kind::OpenAiTool,
+        Some("mcp_toolset") => Kind::AnthropicTool,
+        Some(t) if openai::Item::KNOWN_TYPES.contains(&t) => Kind::OpenAiItem,
+        Some(t) if openai::McpCallError::KNOWN_TYPES.contains(&t) => Kind::OpenAiMcpCallError,
+        Some(t) if anthropic::ContentBlock::KNOWN_TYPES.contains(&t) => Kind::AnthropicBlock,
+        None if has("mcp_servers") || (has("messages") && !has("input")) => Kind::AnthropicRequest,
+        None if has("input") || has("previous_response_id") || has("tools") => Kind::OpenAiRequest,
+        None if o
+            .get("error")
+            .and_then(|e| e.get("type"))
+            .and_then(Value::as_str)
+            .is_some_and(|t| openai::McpCallError::KNOWN_TYPES.contains(&t)) =>
+        {
+            Kind::OpenAiMcpCallError
+        }
+        None if o.get("error").is_some_and(Value::is_object) => Kind::OpenAiError,
+        None if has("role") && has("content") => Kind::AnthropicMessageParam,
+        Some(t) => {
+            return Err(DecodeError::new(
+                "$",
+                format!("cannot tell which vendor payload has type `{t}`"),
+            ));
+        }
+        None => {
+            return Err(DecodeError::new(
+                "$",
+                "cannot tell what this payload is (no `type`, not a request or error body)",
+            ));
+        }
+    };
+    Ok(kind)
+}

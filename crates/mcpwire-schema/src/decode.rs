@@ -1,0 +1,80 @@
+//! Decoding with errors that name the JSON path of the fault.
+//!
+//! The fast path is a plain `serde_json` decode; only when it fails is the input decoded again
+//! with path tracking, so well-formed input pays nothing for the better error.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// A payload that does not match its type: where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// JSON path of the fault (`$` for the root), e.g. `output[2].error.code`.
+    pub path: String,
+    /// What was wrong, e.g. ``missing field `name` ``.
+    pub message: String,
+}
+
+impl DecodeError {
+    /// An error at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        DecodeError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The same error under a parent path, e.g. `events[3]`.
+    pub fn within(self, parent: &str) -> Self {
+        let path = if self.path == "$" {
+            parent.to_owned()
+        } else if self.path.starts_with('[') {
+            format!("{parent}{}", self.path)
+        } else {
+            format!("{parent}.{}", self.path)
+        };
+        DecodeError {
+            path,
+            message: self.message,
+        }
+    }
+}
+
+fn path_of(path: &serde_path_to_error::Path) -> String {
+    let text = path.to_string();
+    if text == "." || text.is_empty() {
+        "$".to_owned()
+    } else {
+        text
+    }
+}
+
+/// Decodes JSON bytes into `T`.
+pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    match serde_json::from_slice(bytes) {
+        Ok(value) => Ok(value),
+        Err(fast) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Ok(_) => Err(DecodeError::new("$", fast.to_string())),
+                Err(err) => Err(DecodeError::new(
+                    path_of(err.path()),
+                    err.inner().to_string(),
+                )),
+            }
+        }
+    }
+}
+
+/// Decodes a JSON string into `T`.
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
+    from_slice(text.as_bytes())
+}
+
+/// Decodes a generic JSON value into `T`.
+pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, DecodeError> {
+    serde_path_to_error::deserialize::<_, T>(value)
+        .map_err(|err| DecodeError::new(path_of(err.path()), err.inner().to_string()))
+}

@@ -1,0 +1,384 @@
+//! The mcpwire event model: one vocabulary for hosted MCP activity, whichever vendor ran it.
+//!
+//! This is a serialisable contract (`shared/spec/event-model.md`): one JSON object per event,
+//! tagged by `kind`, each with `vendor`. Fields marked optional are omitted when absent.
+//!
+//! ```
+//! use mcpwire_schema::event::{Event, EventBody, Vendor};
+//! let event = Event::new(Vendor::OpenAi, EventBody::TextDelta { index: 2, text: "Hi".into() });
+//! assert_eq!(
+//!     serde_json::to_string(&event).unwrap(),
+//!     r#"{"kind":"text_delta","vendor":"openai","index":2,"text":"Hi"}"#
+//! );
+//! assert!(event.is_stream_only());
+//! ```
+
+// The event structs are plain data that normalisers and consumers construct directly; new
+// fields arrive only with a new version of the contract, so they stay exhaustive.
+#![allow(clippy::exhaustive_structs)]
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Which vendor produced an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Vendor {
+    /// OpenAI Responses API.
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// Anthropic Messages API.
+    Anthropic,
+}
+
+impl Vendor {
+    /// `"openai"` or `"anthropic"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Vendor::OpenAi => "openai",
+            Vendor::Anthropic => "anthropic",
+        }
+    }
+}
+
+impl std::fmt::Display for Vendor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Vendor {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "openai" => Ok(Vendor::OpenAi),
+            "anthropic" => Ok(Vendor::Anthropic),
+            other => Err(format!(
+                "unknown vendor `{other}` (expected openai or anthropic)"
+            )),
+        }
+    }
+}
+
+/// One normalised event: the vendor and what happened.
+///
+/// Serialises as one flat object, `kind` first, then `vendor`, then the body's fields.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Event {
+    /// Which vendor produced it.
+    pub vendor: Vendor,
+    /// What happened.
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeMap as _};
+        let Value::Object(fields) = serde_json::to_value(&self.body).map_err(S::Error::custom)?
+        else {
+            return Err(S::Error::custom("event body is not an object"));
+        };
+        let mut map = serializer.serialize_map(Some(fields.len() + 1))?;
+        map.serialize_entry("kind", self.kind())?;
+        map.serialize_entry("vendor", &self.vendor)?;
+        for (key, value) in fields.iter().filter(|(key, _)| key.as_str() != "kind") {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl Event {
+    /// An event from `vendor`.
+    pub fn new(vendor: Vendor, body: EventBody) -> Self {
+        Event { vendor, body }
+    }
+
+    /// The `kind` string, e.g. `call_result`.
+    pub fn kind(&self) -> &'static str {
+        self.body.kind()
+    }
+
+    /// `true` for the three kinds only a stream produces (`call_started`,
+    /// `call_arguments_delta`, `text_delta`); every other kind is *settled* and appears in the
+    /// whole form too.
+    pub fn is_stream_only(&self) -> bool {
+        matches!(
+            self.body,
+            EventBody::CallStarted { .. }
+                | EventBody::CallArgumentsDelta { .. }
+                | EventBody::TextDelta { .. }
+        )
+    }
+}
+
+/// A tool as a server described it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    /// Tool name.
+    pub name: String,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The JSON Schema of the arguments.
+    pub input_schema: Value,
+    /// Annotations as the vendor gave them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Value>,
+}
+
+/// Why listing tools failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListError {
+    /// A readable message.
+    pub message: String,
+    /// The vendor's error value, when it was not a plain string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<Value>,
+}
+
+/// The kind of a call failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CallErrorKind {
+    /// A JSON-RPC error from the server.
+    Protocol,
+    /// The tool ran and reported an error.
+    ToolExecution,
+    /// The server could not be reached or answered with an HTTP error.
+    Http,
+    /// Anything else (a legacy string error, an unknown error type).
+    Other,
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallError {
+    /// The kind.
+    pub kind: CallErrorKind,
+    /// A JSON-RPC or HTTP code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<i64>,
+    /// A message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Why a response stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Stop {
+    /// The model finished.
+    End,
+    /// The response ends with approval requests to answer.
+    NeedsApproval,
+    /// The server-side tool loop paused (Anthropic `pause_turn`); re-send to continue.
+    Paused,
+    /// The model called a client tool.
+    ToolUse,
+    /// Output token limit.
+    MaxTokens,
+    /// The model refused.
+    Refusal,
+    /// The response failed.
+    Failed,
+    /// Anything else; see `stop_raw`.
+    Other,
+}
+
+/// Token usage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Input tokens.
+    pub input_tokens: u64,
+    /// Output tokens.
+    pub output_tokens: u64,
+}
+
+/// An error reported by the vendor mid-response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    /// The vendor's error type (`overloaded_error`, `server_error`, ...).
+    #[serde(rename = "type")]
+    pub error_type: String,
+    /// The message.
+    pub message: String,
+}
+
+/// What happened, tagged by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventBody {
+    /// A response began.
+    ResponseStarted {
+        /// The vendor's response or message id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        response_id: Option<String>,
+        /// Model.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model: Option<String>,
+    },
+    /// The vendor listed a server's tools.
+    ToolsListed {
+        /// Server label / name.
+        server: String,
+        /// The tools.
+        tools: Vec<ToolInfo>,
+        /// The vendor's id of the listing (OpenAI `mcpl_...`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        list_id: Option<String>,
+    },
+    /// The vendor could not list a server's tools.
+    ToolsListFailed {
+        /// Server label / name.
+        server: String,
+        /// Why.
+        error: ListError,
+        /// The vendor's id of the listing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        list_id: Option<String>,
+    },
+    /// Stream only: a call began; arguments follow.
+    CallStarted {
+        /// The vendor's call id.
+        call_id: String,
+        /// Server.
+        server: String,
+        /// Tool.
+        tool: String,
+    },
+    /// Stream only: a chunk of a call's argument text.
+    CallArgumentsDelta {
+        /// The call.
+        call_id: String,
+        /// The chunk.
+        delta: String,
+    },
+    /// A call with its final arguments.
+    Call {
+        /// The vendor's call id.
+        call_id: String,
+        /// Server.
+        server: String,
+        /// Tool.
+        tool: String,
+        /// Arguments, when they are valid JSON.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        arguments: Option<Value>,
+        /// Argument text, when it is not valid JSON.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        arguments_text: Option<String>,
+        /// The approval that authorised the call.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        approval_id: Option<String>,
+    },
+    /// What a call returned.
+    CallResult {
+        /// The call.
+        call_id: String,
+        /// Server (absent when the call was in an earlier turn).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        server: Option<String>,
+        /// Tool (absent when the call was in an earlier turn).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tool: Option<String>,
+        /// Whether the call failed.
+        is_error: bool,
+        /// Result content: `{"type":"text","text":...}` parts, other parts verbatim.
+        content: Vec<Value>,
+        /// Why it failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<CallError>,
+    },
+    /// The vendor asks the caller to approve a call.
+    ApprovalRequested {
+        /// The approval request id (OpenAI `mcpr_...`).
+        approval_id: String,
+        /// Server.
+        server: String,
+        /// Tool.
+        tool: String,
+        /// Arguments, when they are valid JSON.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        arguments: Option<Value>,
+        /// Argument text, when it is not valid JSON.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        arguments_text: Option<String>,
+    },
+    /// Stream only: a chunk of model text.
+    TextDelta {
+        /// Output item index (OpenAI) or content block index (Anthropic).
+        index: u64,
+        /// The chunk.
+        text: String,
+    },
+    /// Model text.
+    Text {
+        /// Output item index (OpenAI) or content block index (Anthropic).
+        index: u64,
+        /// The text.
+        text: String,
+    },
+    /// The response finished.
+    ResponseCompleted {
+        /// Why it stopped.
+        stop: Stop,
+        /// The vendor's own status or stop reason.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stop_raw: Option<String>,
+        /// Usage.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        usage: Option<Usage>,
+    },
+    /// The vendor reported an error.
+    Error {
+        /// The error.
+        error: ErrorInfo,
+    },
+    /// Anything without an MCP meaning, verbatim.
+    Other {
+        /// The vendor's JSON, unchanged.
+        raw: Value,
+        /// Output item or content block index, when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        index: Option<u64>,
+    },
+}
+
+impl EventBody {
+    /// The `kind` string.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::ResponseStarted { .. } => "response_started",
+            EventBody::ToolsListed { .. } => "tools_listed",
+            EventBody::ToolsListFailed { .. } => "tools_list_failed",
+            EventBody::CallStarted { .. } => "call_started",
+            EventBody::CallArgumentsDelta { .. } => "call_arguments_delta",
+            EventBody::Call { .. } => "call",
+            EventBody::CallResult { .. } => "call_result",
+            EventBody::ApprovalRequested { .. } => "approval_requested",
+            EventBody::TextDelta { .. } => "text_delta",
+            EventBody::Text { .. } => "text",
+            EventBody::ResponseCompleted { .. } => "response_completed",
+            EventBody::Error { .. } => "error",
+            EventBody::Other { .. } => "other",
+        }
+    }
+}
+
+/// Parses argument text: a JSON value when it is valid JSON (`arguments`), else the text
+/// (`arguments_text`). Empty text means no arguments: `{}`.
+pub fn split_arguments(text: &str) -> (Option<Value>, Option<String>) {
+    if text.trim().is_empty() {
+        return (Some(Value::Object(serde_json::Map::new())), None);
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(value) => (Some(value), None),
+        Err(_) => (None, Some(text.to_owned())),
+    }
+}

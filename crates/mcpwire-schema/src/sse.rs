@@ -1,0 +1,401 @@
+//! An incremental Server-Sent Events decoder following the WHATWG EventSource rules.
+//!
+//! Feed it bytes as they arrive, in chunks of any size: LF, CRLF and CR line ends (a CRLF split
+//! across two chunks included), comments, multi-line `data`, `event`, `id` and `retry` fields, a
+//! leading byte-order mark, and UTF-8 characters split across chunks are all handled. Memory is
+//! bounded by the largest event ([`SseDecoder::with_max_event_size`]).
+//!
+//! ```
+//! use mcpwire_schema::sse::SseDecoder;
+//! let mut decoder = SseDecoder::new();
+//! let mut events = Vec::new();
+//! decoder.feed(b"event: ping\r\ndata: {\"type\":", &mut events).unwrap();
+//! decoder.feed(b"\"ping\"}\r\n\r\n: a comment\n", &mut events).unwrap();
+//! decoder.finish().unwrap();
+//! assert_eq!(events.len(), 1);
+//! assert_eq!(events[0].event_type, "ping");
+//! assert_eq!(events[0].data, r#"{"type":"ping"}"#);
+//! ```
+
+/// One dispatched event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SseEvent {
+    /// The `event` field, or `message` when there was none.
+    pub event_type: String,
+    /// The `data` lines joined with `\n`.
+    pub data: String,
+    /// The last event id seen so far (it persists across events, as in EventSource).
+    pub id: Option<String>,
+    /// The last `retry` value seen so far, in milliseconds.
+    pub retry: Option<u64>,
+}
+
+/// Why a stream could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SseError {
+    /// A line is not valid UTF-8; the line was skipped.
+    #[error("invalid UTF-8 in the SSE line starting at byte {offset}")]
+    InvalidUtf8 {
+        /// Byte offset of the line in the stream.
+        offset: u64,
+    },
+    /// An event is larger than the limit; it was discarded.
+    #[error("SSE event starting near byte {offset} exceeds the {limit}-byte limit")]
+    EventTooLarge {
+        /// Byte offset where the event started.
+        offset: u64,
+        /// The limit.
+        limit: usize,
+    },
+    /// The stream ended in the middle of an event (no blank line after it).
+    #[error("SSE stream ended mid-event ({pending} bytes not dispatched)")]
+    Truncated {
+        /// Bytes of the unfinished event.
+        pending: usize,
+    },
+}
+
+/// The default limit on one event: 16 MiB (real MCP results reach a few hundred KiB).
+pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 * 1024 * 1024;
+
+/// The decoder. See the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct SseDecoder {
+    line: Vec<u8>,
+    skip_lf: bool,
+    at_start: bool,
+    event_type: String,
+    data: String,
+    last_id: Option<String>,
+    retry: Option<u64>,
+    max_event_size: usize,
+    event_bytes: usize,
+    event_offset: u64,
+    offset: u64,
+    discarding: bool,
+    discard_partial: bool,
+}
+
+impl Default for SseDecoder {
+    fn default() -> Self {
+        SseDecoder::new()
+    }
+}
+
+impl SseDecoder {
+    /// A decoder with the [default event size limit](DEFAULT_MAX_EVENT_SIZE).
+    pub fn new() -> Self {
+        SseDecoder::with_max_event_size(DEFAULT_MAX_EVENT_SIZE)
+    }
+
+    /// A decoder that rejects events larger than `limit` bytes.
+    pub fn with_max_event_size(limit: usize) -> Self {
+        SseDecoder {
+            line: Vec::new(),
+            skip_lf: false,
+            at_start: true,
+            event_type: String::new(),
+            data: String::new(),
+            last_id: None,
+            retry: None,
+            max_event_size: limit,
+            event_bytes: 0,
+            event_offset: 0,
+            offset: 0,
+            discarding: false,
+            discard_partial: false,
+        }
+    }
+
+    /// Decodes a chunk, appending every completed event to `out`. Events completed before an
+    /// error are still appended; the decoder recovers and can be fed further.
+    pub fn feed(&mut self, mut chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+        let mut first_error = None;
+        if self.skip_lf && !chunk.is_empty() {
+            self.skip_lf = false;
+            if chunk[0] == b'\n' {
+                chunk = &chunk[1..];
+                self.offset += 1;
+            }
+        }
+        while let Some(pos) = memchr::memchr2(b'\n', b'\r', chunk) {
+            let line_end = pos;
+            let mut next = pos + 1;
+            if chunk[pos] == b'\r' {
+                match chunk.get(next) {
+                    Some(b'\n') => next += 1,
+                    Some(_) => {}
+                    None => self.skip_lf = true,
+                }
+            }
+            let part = &chunk[..line_end];
+            let line_offset = self.offset - self.line.len() as u64;
+            let partial_dropped = std::mem::take(&mut self.discard_partial);
+            let result = if self.discarding {
+                // Drop lines until the blank line that ends the oversized event.
+                if part.is_empty() && !partial_dropped {
+                    self.discarding = false;
+                    self.event_offset = line_offset + 1;
+                }
+                Ok(())
+            } else if self.line.is_empty() {
+                self.process_line(part, line_offset, out)
+            } else {
+                let mut line = std::mem::take(&mut self.line);
+                line.extend_from_slice(part);
+                let result = self.process_line(&line, line_offset, out);
+                line.clear();
+                self.line = line;
+                result
+            };
+            if let Err(err) = result {
+                first_error.get_or_insert(err);
+            }
+            self.offset += next as u64;
+            chunk = &chunk[next..];
+        }
+        self.offset += chunk.len() as u64;
+        if self.discarding {
+            self.discard_partial |= !chunk.is_empty();
+        } else {
+            self.line.extend_from_slice(chunk);
+            if self.event_bytes + self.line.len() > self.max_event_size {
+                first_error.get_or_insert(self.overflow());
+                self.discard_partial = true;
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Ends the stream: an error if an event was left unfinished (WHATWG discards it).
+    pub fn finish(&mut self) -> Result<(), SseError> {
+        let pending = self.line.len() + self.data.len();
+        self.line.clear();
+        self.reset_event();
+        if pending > 0 && !self.discarding {
+            Err(SseError::Truncated { pending })
+        } else {
+            Ok(())
+        }
+    }
+
+    fn overflow(&mut self) -> SseError {
+        self.discarding = true;
+        self.line = Vec::new();
+        self.reset_event();
+        self.data = String::new();
+        SseError::EventTooLarge {
+            offset: self.event_offset,
+            limit: self.max_event_size,
+        }
+    }
+
+    fn reset_event(&mut self) {
+        self.event_type.clear();
+        self.data.clear();
+        self.event_bytes = 0;
+    }
+
+    fn process_line(
+        &mut self,
+        mut line: &[u8],
+        offset: u64,
+        out: &mut Vec<SseEvent>,
+    ) -> Result<(), SseError> {
+        if self.at_start {
+            self.at_start = false;
+            if let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF".as_slice()) {
+                line = rest;
+            }
+        }
+        if line.is_empty() {
+            self.dispatch(out);
+            self.event_offset = offset + 1;
+            return Ok(());
+        }
+        if self.event_bytes == 0 {
+            self.event_offset = offset;
+        }
+        self.event_bytes += line.len() + 1;
+        if self.event_bytes > self.max_event_size {
+            return Err(self.overflow());
+        }
+        if line[0] == b':' {
+            return Ok(());
+        }
+        let line = std::str::from_utf8(line).map_err(|_| SseError::InvalidUtf8 { offset })?;
+        let (field, value) = match line.split_once(':') {
+            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+            None => (line, ""),
+        };
+        match field {
+            "data" => {
+                self.data.push_str(value);
+                self.data.push('\n');
+            }
+            "event" => {
+                self.event_type.clear();
+                self.event_type.push_str(value);
+            }
+            "id" if !value.contains('\0') => self.last_id = Some(value.to_owned()),
+            "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                self.retry = value.parse().ok();
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
+        if self.data.is_empty() {
+            self.reset_event();
+            return;
+        }
+        self.data.pop();
+        let event_type = if self.event_type.is_empty() {
+            "message".to_owned()
+        } else {
+            std::mem::take(&mut self.event_type)
+        };
+        out.push(SseEvent {
+            event_type,
+            data: std::mem::take(&mut self.data),
+            id: self.last_id.clone(),
+            retry: self.retry,
+        });
+        self.reset_event();
+    }
+}
+
+/// Decodes a whole stream at once.
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<SseEvent>, SseError> {
+    let mut decoder = SseDecoder::new();
+    let mut events = Vec::new();
+    decoder.feed(bytes, &mut events)?;
+    decoder.finish()?;
+    Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_chunks(chunks: &[&[u8]]) -> (Vec<SseEvent>, Vec<SseError>) {
+        let mut decoder = SseDecoder::new();
+        let mut events = Vec::new();
+        let mut errors = Vec::new();
+        for chunk in chunks {
+            if let Err(err) = decoder.feed(chunk, &mut events) {
+                errors.push(err);
+            }
+        }
+        if let Err(err) = decoder.finish() {
+            errors.push(err);
+        }
+        (events, errors)
+    }
+
+    fn data(events: &[SseEvent]) -> Vec<&str> {
+        events.iter().map(|e| e.data.as_str()).collect()
+    }
+
+    #[test]
+    fn line_ends_lf_crlf_cr_are_equivalent() {
+        for input in [
+            &b"data: a\n\ndata: b\n\n"[..],
+            b"data: a\r\n\r\ndata: b\r\n\r\n",
+            b"data: a\r\rdata: b\r\r",
+        ] {
+            let (events, errors) = decode_chunks(&[input]);
+            assert_eq!(data(&events), ["a", "b"], "{input:?}");
+            assert!(errors.is_empty());
+        }
+    }
+
+    #[test]
+    fn crlf_split_across_chunks_is_one_line_end() {
+        let (events, errors) = decode_chunks(&[b"data: a\r", b"\ndata: b\r", b"\n\r", b"\n"]);
+        assert_eq!(data(&events), ["a\nb"]);
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn multi_line_data_comments_and_fields() {
+        let input = b": hello\nevent: upd\nid: 7\nretry: 1500\ndata: one\ndata:two\ndata\n\n";
+        let (events, _) = decode_chunks(&[input]);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].event_type, "upd");
+        assert_eq!(events[0].data, "one\ntwo\n");
+        assert_eq!(events[0].id.as_deref(), Some("7"));
+        assert_eq!(events[0].retry, Some(1500));
+    }
+
+    #[test]
+    fn event_without_data_is_not_dispatched_and_type_resets() {
+        let (events, _) = decode_chunks(&[b"event: x\n\ndata: y\n\n"]);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].event_type, "message");
+    }
+
+    #[test]
+    fn utf8_character_split_across_chunks() {
+        let text = "data: caf\u{e9} \u{1F600}\n\n".as_bytes();
+        for split in 0..text.len() {
+            let (events, errors) = decode_chunks(&[&text[..split], &text[split..]]);
+            assert_eq!(data(&events), ["caf\u{e9} \u{1F600}"], "split at {split}");
+            assert!(errors.is_empty());
+        }
+    }
+
+    #[test]
+    fn byte_order_mark_is_stripped_even_when_split() {
+        let (events, _) = decode_chunks(&[b"\xEF\xBB", b"\xBFdata: x\n\n"]);
+        assert_eq!(data(&events), ["x"]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_typed_error_and_decoding_recovers() {
+        let (events, errors) = decode_chunks(&[b"data: ok\n\ndata: \xFF\xFE\n\ndata: after\n\n"]);
+        assert_eq!(data(&events), ["ok", "after"]);
+        assert_eq!(errors, [SseError::InvalidUtf8 { offset: 10 }]);
+    }
+
+    #[test]
+    fn truncated_stream_is_reported() {
+        let (events, errors) = decode_chunks(&[b"data: a\n\ndata: {\"cut"]);
+        assert_eq!(data(&events), ["a"]);
+        assert!(matches!(errors.as_slice(), [SseError::Truncated { .. }]));
+    }
+
+    #[test]
+    fn oversized_event_is_rejected_and_the_next_one_survives() {
+        let mut decoder = SseDecoder::with_max_event_size(64);
+        let mut events = Vec::new();
+        let big = format!("data: {}\n\ndata: small\n\n", "x".repeat(200));
+        let err = decoder.feed(big.as_bytes(), &mut events).unwrap_err();
+        assert!(matches!(err, SseError::EventTooLarge { limit: 64, .. }));
+        assert_eq!(data(&events), ["small"]);
+        // The same, one byte at a time: the partial line is bounded too.
+        let mut decoder = SseDecoder::with_max_event_size(64);
+        let mut events = Vec::new();
+        let mut errors = 0;
+        for b in big.as_bytes() {
+            errors += usize::from(decoder.feed(std::slice::from_ref(b), &mut events).is_err());
+        }
+        assert_eq!(errors, 1);
+        assert_eq!(data(&events), ["small"]);
+        // Lines after the oversized one, up to the blank line, belong to the discarded event.
+        for chunking in [1usize, 7, 1000] {
+            let mut decoder = SseDecoder::with_max_event_size(64);
+            let mut events = Vec::new();
+            let input = format!("data: {}\ndata: tail\n\ndata: next\n\n", "y".repeat(100));
+            for chunk in input.as_bytes().chunks(chunking) {
+                let _ = decoder.feed(chunk, &mut events);
+            }
+            decoder.finish().unwrap();
+            assert_eq!(data(&events), ["next"], "chunks of {chunking}");
+        }
+    }
+}
