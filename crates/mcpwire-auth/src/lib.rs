@@ -1,0 +1,51 @@
+//! OAuth for remote MCP servers: get, refresh and store access tokens that are then handed to
+//! an LLM vendor (OpenAI `tools[].authorization`, Anthropic `mcp_servers[].authorization_token`).
+//!
+//! * [`Secret`]: redacting, zeroising string; nothing here derives `Debug` over one.
+//! * [`Credentials`] / [`Resolved`]: what the providers call before every vendor request.
+//! * [`OAuthClient`]: the MCP authorization flow (2025-03-26 … 2026-07-28): probe, protected
+//!   resource metadata, AS/OIDC discovery, issuer checks, pre-registration / CIMD / DCR, PKCE
+//!   S256, RFC 8707 `resource`, RFC 9207 `iss`, scope selection and step-up, refresh,
+//!   client credentials.
+//! * [`TokenStore`], [`MemoryStore`], [`FileStore`]: issuer+client+resource keyed storage with
+//!   cross-process single-flight refresh.
+//! * [`cli_support`]: the functions behind `mcpwire auth …`.
+//!
+//! ```
+//! # async fn demo() -> mcpwire_auth::Result<()> {
+//! use std::{sync::Arc, time::Duration};
+//! use mcpwire_auth::{Credentials, MemoryStore, OAuthClient, OAuthConfig, Resolved};
+//!
+//! let client = Arc::new(OAuthClient::new(OAuthConfig::default(), Arc::new(MemoryStore::new()))?);
+//! let creds = Credentials::OAuth(client);
+//! // Not logged in yet, so this fails with `Error::NotLoggedIn`.
+//! let r = creds.resolve("https://mcp.example.com/mcp", Duration::from_secs(120)).await;
+//! assert!(matches!(r, Err(mcpwire_auth::Error::NotLoggedIn { .. })));
+//! # Ok(()) }
+//! # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+//! ```
+
+pub mod challenge;
+pub mod cli_support;
+mod client;
+mod credentials;
+pub mod discovery;
+mod error;
+mod http;
+pub mod loopback;
+pub mod secret;
+mod store;
+mod token;
+
+pub use client::{
+    LoginMode, OAuthClient, OAuthConfig, PendingAuthorization, PreRegisteredClient, TokenStatus,
+};
+pub use credentials::{Credentials, Resolved};
+pub use error::{Error, Result};
+pub use http::{HttpClient, Policy};
+pub use secret::Secret;
+pub use store::{
+    ClientRecord, FileStore, MemoryStore, RegistrationKind, StoreData, StoreLock, TokenEntry,
+    TokenKey, TokenStore,
+};
+pub use token::{AuthMethod, ClientAuth, SigningKey, TokenResponse, s256};

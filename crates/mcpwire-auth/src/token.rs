@@ -1,0 +1,451 @@
+//! Token endpoint requests (authorization code, refresh, client credentials), hand-written
+//! rather than through `oauth2`: we need the RFC 8707 `resource` string byte-identical,
+//! form-encoded as well as JSON responses, redacted error bodies and our own [`Secret`] type.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use tracing::debug;
+
+use crate::error::{Error, Result};
+use crate::http::HttpClient;
+use crate::secret::{Secret, redact};
+
+/// How the client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuthMethod {
+    /// HTTP Basic with the client secret.
+    ClientSecretBasic,
+    /// `client_secret` in the form body.
+    ClientSecretPost,
+    /// Public client: `client_id` in the body only.
+    None,
+    /// RFC 7523 signed assertion.
+    PrivateKeyJwt,
+}
+
+impl AuthMethod {
+    /// The RFC 8414 name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::None => "none",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+
+    /// Parses an RFC 8414 name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "client_secret_basic" => AuthMethod::ClientSecretBasic,
+            "client_secret_post" => AuthMethod::ClientSecretPost,
+            "none" => AuthMethod::None,
+            "private_key_jwt" => AuthMethod::PrivateKeyJwt,
+            _ => return None,
+        })
+    }
+
+    /// Picks a method for a client with or without a secret, from what the server supports
+    /// (absent list = RFC 8414 default `client_secret_basic`), in the order basic, post, none.
+    pub fn choose(supported: Option<&[String]>, has_secret: bool) -> AuthMethod {
+        let sup = |m: &str| match supported {
+            Some(list) => list.iter().any(|x| x == m),
+            None => m == "client_secret_basic",
+        };
+        if has_secret {
+            if sup("client_secret_basic") {
+                return AuthMethod::ClientSecretBasic;
+            }
+            if sup("client_secret_post") {
+                return AuthMethod::ClientSecretPost;
+            }
+            if supported.is_none() {
+                return AuthMethod::ClientSecretBasic;
+            }
+        }
+        AuthMethod::None
+    }
+}
+
+/// A signing key for `private_key_jwt`.
+pub struct SigningKey {
+    key: ring::signature::EcdsaKeyPair,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(ES256, [redacted])")
+    }
+}
+
+impl SigningKey {
+    /// Loads an ES256 (P-256) key from a PKCS#8 PEM.
+    pub fn from_pkcs8_pem(pem: &Secret) -> Result<Self> {
+        let b64: String = pem
+            .expose()
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .map(str::trim)
+            .collect();
+        let der = STANDARD.decode(b64).map_err(|_| Error::Jwt {
+            message: "private key is not base64 pem".into(),
+        })?;
+        let rng = ring::rand::SystemRandom::new();
+        let key = ring::signature::EcdsaKeyPair::from_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &der,
+            &rng,
+        )
+        .map_err(|_| Error::Jwt {
+            message: "private key is not a P-256 PKCS#8 key".into(),
+        })?;
+        Ok(SigningKey { key })
+    }
+
+    /// Signs an RFC 7523 client assertion (`iss` = `sub` = client_id, `aud` = audience).
+    pub fn client_assertion(&self, client_id: &str, audience: &str) -> Result<Secret> {
+        let now = unix_now();
+        let mut jti = [0u8; 16];
+        rand::rng().fill_bytes(&mut jti);
+        let header = serde_json::json!({"alg": "ES256", "typ": "JWT"});
+        let claims = serde_json::json!({
+            "iss": client_id, "sub": client_id, "aud": audience,
+            "iat": now, "exp": now + 300, "jti": URL_SAFE_NO_PAD.encode(jti),
+        });
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let rng = ring::rand::SystemRandom::new();
+        let sig = self
+            .key
+            .sign(&rng, input.as_bytes())
+            .map_err(|_| Error::Jwt {
+                message: "signing failed".into(),
+            })?;
+        Ok(Secret::new(format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(sig.as_ref())
+        )))
+    }
+}
+
+/// Client identity used at the token endpoint.
+#[derive(Clone)]
+pub struct ClientAuth {
+    /// Client ID.
+    pub client_id: String,
+    /// Client secret, if any.
+    pub client_secret: Option<Secret>,
+    /// Method.
+    pub method: AuthMethod,
+}
+
+impl std::fmt::Debug for ClientAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientAuth")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("method", &self.method)
+            .finish()
+    }
+}
+
+/// A PKCE pair.
+pub(crate) struct Pkce {
+    pub(crate) verifier: Secret,
+    pub(crate) challenge: String,
+}
+
+/// 32 random bytes, base64url: used for verifiers and states.
+pub(crate) fn random_secret() -> Secret {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    Secret::new(URL_SAFE_NO_PAD.encode(b))
+}
+
+/// S256 challenge of a verifier.
+pub fn s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
+}
+
+impl Pkce {
+    pub(crate) fn new() -> Self {
+        let verifier = random_secret();
+        let challenge = s256(verifier.expose());
+        Pkce {
+            verifier,
+            challenge,
+        }
+    }
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A successful token response.
+pub struct TokenResponse {
+    /// Access token.
+    pub access_token: Secret,
+    /// Token type (usually `Bearer`).
+    pub token_type: String,
+    /// Lifetime.
+    pub expires_in: Option<Duration>,
+    /// Refresh token, if issued.
+    pub refresh_token: Option<Secret>,
+    /// Granted scope, if returned.
+    pub scope: Option<String>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("refresh_token", &self.refresh_token)
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+/// A token request ready to send. `params` never includes client auth; `secrets` lists every
+/// secret value in it, for redaction of echoed error bodies.
+pub(crate) struct TokenRequest<'a> {
+    pub(crate) token_endpoint: &'a str,
+    pub(crate) params: Vec<(&'static str, String)>,
+    pub(crate) secrets: Vec<Secret>,
+    pub(crate) client: &'a ClientAuth,
+    pub(crate) signing_key: Option<&'a SigningKey>,
+    /// Audience for a client assertion (the issuer).
+    pub(crate) audience: &'a str,
+}
+
+fn form_urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+impl TokenRequest<'_> {
+    pub(crate) async fn send(mut self, http: &HttpClient) -> Result<TokenResponse> {
+        let mut req = http
+            .inner
+            .post(self.token_endpoint)
+            .header("accept", "application/json");
+        match self.client.method {
+            AuthMethod::ClientSecretBasic => {
+                let secret = self
+                    .client
+                    .client_secret
+                    .as_ref()
+                    .ok_or(Error::Unsupported {
+                        what: "client_secret_basic without a client secret".into(),
+                    })?;
+                let raw = format!(
+                    "{}:{}",
+                    form_urlencode(&self.client.client_id),
+                    form_urlencode(secret.expose())
+                );
+                let header = Secret::new(format!("Basic {}", STANDARD.encode(raw)));
+                req = req.header("authorization", header.expose());
+                self.secrets.push(secret.clone());
+            }
+            AuthMethod::ClientSecretPost => {
+                let secret = self
+                    .client
+                    .client_secret
+                    .as_ref()
+                    .ok_or(Error::Unsupported {
+                        what: "client_secret_post without a client secret".into(),
+                    })?;
+                self.params
+                    .push(("client_id", self.client.client_id.clone()));
+                self.params
+                    .push(("client_secret", secret.expose().to_owned()));
+                self.secrets.push(secret.clone());
+            }
+            AuthMethod::None => {
+                self.params
+                    .push(("client_id", self.client.client_id.clone()));
+            }
+            AuthMethod::PrivateKeyJwt => {
+                let key = self.signing_key.ok_or(Error::Unsupported {
+                    what: "private_key_jwt without a signing key".into(),
+                })?;
+                let assertion = key.client_assertion(&self.client.client_id, self.audience)?;
+                self.params
+                    .push(("client_id", self.client.client_id.clone()));
+                self.params.push((
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+                ));
+                self.params
+                    .push(("client_assertion", assertion.expose().to_owned()));
+                self.secrets.push(assertion);
+            }
+        }
+        let grant = self
+            .params
+            .iter()
+            .find(|(k, _)| *k == "grant_type")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        debug!(grant_type = %grant, method = self.client.method.as_str(), "token request");
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.params.iter().map(|(k, v)| (*k, v.as_str())))
+            .finish();
+        let body = Secret::new(body);
+        req = req
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.expose().to_owned());
+        let resp = http.send("token request", req).await?;
+        let secret_refs: Vec<&Secret> = self.secrets.iter().collect();
+        let fields = parse_fields(&resp.body, resp.is_json())?;
+        if !(200..300).contains(&resp.status) {
+            let error = fields
+                .get("error")
+                .map(|e| redact(e, &secret_refs))
+                .unwrap_or_else(|| "unknown_error".into());
+            let description = fields
+                .get("error_description")
+                .map(|d| redact(d, &secret_refs));
+            debug!(status = resp.status, error = %error, "token endpoint error");
+            if error == "invalid_grant" && grant == "refresh_token" {
+                return Err(Error::RefreshRejected);
+            }
+            return Err(Error::TokenEndpoint {
+                status: resp.status,
+                error,
+                description,
+            });
+        }
+        let access_token = fields
+            .get("access_token")
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::invalid("token response", "missing access_token"))?;
+        let expires_in = fields
+            .get("expires_in")
+            .and_then(|e| e.trim().parse::<f64>().ok())
+            .filter(|e| e.is_finite() && *e >= 0.0)
+            .map(|e| Duration::from_secs(e as u64));
+        Ok(TokenResponse {
+            access_token: Secret::new(access_token.clone()),
+            token_type: fields
+                .get("token_type")
+                .cloned()
+                .unwrap_or_else(|| "Bearer".into()),
+            expires_in,
+            refresh_token: fields
+                .get("refresh_token")
+                .filter(|t| !t.is_empty())
+                .map(|t| Secret::new(t.clone())),
+            scope: fields.get("scope").cloned(),
+        })
+    }
+}
+
+/// Fields of a token response, JSON (numbers and strings) or form-encoded.
+fn parse_fields(body: &[u8], json_hint: bool) -> Result<FieldMap> {
+    let json: Option<serde_json::Value> = if json_hint || body.first() == Some(&b'{') {
+        match serde_json::from_slice(body) {
+            Ok(v) => Some(v),
+            Err(e) if json_hint => return Err(Error::json("token response", &e)),
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
+    let mut map = Vec::new();
+    if let Some(v) = json {
+        let obj = v
+            .as_object()
+            .ok_or_else(|| Error::invalid("token response", "not a json object"))?;
+        for (k, v) in obj {
+            let s = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => continue,
+            };
+            map.push((k.clone(), s));
+        }
+    } else {
+        for (k, v) in url::form_urlencoded::parse(body) {
+            map.push((k.into_owned(), v.into_owned()));
+        }
+    }
+    Ok(FieldMap(map))
+}
+
+/// Parsed response fields. Holds raw token values only until they are wrapped in [`Secret`];
+/// deliberately has no `Debug`.
+struct FieldMap(Vec<(String, String)>);
+
+impl FieldMap {
+    fn get(&self, k: &str) -> Option<&String> {
+        self.0.iter().find(|(n, _)| n == k).map(|(_, v)| v)
+    }
+}
+
+impl Drop for FieldMap {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        for (_, v) in &mut self.0 {
+            v.zeroize();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s256_matches_rfc7636_example() {
+        assert_eq!(
+            s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+
+    #[test]
+    fn auth_method_choice() {
+        let l = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            AuthMethod::choose(Some(&l(&["none", "client_secret_post"])), true),
+            AuthMethod::ClientSecretPost
+        );
+        assert_eq!(
+            AuthMethod::choose(None, true),
+            AuthMethod::ClientSecretBasic
+        );
+        assert_eq!(
+            AuthMethod::choose(Some(&l(&["none"])), true),
+            AuthMethod::None
+        );
+        assert_eq!(AuthMethod::choose(None, false), AuthMethod::None);
+    }
+
+    #[test]
+    fn form_and_json_fields() {
+        let f = parse_fields(b"access_token=a&expires_in=10&scope=x+y", false).unwrap();
+        assert_eq!(f.get("scope").map(String::as_str), Some("x y"));
+        let f = parse_fields(br#"{"access_token":"a","expires_in":10}"#, true).unwrap();
+        assert_eq!(f.get("expires_in").map(String::as_str), Some("10"));
+        assert!(parse_fields(b"{nope", true).is_err());
+    }
+}
