@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use mcpwire_auth::challenge::BearerChallenge;
 use mcpwire_auth::{
-    Error, LoginMode, MemoryStore, OAuthClient, OAuthConfig, Policy, PreRegisteredClient, Secret,
+    LoginMode, MemoryStore, OAuthClient, OAuthConfig, Policy, PreRegisteredClient, Secret,
     SigningKey,
 };
 use serde_json::{Value, json};
@@ -180,15 +180,19 @@ impl Session {
                     if !insufficient || self.client_credentials {
                         return Err(format!("{method}: forbidden").into());
                     }
-                    let max = self.oauth.config().policy.max_step_up;
-                    if self.step_ups >= max {
-                        return Err(Error::StepUpLimit {
-                            attempts: self.authorizations,
-                        }
-                        .into());
-                    }
+                    let Some(c) = c else {
+                        return Err(format!("{method}: forbidden without a challenge").into());
+                    };
+                    self.oauth
+                        .step_up(&self.server, c, self.step_ups, LoginMode::Headless, |_| {})
+                        .await?;
                     self.step_ups += 1;
-                    self.authorize(c).await?;
+                    self.authorizations += 1;
+                    let (token, _) = self
+                        .oauth
+                        .access_token(&self.server, Duration::from_secs(0))
+                        .await?;
+                    self.token = Some(token);
                 }
             }
         }

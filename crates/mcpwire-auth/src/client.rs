@@ -746,6 +746,24 @@ impl OAuthClient {
         }
     }
 
+    /// Step-up after a 403 `insufficient_scope`: a fresh authorization (a refresh cannot widen
+    /// scope) with the union of the stored scope and the challenged one. `attempt` is the number
+    /// of step-ups already made for the failing request; at [`Policy::max_step_up`] this fails
+    /// with [`Error::StepUpLimit`] without contacting anyone.
+    pub async fn step_up(
+        &self,
+        server_url: &str,
+        challenge: BearerChallenge,
+        attempt: u32,
+        mode: LoginMode,
+        on_url: impl FnOnce(&str),
+    ) -> Result<TokenStatus> {
+        if attempt >= self.config.policy.max_step_up {
+            return Err(Error::StepUpLimit { attempts: attempt });
+        }
+        self.login(server_url, Some(challenge), mode, on_url).await
+    }
+
     /// Headless mode: GET the authorization URL without following redirects and read the
     /// callback parameters from `Location`, which must point at our redirect URI.
     pub async fn headless_callback(
