@@ -345,20 +345,30 @@ pub fn join(path: &str, key: &str) -> String {
     }
 }
 
-/// Reports every key of `extra` as an unknown field.
+/// Reports every key of `extra` as an unknown field, except the documented vendor fields this
+/// crate keeps raw on purpose (`keep`).
 #[doc(hidden)]
-pub fn inspect_extra(extra: &Map<String, Value>, path: &str, out: &mut Vec<Finding>) {
-    for key in extra.keys() {
+pub fn inspect_extra(
+    extra: &Map<String, Value>,
+    keep: &[&str],
+    path: &str,
+    out: &mut Vec<Finding>,
+) {
+    for key in extra.keys().filter(|k| !keep.contains(&k.as_str())) {
         out.push(Finding::UnknownField {
             path: join(path, key),
         });
     }
 }
 
-/// Reports an `Unknown(Value)` enum arm.
+/// Reports an `Unknown(Value)` enum arm, unless its type is a documented vendor type this crate
+/// keeps raw on purpose (`keep`; `""` stands for objects without a `type`).
 #[doc(hidden)]
-pub fn inspect_unknown(raw: &Value, path: &str, out: &mut Vec<Finding>) {
+pub fn inspect_unknown(raw: &Value, keep: &[&str], path: &str, out: &mut Vec<Finding>) {
     let type_name = raw.get("type").and_then(Value::as_str).map(str::to_owned);
+    if keep.contains(&type_name.as_deref().unwrap_or("")) && raw.is_object() {
+        return;
+    }
     out.push(Finding::UnknownType {
         path: if path.is_empty() {
             "$".to_owned()
@@ -419,6 +429,7 @@ macro_rules! wire_struct {
                 $kind:ident $field:ident : $ty:ty = $key:literal
             ),* $(,)?
         }
+        $( keep [$($keep:literal),* $(,)?]; )?
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Default)]
@@ -490,7 +501,8 @@ macro_rules! wire_struct {
         impl $crate::wire::Inspect for $name {
             fn inspect(&self, path: &str, out: &mut ::std::vec::Vec<$crate::wire::Finding>) {
                 $( $crate::wire::Inspect::inspect(&self.$field, &$crate::wire::join(path, $key), out); )*
-                $crate::wire::inspect_extra(&self.extra, path, out);
+                let keep: &[&str] = &[$($($keep),*)?];
+                $crate::wire::inspect_extra(&self.extra, keep, path, out);
             }
         }
     };
@@ -524,6 +536,7 @@ macro_rules! wire_enum {
             ),* $(,)?
         }
         $( string $(#[$smeta:meta])* $svariant:ident; )?
+        $( keep [$($keep:literal),* $(,)?]; )?
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq)]
@@ -620,7 +633,10 @@ macro_rules! wire_enum {
                 match self {
                     $( $name::$variant(payload) => $crate::wire::Inspect::inspect(payload, path, out), )*
                     $( $name::$svariant(_) => {}, )?
-                    $name::Unknown(raw) => $crate::wire::inspect_unknown(raw, path, out),
+                    $name::Unknown(raw) => {
+                        let keep: &[&str] = &[$($($keep),*)?];
+                        $crate::wire::inspect_unknown(raw, keep, path, out)
+                    }
                 }
             }
         }

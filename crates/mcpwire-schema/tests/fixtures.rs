@@ -1,6 +1,8 @@
 //! Every recorded payload in `fixtures/` decodes with the typed schema and round-trips to equal
 //! JSON; so do the same payloads with unknown fields and unknown types injected.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use mcpwire_schema::check::{self, Kind};

@@ -91,6 +91,13 @@ crate::wire_enum! {
         /// `mcp_tool_listing`.
         McpToolListing(McpToolListing) = "mcp_tool_listing",
     }
+    keep [
+        "thinking", "redacted_thinking", "tool_use", "tool_result", "server_tool_use",
+        "web_search_tool_result", "web_fetch_tool_result", "code_execution_tool_result",
+        "bash_code_execution_tool_result", "text_editor_code_execution_tool_result",
+        "tool_search_tool_result", "container_upload", "image", "document", "search_result",
+        "tool_reference", "compaction", "tool_addition", "tool_removal",
+    ];
 }
 
 crate::union_enum! {

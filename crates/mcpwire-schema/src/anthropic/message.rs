@@ -40,6 +40,10 @@ crate::wire_struct! {
         /// Server tool counters (no MCP counter exists).
         opt server_tool_use: Value = "server_tool_use",
     }
+    keep [
+        "cache_creation", "service_tier", "inference_geo", "iterations", "output_tokens_details",
+        "speed", "fallback_credit",
+    ];
 }
 
 crate::wire_struct! {
@@ -62,6 +66,7 @@ crate::wire_struct! {
         /// Usage.
         opt usage: Usage = "usage",
     }
+    keep ["stop_details", "container", "context_management"];
 }
 
 crate::wire_struct! {

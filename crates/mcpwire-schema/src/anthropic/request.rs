@@ -88,6 +88,12 @@ crate::wire_enum! {
         /// `mcp_toolset`.
         McpToolset(McpToolset) = "mcp_toolset",
     }
+    // Client tools have no `type` (""); the rest are documented server tools kept raw.
+    keep [
+        "", "custom", "bash_20250124", "text_editor_20250728", "web_search_20250305",
+        "web_fetch_20250910", "code_execution_20250825", "memory_20250818",
+        "tool_search_tool_regex_20251119", "tool_search_tool_bm25_20251119",
+    ];
 }
 
 crate::wire_struct! {
@@ -119,4 +125,8 @@ crate::wire_struct! {
         /// Stream server-sent events.
         opt stream: bool = "stream",
     }
+    keep [
+        "thinking", "tool_choice", "temperature", "top_p", "top_k", "metadata", "stop_sequences",
+        "service_tier", "container", "context_management",
+    ];
 }

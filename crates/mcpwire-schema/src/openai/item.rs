@@ -159,6 +159,8 @@ crate::wire_struct! {
         req text: String = "text",
         /// Annotations, verbatim.
         opt annotations: Value = "annotations",
+        /// Token log-probabilities, verbatim.
+        opt logprobs: Value = "logprobs",
     }
 }
 
@@ -231,4 +233,12 @@ crate::wire_enum! {
         /// `message`.
         Message(Message) = "message",
     }
+    // Documented item types kept raw on purpose ("" = a type-less input message).
+    keep [
+        "", "reasoning", "item_reference", "function_call", "function_call_output",
+        "web_search_call", "file_search_call", "computer_call", "computer_call_output",
+        "code_interpreter_call", "image_generation_call", "local_shell_call",
+        "local_shell_call_output", "custom_tool_call", "custom_tool_call_output",
+        "tool_search_call", "tool_search_output", "compaction",
+    ];
 }

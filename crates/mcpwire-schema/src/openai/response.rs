@@ -32,6 +32,7 @@ crate::wire_struct! {
         /// Total.
         opt total_tokens: u64 = "total_tokens",
     }
+    keep ["input_tokens_details", "output_tokens_details"];
 }
 
 crate::wire_struct! {
@@ -73,6 +74,13 @@ crate::wire_struct! {
         /// Whether it is stored.
         opt store: bool = "store",
     }
+    keep [
+        "background", "billing", "completed_at", "conversation", "created_at", "frequency_penalty",
+        "instructions", "max_output_tokens", "max_tool_calls", "metadata", "moderation",
+        "parallel_tool_calls", "presence_penalty", "prompt", "prompt_cache_key",
+        "prompt_cache_retention", "reasoning", "safety_identifier", "service_tier", "temperature",
+        "text", "tool_usage", "top_logprobs", "top_p", "truncation", "user",
+    ];
 }
 
 crate::union_enum! {
@@ -110,6 +118,12 @@ crate::wire_struct! {
         /// Output token limit.
         opt max_output_tokens: u64 = "max_output_tokens",
     }
+    keep [
+        "background", "conversation", "include", "max_tool_calls", "metadata", "parallel_tool_calls",
+        "prompt", "prompt_cache_key", "prompt_cache_retention", "reasoning", "safety_identifier",
+        "service_tier", "stream_options", "temperature", "text", "top_logprobs", "top_p",
+        "truncation", "user",
+    ];
 }
 
 crate::wire_struct! {

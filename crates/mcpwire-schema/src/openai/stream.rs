@@ -55,6 +55,8 @@ crate::wire_struct! {
         req delta: String = "delta",
         /// Sequence number.
         opt sequence_number: u64 = "sequence_number",
+        /// Token log-probabilities, verbatim.
+        opt logprobs: serde_json::Value = "logprobs",
         /// Side-channel padding (`stream_options.include_obfuscation`).
         opt obfuscation: String = "obfuscation",
     }
@@ -71,6 +73,8 @@ crate::wire_struct! {
         req content_index: u64 = "content_index",
         /// The whole text.
         req text: String = "text",
+        /// Token log-probabilities, verbatim.
+        opt logprobs: Value = "logprobs",
         /// Sequence number.
         opt sequence_number: u64 = "sequence_number",
     }

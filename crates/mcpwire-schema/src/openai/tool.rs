@@ -106,6 +106,10 @@ crate::wire_enum! {
         /// `{"type": "mcp"}`.
         Mcp(McpTool) = "mcp",
     }
+    keep [
+        "function", "file_search", "web_search", "web_search_preview", "computer_use_preview",
+        "code_interpreter", "image_generation", "local_shell", "custom", "tool_search",
+    ];
 }
 
 crate::wire_struct! {
