@@ -1,6 +1,8 @@
 //! One test (at least) per security requirement of `spec/mcp-auth.md` §5, against a scripted
 //! resource server and authorization server (wiremock on 127.0.0.1).
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns, same policy as clippy.toml
+
 mod common;
 
 use std::sync::Arc;

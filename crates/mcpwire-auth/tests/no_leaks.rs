@@ -1,0 +1,207 @@
+//! Plants known secrets, runs full flows (DCR with a client secret, authorization, refresh
+//! with rotation, a token endpoint error that echoes secrets, client credentials with a
+//! pre-registered secret), captures all tracing output at TRACE plus every Debug/Display/error
+//! string, and asserts that no secret appears anywhere.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns, same policy as clippy.toml
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use mcpwire_auth::{
+    Credentials, LoginMode, MemoryStore, OAuthConfig, PreRegisteredClient, Secret, TokenStore,
+};
+use serde_json::json;
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+const AT1: &str = "AT-planted-1c2d4e5f";
+const RT1: &str = "RT-planted-9f3e8d7c";
+const AT2: &str = "AT-planted-2b2b2b2b";
+const RT2: &str = "RT-planted-3c3c3c3c";
+const CODE: &str = "CODE-planted-77aa88bb";
+const DCR_SECRET: &str = "CS-planted-0b5e6f7a";
+const PRE_SECRET: &str = "CS-pre-planted-5d5d5d";
+const CC_AT: &str = "AT-cc-planted-6e6e6e";
+
+#[tokio::test(flavor = "current_thread")]
+async fn no_secret_in_logs_debug_or_errors() {
+    let cap = Capture::default();
+    let writer = cap.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), Some("mcp:basic")).await;
+    let mut md = metadata(&s.issuer());
+    md["token_endpoint_auth_methods_supported"] = json!(["client_secret_post"]);
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(md))
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/register"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "client_id": "client-1", "client_secret": DCR_SECRET,
+            "token_endpoint_auth_method": "client_secret_post",
+        })))
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/authorize"))
+        .respond_with(AuthorizeRedirect {
+            code: CODE.into(),
+            iss: Some(s.issuer()),
+        })
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=authorization_code"))
+        .respond_with(token_json(AT1, Some(RT1), 1))
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/x-www-form-urlencoded")
+                .set_body_string(format!(
+                    "access_token={AT2}&refresh_token={RT2}&token_type=Bearer&expires_in=1"
+                )),
+        )
+        .up_to_n_times(1)
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error": "invalid_request",
+            "error_description": format!("refresh_token {RT2} with client_secret {DCR_SECRET} rejected"),
+        })))
+        .mount(&s.auth)
+        .await;
+
+    let store = Arc::new(MemoryStore::new());
+    let c = Arc::new(client_with(store.clone(), OAuthConfig::default()));
+    let mut texts: Vec<String> = Vec::new();
+
+    // A pending authorization's Debug, then the real flow.
+    let d = c.discover(&s.server_url(), None).await.unwrap();
+    texts.push(format!("{d:?}"));
+    let pending = c
+        .begin_authorization(d, "http://127.0.0.1/callback", None)
+        .await
+        .unwrap();
+    texts.push(format!("{pending:?}"));
+    let pending_state = url::Url::parse(pending.authorization_url())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let st = c
+        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    texts.push(format!("{st:?}"));
+    let (at, _) = c
+        .access_token(&s.server_url(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(at.expose(), AT2);
+    texts.push(format!("{at:?}"));
+    let err = c
+        .access_token(&s.server_url(), Duration::from_secs(60))
+        .await
+        .unwrap_err();
+    texts.push(format!("{err} | {err:?}"));
+    let creds = Credentials::OAuth(c.clone());
+    texts.push(format!("{creds:?}"));
+    let resolved = creds
+        .resolve(&s.server_url(), Duration::ZERO)
+        .await
+        .unwrap();
+    texts.push(format!("{resolved:?}"));
+    texts.push(format!("{:?}", store.load().await.unwrap()));
+    texts.push(format!("{:?}", c.status().await.unwrap()));
+    texts.push(format!("{c:?}"));
+
+    // Client credentials with a pre-registered secret (basic auth).
+    let cc = wiremock::MockServer::start().await;
+    let s2 = Scripted {
+        rs: wiremock::MockServer::start().await,
+        auth: cc,
+    };
+    s2.mount_rs(&s2.server_url(), None).await;
+    let mut md2 = metadata(&s2.issuer());
+    md2["token_endpoint_auth_methods_supported"] = json!(["client_secret_basic"]);
+    s2.mount_as(md2, None).await;
+    s2.mount_token(token_json(CC_AT, None, 3600)).await;
+    let mut cfg = OAuthConfig::default();
+    let pre = PreRegisteredClient::new(Some(s2.issuer()), "m2m", Some(Secret::new(PRE_SECRET)));
+    texts.push(format!("{pre:?}"));
+    cfg.pre_registered.push(pre);
+    texts.push(format!("{cfg:?}"));
+    let c2 = client_with(Arc::new(MemoryStore::new()), cfg);
+    let st = c2
+        .login_client_credentials(&s2.server_url(), None)
+        .await
+        .unwrap();
+    texts.push(format!("{st:?}"));
+    texts.push(format!(
+        "{:?}",
+        Credentials::Headers(vec![("x-api-key".into(), Secret::new(PRE_SECRET))])
+    ));
+    texts.push(format!("{:?}", Credentials::Bearer(Secret::new(AT1))));
+
+    // Secrets generated inside the crate: state and verifier, read off the wire.
+    let mut planted: Vec<String> = [AT1, RT1, AT2, RT2, CODE, DCR_SECRET, PRE_SECRET, CC_AT]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for r in s.requests_to(&s.auth, "/authorize").await {
+        planted.push(get(&query(&r), "state").unwrap().to_owned());
+    }
+    for r in s.requests_to(&s.auth, "/token").await {
+        if let Some(v) = get(&form(&r), "code_verifier") {
+            planted.push(v.to_owned());
+        }
+    }
+    planted.push(pending_state);
+    assert_eq!(planted.len(), 8 + 3);
+
+    let logs = String::from_utf8(cap.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("token request"), "tracing capture is empty");
+    assert!(logs.contains("TRACE"), "no TRACE lines captured");
+    let all = format!("{logs}\n{}", texts.join("\n"));
+    for secret in &planted {
+        assert!(
+            !all.contains(secret.as_str()),
+            "secret {secret} leaked:\n{all}"
+        );
+    }
+}
