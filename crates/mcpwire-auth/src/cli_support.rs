@@ -15,22 +15,17 @@ pub fn default_client(config: OAuthConfig) -> Result<OAuthClient> {
     OAuthClient::new(config, store)
 }
 
-/// `mcpwire auth login <server_url>`: interactive flow (loopback listener on 127.0.0.1); the
-/// authorization URL goes to `on_url` (print it on stderr); a browser is opened if asked.
+/// `mcpwire auth login <server_url>`: runs the authorization flow and stores the tokens.
+/// Use `LoginMode::Interactive { open_browser }` for people (loopback listener on 127.0.0.1;
+/// print the URL that `on_url` receives on stderr) and `LoginMode::Headless` for test
+/// authorization servers that redirect straight back (e.g. the conformance suite's).
 pub async fn login(
     client: &OAuthClient,
     server_url: &str,
-    open_browser: bool,
+    mode: LoginMode,
     on_url: impl FnOnce(&str),
 ) -> Result<TokenStatus> {
-    client
-        .login(
-            server_url,
-            None,
-            LoginMode::Interactive { open_browser },
-            on_url,
-        )
-        .await
+    client.login(server_url, None, mode, on_url).await
 }
 
 /// `mcpwire auth token <server_url>`: a valid access token, refreshed when less than

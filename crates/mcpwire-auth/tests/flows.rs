@@ -1,0 +1,325 @@
+//! Flow details beyond the security table: client secrets kept across refreshes, token
+//! responses in both encodings, client authentication methods, pre-registration, client
+//! credentials, offline_access, legacy fallbacks, status and logout.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns, same policy as clippy.toml
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use common::*;
+use mcpwire_auth::{
+    Error, LoginMode, MemoryStore, OAuthConfig, PreRegisteredClient, Secret, TokenStore,
+};
+use serde_json::json;
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+fn basic_of(r: &wiremock::Request) -> Option<String> {
+    let h = r.headers.get("authorization")?.to_str().ok()?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(h.strip_prefix("Basic ")?)
+        .ok()?;
+    String::from_utf8(raw).ok()
+}
+
+/// A DCR client secret is stored and used again (basic auth) on refresh; a refresh response
+/// without `refresh_token` keeps the old one.
+#[tokio::test]
+async fn refresh_keeps_registered_client_secret_and_refresh_token() {
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    let mut md = metadata(&s.issuer());
+    md["token_endpoint_auth_methods_supported"] = json!(["client_secret_basic"]);
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(md))
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/register"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"client_id": "dcr-1", "client_secret": "dcr-secret"})),
+        )
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/authorize"))
+        .respond_with(AuthorizeRedirect {
+            code: "c".into(),
+            iss: None,
+        })
+        .mount(&s.auth)
+        .await;
+    // Form-encoded response with a string expires_in.
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=authorization_code"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/x-www-form-urlencoded")
+                .set_body_string("access_token=AT-1&refresh_token=RT-1&expires_in=1&scope=a+b"),
+        )
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "AT-2", "expires_in": "1"})),
+        )
+        .mount(&s.auth)
+        .await;
+    let c = client();
+    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    for expect in ["AT-2", "AT-2"] {
+        let (at, _) = c
+            .access_token(&s.server_url(), Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(at.expose(), expect);
+    }
+    let tokens = s.requests_to(&s.auth, "/token").await;
+    assert_eq!(tokens.len(), 3);
+    for t in &tokens {
+        assert_eq!(basic_of(t).as_deref(), Some("dcr-1:dcr-secret"));
+    }
+    // Both refreshes used RT-1 (the response never rotated it) and the granted scope.
+    for t in &tokens[1..] {
+        let f = form(t);
+        assert_eq!(get(&f, "refresh_token"), Some("RT-1"));
+        assert_eq!(get(&f, "scope"), Some("a b"));
+    }
+}
+
+/// client_secret_post puts the secret in the body; `none` sends only client_id.
+#[tokio::test]
+async fn client_auth_methods_from_metadata() {
+    for (supported, expect_body_secret, expect_basic) in [
+        ("client_secret_post", true, false),
+        ("none", false, false),
+        ("client_secret_basic", false, true),
+    ] {
+        let s = Scripted::start().await;
+        s.mount_rs(&s.server_url(), None).await;
+        let mut md = metadata(&s.issuer());
+        md["token_endpoint_auth_methods_supported"] = json!([supported]);
+        md.as_object_mut().unwrap().remove("registration_endpoint");
+        s.mount_as(md, None).await;
+        s.mount_token(token_json("AT", None, 60)).await;
+        let mut cfg = OAuthConfig::default();
+        cfg.pre_registered.push(PreRegisteredClient::new(
+            Some(s.issuer()),
+            "pre",
+            Some(Secret::new("pre-secret")),
+        ));
+        let c = client_with(Arc::new(MemoryStore::new()), cfg);
+        c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
+            .await
+            .unwrap();
+        let t = &s.requests_to(&s.auth, "/token").await[0];
+        let f = form(t);
+        assert_eq!(
+            get(&f, "client_secret").is_some(),
+            expect_body_secret,
+            "{supported}"
+        );
+        assert_eq!(basic_of(t).is_some(), expect_basic, "{supported}");
+        if !expect_basic {
+            assert_eq!(get(&f, "client_id"), Some("pre"));
+        }
+        assert!(s.requests_to(&s.auth, "/register").await.is_empty());
+    }
+}
+
+/// CIMD is used when advertised and configured; DCR sends application_type native.
+#[tokio::test]
+async fn registration_priority_cimd_then_dcr() {
+    let cimd = "https://client.example.com/mcpwire.json";
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    let mut md = metadata(&s.issuer());
+    md["client_id_metadata_document_supported"] = true.into();
+    s.mount_as(md, None).await;
+    s.mount_token(token_json("AT", None, 60)).await;
+    let mut cfg = OAuthConfig::default();
+    cfg.client_metadata_url = Some(cimd.into());
+    let c = client_with(Arc::new(MemoryStore::new()), cfg);
+    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    let a = query(&s.requests_to(&s.auth, "/authorize").await[0]);
+    assert_eq!(get(&a, "client_id"), Some(cimd));
+    assert!(s.requests_to(&s.auth, "/register").await.is_empty());
+
+    let s = Scripted::standard().await;
+    client()
+        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    let reg = &s.requests_to(&s.auth, "/register").await[0];
+    let body: serde_json::Value = serde_json::from_slice(&reg.body).unwrap();
+    assert_eq!(body["application_type"], "native");
+    assert_eq!(
+        body["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+}
+
+/// Scope: challenge, else PRM scopes_supported, else omitted; offline_access added when the
+/// AS lists it.
+#[tokio::test]
+async fn scope_selection_and_offline_access() {
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), Some("mcp:basic")).await;
+    let mut md = metadata(&s.issuer());
+    md["scopes_supported"] = json!(["mcp:basic", "offline_access"]);
+    s.mount_as(md, None).await;
+    s.mount_token(token_json("AT", None, 60)).await;
+    client()
+        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    let a = query(&s.requests_to(&s.auth, "/authorize").await[0]);
+    assert_eq!(get(&a, "scope"), Some("mcp:basic offline_access"));
+
+    let s = Scripted::standard().await;
+    client()
+        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    let a = query(&s.requests_to(&s.auth, "/authorize").await[0]);
+    assert_eq!(get(&a, "scope"), None);
+}
+
+/// Client credentials with a pre-registered secret; renewing uses a new grant.
+#[tokio::test]
+async fn client_credentials_grant_and_renewal() {
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    let mut md = metadata(&s.issuer());
+    md["grant_types_supported"] = json!(["client_credentials"]);
+    md["token_endpoint_auth_methods_supported"] = json!(["client_secret_basic"]);
+    s.mount_as(md, None).await;
+    s.mount_token(token_json("CC-AT", None, 1)).await;
+    let mut cfg = OAuthConfig::default();
+    cfg.pre_registered.push(PreRegisteredClient::new(
+        Some(s.issuer()),
+        "m2m",
+        Some(Secret::new("m2m-secret")),
+    ));
+    let c = client_with(Arc::new(MemoryStore::new()), cfg);
+    c.login_client_credentials(&s.server_url(), None)
+        .await
+        .unwrap();
+    c.access_token(&s.server_url(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    let tokens = s.requests_to(&s.auth, "/token").await;
+    assert_eq!(tokens.len(), 2);
+    for t in &tokens {
+        let f = form(t);
+        assert_eq!(get(&f, "grant_type"), Some("client_credentials"));
+        assert_eq!(get(&f, "resource"), Some(s.server_url().as_str()));
+        assert_eq!(basic_of(t).as_deref(), Some("m2m:m2m-secret"));
+    }
+}
+
+/// Without a pre-registered client, client credentials refuses (no DCR for M2M).
+#[tokio::test]
+async fn client_credentials_needs_pre_registration() {
+    let s = Scripted::standard().await;
+    let err = client()
+        .login_client_credentials(&s.server_url(), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NoRegistration { .. }));
+}
+
+/// 2025-03-26: metadata at the MCP origin is used; default endpoints only when enabled.
+#[tokio::test]
+async fn legacy_2025_03_26_fallbacks() {
+    let rs = wiremock::MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/mcp"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&rs)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/register"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"client_id": "legacy"})))
+        .mount(&rs)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/authorize"))
+        .respond_with(AuthorizeRedirect {
+            code: "c".into(),
+            iss: None,
+        })
+        .mount(&rs)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(token_json("LEGACY-AT", None, 60))
+        .mount(&rs)
+        .await;
+    let mut cfg = OAuthConfig::default();
+    cfg.policy.allow_legacy_endpoints = true;
+    let c = client_with(Arc::new(MemoryStore::new()), cfg);
+    let url = format!("{}/mcp", rs.uri());
+    c.login(&url, None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    let (at, _) = c.access_token(&url, Duration::ZERO).await.unwrap();
+    assert_eq!(at.expose(), "LEGACY-AT");
+}
+
+/// status never shows tokens; logout removes them.
+#[tokio::test]
+async fn status_and_logout() {
+    let s = Scripted::standard().await;
+    let store = Arc::new(MemoryStore::new());
+    let c = client_with(store.clone(), OAuthConfig::default());
+    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    let st = c.status().await.unwrap();
+    assert_eq!(st.len(), 1);
+    assert_eq!(st[0].issuer, s.issuer());
+    assert!(st[0].expires_in.unwrap() > Duration::from_secs(3000));
+    assert!(!format!("{st:?}").contains("AT-1"));
+    assert!(c.logout(&s.server_url()).await.unwrap());
+    assert!(!c.logout(&s.server_url()).await.unwrap());
+    assert!(store.load().await.unwrap().tokens.is_empty());
+    assert!(matches!(
+        c.access_token(&s.server_url(), Duration::ZERO).await,
+        Err(Error::NotLoggedIn { .. })
+    ));
+}
+
+/// Malformed metadata gives a typed error that does not quote the payload.
+#[tokio::test]
+async fn malformed_metadata_is_typed() {
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"issuer": s.issuer(), "scopes_supported": "secret-looking-value"}),
+        ))
+        .mount(&s.auth)
+        .await;
+    let err = client()
+        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
+    assert!(!err.to_string().contains("secret-looking-value"));
+}
