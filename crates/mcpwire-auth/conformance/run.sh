@@ -4,6 +4,7 @@
 #
 #   crates/mcpwire-auth/conformance/run.sh            # all legs
 #   MCPWIRE_SHARED=/path/to/shared CONFORMANCE_OUT=/tmp/conf crates/mcpwire-auth/conformance/run.sh
+#   CONFORMANCE_CLIENT=target/debug/examples/conformance-client crates/mcpwire-auth/conformance/run.sh
 #
 # Legs: --suite auth at 2025-11-25 and 2026-07-28 (14 + 14), the 11 auth scenarios of
 # --suite draft at 2026-07-28 (the draft suite's 6 non-auth scenarios are not ours and are not
@@ -15,12 +16,18 @@ shared="${MCPWIRE_SHARED:-$root/../shared}"
 conformance="$shared/tools/conformance.sh"
 [ -f "$conformance" ] || { echo "run.sh: $conformance not found (set MCPWIRE_SHARED)" >&2; exit 2; }
 
-target="${CARGO_TARGET_DIR:-$root/target}"
-cargo build --quiet --manifest-path "$root/Cargo.toml" -p mcpwire-auth --example conformance-client
-cmd="$target/debug/examples/conformance-client"
+# CONFORMANCE_CLIENT: use an already built client instead of building it here.
+if [ -n "${CONFORMANCE_CLIENT:-}" ]; then
+  cmd="$CONFORMANCE_CLIENT"
+else
+  target="${CARGO_TARGET_DIR:-$root/target}"
+  cargo build --quiet --manifest-path "$root/Cargo.toml" -p mcpwire-auth --example conformance-client
+  cmd="$target/debug/examples/conformance-client"
+fi
 [ -x "$cmd" ] || { echo "run.sh: $cmd was not built" >&2; exit 2; }
 
 out="${CONFORMANCE_OUT:-$(mktemp -d)}"
+mkdir -p "$out"
 failed=()
 
 leg() {
@@ -28,7 +35,7 @@ leg() {
   echo "== $name: $*" >&2
   if ! bash "$conformance" client --command "$cmd" "$@" -o "$out/$name" > "$out/$name.log" 2>&1; then
     failed+=("$name")
-    sed -n '/SUITE SUMMARY\|Test Results/,$p' "$out/$name.log" >&2
+    sed -n '/SUITE SUMMARY\|Test Results/,$p' "$out/$name.log" >&2 || true
   else
     grep -E '^(✓|✗)|OVERALL|^Total' "$out/$name.log" >&2 || true
   fi

@@ -717,7 +717,25 @@ impl OAuthClient {
                         })?;
                         CallbackListener::bind(u.port().unwrap_or(80)).await?
                     }
-                    None => CallbackListener::bind(0).await?,
+                    None => {
+                        // Reuse the port of a client registered earlier at this issuer, so its
+                        // registered redirect URI still matches; else an ephemeral port.
+                        let data = self.store.load().await?;
+                        let port = data
+                            .client(&d.issuer)
+                            .filter(|c| c.kind == RegistrationKind::Dynamic)
+                            .and_then(|c| c.redirect_uris.first())
+                            .and_then(|r| Url::parse(r).ok())
+                            .filter(|u| u.host_str() == Some("127.0.0.1"))
+                            .and_then(|u| u.port());
+                        match port {
+                            Some(p) => match CallbackListener::bind(p).await {
+                                Ok(l) => l,
+                                Err(_) => CallbackListener::bind(0).await?,
+                            },
+                            None => CallbackListener::bind(0).await?,
+                        }
+                    }
                 };
                 let redirect = self
                     .config

@@ -198,16 +198,16 @@ impl Discoverer<'_> {
             .header("accept", "application/json, text/event-stream")
             .header("mcp-protocol-version", self.protocol_version)
             .json(&probe_body(self.protocol_version));
-        let resp = self.http.send_raw("probe", req).await?;
+        // Only the status and headers matter; the body (possibly an event stream) is not read.
+        let resp = req.send().await.map_err(|e| Error::http("probe", e))?;
+        let status = resp.status().as_u16();
         let challenge = resp
-            .header("www-authenticate")
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
             .and_then(BearerChallenge::from_header);
-        debug!(
-            status = resp.status,
-            has_challenge = challenge.is_some(),
-            "probe"
-        );
-        Ok((resp.status, challenge))
+        debug!(status, has_challenge = challenge.is_some(), "probe");
+        Ok((status, challenge))
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(

@@ -370,7 +370,11 @@ impl FileStore {
             serde_json::to_string_pretty(&d).map_err(|e| Error::json("token store", &e))?,
         );
         let mut tmp = path.to_path_buf().into_os_string();
-        tmp.push(format!(".tmp.{}", std::process::id()));
+        tmp.push(format!(
+            ".tmp.{}.{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
         let tmp = PathBuf::from(tmp);
         let io = |c: &str| {
             let c = c.to_owned();

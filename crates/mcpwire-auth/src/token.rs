@@ -74,47 +74,78 @@ impl AuthMethod {
     }
 }
 
-/// A signing key for `private_key_jwt`.
+enum KeyPair {
+    Es256(ring::signature::EcdsaKeyPair),
+    Rs256(ring::signature::RsaKeyPair),
+}
+
+/// A signing key for `private_key_jwt` (ES256 or RS256).
 pub struct SigningKey {
-    key: ring::signature::EcdsaKeyPair,
+    key: KeyPair,
 }
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SigningKey(ES256, [redacted])")
+        f.write_str(match self.key {
+            KeyPair::Es256(_) => "SigningKey(ES256, [redacted])",
+            KeyPair::Rs256(_) => "SigningKey(RS256, [redacted])",
+        })
     }
 }
 
 impl SigningKey {
-    /// Loads an ES256 (P-256) key from a PKCS#8 PEM.
+    /// Loads a P-256 (ES256) or RSA (RS256) private key from a PKCS#8 PEM.
     pub fn from_pkcs8_pem(pem: &Secret) -> Result<Self> {
-        let b64: String = pem
-            .expose()
-            .lines()
-            .filter(|l| !l.starts_with("-----"))
-            .map(str::trim)
-            .collect();
-        let der = STANDARD.decode(b64).map_err(|_| Error::Jwt {
-            message: "private key is not base64 pem".into(),
-        })?;
-        let rng = ring::rand::SystemRandom::new();
-        let key = ring::signature::EcdsaKeyPair::from_pkcs8(
-            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            &der,
-            &rng,
-        )
-        .map_err(|_| Error::Jwt {
-            message: "private key is not a P-256 PKCS#8 key".into(),
-        })?;
-        Ok(SigningKey { key })
+        let b64 = Secret::new(
+            pem.expose()
+                .lines()
+                .filter(|l| !l.starts_with("-----"))
+                .map(str::trim)
+                .collect::<String>(),
+        );
+        let der =
+            zeroize::Zeroizing::new(STANDARD.decode(b64.expose()).map_err(|_| Error::Jwt {
+                message: "private key is not base64 pem".into(),
+            })?);
+        Self::from_pkcs8_der(&der)
     }
 
-    /// Signs an RFC 7523 client assertion (`iss` = `sub` = client_id, `aud` = audience).
+    /// Loads a P-256 (ES256) or RSA (RS256) private key from PKCS#8 DER.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
+        let rng = ring::rand::SystemRandom::new();
+        if let Ok(k) = ring::signature::EcdsaKeyPair::from_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            der,
+            &rng,
+        ) {
+            return Ok(SigningKey {
+                key: KeyPair::Es256(k),
+            });
+        }
+        ring::signature::RsaKeyPair::from_pkcs8(der)
+            .map(|k| SigningKey {
+                key: KeyPair::Rs256(k),
+            })
+            .map_err(|_| Error::Jwt {
+                message: "private key is neither a P-256 nor an RSA PKCS#8 key".into(),
+            })
+    }
+
+    /// The JWS `alg`.
+    pub fn alg(&self) -> &'static str {
+        match self.key {
+            KeyPair::Es256(_) => "ES256",
+            KeyPair::Rs256(_) => "RS256",
+        }
+    }
+
+    /// Signs an RFC 7523 client assertion (`iss` = `sub` = client_id, `aud` = audience,
+    /// five minutes of validity, random `jti`).
     pub fn client_assertion(&self, client_id: &str, audience: &str) -> Result<Secret> {
         let now = unix_now();
         let mut jti = [0u8; 16];
         rand::rng().fill_bytes(&mut jti);
-        let header = serde_json::json!({"alg": "ES256", "typ": "JWT"});
+        let header = serde_json::json!({"alg": self.alg(), "typ": "JWT"});
         let claims = serde_json::json!({
             "iss": client_id, "sub": client_id, "aud": audience,
             "iat": now, "exp": now + 300, "jti": URL_SAFE_NO_PAD.encode(jti),
@@ -125,15 +156,30 @@ impl SigningKey {
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
         let rng = ring::rand::SystemRandom::new();
-        let sig = self
-            .key
-            .sign(&rng, input.as_bytes())
-            .map_err(|_| Error::Jwt {
-                message: "signing failed".into(),
-            })?;
+        let fail = |_| Error::Jwt {
+            message: "signing failed".into(),
+        };
+        let sig = match &self.key {
+            KeyPair::Es256(k) => k
+                .sign(&rng, input.as_bytes())
+                .map_err(fail)?
+                .as_ref()
+                .to_vec(),
+            KeyPair::Rs256(k) => {
+                let mut sig = vec![0u8; k.public().modulus_len()];
+                k.sign(
+                    &ring::signature::RSA_PKCS1_SHA256,
+                    &rng,
+                    input.as_bytes(),
+                    &mut sig,
+                )
+                .map_err(fail)?;
+                sig
+            }
+        };
         Ok(Secret::new(format!(
             "{input}.{}",
-            URL_SAFE_NO_PAD.encode(sig.as_ref())
+            URL_SAFE_NO_PAD.encode(sig)
         )))
     }
 }
@@ -420,6 +466,39 @@ mod tests {
             s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
+    }
+
+    #[test]
+    fn es256_client_assertion_verifies() {
+        use ring::signature::KeyPair as _;
+        let rng = ring::rand::SystemRandom::new();
+        let alg = &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING;
+        let doc = ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            STANDARD.encode(doc.as_ref())
+        );
+        let key = SigningKey::from_pkcs8_pem(&Secret::new(pem)).unwrap();
+        assert_eq!(key.alg(), "ES256");
+        assert_eq!(format!("{key:?}"), "SigningKey(ES256, [redacted])");
+        let jwt = key.client_assertion("cid", "https://as.example").unwrap();
+        let parts: Vec<&str> = jwt.expose().split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let claims: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        assert_eq!(claims["iss"], "cid");
+        assert_eq!(claims["sub"], "cid");
+        assert_eq!(claims["aud"], "https://as.example");
+        let pair = ring::signature::EcdsaKeyPair::from_pkcs8(alg, doc.as_ref(), &rng).unwrap();
+        let public = ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ECDSA_P256_SHA256_FIXED,
+            pair.public_key().as_ref().to_vec(),
+        );
+        let input = format!("{}.{}", parts[0], parts[1]);
+        public
+            .verify(input.as_bytes(), &URL_SAFE_NO_PAD.decode(parts[2]).unwrap())
+            .unwrap();
+        assert!(SigningKey::from_pkcs8_pem(&Secret::new("not a key")).is_err());
     }
 
     #[test]
