@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use mcpwire_auth::challenge::BearerChallenge;
 use mcpwire_auth::{
-    LoginMode, MemoryStore, OAuthClient, OAuthConfig, Policy, PreRegisteredClient, Secret,
-    SigningKey,
+    IdpTokenExchange, LoginMode, MemoryStore, OAuthClient, OAuthConfig, Policy,
+    PreRegisteredClient, Secret, SigningKey,
 };
 use serde_json::{Value, json};
 
@@ -29,7 +29,9 @@ struct Session {
     server: String,
     version: String,
     stateless: bool,
+    /// Machine-to-machine grant: no step-up, extension declared in capabilities.
     client_credentials: bool,
+    grant: Grant,
     oauth: OAuthClient,
     token: Option<Secret>,
     session_id: Option<String>,
@@ -139,14 +141,27 @@ impl Session {
 
     async fn authorize(&mut self, challenge: Option<BearerChallenge>) -> AnyResult<()> {
         self.authorizations += 1;
-        if self.client_credentials {
-            self.oauth
-                .login_client_credentials(&self.server, challenge)
-                .await?;
-        } else {
-            self.oauth
-                .login(&self.server, challenge, LoginMode::Headless, |_| {})
-                .await?;
+        match &self.grant {
+            Grant::AuthorizationCode => {
+                self.oauth
+                    .login(&self.server, challenge, LoginMode::Headless, |_| {})
+                    .await?;
+            }
+            Grant::ClientCredentials => {
+                self.oauth
+                    .login_client_credentials(&self.server, challenge)
+                    .await?;
+            }
+            Grant::JwtBearer(assertion) => {
+                self.oauth
+                    .login_jwt_bearer(&self.server, challenge, assertion)
+                    .await?;
+            }
+            Grant::Enterprise(idp) => {
+                self.oauth
+                    .login_enterprise(&self.server, challenge, idp)
+                    .await?;
+            }
         }
         let (token, _) = self
             .oauth
@@ -257,6 +272,39 @@ fn config_from_env(scenario: &str, version: &str, ctx: &Value) -> AnyResult<OAut
     Ok(cfg)
 }
 
+/// How the scenario wants the client to obtain tokens.
+enum Grant {
+    AuthorizationCode,
+    ClientCredentials,
+    /// Workload identity federation: a JWT from the environment (`valid_jwt`).
+    JwtBearer(Secret),
+    /// Enterprise-managed authorization: ID token → ID-JAG at the IdP → JWT-bearer.
+    Enterprise(IdpTokenExchange),
+}
+
+fn grant_for(scenario: &str, ctx: &Value) -> Grant {
+    let s = |k: &str| ctx.get(k).and_then(Value::as_str).map(str::to_owned);
+    if scenario.starts_with("auth/client-credentials") {
+        return Grant::ClientCredentials;
+    }
+    if let Some(jwt) = s("valid_jwt") {
+        return Grant::JwtBearer(Secret::new(jwt));
+    }
+    if let (Some(ep), Some(id), Some(tok)) = (
+        s("idp_token_endpoint"),
+        s("idp_client_id"),
+        s("idp_id_token"),
+    ) {
+        return Grant::Enterprise(IdpTokenExchange::new(
+            ep,
+            id,
+            s("idp_client_secret").map(Secret::new),
+            Secret::new(tok),
+        ));
+    }
+    Grant::AuthorizationCode
+}
+
 async fn run() -> AnyResult<()> {
     let server = std::env::args()
         .next_back()
@@ -277,12 +325,14 @@ async fn run() -> AnyResult<()> {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(20))
         .build()?;
+    let grant = grant_for(&scenario, &ctx);
     let mut session = Session {
         http,
         server,
         stateless: version.as_str() >= "2026-07-28",
         version,
-        client_credentials: scenario.starts_with("auth/client-credentials"),
+        client_credentials: !matches!(grant, Grant::AuthorizationCode),
+        grant,
         oauth,
         token: None,
         session_id: None,

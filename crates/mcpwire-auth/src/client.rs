@@ -71,6 +71,50 @@ impl fmt::Debug for PreRegisteredClient {
     }
 }
 
+/// Enterprise-managed authorization (extension
+/// `io.modelcontextprotocol/enterprise-managed-authorization`): the enterprise IdP that
+/// exchanges the user's ID token for an ID-JAG (RFC 8693 token exchange).
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct IdpTokenExchange {
+    /// The IdP's token endpoint.
+    pub token_endpoint: String,
+    /// Our client ID at the IdP.
+    pub client_id: String,
+    /// Our client secret at the IdP, if any (sent with `client_secret_post`).
+    pub client_secret: Option<Secret>,
+    /// The user's ID token from the IdP.
+    pub id_token: Secret,
+}
+
+impl IdpTokenExchange {
+    /// Describes an IdP.
+    pub fn new(
+        token_endpoint: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: Option<Secret>,
+        id_token: Secret,
+    ) -> Self {
+        IdpTokenExchange {
+            token_endpoint: token_endpoint.into(),
+            client_id: client_id.into(),
+            client_secret,
+            id_token,
+        }
+    }
+}
+
+impl fmt::Debug for IdpTokenExchange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdpTokenExchange")
+            .field("token_endpoint", &self.token_endpoint)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("id_token", &self.id_token)
+            .finish()
+    }
+}
+
 /// Configuration of an [`OAuthClient`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -884,6 +928,149 @@ impl OAuthClient {
             None,
             scope_string(&scopes),
             true,
+        ))
+    }
+
+    /// RFC 7523 JWT-bearer grant with an assertion the caller already holds, e.g. a workload
+    /// identity token (extension `io.modelcontextprotocol/auth/wif`). The client authenticates
+    /// as pre-registered for the issuer, if it is; a rejected assertion is returned as an
+    /// error and never retried with another grant.
+    pub async fn login_jwt_bearer(
+        &self,
+        server_url: &str,
+        challenge: Option<BearerChallenge>,
+        assertion: &Secret,
+    ) -> Result<TokenStatus> {
+        let d = self.discover(server_url, challenge).await?;
+        let entry = self.jwt_bearer_grant(&d, assertion).await?;
+        self.persist(entry).await
+    }
+
+    /// Enterprise-managed authorization: exchanges the IdP ID token for an ID-JAG at the IdP
+    /// (audience = the MCP server's issuer, resource = its resource), then redeems the ID-JAG
+    /// with the JWT-bearer grant at the authorization server.
+    pub async fn login_enterprise(
+        &self,
+        server_url: &str,
+        challenge: Option<BearerChallenge>,
+        idp: &IdpTokenExchange,
+    ) -> Result<TokenStatus> {
+        let d = self.discover(server_url, challenge).await?;
+        check_url(
+            "idp token_endpoint",
+            &idp.token_endpoint,
+            &self.config.policy,
+            true,
+        )?;
+        let client = ClientAuth {
+            client_id: idp.client_id.clone(),
+            client_secret: idp.client_secret.clone(),
+            method: if idp.client_secret.is_some() {
+                AuthMethod::ClientSecretPost
+            } else {
+                AuthMethod::None
+            },
+        };
+        let mut params = vec![
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange".to_owned(),
+            ),
+            (
+                "requested_token_type",
+                "urn:ietf:params:oauth:token-type:id-jag".to_owned(),
+            ),
+            ("subject_token", idp.id_token.expose().to_owned()),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:id_token".to_owned(),
+            ),
+            ("audience", d.issuer.clone()),
+            ("resource", d.resource.clone()),
+        ];
+        let scopes = self.select_scopes(&d, None);
+        let scopes: Vec<String> = scopes
+            .into_iter()
+            .filter(|s| s != "offline_access")
+            .collect();
+        if let Some(s) = scope_string(&scopes) {
+            params.push(("scope", s));
+        }
+        debug!(issuer = %d.issuer, "id-jag token exchange at the idp");
+        let jag = TokenRequest {
+            token_endpoint: &idp.token_endpoint,
+            params,
+            secrets: vec![idp.id_token.clone()],
+            client: &client,
+            signing_key: None,
+            audience: &idp.token_endpoint,
+        }
+        .send(&self.http)
+        .await?;
+        let entry = self.jwt_bearer_grant(&d, &jag.access_token).await?;
+        self.persist(entry).await
+    }
+
+    async fn jwt_bearer_grant(&self, d: &Discovery, assertion: &Secret) -> Result<TokenEntry> {
+        let supported = d.metadata.token_endpoint_auth_methods_supported.as_deref();
+        let (client, key) = match self.pre_registered_for(&d.issuer) {
+            Some(p) => (
+                ClientAuth {
+                    client_id: p.client_id.clone(),
+                    client_secret: p.client_secret.clone(),
+                    method: p.auth_method.unwrap_or_else(|| {
+                        AuthMethod::choose(supported, p.client_secret.is_some())
+                    }),
+                },
+                p.signing_key.clone(),
+            ),
+            None => (
+                ClientAuth {
+                    client_id: String::new(),
+                    client_secret: None,
+                    method: AuthMethod::None,
+                },
+                None,
+            ),
+        };
+        let token_endpoint =
+            d.metadata.token_endpoint.clone().ok_or_else(|| {
+                Error::invalid("authorization server metadata", "no token_endpoint")
+            })?;
+        let scopes = self.select_scopes(d, None);
+        let scopes: Vec<String> = scopes
+            .into_iter()
+            .filter(|s| s != "offline_access")
+            .collect();
+        let mut params = vec![
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:jwt-bearer".to_owned(),
+            ),
+            ("assertion", assertion.expose().to_owned()),
+            ("resource", d.resource.clone()),
+        ];
+        if let Some(s) = scope_string(&scopes) {
+            params.push(("scope", s));
+        }
+        let resp = TokenRequest {
+            token_endpoint: &token_endpoint,
+            params,
+            secrets: vec![assertion.clone()],
+            client: &client,
+            signing_key: key.as_deref(),
+            audience: &d.issuer,
+        }
+        .send(&self.http)
+        .await?;
+        Ok(self.entry_from(
+            d,
+            &client.client_id,
+            &token_endpoint,
+            resp,
+            None,
+            scope_string(&scopes),
+            false,
         ))
     }
 

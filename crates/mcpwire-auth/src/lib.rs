@@ -5,8 +5,9 @@
 //! * [`Credentials`] / [`Resolved`]: what the providers call before every vendor request.
 //! * [`OAuthClient`]: the MCP authorization flow (2025-03-26 … 2026-07-28): probe, protected
 //!   resource metadata, AS/OIDC discovery, issuer checks, pre-registration / CIMD / DCR, PKCE
-//!   S256, RFC 8707 `resource`, RFC 9207 `iss`, scope selection and step-up, refresh,
-//!   client credentials.
+//!   S256, RFC 8707 `resource`, RFC 9207 `iss`, scope selection and step-up, refresh; and the
+//!   machine-to-machine extensions: client credentials (secret or `private_key_jwt`),
+//!   JWT-bearer with a workload assertion, enterprise-managed authorization (ID-JAG).
 //! * [`TokenStore`], [`MemoryStore`], [`FileStore`]: issuer+client+resource keyed storage with
 //!   cross-process single-flight refresh.
 //! * [`cli_support`]: the functions behind `mcpwire auth …`.
@@ -38,7 +39,8 @@ mod store;
 mod token;
 
 pub use client::{
-    LoginMode, OAuthClient, OAuthConfig, PendingAuthorization, PreRegisteredClient, TokenStatus,
+    IdpTokenExchange, LoginMode, OAuthClient, OAuthConfig, PendingAuthorization,
+    PreRegisteredClient, TokenStatus,
 };
 pub use credentials::{Credentials, Resolved};
 pub use error::{Error, Result};

@@ -325,8 +325,10 @@ impl TokenRequest<'_> {
                 self.secrets.push(secret.clone());
             }
             AuthMethod::None => {
-                self.params
-                    .push(("client_id", self.client.client_id.clone()));
+                if !self.client.client_id.is_empty() {
+                    self.params
+                        .push(("client_id", self.client.client_id.clone()));
+                }
             }
             AuthMethod::PrivateKeyJwt => {
                 let key = self.signing_key.ok_or(Error::Unsupported {

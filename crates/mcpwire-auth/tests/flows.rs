@@ -323,3 +323,81 @@ async fn malformed_metadata_is_typed() {
     assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
     assert!(!err.to_string().contains("secret-looking-value"));
 }
+
+/// Workload identity federation: the JWT-bearer grant with the caller's assertion, no retry.
+#[tokio::test]
+async fn jwt_bearer_grant_with_workload_assertion() {
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    s.mount_as(metadata(&s.issuer()), None).await;
+    s.mount_token(ResponseTemplate::new(400).set_body_json(json!({
+        "error": "invalid_grant", "error_description": "assertion WORKLOAD-JWT expired",
+    })))
+    .await;
+    let c = client();
+    let err = c
+        .login_jwt_bearer(&s.server_url(), None, &Secret::new("WORKLOAD-JWT"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::TokenEndpoint { .. }), "{err:?}");
+    assert!(!err.to_string().contains("WORKLOAD-JWT"));
+    let tokens = s.requests_to(&s.auth, "/token").await;
+    assert_eq!(tokens.len(), 1, "no retry");
+    let f = form(&tokens[0]);
+    assert_eq!(
+        get(&f, "grant_type"),
+        Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
+    );
+    assert_eq!(get(&f, "assertion"), Some("WORKLOAD-JWT"));
+    assert_eq!(get(&f, "resource"), Some(s.server_url().as_str()));
+}
+
+/// Enterprise-managed authorization: token exchange at the IdP, then JWT-bearer at the AS
+/// with the pre-registered client.
+#[tokio::test]
+async fn enterprise_managed_token_exchange_then_jwt_bearer() {
+    let s = Scripted::start().await;
+    let idp = wiremock::MockServer::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    let mut md = metadata(&s.issuer());
+    md["token_endpoint_auth_methods_supported"] = json!(["client_secret_basic"]);
+    s.mount_as(md, None).await;
+    s.mount_token(token_json("ENT-AT", None, 3600)).await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "ID-JAG", "issued_token_type": "urn:ietf:params:oauth:token-type:id-jag",
+            "token_type": "N_A",
+        })))
+        .mount(&idp)
+        .await;
+    let mut cfg = OAuthConfig::default();
+    cfg.pre_registered.push(PreRegisteredClient::new(
+        Some(s.issuer()),
+        "ent",
+        Some(Secret::new("ent-secret")),
+    ));
+    let c = client_with(Arc::new(MemoryStore::new()), cfg);
+    let ex = mcpwire_auth::IdpTokenExchange::new(
+        format!("{}/token", idp.uri()),
+        "idp-client",
+        None,
+        Secret::new("ID-TOKEN"),
+    );
+    c.login_enterprise(&s.server_url(), None, &ex)
+        .await
+        .unwrap();
+    let x = form(&idp.received_requests().await.unwrap()[0]);
+    assert_eq!(get(&x, "subject_token"), Some("ID-TOKEN"));
+    assert_eq!(get(&x, "audience"), Some(s.issuer().as_str()));
+    assert_eq!(get(&x, "resource"), Some(s.server_url().as_str()));
+    assert_eq!(get(&x, "client_id"), Some("idp-client"));
+    let t = &s.requests_to(&s.auth, "/token").await[0];
+    assert_eq!(get(&form(t), "assertion"), Some("ID-JAG"));
+    assert_eq!(basic_of(t).as_deref(), Some("ent:ent-secret"));
+    let (at, _) = c
+        .access_token(&s.server_url(), Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(at.expose(), "ENT-AT");
+}
