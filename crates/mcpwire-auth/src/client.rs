@@ -672,7 +672,25 @@ impl OAuthClient {
             signing_key: key.as_deref(),
             audience: &d.issuer,
         };
-        let resp = req.send(&self.http).await?;
+        let resp = match req.send(&self.http).await {
+            Ok(r) => r,
+            Err(e) => {
+                if matches!(&e, Error::TokenEndpoint { error, .. } if error == "invalid_client")
+                    && pending.client.kind == RegistrationKind::Dynamic
+                {
+                    // The registration is no longer accepted: forget it so the next login
+                    // registers again.
+                    let _lock = self.store.lock().await?;
+                    let mut data = self.store.load().await?;
+                    data.clients.retain(|c| {
+                        !(c.issuer == pending.client.issuer
+                            && c.client_id == pending.client.client_id)
+                    });
+                    self.store.save(&data).await?;
+                }
+                return Err(e);
+            }
+        };
         let entry = self.entry_from(
             d,
             &client.client_id,

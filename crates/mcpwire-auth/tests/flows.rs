@@ -401,3 +401,34 @@ async fn enterprise_managed_token_exchange_then_jwt_bearer() {
         .unwrap();
     assert_eq!(at.expose(), "ENT-AT");
 }
+
+/// A dynamically registered client rejected with `invalid_client` is forgotten, and the next
+/// login registers again.
+#[tokio::test]
+async fn invalid_client_drops_dynamic_registration() {
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    s.mount_as(metadata(&s.issuer()), None).await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"})))
+        .up_to_n_times(1)
+        .mount(&s.auth)
+        .await;
+    s.mount_token(token_json("AT", None, 60)).await;
+    let store = Arc::new(MemoryStore::new());
+    let c = client_with(store.clone(), OAuthConfig::default());
+    let err = c
+        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::TokenEndpoint { status: 401, .. }),
+        "{err:?}"
+    );
+    assert!(store.load().await.unwrap().clients.is_empty());
+    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(s.requests_to(&s.auth, "/register").await.len(), 2);
+}
