@@ -294,6 +294,28 @@ mod tests {
         assert_eq!(b.scope.unwrap(), ["a"]);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics(s in "\\PC{0,80}") {
+            let _ = parse(&s);
+            let _ = BearerChallenge::from_header(&s);
+        }
+
+        #[test]
+        fn quoted_params_round_trip(
+            scope in "[ -~]{0,30}",
+            url in "[a-z0-9:/._-]{1,30}",
+        ) {
+            let quoted = scope.replace('\\', "\\\\").replace('"', "\\\"");
+            let h = format!(r#"Basic realm="x", Bearer resource_metadata="{url}", scope="{quoted}", error=insufficient_scope"#);
+            let b = BearerChallenge::from_header(&h).unwrap();
+            proptest::prop_assert_eq!(b.resource_metadata.as_deref(), Some(url.as_str()));
+            let want: Vec<String> = scope.split(' ').filter(|x| !x.is_empty()).map(str::to_owned).collect();
+            proptest::prop_assert_eq!(b.scope.unwrap(), want);
+            proptest::prop_assert_eq!(b.error.as_deref(), Some("insufficient_scope"));
+        }
+    }
+
     #[test]
     fn malformed() {
         assert!(parse(r#"Bearer realm="unterminated"#).is_err());

@@ -432,3 +432,45 @@ async fn invalid_client_drops_dynamic_registration() {
         .unwrap();
     assert_eq!(s.requests_to(&s.auth, "/register").await.len(), 2);
 }
+
+/// An `error=` callback (with the right state) is a typed error carrying only the error
+/// code; nothing is redeemed and the authorization is consumed.
+#[tokio::test]
+async fn error_callback_is_typed_and_consumes() {
+    let s = Scripted::standard().await;
+    let c = client();
+    let d = c.discover(&s.server_url(), None).await.unwrap();
+    let mut p = c
+        .begin_authorization(d, "http://127.0.0.1/callback", None)
+        .await
+        .unwrap();
+    let state = url::Url::parse(p.authorization_url())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let cb = vec![
+        ("state".to_owned(), state.clone()),
+        ("error".to_owned(), "access_denied".to_owned()),
+        (
+            "error_description".to_owned(),
+            "<script>phish</script>".to_owned(),
+        ),
+    ];
+    let err = c.complete_authorization(&mut p, &cb).await.unwrap_err();
+    match &err {
+        Error::AuthorizationDenied { error } => assert_eq!(error, "access_denied"),
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.to_string().contains("phish"));
+    let again = vec![
+        ("state".to_owned(), state),
+        ("code".to_owned(), "code-1".to_owned()),
+    ];
+    assert!(matches!(
+        c.complete_authorization(&mut p, &again).await,
+        Err(Error::StateMismatch)
+    ));
+    assert!(s.requests_to(&s.auth, "/token").await.is_empty());
+}
