@@ -11,14 +11,14 @@ fuzz_target!(|input: (u8, &[u8])| {
     let mut whole = SseDecoder::with_max_event_size(4096);
     let mut expected = Vec::new();
     let whole_ok = whole.feed(bytes, &mut expected).is_ok();
-    let _ = whole.finish();
+    let _ = whole.finish(&mut expected);
     let mut chunked = SseDecoder::with_max_event_size(4096);
     let mut events = Vec::new();
     let mut chunked_ok = true;
     for chunk in bytes.chunks(step) {
         chunked_ok &= chunked.feed(chunk, &mut events).is_ok();
     }
-    let _ = chunked.finish();
+    let _ = chunked.finish(&mut events);
     if whole_ok && chunked_ok {
         assert_eq!(events, expected);
     }

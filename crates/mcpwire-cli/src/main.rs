@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod normalize;
 
 /// Hosted MCP through vendor APIs, without the glue.
 #[derive(Debug, Parser)]
@@ -31,12 +32,29 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Normalise a vendor response (JSON) or raw SSE stream to mcpwire events, one JSON object
+    /// per line. Vendor and stream/whole are detected.
+    Normalize {
+        /// The vendor, when detection should not decide.
+        #[arg(long, value_name = "openai|anthropic")]
+        from: Option<mcpwire_schema::event::Vendor>,
+        /// Drop the stream-only kinds (`call_started`, `call_arguments_delta`, `text_delta`).
+        #[arg(long)]
+        settled: bool,
+        /// The input file, or `-` for standard input.
+        file: String,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { files, quiet } => check::run(&files, quiet),
+        Command::Normalize {
+            from,
+            settled,
+            file,
+        } => normalize::run(&file, from, settled),
     }
 }
 

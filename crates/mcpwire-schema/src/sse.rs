@@ -11,7 +11,7 @@
 //! let mut events = Vec::new();
 //! decoder.feed(b"event: ping\r\ndata: {\"type\":", &mut events).unwrap();
 //! decoder.feed(b"\"ping\"}\r\n\r\n: a comment\n", &mut events).unwrap();
-//! decoder.finish().unwrap();
+//! decoder.finish(&mut events).unwrap();
 //! assert_eq!(events.len(), 1);
 //! assert_eq!(events[0].event_type, "ping");
 //! assert_eq!(events[0].data, r#"{"type":"ping"}"#);
@@ -76,6 +76,8 @@ pub struct SseDecoder {
     offset: u64,
     discarding: bool,
     discard_partial: bool,
+    /// Bytes after a faulty line, decoded on the next call.
+    pending: Vec<u8>,
 }
 
 impl Default for SseDecoder {
@@ -106,12 +108,25 @@ impl SseDecoder {
             offset: 0,
             discarding: false,
             discard_partial: false,
+            pending: Vec::new(),
         }
     }
 
-    /// Decodes a chunk, appending every completed event to `out`. Events completed before an
-    /// error are still appended; the decoder recovers and can be fed further.
-    pub fn feed(&mut self, mut chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+    /// Decodes a chunk, appending every completed event to `out`.
+    ///
+    /// On an error, the events before the fault are in `out`, the faulty line (or oversized
+    /// event) is dropped, and the bytes after it are kept: the next call (even with an empty
+    /// chunk) resumes decoding there.
+    pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+        if self.pending.is_empty() {
+            return self.feed_inner(chunk, out);
+        }
+        let mut joined = std::mem::take(&mut self.pending);
+        joined.extend_from_slice(chunk);
+        self.feed_inner(&joined, out)
+    }
+
+    fn feed_inner(&mut self, mut chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
         let mut first_error = None;
         if self.skip_lf && !chunk.is_empty() {
             self.skip_lf = false;
@@ -150,11 +165,13 @@ impl SseDecoder {
                 self.line = line;
                 result
             };
-            if let Err(err) = result {
-                first_error.get_or_insert(err);
-            }
             self.offset += next as u64;
             chunk = &chunk[next..];
+            if let Err(err) = result {
+                self.pending = chunk.to_vec();
+                self.offset -= chunk.len() as u64;
+                return Err(err);
+            }
         }
         self.offset += chunk.len() as u64;
         if self.discarding {
@@ -169,8 +186,12 @@ impl SseDecoder {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Ends the stream: an error if an event was left unfinished (WHATWG discards it).
-    pub fn finish(&mut self) -> Result<(), SseError> {
+    /// Ends the stream, decoding what an earlier error left pending into `out`: an error if an
+    /// event was left unfinished (WHATWG discards it).
+    pub fn finish(&mut self, out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+        while !self.pending.is_empty() {
+            self.feed(&[], out)?;
+        }
         let pending = self.line.len() + self.data.len();
         self.line.clear();
         self.reset_event();
@@ -274,7 +295,7 @@ pub fn decode_all(bytes: &[u8]) -> Result<Vec<SseEvent>, SseError> {
     let mut decoder = SseDecoder::new();
     let mut events = Vec::new();
     decoder.feed(bytes, &mut events)?;
-    decoder.finish()?;
+    decoder.finish(&mut events)?;
     Ok(events)
 }
 
@@ -291,8 +312,15 @@ mod tests {
                 errors.push(err);
             }
         }
-        if let Err(err) = decoder.finish() {
-            errors.push(err);
+        loop {
+            match decoder.finish(&mut events) {
+                Ok(()) => break,
+                Err(err @ SseError::Truncated { .. }) => {
+                    errors.push(err);
+                    break;
+                }
+                Err(err) => errors.push(err),
+            }
         }
         (events, errors)
     }
@@ -376,7 +404,9 @@ mod tests {
         let big = format!("data: {}\n\ndata: small\n\n", "x".repeat(200));
         let err = decoder.feed(big.as_bytes(), &mut events).unwrap_err();
         assert!(matches!(err, SseError::EventTooLarge { limit: 64, .. }));
-        assert_eq!(data(&events), ["small"]);
+        assert!(events.is_empty(), "decoding stops at the fault");
+        decoder.finish(&mut events).unwrap();
+        assert_eq!(data(&events), ["small"], "and resumes after it");
         // The same, one byte at a time: the partial line is bounded too.
         let mut decoder = SseDecoder::with_max_event_size(64);
         let mut events = Vec::new();
@@ -394,7 +424,7 @@ mod tests {
             for chunk in input.as_bytes().chunks(chunking) {
                 let _ = decoder.feed(chunk, &mut events);
             }
-            decoder.finish().unwrap();
+            decoder.finish(&mut events).unwrap();
             assert_eq!(data(&events), ["next"], "chunks of {chunking}");
         }
     }

@@ -83,7 +83,7 @@ fn a_fifty_megabyte_event_is_a_typed_error_and_memory_stays_bounded() {
     decoder
         .feed(b"\n\ndata: {\"type\":\"ping\"}\n\n", &mut events)
         .unwrap();
-    decoder.finish().unwrap();
+    decoder.finish(&mut events).unwrap();
     assert!(
         matches!(errors.as_slice(), [SseError::EventTooLarge { .. }]),
         "{errors:?}"
@@ -132,7 +132,7 @@ proptest! {
             decoder.feed(&raw[last..p], &mut events).unwrap();
             last = p;
         }
-        decoder.finish().unwrap();
+        decoder.finish(&mut events).unwrap();
         prop_assert_eq!(events, whole);
     }
 
@@ -144,7 +144,7 @@ proptest! {
         for chunk in bytes.chunks(7) {
             let _ = decoder.feed(chunk, &mut events);
         }
-        let _ = decoder.finish();
+        let _ = decoder.finish(&mut events);
         let _ = check::check(&bytes);
         let _ = decode::from_slice::<openai::ResponseStreamEvent>(&bytes);
         let _ = decode::from_slice::<anthropic::MessageStreamEvent>(&bytes);

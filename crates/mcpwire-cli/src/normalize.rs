@@ -1,0 +1,125 @@
+//! `mcpwire normalize [--from openai|anthropic] [--settled] FILE|-`: a vendor response (JSON)
+//! or raw SSE stream in, one event per line (JSON Lines) out, as soon as its input has arrived.
+
+use std::io::{self, BufWriter, Read, Write};
+use std::process::ExitCode;
+
+use mcpwire_normalize::{ByteNormalizer, normalize_whole};
+use mcpwire_schema::check::looks_like_sse;
+use mcpwire_schema::event::{Event, Vendor};
+
+const CHUNK: usize = 64 * 1024;
+
+/// Runs the command; events before a fault are written, then one line on stderr and exit 1.
+pub(crate) fn run(file: &str, from: Option<Vendor>, settled: bool) -> ExitCode {
+    let mut input: Box<dyn Read> = if file == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        match std::fs::File::open(file) {
+            Ok(f) => Box::new(f),
+            Err(err) => return fail(&format!("cannot read {file}: {err}")),
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match normalize(&mut *input, from, settled, &mut out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Output(err)) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Output(err)) => fail(&format!("cannot write: {err}")),
+        Err(Failure::Input(message)) => {
+            let _ = out.flush();
+            fail(&message)
+        }
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("mcpwire normalize: {message}");
+    ExitCode::FAILURE
+}
+
+enum Failure {
+    Input(String),
+    Output(io::Error),
+}
+
+impl From<io::Error> for Failure {
+    fn from(err: io::Error) -> Self {
+        Failure::Output(err)
+    }
+}
+
+fn write_events(events: &mut Vec<Event>, settled: bool, out: &mut impl Write) -> io::Result<()> {
+    for event in events.drain(..) {
+        if settled && event.is_stream_only() {
+            continue;
+        }
+        serde_json::to_writer(&mut *out, &event)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+fn normalize(
+    input: &mut dyn Read,
+    from: Option<Vendor>,
+    settled: bool,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let mut buf = vec![0u8; CHUNK];
+    let mut head = Vec::new();
+    // Read until the first non-whitespace byte says JSON or SSE.
+    loop {
+        let n = read(input, &mut buf)?;
+        head.extend_from_slice(&buf[..n]);
+        if n == 0
+            || head
+                .iter()
+                .any(|b| !b.is_ascii_whitespace() && !matches!(b, 0xEF | 0xBB | 0xBF))
+        {
+            break;
+        }
+    }
+    if head.iter().all(u8::is_ascii_whitespace) {
+        return Err(Failure::Input("empty input".to_owned()));
+    }
+    if !looks_like_sse(&head) {
+        input
+            .read_to_end(&mut head)
+            .map_err(|e| Failure::Input(format!("cannot read: {e}")))?;
+        let mut events = normalize_whole(&head, from).map_err(|e| Failure::Input(e.to_string()))?;
+        write_events(&mut events, settled, out)?;
+        out.flush()?;
+        return Ok(());
+    }
+    let mut normalizer = ByteNormalizer::new(from);
+    let mut events = Vec::new();
+    let mut chunk: &[u8] = &head;
+    let mut owned;
+    loop {
+        let result = normalizer.feed(chunk, &mut events);
+        write_events(&mut events, settled, out)?;
+        out.flush()?;
+        result.map_err(|e| Failure::Input(e.to_string()))?;
+        let n = read(input, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        owned = &buf[..n];
+        chunk = owned;
+    }
+    let result = normalizer.finish(&mut events);
+    write_events(&mut events, settled, out)?;
+    out.flush()?;
+    result.map_err(|e| Failure::Input(e.to_string()))
+}
+
+fn read(input: &mut dyn Read, buf: &mut [u8]) -> Result<usize, Failure> {
+    loop {
+        match input.read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Failure::Input(format!("cannot read: {e}"))),
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The `mcpwire` binary, driven as a user would.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn mcpwire() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mcpwire"))
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn fixture_files(ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for vendor in ["openai", "anthropic"] {
+        for entry in std::fs::read_dir(fixtures().join(vendor)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == ext) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn temp(name: &str, contents: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mcpwire-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn check_accepts_every_fixture() {
+    let mut files = fixture_files("json");
+    files.extend(fixture_files("sse"));
+    let output = mcpwire().arg("check").args(&files).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("ok ")).count(),
+        files.len()
+    );
+}
+
+#[test]
+fn check_reports_kept_unknowns_and_fails_naming_file_and_path() {
+    let unknown = temp("unknown.json", br#"{"type":"mcp_call","id":"mcp_1","server_label":"s","name":"t","arguments":"{}","shiny_new":1}"#);
+    let broken = temp("broken.json", br#"{"id":"resp_1","object":"response","output":[{"type":"mcp_approval_request","id":"mcpr_1","name":"t","arguments":"{}"}]}"#);
+    let output = mcpwire()
+        .arg("check")
+        .arg(&unknown)
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("ok ")
+            && lines[0].contains("openai item")
+            && lines[0].contains("field shiny_new"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[1],
+        format!(
+            "FAIL  {}: output[0]: missing field `server_label`",
+            broken.display()
+        )
+    );
+}
+
+#[test]
+fn normalize_settled_stream_equals_normalize_of_its_final_response() {
+    let mut checked = 0;
+    for stream in fixture_files("sse") {
+        let bytes = std::fs::read(&stream).unwrap();
+        let events = mcpwire_schema::sse::decode_all(&bytes).unwrap();
+        let Some(completed) = events.iter().find(|e| e.event_type == "response.completed") else {
+            continue;
+        };
+        let value: serde_json::Value = serde_json::from_str(&completed.data).unwrap();
+        let whole = temp(
+            &format!("{checked}.json"),
+            value["response"].to_string().as_bytes(),
+        );
+        let settled = mcpwire()
+            .args(["normalize", "--settled"])
+            .arg(&stream)
+            .output()
+            .unwrap();
+        let from_whole = mcpwire().arg("normalize").arg(&whole).output().unwrap();
+        assert!(settled.status.success() && from_whole.status.success());
+        assert_eq!(
+            String::from_utf8(settled.stdout).unwrap(),
+            String::from_utf8(from_whole.stdout).unwrap(),
+            "{}",
+            stream.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 7);
+}
+
+#[test]
+fn normalize_from_stdin_prints_each_event_as_soon_as_its_input_arrives() {
+    let bytes =
+        std::fs::read(fixtures().join("anthropic/stream.2025-04-04.mcp-echo.vercel-ai.sse"))
+            .unwrap();
+    let first_event_end = bytes.windows(2).position(|w| w == b"\n\n").unwrap() + 2;
+    let mut child = mcpwire()
+        .args(["normalize", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdin.write_all(&bytes[..first_event_end]).unwrap();
+    stdin.flush().unwrap();
+    // The first event is printed while stdin is still open.
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(
+        line.starts_with(r#"{"kind":"response_started","vendor":"anthropic""#),
+        "{line}"
+    );
+    stdin.write_all(&bytes[first_event_end..]).unwrap();
+    drop(stdin);
+    let rest: Vec<String> = stdout.lines().map(Result::unwrap).collect();
+    assert_eq!(
+        rest.last().unwrap().split(',').next().unwrap(),
+        r#"{"kind":"response_completed""#
+    );
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn normalize_writes_events_before_a_fault_then_one_error_line_and_exits_1() {
+    let mut bytes =
+        std::fs::read(fixtures().join("openai/stream.approval-request.zip1.sse")).unwrap();
+    bytes.truncate(bytes.len() - 30);
+    let cut = temp("cut.sse", &bytes);
+    let output = mcpwire().arg("normalize").arg(&cut).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.lines().count() >= 3, "{stdout}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("mcpwire normalize: "), "{stderr}");
+    // Malformed JSON: no events, one line, exit 1.
+    let bad = temp("bad.json", b"{\"id\":");
+    let output = mcpwire().arg("normalize").arg(&bad).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    assert_eq!(String::from_utf8(output.stderr).unwrap().lines().count(), 1);
+}
+
+#[test]
+fn normalize_from_forces_the_vendor() {
+    let stream = fixtures().join("anthropic/stream.2025-04-04.mcp-echo.vercel-ai.sse");
+    let output = mcpwire()
+        .args(["normalize", "--from", "openai"])
+        .arg(&stream)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "an Anthropic stream read as OpenAI fails"
+    );
+    let output = mcpwire()
+        .args(["normalize", "--from", "anthropic"])
+        .arg(&stream)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let output = mcpwire()
+        .args(["normalize", "--from", "gemini"])
+        .arg(&stream)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -1,0 +1,522 @@
+//! Anthropic Messages (MCP connector, every beta): a message or its stream, to events.
+//!
+//! Quirks absorbed (each has a test named after it in `tests/quirks.rs`):
+//! * the first `input_json_delta` is often `""`: empty deltas produce no event;
+//! * no deltas at all means the input is `{}`;
+//! * `mcp_tool_result` arrives whole in `content_block_start`;
+//! * a response may begin with an `mcp_tool_result` for a call made in the previous turn: pass a
+//!   [`Context`] of earlier turns to name its server and tool, else they are absent (never
+//!   guessed);
+//! * `message_start.message.content` may be non-empty: those blocks are settled at once;
+//! * JSON padded with spaces, `ping` events, mid-stream `error` events after HTTP 200;
+//! * `mcp_tool_result.content` as a string or as a list of text blocks.
+//!
+//! Out-of-order input never panics: a delta or stop for a block that never started is passed
+//! through as `other` (delta) or ignored (stop); unknown event types become `other`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use mcpwire_schema::Maybe;
+use mcpwire_schema::anthropic::{
+    ContentBlock, ContentBlockStart, Delta, McpToolUse, Message, MessageContent, MessageParam,
+    MessageStreamEvent, StopReason, ToolResultContent, Usage as WireUsage,
+};
+use mcpwire_schema::event::{
+    CallError, CallErrorKind, ErrorInfo, Event, EventBody, Stop, ToolInfo, Usage, Vendor,
+    split_arguments,
+};
+use serde_json::Value;
+
+use crate::Error;
+use crate::openai::{content_parts, text_part};
+
+fn event(body: EventBody) -> Event {
+    Event::new(Vendor::Anthropic, body)
+}
+
+/// What earlier turns said: which server and tool each `mcp_tool_use` id belongs to, so that a
+/// result for a call made in an earlier turn can be attributed.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    uses: HashMap<String, (String, String)>,
+}
+
+impl Context {
+    /// An empty context.
+    pub fn new() -> Self {
+        Context::default()
+    }
+
+    /// The `mcp_tool_use` blocks of earlier messages (the request's history).
+    pub fn from_messages(messages: &[MessageParam]) -> Self {
+        let mut context = Context::new();
+        for message in messages {
+            if let MessageContent::Blocks(blocks) = &message.content {
+                for block in blocks {
+                    context.observe(block);
+                }
+            }
+        }
+        context
+    }
+
+    /// Records an `mcp_tool_use` block.
+    pub fn observe(&mut self, block: &ContentBlock) {
+        if let ContentBlock::McpToolUse(McpToolUse {
+            id,
+            name,
+            server_name,
+            ..
+        }) = block
+        {
+            self.uses
+                .insert(id.clone(), (server_name.clone(), name.clone()));
+        }
+    }
+
+    fn lookup(&self, id: &str) -> (Option<String>, Option<String>) {
+        match self.uses.get(id) {
+            Some((server, tool)) => (Some(server.clone()), Some(tool.clone())),
+            None => (None, None),
+        }
+    }
+}
+
+/// Normalises a whole message with no earlier turns.
+///
+/// ```
+/// let raw = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude","stop_reason":"end_turn",
+///   "content":[{"type":"mcp_tool_use","id":"mcptoolu_1","name":"echo","server_name":"demo","input":{"x":1}},
+///              {"type":"mcp_tool_result","tool_use_id":"mcptoolu_1","is_error":false,
+///               "content":[{"type":"text","text":"1"}]}],
+///   "usage":{"input_tokens":10,"output_tokens":5}}"#;
+/// let message = mcpwire_schema::decode::from_str(raw).unwrap();
+/// let events = mcpwire_normalize::anthropic::normalize_message(&message);
+/// let kinds: Vec<&str> = events.iter().map(|e| e.kind()).collect();
+/// assert_eq!(kinds, ["response_started", "call", "call_result", "response_completed"]);
+/// ```
+pub fn normalize_message(message: &Message) -> Vec<Event> {
+    normalize_message_with(message, &Context::new())
+}
+
+/// Normalises a whole message, attributing results of earlier calls with `context`.
+pub fn normalize_message_with(message: &Message, context: &Context) -> Vec<Event> {
+    let mut context = context.clone();
+    let mut out = vec![started(message)];
+    for (index, block) in message.content.iter().enumerate() {
+        settle_block(index as u64, block, &mut context, &mut out);
+    }
+    out.push(completed(message.stop_reason.get(), message.usage.get()));
+    out
+}
+
+fn started(message: &Message) -> Event {
+    event(EventBody::ResponseStarted {
+        response_id: Some(message.id.clone()),
+        model: message.model.get().cloned(),
+    })
+}
+
+fn completed(stop_reason: Option<&StopReason>, usage: Option<&WireUsage>) -> Event {
+    let stop = match stop_reason {
+        Some(StopReason::EndTurn) => Stop::End,
+        Some(StopReason::MaxTokens) => Stop::MaxTokens,
+        Some(StopReason::ToolUse) => Stop::ToolUse,
+        Some(StopReason::PauseTurn) => Stop::Paused,
+        Some(StopReason::Refusal) => Stop::Refusal,
+        _ => Stop::Other,
+    };
+    let usage = usage.and_then(|u| match (u.input_tokens.get(), u.output_tokens.get()) {
+        (Some(&input_tokens), Some(&output_tokens)) => Some(Usage {
+            input_tokens,
+            output_tokens,
+        }),
+        _ => None,
+    });
+    event(EventBody::ResponseCompleted {
+        stop,
+        stop_raw: stop_reason.map(|s| s.as_str().to_owned()),
+        usage,
+    })
+}
+
+/// The settled events of one content block.
+pub fn settle_block(index: u64, block: &ContentBlock, context: &mut Context, out: &mut Vec<Event>) {
+    match block {
+        ContentBlock::Text(text) => out.push(event(EventBody::Text {
+            index,
+            text: text.text.clone(),
+        })),
+        ContentBlock::McpToolUse(tool_use) => {
+            context.observe(block);
+            let (arguments, arguments_text) = match &tool_use.input {
+                // An input whose streamed JSON did not parse is kept as its text.
+                Value::String(text) => split_arguments(text),
+                input => (Some(input.clone()), None),
+            };
+            out.push(event(EventBody::Call {
+                call_id: tool_use.id.clone(),
+                server: tool_use.server_name.clone(),
+                tool: tool_use.name.clone(),
+                arguments,
+                arguments_text,
+                approval_id: None,
+            }));
+        }
+        ContentBlock::McpToolResult(result) => {
+            let (server, tool) = context.lookup(&result.tool_use_id);
+            let content = match result.content.get() {
+                Some(ToolResultContent::Text(text)) => vec![text_part(text)],
+                Some(ToolResultContent::Blocks(blocks)) => {
+                    content_parts(&serde_json::to_value(blocks).unwrap_or(Value::Null))
+                }
+                Some(ToolResultContent::Other(raw)) => content_parts(raw),
+                Some(_) | None => Vec::new(),
+            };
+            let is_error = result.is_error.get().copied().unwrap_or(false);
+            let error = is_error.then(|| CallError {
+                kind: CallErrorKind::ToolExecution,
+                code: None,
+                message: content
+                    .iter()
+                    .find_map(|p| p.get("text").and_then(Value::as_str))
+                    .map(str::to_owned),
+            });
+            out.push(event(EventBody::CallResult {
+                call_id: result.tool_use_id.clone(),
+                server,
+                tool,
+                is_error,
+                content,
+                error,
+            }));
+        }
+        ContentBlock::McpToolListing(listing) => {
+            let tools = listing
+                .tools
+                .iter()
+                .map(|t| ToolInfo {
+                    name: t.name.clone(),
+                    description: t.description.get().cloned(),
+                    input_schema: t.input_schema.clone(),
+                    annotations: None,
+                })
+                .collect();
+            out.push(event(EventBody::ToolsListed {
+                server: listing.mcp_server_name.clone(),
+                tools,
+                list_id: None,
+            }));
+        }
+        other => out.push(event(EventBody::Other {
+            raw: serde_json::to_value(other).unwrap_or(Value::Null),
+            index: Some(index),
+        })),
+    }
+}
+
+/// A block being streamed: its start and what the deltas added.
+#[derive(Debug)]
+struct OpenBlock {
+    block: ContentBlock,
+    json: String,
+    saw_json: bool,
+}
+
+impl OpenBlock {
+    fn new(block: ContentBlock) -> Self {
+        OpenBlock {
+            block,
+            json: String::new(),
+            saw_json: false,
+        }
+    }
+
+    /// Applies a delta the way the SDK accumulators do.
+    fn apply(&mut self, delta: &Delta) {
+        match (delta, &mut self.block) {
+            (Delta::Text(d), ContentBlock::Text(text)) => text.text.push_str(&d.text),
+            (Delta::InputJson(d), _) => {
+                self.saw_json = true;
+                self.json.push_str(&d.partial_json);
+            }
+            (Delta::Citations(d), ContentBlock::Text(text)) => match &mut text.citations {
+                Maybe::Value(Value::Array(list)) => list.push(d.citation.clone()),
+                slot => *slot = Maybe::Value(Value::Array(vec![d.citation.clone()])),
+            },
+            (Delta::Thinking(d), ContentBlock::Unknown(Value::Object(raw))) => {
+                let text = raw
+                    .get("thinking")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+                    + &d.thinking;
+                raw.insert("thinking".to_owned(), Value::String(text));
+            }
+            (Delta::Signature(d), ContentBlock::Unknown(Value::Object(raw))) => {
+                raw.insert("signature".to_owned(), Value::String(d.signature.clone()));
+            }
+            (Delta::Text(d), ContentBlock::Unknown(Value::Object(raw))) => {
+                let text = raw
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+                    + &d.text;
+                raw.insert("text".to_owned(), Value::String(text));
+            }
+            _ => {}
+        }
+    }
+
+    /// The finished block: tool-use input parsed from the streamed JSON (`{}` when it was
+    /// empty; the raw text as a JSON string when it does not parse).
+    fn finish(mut self) -> ContentBlock {
+        if self.saw_json {
+            let input = if self.json.trim().is_empty() {
+                Value::Object(serde_json::Map::new())
+            } else {
+                serde_json::from_str(&self.json).unwrap_or(Value::String(self.json))
+            };
+            match &mut self.block {
+                ContentBlock::McpToolUse(tool_use) => tool_use.input = input,
+                ContentBlock::Unknown(Value::Object(raw)) => {
+                    raw.insert("input".to_owned(), input);
+                }
+                _ => {}
+            }
+        }
+        self.block
+    }
+}
+
+/// Merges the usage of a `message_delta` (cumulative) into the running usage.
+fn merge_usage(into: &mut WireUsage, from: &WireUsage) {
+    if !from.input_tokens.is_absent() {
+        into.input_tokens = from.input_tokens.clone();
+    }
+    if !from.output_tokens.is_absent() {
+        into.output_tokens = from.output_tokens.clone();
+    }
+    if !from.cache_creation_input_tokens.is_absent() {
+        into.cache_creation_input_tokens = from.cache_creation_input_tokens.clone();
+    }
+    if !from.cache_read_input_tokens.is_absent() {
+        into.cache_read_input_tokens = from.cache_read_input_tokens.clone();
+    }
+    if !from.server_tool_use.is_absent() {
+        into.server_tool_use = from.server_tool_use.clone();
+    }
+    for (k, v) in &from.extra {
+        into.extra.insert(k.clone(), v.clone());
+    }
+}
+
+/// The incremental normaliser: feed decoded events with [`push`](Self::push), end with
+/// [`finish`](Self::finish). Holds only the blocks being streamed and the tool-use ids seen.
+#[derive(Debug, Default)]
+pub struct StreamNormalizer {
+    open: BTreeMap<u64, OpenBlock>,
+    context: Context,
+    stop_reason: Option<StopReason>,
+    usage: WireUsage,
+    started: bool,
+    completed: bool,
+}
+
+impl StreamNormalizer {
+    /// A normaliser at the start of a stream, with no earlier turns.
+    pub fn new() -> Self {
+        StreamNormalizer::default()
+    }
+
+    /// A normaliser that attributes results of calls made in earlier turns.
+    pub fn with_context(context: Context) -> Self {
+        StreamNormalizer {
+            context,
+            ..StreamNormalizer::default()
+        }
+    }
+
+    /// `true` once `message_stop` has been seen.
+    pub fn is_complete(&self) -> bool {
+        self.completed
+    }
+
+    /// Normalises one event, appending the events it completes to `out`.
+    pub fn push(&mut self, ev: &MessageStreamEvent, out: &mut Vec<Event>) {
+        use MessageStreamEvent as E;
+        match ev {
+            E::MessageStart(start) => {
+                self.started = true;
+                out.push(started(&start.message));
+                if let Some(usage) = start.message.usage.get() {
+                    self.usage = usage.clone();
+                }
+                self.stop_reason = start.message.stop_reason.get().cloned();
+                for (index, block) in start.message.content.iter().enumerate() {
+                    settle_block(index as u64, block, &mut self.context, out);
+                }
+            }
+            E::ContentBlockStart(ContentBlockStart {
+                index,
+                content_block,
+                ..
+            }) => {
+                if let ContentBlock::McpToolUse(tool_use) = content_block {
+                    out.push(event(EventBody::CallStarted {
+                        call_id: tool_use.id.clone(),
+                        server: tool_use.server_name.clone(),
+                        tool: tool_use.name.clone(),
+                    }));
+                }
+                if let Some(previous) = self
+                    .open
+                    .insert(*index, OpenBlock::new(content_block.clone()))
+                {
+                    // A second start for an open index: the first block is settled as it stands.
+                    settle_block(*index, &previous.finish(), &mut self.context, out);
+                }
+            }
+            E::ContentBlockDelta(d) => match self.open.get_mut(&d.index) {
+                Some(open) => {
+                    open.apply(&d.delta);
+                    match (&d.delta, &open.block) {
+                        (Delta::Text(t), ContentBlock::Text(_)) => {
+                            out.push(event(EventBody::TextDelta {
+                                index: d.index,
+                                text: t.text.clone(),
+                            }));
+                        }
+                        (Delta::InputJson(j), ContentBlock::McpToolUse(tool_use))
+                            if !j.partial_json.is_empty() =>
+                        {
+                            out.push(event(EventBody::CallArgumentsDelta {
+                                call_id: tool_use.id.clone(),
+                                delta: j.partial_json.clone(),
+                            }));
+                        }
+                        _ => {}
+                    }
+                }
+                None => out.push(event(EventBody::Other {
+                    raw: serde_json::to_value(ev).unwrap_or(Value::Null),
+                    index: Some(d.index),
+                })),
+            },
+            E::ContentBlockStop(stop) => {
+                if let Some(open) = self.open.remove(&stop.index) {
+                    settle_block(stop.index, &open.finish(), &mut self.context, out);
+                }
+            }
+            E::MessageDelta(delta) => {
+                if let Some(reason) = delta.delta.stop_reason.get() {
+                    self.stop_reason = Some(reason.clone());
+                }
+                if let Some(usage) = delta.usage.get() {
+                    merge_usage(&mut self.usage, usage);
+                }
+            }
+            E::MessageStop(_) => {
+                self.flush(out);
+                out.push(completed(self.stop_reason.as_ref(), Some(&self.usage)));
+                self.completed = true;
+            }
+            E::Ping(_) => {}
+            E::Error(e) => out.push(event(EventBody::Error {
+                error: ErrorInfo {
+                    error_type: e.error.error_type.clone(),
+                    message: e.error.message.clone(),
+                },
+            })),
+            other => out.push(event(EventBody::Other {
+                raw: serde_json::to_value(other).unwrap_or(Value::Null),
+                index: None,
+            })),
+        }
+    }
+
+    fn flush(&mut self, out: &mut Vec<Event>) {
+        for (index, open) in std::mem::take(&mut self.open) {
+            settle_block(index, &open.finish(), &mut self.context, out);
+        }
+    }
+
+    /// Ends the stream. Blocks still open are settled as they stand; an error says
+    /// `message_stop` never came.
+    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), Error> {
+        if self.completed {
+            return Ok(());
+        }
+        self.flush(out);
+        Err(Error::Incomplete {
+            expected: "message_stop",
+        })
+    }
+}
+
+/// Rebuilds the final message from a stream, as the SDKs' accumulators do.
+#[derive(Debug, Default)]
+pub struct Accumulator {
+    message: Option<Message>,
+    open: BTreeMap<u64, OpenBlock>,
+}
+
+impl Accumulator {
+    /// An empty accumulator.
+    pub fn new() -> Self {
+        Accumulator::default()
+    }
+
+    /// Takes one event into account.
+    pub fn push(&mut self, ev: &MessageStreamEvent) {
+        use MessageStreamEvent as E;
+        match ev {
+            E::MessageStart(start) => self.message = Some(start.message.clone()),
+            E::ContentBlockStart(start) => {
+                self.open
+                    .insert(start.index, OpenBlock::new(start.content_block.clone()));
+            }
+            E::ContentBlockDelta(d) => {
+                if let Some(open) = self.open.get_mut(&d.index) {
+                    open.apply(&d.delta);
+                }
+            }
+            E::ContentBlockStop(stop) => {
+                if let (Some(open), Some(message)) =
+                    (self.open.remove(&stop.index), self.message.as_mut())
+                {
+                    let index = usize::try_from(stop.index).unwrap_or(usize::MAX);
+                    let block = open.finish();
+                    if index < message.content.len() {
+                        message.content[index] = block;
+                    } else {
+                        message.content.push(block);
+                    }
+                }
+            }
+            E::MessageDelta(delta) => {
+                if let Some(message) = self.message.as_mut() {
+                    if !delta.delta.stop_reason.is_absent() {
+                        message.stop_reason = delta.delta.stop_reason.clone();
+                    }
+                    if !delta.delta.stop_sequence.is_absent() {
+                        message.stop_sequence = delta.delta.stop_sequence.clone();
+                    }
+                    if let Some(usage) = delta.usage.get() {
+                        match &mut message.usage {
+                            Maybe::Value(current) => merge_usage(current, usage),
+                            slot => *slot = Maybe::Value(usage.clone()),
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The final message, if `message_start` was seen.
+    pub fn finish(self) -> Option<Message> {
+        self.message
+    }
+}

@@ -1,0 +1,208 @@
+//! From raw bytes: SSE framing, vendor detection, typed decoding and normalisation in one
+//! incremental pipeline (what `mcpwire normalize` and the providers' streams use), and whole
+//! payloads with detection.
+
+use mcpwire_schema::check::{self, Kind, stream_vendor};
+use mcpwire_schema::event::{ErrorInfo, Event, EventBody, Vendor};
+use mcpwire_schema::sse::{SseDecoder, SseEvent};
+use mcpwire_schema::{anthropic as wire_anthropic, decode, openai as wire_openai};
+use serde_json::Value;
+
+use crate::{Error, StreamNormalizer, anthropic, openai};
+
+/// How many events may arrive before one says which vendor the stream is from.
+const DETECT_WINDOW: usize = 64;
+
+/// Bytes of a `text/event-stream` body in, events out, one chunk at a time. Memory is bounded by
+/// the largest event and what the vendor normaliser holds in flight.
+#[derive(Debug)]
+pub struct ByteNormalizer {
+    decoder: SseDecoder,
+    vendor: Option<Vendor>,
+    normalizer: Option<StreamNormalizer>,
+    /// Events that arrived before the vendor was known.
+    waiting: Vec<SseEvent>,
+    index: usize,
+    sse: Vec<SseEvent>,
+}
+
+impl ByteNormalizer {
+    /// A normaliser for `vendor`, or detecting it from the first events when `None`.
+    pub fn new(vendor: Option<Vendor>) -> Self {
+        ByteNormalizer {
+            decoder: SseDecoder::new(),
+            vendor,
+            normalizer: vendor.map(StreamNormalizer::new),
+            waiting: Vec::new(),
+            index: 0,
+            sse: Vec::new(),
+        }
+    }
+
+    /// The vendor, once known.
+    pub fn vendor(&self) -> Option<Vendor> {
+        self.vendor
+    }
+
+    /// Decodes a chunk and appends the events it completes to `out`. On an error, the events
+    /// before the fault are already in `out`.
+    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<Event>) -> Result<(), Error> {
+        let mut sse = std::mem::take(&mut self.sse);
+        sse.clear();
+        let framing = self.decoder.feed(bytes, &mut sse);
+        let result = self.process(&mut sse, out);
+        self.sse = sse;
+        result?;
+        framing.map_err(Error::from)
+    }
+
+    /// Ends the stream: the events still held go to `out`, then an error if the stream was cut.
+    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), Error> {
+        let mut sse = Vec::new();
+        let framing = self.decoder.finish(&mut sse);
+        self.process(&mut sse, out)?;
+        if let Err(err) = framing {
+            // The stream was cut: still release what the normaliser holds.
+            if let Some(n) = &mut self.normalizer {
+                let _incomplete = n.finish(out);
+            }
+            return Err(err.into());
+        }
+        if self.normalizer.is_none() {
+            if self.waiting.is_empty() && self.index == 0 {
+                return Err(Error::UnknownPayload("empty stream".to_owned()));
+            }
+            return Err(Error::UnknownPayload(
+                "no event says which vendor this stream is from".to_owned(),
+            ));
+        }
+        match &mut self.normalizer {
+            Some(n) => n.finish(out),
+            None => Ok(()),
+        }
+    }
+
+    fn process(&mut self, sse: &mut Vec<SseEvent>, out: &mut Vec<Event>) -> Result<(), Error> {
+        for event in sse.drain(..) {
+            if self.normalizer.is_none() {
+                self.waiting.push(event);
+                self.detect()?;
+                if self.normalizer.is_some() {
+                    for waiting in std::mem::take(&mut self.waiting) {
+                        self.one(&waiting, out)?;
+                    }
+                }
+            } else {
+                self.one(&event, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn detect(&mut self) -> Result<(), Error> {
+        let Some(last) = self.waiting.last() else {
+            return Ok(());
+        };
+        if let Some(vendor) = serde_json::from_str::<Value>(&last.data)
+            .ok()
+            .as_ref()
+            .and_then(stream_vendor)
+        {
+            self.vendor = Some(vendor);
+            self.normalizer = Some(StreamNormalizer::new(vendor));
+            return Ok(());
+        }
+        if self.waiting.len() >= DETECT_WINDOW {
+            return Err(Error::UnknownPayload(format!(
+                "none of the first {DETECT_WINDOW} events names a vendor"
+            )));
+        }
+        Ok(())
+    }
+
+    fn one(&mut self, event: &SseEvent, out: &mut Vec<Event>) -> Result<(), Error> {
+        let index = self.index;
+        self.index += 1;
+        if event.data.trim() == "[DONE]" {
+            return Ok(());
+        }
+        let Some(normalizer) = self.normalizer.as_mut() else {
+            return Ok(());
+        };
+        normalizer
+            .push_json(event.data.as_bytes(), index, out)
+            .map_err(
+                |err| match serde_json::from_str::<serde::de::IgnoredAny>(&event.data) {
+                    Err(json) => Error::Json {
+                        index,
+                        message: json.to_string(),
+                    },
+                    Ok(_) => err,
+                },
+            )
+    }
+}
+
+/// Normalises a whole payload: an OpenAI response object, an Anthropic message, or either
+/// vendor's HTTP error body (an `error` event). `vendor` forces the vendor.
+pub fn normalize_whole(bytes: &[u8], vendor: Option<Vendor>) -> Result<Vec<Event>, Error> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|err| Error::Json {
+        index: 0,
+        message: err.to_string(),
+    })?;
+    let kind = check::detect(&value).map_err(|err| Error::UnknownPayload(err.message))?;
+    let decode_err = |source| Error::Decode { index: 0, source };
+    let kind = match (vendor, kind) {
+        (Some(Vendor::OpenAi), Kind::AnthropicError | Kind::OpenAiError) => Kind::OpenAiError,
+        (Some(Vendor::Anthropic), Kind::AnthropicError | Kind::OpenAiError) => Kind::AnthropicError,
+        (Some(v), k) if k.vendor() != v => {
+            return Err(Error::UnknownPayload(format!(
+                "this is an {k}, not a {v} payload"
+            )));
+        }
+        (_, k) => k,
+    };
+    match kind {
+        Kind::OpenAiResponse => {
+            let response: wire_openai::Response = decode::from_value(&value).map_err(decode_err)?;
+            Ok(openai::normalize_response(&response))
+        }
+        Kind::AnthropicMessage => {
+            let message: wire_anthropic::Message =
+                decode::from_value(&value).map_err(decode_err)?;
+            Ok(anthropic::normalize_message(&message))
+        }
+        Kind::OpenAiError => {
+            let body: wire_openai::ErrorBody = decode::from_value(&value).map_err(decode_err)?;
+            Ok(vec![Event::new(
+                Vendor::OpenAi,
+                EventBody::Error {
+                    error: ErrorInfo {
+                        error_type: body
+                            .error
+                            .error_type
+                            .get()
+                            .cloned()
+                            .unwrap_or_else(|| "error".to_owned()),
+                        message: body.error.message,
+                    },
+                },
+            )])
+        }
+        Kind::AnthropicError => {
+            let body: wire_anthropic::ErrorBody = decode::from_value(&value).map_err(decode_err)?;
+            Ok(vec![Event::new(
+                Vendor::Anthropic,
+                EventBody::Error {
+                    error: ErrorInfo {
+                        error_type: body.error.error_type,
+                        message: body.error.message,
+                    },
+                },
+            )])
+        }
+        other => Err(Error::UnknownPayload(format!(
+            "a {other} is not a response (normalize takes responses and streams)"
+        ))),
+    }
+}

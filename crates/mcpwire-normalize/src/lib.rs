@@ -1,0 +1,130 @@
+//! Both vendors' hosted-MCP output, whole or streamed, mapped onto one event model
+//! ([`mcpwire_schema::event`]). Pure: no IO, no async runtime; depends only on
+//! `mcpwire-schema`.
+//!
+//! * Whole responses: [`openai::normalize_response`], [`anthropic::normalize_message`].
+//! * Streams, one decoded event at a time: [`openai::StreamNormalizer`],
+//!   [`anthropic::StreamNormalizer`]; from raw bytes with vendor detection: [`ByteNormalizer`].
+//! * Rebuilding the final response from a stream: [`openai::Accumulator`],
+//!   [`anthropic::Accumulator`].
+//!
+//! The invariant: the *settled* events of a stream (all but `call_started`,
+//! `call_arguments_delta` and `text_delta`) equal the events of the final response, in the same
+//! order.
+//!
+//! ```
+//! use mcpwire_normalize::ByteNormalizer;
+//! let sse = concat!(
+//!     "event: message_start\n",
+//!     "data: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"m\",\"content\":[]}}\n\n",
+//!     "data: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"mcp_tool_use\",\"id\":\"mcptoolu_1\",\"name\":\"echo\",\"server_name\":\"demo\",\"input\":{}}}\n\n",
+//!     "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"text\\\":\\\"hi\\\"}\"}}\n\n",
+//!     "data: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+//! );
+//! let mut normalizer = ByteNormalizer::new(None);
+//! let mut events = Vec::new();
+//! normalizer.feed(sse.as_bytes(), &mut events).unwrap();
+//! let kinds: Vec<&str> = events.iter().map(|e| e.kind()).collect();
+//! assert_eq!(kinds, ["response_started", "call_started", "call_arguments_delta", "call"]);
+//! ```
+
+pub mod anthropic;
+mod bytes;
+pub mod openai;
+
+pub use bytes::{ByteNormalizer, normalize_whole};
+use mcpwire_schema::decode::DecodeError;
+use mcpwire_schema::event::{Event, Vendor};
+use mcpwire_schema::sse::SseError;
+
+/// Why normalisation stopped. Events produced before the fault are still returned to the caller
+/// by every API here (they come out before the error does).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The byte stream is not valid SSE.
+    #[error("stream: {0}")]
+    Sse(#[from] SseError),
+    /// An event's `data` is not JSON.
+    #[error("event {index}: data is not valid JSON: {message}")]
+    Json {
+        /// Position of the event in the stream (0-based).
+        index: usize,
+        /// The parser's message.
+        message: String,
+    },
+    /// A known event, item or block type with a malformed body.
+    #[error("event {index}: {source}")]
+    Decode {
+        /// Position of the event in the stream, or 0 for a whole response.
+        index: usize,
+        /// Where and why.
+        #[source]
+        source: DecodeError,
+    },
+    /// The payload is neither vendor's response, message or stream.
+    #[error("cannot tell which vendor produced this: {0}")]
+    UnknownPayload(String),
+    /// The stream ended before its final event (`response.completed` / `message_stop`).
+    #[error("stream ended before {expected}")]
+    Incomplete {
+        /// The event that never came.
+        expected: &'static str,
+    },
+}
+
+/// Only the settled events (drops `call_started`, `call_arguments_delta`, `text_delta`).
+pub fn settled(events: impl IntoIterator<Item = Event>) -> Vec<Event> {
+    events.into_iter().filter(|e| !e.is_stream_only()).collect()
+}
+
+/// Either vendor's stream normaliser.
+#[derive(Debug)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
+pub enum StreamNormalizer {
+    /// OpenAI Responses.
+    OpenAi(openai::StreamNormalizer),
+    /// Anthropic Messages.
+    Anthropic(anthropic::StreamNormalizer),
+}
+
+impl StreamNormalizer {
+    /// A normaliser for `vendor`.
+    pub fn new(vendor: Vendor) -> Self {
+        match vendor {
+            Vendor::Anthropic => StreamNormalizer::Anthropic(anthropic::StreamNormalizer::new()),
+            _ => StreamNormalizer::OpenAi(openai::StreamNormalizer::new()),
+        }
+    }
+
+    /// Decodes one SSE `data` payload and appends the events it completes to `out`.
+    pub fn push_json(
+        &mut self,
+        data: &[u8],
+        index: usize,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        match self {
+            StreamNormalizer::OpenAi(n) => {
+                let event = mcpwire_schema::decode::from_slice(data)
+                    .map_err(|source| Error::Decode { index, source })?;
+                n.push(&event, out);
+            }
+            StreamNormalizer::Anthropic(n) => {
+                let event = mcpwire_schema::decode::from_slice(data)
+                    .map_err(|source| Error::Decode { index, source })?;
+                n.push(&event, out);
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the stream: flushes what is held, or reports that the final event never came.
+    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), Error> {
+        match self {
+            StreamNormalizer::OpenAi(n) => n.finish(out),
+            StreamNormalizer::Anthropic(n) => n.finish(out),
+        }
+    }
+}

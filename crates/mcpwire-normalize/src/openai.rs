@@ -1,0 +1,557 @@
+//! OpenAI Responses: a response object or its stream, to events.
+//!
+//! Quirks absorbed (each has a test named after it in `tests/quirks.rs`):
+//! * `response.mcp_call.in_progress` twice for one call: progress events carry no events.
+//! * `output_item.done` missing for all but the last `mcp_list_tools` when several servers are
+//!   listed: settled events are released in output order, and `response.completed` (which is
+//!   authoritative) supplies every item whose `done` never came.
+//! * `obfuscation` on argument deltas: ignored.
+//! * items we do not model change between `output_item.done` and `response.completed` (a
+//!   reasoning item's `encrypted_content` is re-encrypted): their `other` event comes from the
+//!   final response, and settled events behind them wait for it (stream-only events never wait).
+//! * `mcp_call.error` as an object (three variants) or, in old payloads, a string.
+//! * `status` missing in old payloads: a call with no status is finished.
+//! * the older event names `response.mcp_call.arguments_delta` / `.arguments_done` and
+//!   `response.mcp_call.arguments.delta` / `.done`.
+//!
+//! Out-of-order input never panics: a delta for an unknown call is passed through with the
+//! item id it names; a second `output_item.done` for the same index is ignored; an unknown event
+//! type with no item becomes `other`; progress events of items we do not model (reasoning, web
+//! search, ...) are absorbed because the item arrives whole in `output_item.done`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mcpwire_schema::event::{
+    CallError, CallErrorKind, ErrorInfo, Event, EventBody, ListError, Stop, ToolInfo, Usage,
+    Vendor, split_arguments,
+};
+use mcpwire_schema::openai::{
+    ContentPart, Item, McpCall, McpCallError, McpCallStatus, McpListTools, MessageContent,
+    OutputItemEvent, Response, ResponseStatus, ResponseStreamEvent,
+};
+use serde_json::{Value, json};
+
+use crate::Error;
+
+fn event(body: EventBody) -> Event {
+    Event::new(Vendor::OpenAi, body)
+}
+
+/// Normalises a whole response object.
+///
+/// ```
+/// let raw = r#"{"id":"resp_1","object":"response","status":"completed","model":"gpt-5","output":[
+///   {"type":"mcp_call","id":"mcp_1","server_label":"deepwiki","name":"ask","arguments":"{\"q\":1}",
+///    "output":"42","error":null,"status":"completed"}]}"#;
+/// let response = mcpwire_schema::decode::from_str(raw).unwrap();
+/// let events = mcpwire_normalize::openai::normalize_response(&response);
+/// let kinds: Vec<&str> = events.iter().map(|e| e.kind()).collect();
+/// assert_eq!(kinds, ["response_started", "call", "call_result", "response_completed"]);
+/// ```
+pub fn normalize_response(response: &Response) -> Vec<Event> {
+    let mut out = vec![started(response)];
+    for (index, item) in response.output.iter().enumerate() {
+        settle_item(index as u64, item, &mut out);
+    }
+    finish_response(response, &mut out);
+    out
+}
+
+fn started(response: &Response) -> Event {
+    event(EventBody::ResponseStarted {
+        response_id: Some(response.id.clone()),
+        model: response.model.get().cloned(),
+    })
+}
+
+/// The tail of a response: an `error` event when it failed, then `response_completed`.
+fn finish_response(response: &Response, out: &mut Vec<Event>) {
+    if let Some(error) = response.error.get() {
+        out.push(event(EventBody::Error {
+            error: ErrorInfo {
+                error_type: error
+                    .code
+                    .get()
+                    .cloned()
+                    .unwrap_or_else(|| "error".to_owned()),
+                message: error.message.get().cloned().unwrap_or_default(),
+            },
+        }));
+    }
+    let status = response.status.get();
+    let last_is_approval = matches!(response.output.last(), Some(Item::McpApprovalRequest(_)));
+    let reason = response
+        .incomplete_details
+        .get()
+        .and_then(|d| d.get("reason"))
+        .and_then(Value::as_str);
+    let stop = match status {
+        Some(ResponseStatus::Completed) if last_is_approval => Stop::NeedsApproval,
+        Some(ResponseStatus::Completed) => Stop::End,
+        Some(ResponseStatus::Failed) => Stop::Failed,
+        Some(ResponseStatus::Incomplete) if reason == Some("max_output_tokens") => Stop::MaxTokens,
+        Some(ResponseStatus::Incomplete) if reason == Some("content_filter") => Stop::Refusal,
+        _ => Stop::Other,
+    };
+    let usage = response.usage.get().map(|u| Usage {
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+    });
+    out.push(event(EventBody::ResponseCompleted {
+        stop,
+        stop_raw: status.map(|s| s.as_str().to_owned()),
+        usage,
+    }));
+}
+
+/// The settled events of one output item.
+pub fn settle_item(index: u64, item: &Item, out: &mut Vec<Event>) {
+    match item {
+        Item::McpListTools(list) => out.push(list_event(list)),
+        Item::McpCall(call) => {
+            let (arguments, arguments_text) = split_arguments(&call.arguments);
+            out.push(event(EventBody::Call {
+                call_id: call.id.clone(),
+                server: call.server_label.clone(),
+                tool: call.name.clone(),
+                arguments,
+                arguments_text,
+                approval_id: call.approval_request_id.get().cloned(),
+            }));
+            if let Some(result) = call_result(call) {
+                out.push(result);
+            }
+        }
+        Item::McpApprovalRequest(request) => {
+            let (arguments, arguments_text) = split_arguments(&request.arguments);
+            out.push(event(EventBody::ApprovalRequested {
+                approval_id: request.id.clone(),
+                server: request.server_label.clone(),
+                tool: request.name.clone(),
+                arguments,
+                arguments_text,
+            }));
+        }
+        Item::Message(message) => match &message.content {
+            MessageContent::Parts(parts) => {
+                for part in parts {
+                    match part {
+                        ContentPart::OutputText(text) => {
+                            out.push(event(EventBody::Text {
+                                index,
+                                text: text.text.clone(),
+                            }));
+                        }
+                        other => out.push(other_event(other, index)),
+                    }
+                }
+            }
+            MessageContent::Text(text) => out.push(event(EventBody::Text {
+                index,
+                text: text.clone(),
+            })),
+            _ => out.push(other_event(item, index)),
+        },
+        _ => out.push(other_event(item, index)),
+    }
+}
+
+fn other_event(raw: &impl serde::Serialize, index: u64) -> Event {
+    event(EventBody::Other {
+        raw: serde_json::to_value(raw).unwrap_or(Value::Null),
+        index: Some(index),
+    })
+}
+
+fn list_event(list: &McpListTools) -> Event {
+    let list_id = Some(list.id.clone());
+    if let Some(error) = list.error.get() {
+        let (message, raw) = match error {
+            Value::String(s) => (s.clone(), None),
+            other => (
+                other
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| other.to_string(), str::to_owned),
+                Some(other.clone()),
+            ),
+        };
+        return event(EventBody::ToolsListFailed {
+            server: list.server_label.clone(),
+            error: ListError { message, raw },
+            list_id,
+        });
+    }
+    let tools = list
+        .tools
+        .iter()
+        .map(|t| ToolInfo {
+            name: t.name.clone(),
+            description: t.description.get().cloned(),
+            input_schema: t.input_schema.clone(),
+            annotations: t.annotations.get().cloned(),
+        })
+        .collect();
+    event(EventBody::ToolsListed {
+        server: list.server_label.clone(),
+        tools,
+        list_id,
+    })
+}
+
+/// A text part as the event model writes it.
+pub(crate) fn text_part(text: &str) -> Value {
+    json!({"type": "text", "text": text})
+}
+
+/// MCP content parts: text parts reduced to `{type, text}` when nothing else in them is set,
+/// every other part verbatim.
+pub(crate) fn content_parts(parts: &Value) -> Vec<Value> {
+    match parts {
+        Value::Array(parts) => parts
+            .iter()
+            .map(|part| {
+                let is_plain_text = part.get("type").and_then(Value::as_str) == Some("text")
+                    && part.as_object().is_some_and(|o| {
+                        o.iter()
+                            .all(|(k, v)| k == "type" || k == "text" || v.is_null())
+                    });
+                match part.get("text").and_then(Value::as_str) {
+                    Some(text) if is_plain_text => text_part(text),
+                    _ => part.clone(),
+                }
+            })
+            .collect(),
+        Value::String(text) => vec![text_part(text)],
+        Value::Null => Vec::new(),
+        other => vec![other.clone()],
+    }
+}
+
+fn call_result(call: &McpCall) -> Option<Event> {
+    let status = call.status.get();
+    let error = call.error.get();
+    let finished = !matches!(
+        status,
+        Some(McpCallStatus::InProgress | McpCallStatus::Calling)
+    );
+    if !finished && error.is_none() && call.output.get().is_none() {
+        return None;
+    }
+    let mut content: Vec<Value> = call
+        .output
+        .get()
+        .map(|o| vec![text_part(o)])
+        .unwrap_or_default();
+    let error = error.map(|e| {
+        let (kind, code, message) = match e {
+            McpCallError::Protocol(p) => (
+                CallErrorKind::Protocol,
+                Some(p.code),
+                Some(p.message.clone()),
+            ),
+            McpCallError::Http(h) => (CallErrorKind::Http, Some(h.code), Some(h.message.clone())),
+            McpCallError::ToolExecution(t) => {
+                let parts = content_parts(&t.content);
+                let message = parts
+                    .iter()
+                    .find_map(|p| p.get("text").and_then(Value::as_str))
+                    .map(str::to_owned);
+                if content.is_empty() {
+                    content = parts;
+                }
+                (CallErrorKind::ToolExecution, None, message)
+            }
+            McpCallError::Legacy(s) => (CallErrorKind::Other, None, Some(s.clone())),
+            other => {
+                let raw = raw_of(other);
+                let code = raw.get("code").and_then(Value::as_i64);
+                let message = raw
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                (CallErrorKind::Other, code, message)
+            }
+        };
+        CallError {
+            kind,
+            code,
+            message,
+        }
+    });
+    let is_error = error.is_some() || matches!(status, Some(McpCallStatus::Failed));
+    Some(event(EventBody::CallResult {
+        call_id: call.id.clone(),
+        server: Some(call.server_label.clone()),
+        tool: Some(call.name.clone()),
+        is_error,
+        content,
+        error,
+    }))
+}
+
+fn raw_of(error: &McpCallError) -> Value {
+    serde_json::to_value(error).unwrap_or(Value::Null)
+}
+
+/// How many output items may wait behind one whose final form has not arrived before they are
+/// released anyway (bounding memory on endless streams).
+pub const MAX_WAITING_ITEMS: usize = 64;
+
+/// The incremental normaliser: feed decoded events with [`push`](Self::push), end with
+/// [`finish`](Self::finish).
+///
+/// Settled events are released in output order. An item whose final form has not arrived yet (no
+/// `output_item.done`, or an item type we do not model, which OpenAI may still change) holds back
+/// the items after it, at most [`MAX_WAITING_ITEMS`] of them: past that they are released, the
+/// unmodelled item in its `output_item.done` form, and an item with no `done` at all is settled
+/// late from `response.completed`. Memory is bounded by that window, not by stream length.
+#[derive(Debug, Default)]
+pub struct StreamNormalizer {
+    /// Items at or after `next` (and late ones before it) whose settled events are not out.
+    items: BTreeMap<u64, Slot>,
+    /// Items before `next` that were skipped while open; settled from `response.completed`.
+    late: BTreeSet<u64>,
+    /// The next output index whose settled events may be released.
+    next: u64,
+    started: bool,
+    completed: bool,
+}
+
+#[derive(Debug)]
+enum Slot {
+    /// Added, `done` not seen yet.
+    Open,
+    /// `done` seen for an item we do not model: final form comes with `response.completed`.
+    Provisional(Box<Item>),
+    /// `done` seen, settled events waiting for earlier indexes.
+    Held(Vec<Event>),
+}
+
+impl StreamNormalizer {
+    /// A normaliser at the start of a stream.
+    pub fn new() -> Self {
+        StreamNormalizer::default()
+    }
+
+    /// `true` once `response.completed` (or `failed` / `incomplete`) has been seen.
+    pub fn is_complete(&self) -> bool {
+        self.completed
+    }
+
+    /// Normalises one event, appending the events it completes to `out`.
+    pub fn push(&mut self, ev: &ResponseStreamEvent, out: &mut Vec<Event>) {
+        use ResponseStreamEvent as E;
+        match ev {
+            E::Created(e) | E::InProgress(e) | E::Queued(e) if !self.started => {
+                self.started = true;
+                out.push(started(&e.response));
+            }
+            E::Completed(e) | E::Failed(e) | E::Incomplete(e) => {
+                if !self.started {
+                    self.started = true;
+                    out.push(started(&e.response));
+                }
+                self.complete(&e.response.output, out);
+                finish_response(&e.response, out);
+                self.completed = true;
+            }
+            E::OutputItemAdded(OutputItemEvent {
+                output_index, item, ..
+            }) => {
+                if *output_index >= self.next {
+                    self.items.entry(*output_index).or_insert(Slot::Open);
+                }
+                if let Item::McpCall(call) = item {
+                    out.push(event(EventBody::CallStarted {
+                        call_id: call.id.clone(),
+                        server: call.server_label.clone(),
+                        tool: call.name.clone(),
+                    }));
+                }
+                self.bound(out);
+            }
+            E::OutputItemDone(OutputItemEvent {
+                output_index, item, ..
+            }) => {
+                if self.late.remove(output_index) {
+                    // Its turn has passed: settle it now, out of order.
+                    settle_item(*output_index, item, out);
+                } else if *output_index >= self.next {
+                    let slot = self.items.entry(*output_index).or_insert(Slot::Open);
+                    if matches!(slot, Slot::Open) {
+                        // Items we do not model may still change before `response.completed`
+                        // (OpenAI re-encrypts `reasoning.encrypted_content`).
+                        *slot = if matches!(item, Item::Unknown(_)) {
+                            Slot::Provisional(Box::new(item.clone()))
+                        } else {
+                            let mut events = Vec::new();
+                            settle_item(*output_index, item, &mut events);
+                            Slot::Held(events)
+                        };
+                        self.release_ready(out);
+                        self.bound(out);
+                    }
+                }
+                // Else: a second `done` for a released item, ignored.
+            }
+            E::OutputTextDelta(d) => {
+                out.push(event(EventBody::TextDelta {
+                    index: d.output_index,
+                    text: d.delta.clone(),
+                }));
+            }
+            E::McpCallArgumentsDelta(d)
+            | E::McpCallArgumentsDeltaSdk2025(d)
+            | E::McpCallArgumentsDeltaDocs2025(d) => {
+                let delta = d.delta.to_text().into_owned();
+                if !delta.is_empty() {
+                    out.push(event(EventBody::CallArgumentsDelta {
+                        call_id: d.item_id.clone(),
+                        delta,
+                    }));
+                }
+            }
+            E::Error(e) => out.push(event(EventBody::Error {
+                error: ErrorInfo {
+                    error_type: e
+                        .code
+                        .get()
+                        .and_then(Value::as_str)
+                        .unwrap_or("error")
+                        .to_owned(),
+                    message: e.message.clone(),
+                },
+            })),
+            E::Unknown(raw) => {
+                // Progress of an item we do not model arrives whole in `output_item.done`.
+                let item_progress =
+                    raw.get("item_id").is_some() || raw.get("output_index").is_some();
+                if !item_progress {
+                    out.push(event(EventBody::Other {
+                        raw: raw.clone(),
+                        index: None,
+                    }));
+                }
+            }
+            // Progress markers: the item itself arrives in `output_item.done`.
+            _ => {}
+        }
+    }
+
+    fn release_ready(&mut self, out: &mut Vec<Event>) {
+        while let Some(Slot::Held(_)) = self.items.get(&self.next) {
+            if let Some(Slot::Held(events)) = self.items.remove(&self.next) {
+                out.extend(events);
+            }
+            self.next += 1;
+        }
+    }
+
+    /// Releases everything waiting when the window is full.
+    fn bound(&mut self, out: &mut Vec<Event>) {
+        if self.items.len() <= MAX_WAITING_ITEMS {
+            return;
+        }
+        for (index, slot) in std::mem::take(&mut self.items) {
+            match slot {
+                Slot::Held(events) => out.extend(events),
+                Slot::Provisional(item) => settle_item(index, &item, out),
+                Slot::Open => {
+                    self.late.insert(index);
+                }
+            }
+            self.next = index + 1;
+        }
+    }
+
+    /// At `response.completed`: the final output is authoritative for every item not yet out.
+    fn complete(&mut self, output: &[Item], out: &mut Vec<Event>) {
+        for (index, item) in output.iter().enumerate() {
+            let index = index as u64;
+            if self.late.remove(&index) {
+                settle_item(index, item, out);
+            } else if index >= self.next {
+                match self.items.remove(&index) {
+                    Some(Slot::Held(events)) => out.extend(events),
+                    Some(Slot::Open | Slot::Provisional(_)) | None => settle_item(index, item, out),
+                }
+                self.next = index + 1;
+            }
+        }
+        // Items the final response does not list (it should list them all).
+        self.release_rest(out);
+    }
+
+    fn release_rest(&mut self, out: &mut Vec<Event>) {
+        for (index, slot) in std::mem::take(&mut self.items) {
+            match slot {
+                Slot::Held(events) => out.extend(events),
+                Slot::Provisional(item) => settle_item(index, &item, out),
+                Slot::Open => {}
+            }
+            self.next = self.next.max(index + 1);
+        }
+    }
+
+    /// Ends the stream. Settled events still held are released in order; an error says the
+    /// final event never came.
+    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), Error> {
+        if self.completed {
+            return Ok(());
+        }
+        self.release_rest(out);
+        Err(Error::Incomplete {
+            expected: "response.completed",
+        })
+    }
+}
+
+/// Rebuilds the final response from a stream, as the SDKs do: the response of the terminal
+/// event (`response.completed`, `.failed` or `.incomplete`) when there is one, else the last
+/// response snapshot with the items seen in `output_item.done` (or `.added`).
+#[derive(Debug, Default)]
+pub struct Accumulator {
+    response: Option<Response>,
+    items: BTreeMap<u64, Item>,
+    terminal: bool,
+}
+
+impl Accumulator {
+    /// An empty accumulator.
+    pub fn new() -> Self {
+        Accumulator::default()
+    }
+
+    /// Takes one event into account.
+    pub fn push(&mut self, ev: &ResponseStreamEvent) {
+        use ResponseStreamEvent as E;
+        match ev {
+            E::Completed(e) | E::Failed(e) | E::Incomplete(e) => {
+                self.response = Some(e.response.clone());
+                self.terminal = true;
+            }
+            E::Created(e) | E::InProgress(e) | E::Queued(e) if !self.terminal => {
+                self.response = Some(e.response.clone())
+            }
+            E::OutputItemAdded(e) => {
+                self.items
+                    .entry(e.output_index)
+                    .or_insert_with(|| e.item.clone());
+            }
+            E::OutputItemDone(e) => {
+                self.items.insert(e.output_index, e.item.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// The final response, if any response snapshot was seen.
+    pub fn finish(self) -> Option<Response> {
+        let mut response = self.response?;
+        if !self.terminal {
+            response.output = self.items.into_values().collect();
+        }
+        Some(response)
+    }
+}
