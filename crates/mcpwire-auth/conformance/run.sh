@@ -8,8 +8,9 @@
 #
 # Legs: --suite auth at 2025-11-25 and 2026-07-28 (14 + 14), the 11 auth scenarios of
 # --suite draft at 2026-07-28 (the draft suite's 6 non-auth scenarios are not ours and are not
-# run), --suite backcompat (2), and four extension scenarios (client credentials with a secret
-# and with private_key_jwt, enterprise-managed authorization, workload identity federation).
+# run), --suite backcompat (2), and --suite extensions (6: client credentials with a secret and
+# with private_key_jwt, enterprise-managed authorization, workload identity federation, DPoP,
+# DPoP with nonces).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -64,13 +65,9 @@ done
 
 leg backcompat --suite backcompat
 
-# Extensions: client credentials (secret and private_key_jwt), enterprise-managed
-# authorization and workload identity federation. DPoP is not implemented (see
-# conformance/expected-failures.yaml).
-for s in auth/client-credentials-basic auth/client-credentials-jwt \
-         auth/enterprise-managed-authorization auth/wif-jwt-bearer; do
-  leg "ext-${s#auth/}" --scenario "$s"
-done
+# All six extension scenarios: client credentials (secret, private_key_jwt), enterprise-managed
+# authorization, workload identity federation, DPoP, DPoP with nonces.
+leg extensions --suite extensions
 
 echo "results: $out" >&2
 if [ "${#failed[@]}" -gt 0 ]; then

@@ -38,12 +38,15 @@ struct Session {
     next_id: u64,
     authorizations: u32,
     step_ups: u32,
+    dpop_nonce: Option<String>,
 }
 
 enum Outcome {
     Ok(Value),
     Unauthorized(Option<BearerChallenge>),
     Forbidden(Option<BearerChallenge>),
+    /// RFC 9449 §9: the server wants a DPoP nonce in the proof.
+    DpopNonce(String),
 }
 
 impl Session {
@@ -84,7 +87,23 @@ impl Session {
             req = req.header("mcp-protocol-version", &self.version);
         }
         if let Some(t) = &self.token {
-            req = req.header("authorization", format!("Bearer {}", t.expose()));
+            let proof = self
+                .oauth
+                .dpop_proof(
+                    &self.server,
+                    "POST",
+                    &self.server,
+                    self.dpop_nonce.as_deref(),
+                )
+                .await?;
+            match proof {
+                Some(p) => {
+                    req = req
+                        .header("authorization", format!("DPoP {}", t.expose()))
+                        .header("dpop", p.expose());
+                }
+                None => req = req.header("authorization", format!("Bearer {}", t.expose())),
+            }
         }
         if let Some(s) = &self.session_id {
             req = req.header("mcp-session-id", s);
@@ -97,6 +116,18 @@ impl Session {
             .and_then(|v| v.to_str().ok())
             .and_then(BearerChallenge::from_header);
         if status == 401 {
+            let nonce = resp
+                .headers()
+                .get("dpop-nonce")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let wants_nonce = challenge
+                .as_ref()
+                .and_then(|c| c.error.as_deref())
+                .is_some_and(|e| e == "use_dpop_nonce");
+            if let (true, Some(n)) = (wants_nonce && self.token.is_some(), nonce) {
+                return Ok(Outcome::DpopNonce(n));
+            }
             return Ok(Outcome::Unauthorized(challenge));
         }
         if status == 403 {
@@ -179,6 +210,12 @@ impl Session {
         loop {
             match self.post(method, params.clone(), notification).await? {
                 Outcome::Ok(v) => return Ok(v),
+                Outcome::DpopNonce(n) => {
+                    if self.dpop_nonce.as_deref() == Some(n.as_str()) {
+                        return Err(format!("{method}: dpop nonce not accepted").into());
+                    }
+                    self.dpop_nonce = Some(n);
+                }
                 Outcome::Unauthorized(c) => {
                     if std::mem::replace(&mut reauthorized, true) {
                         return Err(
@@ -260,6 +297,7 @@ fn config_from_env(scenario: &str, version: &str, ctx: &Value) -> AnyResult<OAut
     cfg.client_name = "mcpwire-conformance-client".into();
     cfg.protocol_version = version.to_owned();
     cfg.client_metadata_url = Some(CIMD_URL.into());
+    cfg.dpop = scenario.starts_with("auth/dpop");
     let s = |k: &str| ctx.get(k).and_then(Value::as_str).map(str::to_owned);
     if let Some(id) = s("client_id") {
         let mut p = PreRegisteredClient::new(s("issuer"), id, s("client_secret").map(Secret::new));
@@ -339,6 +377,7 @@ async fn run() -> AnyResult<()> {
         next_id: 1,
         authorizations: 0,
         step_ups: 0,
+        dpop_nonce: None,
     };
     session.run().await
 }

@@ -39,8 +39,8 @@ pub struct BearerChallenge {
 }
 
 impl BearerChallenge {
-    /// Parses a header value and extracts the first `Bearer` challenge. Returns `None` when the
-    /// header does not parse or has no Bearer challenge.
+    /// Parses a header value and extracts the first `Bearer` (or RFC 9449 `DPoP`) challenge.
+    /// Returns `None` when the header does not parse or has no such challenge.
     ///
     /// ```
     /// use mcpwire_auth::challenge::BearerChallenge;
@@ -52,9 +52,9 @@ impl BearerChallenge {
     /// ```
     pub fn from_header(value: &str) -> Option<Self> {
         let challenges = parse(value).ok()?;
-        let c = challenges
-            .into_iter()
-            .find(|c| c.scheme.eq_ignore_ascii_case("bearer"))?;
+        let c = challenges.into_iter().find(|c| {
+            c.scheme.eq_ignore_ascii_case("bearer") || c.scheme.eq_ignore_ascii_case("dpop")
+        })?;
         Some(BearerChallenge {
             resource_metadata: c.param("resource_metadata").map(str::to_owned),
             scope: c.param("scope").map(|s| {

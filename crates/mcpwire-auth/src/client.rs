@@ -16,7 +16,9 @@ use crate::http::{HttpClient, Policy, check_url, is_loopback};
 use crate::loopback::{CallbackListener, CallbackParams};
 use crate::secret::Secret;
 use crate::store::{ClientRecord, RegistrationKind, StoreData, TokenEntry, TokenStore};
-use crate::token::{AuthMethod, ClientAuth, Pkce, SigningKey, TokenRequest, TokenResponse};
+use crate::token::{
+    AuthMethod, ClientAuth, DpopKey, Pkce, SigningKey, TokenRequest, TokenResponse,
+};
 use crate::token::{random_secret, unix_now};
 
 /// A client registered out of band (by the operator) at an authorization server.
@@ -138,6 +140,11 @@ pub struct OAuthConfig {
     pub request_offline_access: bool,
     /// How long an interactive login waits for the redirect. Default 5 minutes.
     pub login_timeout: Duration,
+    /// Request DPoP-bound tokens (RFC 9449) when the authorization server supports ES256
+    /// proofs. Default `false`: LLM vendors can only present Bearer tokens, so leave it off
+    /// for tokens handed to them; callers that talk to the MCP server themselves sign a proof
+    /// per request with [`OAuthClient::dpop_proof`].
+    pub dpop: bool,
 }
 
 impl Default for OAuthConfig {
@@ -152,6 +159,7 @@ impl Default for OAuthConfig {
             extra_scopes: Vec::new(),
             request_offline_access: true,
             login_timeout: Duration::from_secs(300),
+            dpop: false,
         }
     }
 }
@@ -191,6 +199,8 @@ pub struct TokenStatus {
     pub has_refresh_token: bool,
     /// Scope.
     pub scope: Option<String>,
+    /// Token type: `Bearer`, or `DPoP` for DPoP-bound tokens.
+    pub token_type: String,
 }
 
 impl From<&TokenEntry> for TokenStatus {
@@ -204,6 +214,7 @@ impl From<&TokenEntry> for TokenStatus {
             expires_in: e.remaining(),
             has_refresh_token: e.refresh_token.is_some(),
             scope: e.scope.clone(),
+            token_type: e.token_type.clone(),
         }
     }
 }
@@ -658,6 +669,16 @@ impl OAuthClient {
         let key = self
             .pre_registered_for(&d.issuer)
             .and_then(|p| p.signing_key.clone());
+        let dpop = if self.config.dpop
+            && d.metadata
+                .dpop_signing_alg_values_supported
+                .as_ref()
+                .is_some_and(|a| a.iter().any(|x| x == "ES256"))
+        {
+            Some(DpopKey::generate()?)
+        } else {
+            None
+        };
         let req = TokenRequest {
             token_endpoint: &token_endpoint,
             params: vec![
@@ -671,6 +692,7 @@ impl OAuthClient {
             client: &client,
             signing_key: key.as_deref(),
             audience: &d.issuer,
+            dpop: dpop.as_ref(),
         };
         let resp = match req.send(&self.http).await {
             Ok(r) => r,
@@ -691,7 +713,7 @@ impl OAuthClient {
                 return Err(e);
             }
         };
-        let entry = self.entry_from(
+        let mut entry = self.entry_from(
             d,
             &client.client_id,
             &token_endpoint,
@@ -700,6 +722,7 @@ impl OAuthClient {
             pending.requested_scope.clone(),
             false,
         );
+        entry.dpop_key = dpop.map(|k| k.to_pkcs8_b64().clone());
         self.persist(entry).await
     }
 
@@ -726,6 +749,7 @@ impl OAuthClient {
             scope: resp.scope.or(requested_scope),
             token_type: resp.token_type,
             client_credentials,
+            dpop_key: None,
         }
     }
 
@@ -936,6 +960,7 @@ impl OAuthClient {
             client: &client,
             signing_key: p.signing_key.as_deref(),
             audience: &d.issuer,
+            dpop: None,
         };
         let resp = req.send(&self.http).await?;
         Ok(self.entry_from(
@@ -1022,6 +1047,7 @@ impl OAuthClient {
             client: &client,
             signing_key: None,
             audience: &idp.token_endpoint,
+            dpop: None,
         }
         .send(&self.http)
         .await?;
@@ -1078,6 +1104,7 @@ impl OAuthClient {
             client: &client,
             signing_key: key.as_deref(),
             audience: &d.issuer,
+            dpop: None,
         }
         .send(&self.http)
         .await?;
@@ -1198,6 +1225,11 @@ impl OAuthClient {
             &self.config.policy,
             true,
         )?;
+        let dpop = entry
+            .dpop_key
+            .as_ref()
+            .map(DpopKey::from_pkcs8_b64)
+            .transpose()?;
         let mut params = vec![
             ("grant_type", "refresh_token".to_owned()),
             ("refresh_token", rt.expose().to_owned()),
@@ -1214,6 +1246,7 @@ impl OAuthClient {
             client: &client,
             signing_key: key.as_deref(),
             audience: &entry.issuer,
+            dpop: dpop.as_ref(),
         };
         let resp = req.send(&self.http).await?;
         Ok(TokenEntry {
@@ -1224,6 +1257,29 @@ impl OAuthClient {
             token_type: resp.token_type,
             ..entry.clone()
         })
+    }
+
+    /// A DPoP proof for a request to the MCP server (`htm`, `url`), bound to the stored access
+    /// token (`ath`), with the server's nonce if it asked for one. `None` when the stored
+    /// tokens are not DPoP-bound. Present the token as `Authorization: DPoP <token>` with the
+    /// proof in the `DPoP` header.
+    pub async fn dpop_proof(
+        &self,
+        server_url: &str,
+        htm: &str,
+        url: &str,
+        nonce: Option<&str>,
+    ) -> Result<Option<Secret>> {
+        let data = self.store.load().await?;
+        let entry = data.find(server_url).ok_or_else(|| Error::NotLoggedIn {
+            server: server_url.to_owned(),
+        })?;
+        let Some(k) = &entry.dpop_key else {
+            return Ok(None);
+        };
+        let key = DpopKey::from_pkcs8_b64(k)?;
+        key.proof(htm, url, Some(&entry.access_token), nonce)
+            .map(Some)
     }
 
     /// Stored servers, issuers and expiry; never token values.

@@ -49,6 +49,8 @@ pub struct AuthServerMetadata {
     pub client_id_metadata_document_supported: Option<bool>,
     /// RFC 9207 `iss` in authorization responses.
     pub authorization_response_iss_parameter_supported: Option<bool>,
+    /// RFC 9449 DPoP algorithms.
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 impl AuthServerMetadata {

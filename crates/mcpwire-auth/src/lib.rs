@@ -7,7 +7,8 @@
 //!   resource metadata, AS/OIDC discovery, issuer checks, pre-registration / CIMD / DCR, PKCE
 //!   S256, RFC 8707 `resource`, RFC 9207 `iss`, scope selection and step-up, refresh; and the
 //!   machine-to-machine extensions: client credentials (secret or `private_key_jwt`),
-//!   JWT-bearer with a workload assertion, enterprise-managed authorization (ID-JAG).
+//!   JWT-bearer with a workload assertion, enterprise-managed authorization (ID-JAG); opt-in
+//!   DPoP-bound tokens (RFC 9449).
 //! * [`TokenStore`], [`MemoryStore`], [`FileStore`]: issuer+client+resource keyed storage with
 //!   cross-process single-flight refresh.
 //! * [`cli_support`]: the functions behind `mcpwire auth …`.
@@ -50,4 +51,4 @@ pub use store::{
     ClientRecord, FileStore, MemoryStore, RegistrationKind, StoreData, StoreLock, TokenEntry,
     TokenKey, TokenStore,
 };
-pub use token::{AuthMethod, ClientAuth, SigningKey, TokenResponse, s256};
+pub use token::{AuthMethod, ClientAuth, DpopKey, SigningKey, TokenResponse, s256};

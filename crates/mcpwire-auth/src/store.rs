@@ -60,6 +60,9 @@ pub struct TokenEntry {
     /// Obtained with the client-credentials grant (renewed by a new grant, not a refresh).
     #[serde(default)]
     pub client_credentials: bool,
+    /// DPoP key (base64 PKCS#8) the tokens are bound to, if any.
+    #[serde(default, serialize_with = "serialize_exposed_opt")]
+    pub dpop_key: Option<Secret>,
 }
 
 fn bearer() -> String {
@@ -105,6 +108,8 @@ impl fmt::Debug for TokenEntry {
             .field("refresh_token", &self.refresh_token)
             .field("expires_at", &self.expires_at)
             .field("scope", &self.scope)
+            .field("token_type", &self.token_type)
+            .field("dpop_key", &self.dpop_key)
             .finish()
     }
 }

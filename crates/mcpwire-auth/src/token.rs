@@ -184,6 +184,118 @@ impl SigningKey {
     }
 }
 
+/// A DPoP key (RFC 9449, ES256) that binds tokens to this client and signs a proof per
+/// request. Opt-in with [`OAuthConfig::dpop`](crate::OAuthConfig::dpop).
+pub struct DpopKey {
+    pair: ring::signature::EcdsaKeyPair,
+    pkcs8: Secret,
+    jwk: serde_json::Value,
+}
+
+impl std::fmt::Debug for DpopKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DpopKey(ES256, [redacted])")
+    }
+}
+
+/// `htu` of a proof: the URL without query and fragment.
+fn htu(url: &str) -> String {
+    url.split(['?', '#']).next().unwrap_or(url).to_owned()
+}
+
+impl DpopKey {
+    /// A fresh P-256 key.
+    pub fn generate() -> Result<Self> {
+        let rng = ring::rand::SystemRandom::new();
+        let doc = ring::signature::EcdsaKeyPair::generate_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &rng,
+        )
+        .map_err(|_| Error::Jwt {
+            message: "cannot generate a dpop key".into(),
+        })?;
+        Self::from_pkcs8_b64(&Secret::new(STANDARD.encode(doc.as_ref())))
+    }
+
+    /// Loads a key saved with [`to_pkcs8_b64`](Self::to_pkcs8_b64).
+    pub fn from_pkcs8_b64(b64: &Secret) -> Result<Self> {
+        use ring::signature::KeyPair as _;
+        let der =
+            zeroize::Zeroizing::new(STANDARD.decode(b64.expose()).map_err(|_| Error::Jwt {
+                message: "dpop key is not base64".into(),
+            })?);
+        let rng = ring::rand::SystemRandom::new();
+        let pair = ring::signature::EcdsaKeyPair::from_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &der,
+            &rng,
+        )
+        .map_err(|_| Error::Jwt {
+            message: "dpop key is not a P-256 PKCS#8 key".into(),
+        })?;
+        let public = pair.public_key().as_ref();
+        if public.len() != 65 {
+            return Err(Error::Jwt {
+                message: "unexpected P-256 public key encoding".into(),
+            });
+        }
+        let jwk = serde_json::json!({
+            "kty": "EC", "crv": "P-256",
+            "x": URL_SAFE_NO_PAD.encode(&public[1..33]),
+            "y": URL_SAFE_NO_PAD.encode(&public[33..65]),
+        });
+        Ok(DpopKey {
+            pair,
+            pkcs8: b64.clone(),
+            jwk,
+        })
+    }
+
+    /// The private key as base64 PKCS#8, for the token store.
+    pub fn to_pkcs8_b64(&self) -> &Secret {
+        &self.pkcs8
+    }
+
+    /// A proof for one request: `htm`/`htu` of the request, `ath` when presenting an access
+    /// token, and the server's nonce when it asked for one.
+    pub fn proof(
+        &self,
+        htm: &str,
+        url: &str,
+        access_token: Option<&Secret>,
+        nonce: Option<&str>,
+    ) -> Result<Secret> {
+        let mut jti = [0u8; 16];
+        rand::rng().fill_bytes(&mut jti);
+        let header = serde_json::json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk});
+        let mut claims = serde_json::json!({
+            "jti": URL_SAFE_NO_PAD.encode(jti), "htm": htm, "htu": htu(url), "iat": unix_now(),
+        });
+        if let Some(at) = access_token {
+            claims["ath"] = s256(at.expose()).into();
+        }
+        if let Some(n) = nonce {
+            claims["nonce"] = n.into();
+        }
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let rng = ring::rand::SystemRandom::new();
+        let sig = self
+            .pair
+            .sign(&rng, input.as_bytes())
+            .map_err(|_| Error::Jwt {
+                message: "dpop signing failed".into(),
+            })?;
+        Ok(Secret::new(format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(sig.as_ref())
+        )))
+    }
+}
+
 /// Client identity used at the token endpoint.
 #[derive(Clone)]
 pub struct ClientAuth {
@@ -280,6 +392,8 @@ pub(crate) struct TokenRequest<'a> {
     pub(crate) signing_key: Option<&'a SigningKey>,
     /// Audience for a client assertion (the issuer).
     pub(crate) audience: &'a str,
+    /// DPoP key: a proof goes with the request (retried once with a `use_dpop_nonce` nonce).
+    pub(crate) dpop: Option<&'a DpopKey>,
 }
 
 fn form_urlencode(s: &str) -> String {
@@ -288,10 +402,7 @@ fn form_urlencode(s: &str) -> String {
 
 impl TokenRequest<'_> {
     pub(crate) async fn send(mut self, http: &HttpClient) -> Result<TokenResponse> {
-        let mut req = http
-            .inner
-            .post(self.token_endpoint)
-            .header("accept", "application/json");
+        let mut auth_header: Option<Secret> = None;
         match self.client.method {
             AuthMethod::ClientSecretBasic => {
                 let secret = self
@@ -306,8 +417,7 @@ impl TokenRequest<'_> {
                     form_urlencode(&self.client.client_id),
                     form_urlencode(secret.expose())
                 );
-                let header = Secret::new(format!("Basic {}", STANDARD.encode(raw)));
-                req = req.header("authorization", header.expose());
+                auth_header = Some(Secret::new(format!("Basic {}", STANDARD.encode(raw))));
                 self.secrets.push(secret.clone());
             }
             AuthMethod::ClientSecretPost => {
@@ -357,10 +467,36 @@ impl TokenRequest<'_> {
             .extend_pairs(self.params.iter().map(|(k, v)| (*k, v.as_str())))
             .finish();
         let body = Secret::new(body);
-        req = req
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.expose().to_owned());
-        let resp = http.send("token request", req).await?;
+        let mut nonce: Option<String> = None;
+        let resp = loop {
+            let mut req = http
+                .inner
+                .post(self.token_endpoint)
+                .header("accept", "application/json")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.expose().to_owned());
+            if let Some(h) = &auth_header {
+                req = req.header("authorization", h.expose());
+            }
+            if let Some(key) = self.dpop {
+                let proof = key.proof("POST", self.token_endpoint, None, nonce.as_deref())?;
+                req = req.header("dpop", proof.expose());
+            }
+            let resp = http.send("token request", req).await?;
+            let new_nonce = resp.header("dpop-nonce").map(str::to_owned);
+            let wants_nonce = self.dpop.is_some()
+                && nonce.is_none()
+                && matches!(resp.status, 400 | 401)
+                && new_nonce.is_some()
+                && parse_fields(&resp.body, resp.is_json())
+                    .is_ok_and(|f| f.get("error").is_some_and(|e| e == "use_dpop_nonce"));
+            if wants_nonce {
+                debug!("token endpoint asked for a dpop nonce; retrying once");
+                nonce = new_nonce;
+                continue;
+            }
+            break resp;
+        };
         let secret_refs: Vec<&Secret> = self.secrets.iter().collect();
         let fields = parse_fields(&resp.body, resp.is_json())?;
         if !(200..300).contains(&resp.status) {

@@ -474,3 +474,104 @@ async fn error_callback_is_typed_and_consumes() {
     ));
     assert!(s.requests_to(&s.auth, "/token").await.is_empty());
 }
+
+fn jwt_part(jwt: &str, i: usize) -> serde_json::Value {
+    let part = jwt.split('.').nth(i).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// Opt-in DPoP: proofs on the token requests (nonce honoured), the same key on refresh, and
+/// per-request proofs bound to the access token.
+#[tokio::test]
+async fn dpop_bound_tokens_when_enabled() {
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    let mut md = metadata(&s.issuer());
+    md["dpop_signing_alg_values_supported"] = json!(["ES256"]);
+    s.mount_as(md, None).await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .insert_header("dpop-nonce", "n-1")
+                .set_body_json(json!({"error": "use_dpop_nonce"})),
+        )
+        .up_to_n_times(1)
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "DPOP-AT", "token_type": "DPoP", "expires_in": 1,
+            "refresh_token": "DPOP-RT",
+        })))
+        .mount(&s.auth)
+        .await;
+    let mut cfg = OAuthConfig::default();
+    cfg.dpop = true;
+    let c = client_with(Arc::new(MemoryStore::new()), cfg);
+    let st = c
+        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(st.token_type, "DPoP");
+    c.access_token(&s.server_url(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    let tokens = s.requests_to(&s.auth, "/token").await;
+    assert_eq!(tokens.len(), 3, "nonce retry, then one refresh");
+    let proofs: Vec<String> = tokens
+        .iter()
+        .map(|t| t.headers.get("dpop").unwrap().to_str().unwrap().to_owned())
+        .collect();
+    let token_url = format!("{}/token", s.issuer());
+    let jwk = jwt_part(&proofs[0], 0)["jwk"].clone();
+    for (i, p) in proofs.iter().enumerate() {
+        let h = jwt_part(p, 0);
+        assert_eq!(h["typ"], "dpop+jwt");
+        assert_eq!(h["alg"], "ES256");
+        assert_eq!(h["jwk"], jwk, "same key throughout");
+        assert!(h["jwk"].get("d").is_none());
+        let c = jwt_part(p, 1);
+        assert_eq!(c["htm"], "POST");
+        assert_eq!(c["htu"], token_url.as_str());
+        assert_eq!(c["nonce"].as_str(), (i == 1).then_some("n-1"));
+    }
+    let proof = c
+        .dpop_proof(
+            &s.server_url(),
+            "POST",
+            &format!("{}?x=1", s.server_url()),
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let claims = jwt_part(proof.expose(), 1);
+    assert_eq!(claims["htu"], s.server_url().as_str());
+    assert_eq!(claims["ath"], mcpwire_auth::s256("DPOP-AT"));
+
+    // Off by default: no proof, Bearer.
+    let s = Scripted::standard().await;
+    let c = client();
+    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    assert!(
+        s.requests_to(&s.auth, "/token").await[0]
+            .headers
+            .get("dpop")
+            .is_none()
+    );
+    assert!(
+        c.dpop_proof(&s.server_url(), "POST", &s.server_url(), None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
