@@ -1,0 +1,8 @@
+//! The adapters: one vendor-neutral hosted-MCP request ([`request::McpRequest`]), rendered for
+//! the OpenAI Responses API or the Anthropic Messages API MCP connector ([`render`]), sent over
+//! HTTP with fresh credentials, retries and timeouts, streamed and normalised into
+//! [`mcpwire_schema::event::Event`]s.
+
+pub mod redact;
+pub mod render;
+pub mod request;
