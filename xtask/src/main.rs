@@ -15,7 +15,8 @@ type Result<T = ()> = std::result::Result<T, String>;
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
-  test                 every test: unit, integration, doc and snapshot tests of the workspace
+  test                 every test: unit, integration, doc and snapshot tests of the workspace, and
+                       the official MCP conformance suite's auth scenarios (needs ../shared)
   fixtures [--check]   parse every file in fixtures/ with the typed schema, verify the round trip,
                        its provenance row and that it holds no real-looking secret
   snapshots [--check]  run the snapshot tests; review (or, with --check, reject) new, changed
@@ -67,11 +68,39 @@ fn run(mut cmd: Command, what: &str) -> Result {
     }
 }
 
-/// Every test the project has, as the README's test command.
+/// Every test the project has, as the README's test command: the workspace's tests, then the
+/// official MCP conformance suite's auth scenarios against `mcpwire-auth`.
 fn test() -> Result {
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--locked"]);
-    run(cmd, "cargo test --workspace")
+    run(cmd, "cargo test --workspace")?;
+    conformance()
+}
+
+/// `crates/mcpwire-auth/conformance/run.sh`, which needs `../shared/tools/conformance.sh` (it
+/// installs the pinned suite and a Node 22 from the npm registry).
+fn conformance() -> Result {
+    let root = project_root();
+    let shared =
+        env::var("MCPWIRE_SHARED").map_or_else(|_| root.join("..").join("shared"), PathBuf::from);
+    if !shared.join("tools").join("conformance.sh").is_file() {
+        let message = format!(
+            "MCP conformance suite: {} not found (set MCPWIRE_SHARED)",
+            shared.display()
+        );
+        if env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0") {
+            return Err(message);
+        }
+        println!("skipped: {message}");
+        return Ok(());
+    }
+    let mut cmd = Command::new("bash");
+    cmd.current_dir(&root)
+        .arg("crates/mcpwire-auth/conformance/run.sh")
+        .env("MCPWIRE_SHARED", &shared);
+    run(cmd, "MCP conformance suite (auth scenarios)")?;
+    println!("MCP conformance suite: every auth scenario passed");
+    Ok(())
 }
 
 /// The normaliser benchmark, with the memory measurement of the release CLI.

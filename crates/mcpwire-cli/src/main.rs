@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod auth;
 mod check;
 mod normalize;
 
@@ -32,6 +33,9 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// OAuth tokens for MCP servers: login, token, status, logout.
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
     /// Normalise a vendor response (JSON) or raw SSE stream to mcpwire events, one JSON object
     /// per line. Vendor and stream/whole are detected.
     Normalize {
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
             settled,
             file,
         } => normalize::run(&file, from, settled),
+        Command::Auth(command) => auth::run(command),
     }
 }
 
