@@ -1,0 +1,225 @@
+//! The simulator's HTTP server: routes, shared state (stored responses), start and shutdown.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use crate::demo::{DemoOptions, DemoServer, DemoServerHandle};
+
+/// How many stored responses are kept before the oldest are forgotten.
+const MAX_STORED: usize = 10_000;
+
+/// How to start the simulator.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SimOptions {
+    /// Port on 127.0.0.1; 0 (the default) picks a free one.
+    pub port: u16,
+    /// Per-server budget for connecting, listing tools and each tool call (default 10 s).
+    pub mcp_timeout: Duration,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            port: 0,
+            mcp_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl SimOptions {
+    /// Ephemeral port, 10 s MCP timeout.
+    pub fn new() -> Self {
+        SimOptions::default()
+    }
+
+    /// Listens on this port (0: any free port).
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Per-server timeout for connecting, listing and calling.
+    pub fn with_mcp_timeout(mut self, timeout: Duration) -> Self {
+        self.mcp_timeout = timeout;
+        self
+    }
+}
+
+/// State shared by the handlers.
+pub(crate) struct Shared {
+    pub(crate) http: reqwest::Client,
+    pub(crate) timeout: Duration,
+    store: Mutex<Store>,
+}
+
+#[derive(Default)]
+struct Store {
+    /// Response id → its context (input items, then output items).
+    responses: HashMap<String, Vec<Value>>,
+    /// Output item id → item, for `item_reference`.
+    items: HashMap<String, Value>,
+    order: Vec<String>,
+}
+
+impl Shared {
+    pub(crate) fn stored_response(&self, id: &str) -> Option<Vec<Value>> {
+        self.store.lock().ok()?.responses.get(id).cloned()
+    }
+
+    pub(crate) fn stored_item(&self, id: &str) -> Option<Value> {
+        self.store.lock().ok()?.items.get(id).cloned()
+    }
+
+    pub(crate) fn store_response(&self, id: &str, mut context: Vec<Value>, response: &Value) {
+        let Ok(mut store) = self.store.lock() else {
+            return;
+        };
+        if store.order.len() >= MAX_STORED {
+            let old = store.order.remove(0);
+            store.responses.remove(&old);
+        }
+        for item in response
+            .get("output")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(item_id) = item.get("id").and_then(Value::as_str) {
+                store.items.insert(item_id.to_owned(), item.clone());
+            }
+            context.push(item.clone());
+        }
+        store.responses.insert(id.to_owned(), context);
+        store.order.push(id.to_owned());
+    }
+}
+
+/// The vendor simulator. Start it with [`Simulator::start`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Simulator;
+
+impl Simulator {
+    /// Binds 127.0.0.1 and serves `POST /v1/responses` and `POST /v1/messages` until the handle
+    /// is dropped.
+    pub async fn start(options: SimOptions) -> std::io::Result<SimHandle> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            http: crate::mcp::http_client(options.mcp_timeout),
+            timeout: options.mcp_timeout,
+            store: Mutex::new(Store::default()),
+        });
+        let router = axum::Router::new()
+            .route("/v1/responses", axum::routing::post(responses))
+            .route("/v1/messages", axum::routing::post(messages))
+            .with_state(shared);
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(SimHandle {
+            addr,
+            stop: Some(stop),
+        })
+    }
+}
+
+async fn responses(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    crate::openai::create(shared, body).await
+}
+
+async fn messages(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    crate::anthropic::create(shared, &headers, body).await
+}
+
+/// A running simulator; dropping it stops the server.
+#[derive(Debug)]
+pub struct SimHandle {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:<port>`: the base URL of both vendors' APIs.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The OpenAI base URL as SDKs take it: `http://127.0.0.1:<port>/v1`
+    /// (`POST {openai_base_url}/responses`).
+    pub fn openai_base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// The Anthropic base URL as SDKs take it: `http://127.0.0.1:<port>`
+    /// (`POST {anthropic_base_url}/v1/messages`).
+    pub fn anthropic_base_url(&self) -> String {
+        self.base_url()
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops the server (same as dropping the handle).
+    pub fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// What [`run_standalone`] started: the simulator and a demo MCP server to try it with.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Standalone {
+    /// The simulator.
+    pub sim: SimHandle,
+    /// A demo MCP server (no token).
+    pub demo: DemoServerHandle,
+    /// `POST` here for OpenAI Responses.
+    pub openai_url: String,
+    /// `POST` here for Anthropic Messages.
+    pub anthropic_url: String,
+    /// The demo server's MCP endpoint.
+    pub demo_mcp_url: String,
+}
+
+/// Starts the simulator on `port` (0: any free port) and a demo MCP server next to it, for
+/// `mcpwire sim`. The caller prints the URLs and keeps the value alive as long as they should
+/// run (e.g. until Ctrl-C).
+pub async fn run_standalone(port: u16) -> std::io::Result<Standalone> {
+    let sim = Simulator::start(SimOptions::new().with_port(port)).await?;
+    let demo = DemoServer::start(DemoOptions::new()).await?;
+    Ok(Standalone {
+        openai_url: format!("{}/v1/responses", sim.base_url()),
+        anthropic_url: format!("{}/v1/messages", sim.base_url()),
+        demo_mcp_url: demo.url().to_owned(),
+        sim,
+        demo,
+    })
+}

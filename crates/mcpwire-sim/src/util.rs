@@ -1,0 +1,115 @@
+//! Ids, SSE framing and small helpers shared by both vendors' handlers.
+
+use bytes::Bytes;
+use rand::distr::{Alphanumeric, SampleString};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+/// `prefix` + `len` random hex digits (OpenAI ids look like this).
+pub(crate) fn hex_id(prefix: &str, len: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    let mut id = String::with_capacity(prefix.len() + len);
+    id.push_str(prefix);
+    for _ in 0..len {
+        let digit: u32 = rng.random_range(0..16);
+        id.push(char::from_digit(digit, 16).unwrap_or('0'));
+    }
+    id
+}
+
+/// `prefix` + `len` random base62 characters (Anthropic ids look like this).
+pub(crate) fn b62_id(prefix: &str, len: usize) -> String {
+    format!(
+        "{prefix}{}",
+        Alphanumeric.sample_string(&mut rand::rng(), len)
+    )
+}
+
+/// Random padding for `obfuscation` fields.
+pub(crate) fn obfuscation(len: usize) -> String {
+    Alphanumeric.sample_string(&mut rand::rng(), len)
+}
+
+/// Seconds since the epoch.
+pub(crate) fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Where SSE events go: nowhere (whole response) or a channel feeding the HTTP body.
+pub(crate) struct Sink {
+    tx: Option<mpsc::Sender<Bytes>>,
+}
+
+impl Sink {
+    pub(crate) fn none() -> Self {
+        Sink { tx: None }
+    }
+
+    pub(crate) fn channel(tx: mpsc::Sender<Bytes>) -> Self {
+        Sink { tx: Some(tx) }
+    }
+
+    pub(crate) fn is_streaming(&self) -> bool {
+        self.tx.is_some()
+    }
+
+    /// Writes `event: <name>` and `data: <json>`. A client that went away is ignored.
+    pub(crate) async fn send(&self, name: &str, data: &Value) {
+        if let Some(tx) = &self.tx {
+            let frame = format!("event: {name}\ndata: {data}\n\n");
+            let _ = tx.send(Bytes::from(frame)).await;
+        }
+    }
+}
+
+/// A streaming body fed by a channel.
+pub(crate) fn body_from(rx: mpsc::Receiver<Bytes>) -> axum::body::Body {
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<Bytes, std::io::Error>(chunk), rx))
+    });
+    axum::body::Body::from_stream(stream)
+}
+
+/// A JSON response.
+pub(crate) fn json_response(status: u16, body: &Value) -> axum::response::Response {
+    let status = axum::http::StatusCode::from_u16(status)
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = axum::response::Response::new(axum::body::Body::from(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// An SSE response around a body.
+pub(crate) fn sse_response(body: axum::body::Body) -> axum::response::Response {
+    let mut response = axum::response::Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-cache"),
+    );
+    response
+}
+
+/// Whether a URL's host is a loopback address (`127.0.0.0/8`, `::1`, `localhost`).
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}

@@ -1,0 +1,149 @@
+//! Shared helpers: start the demo server and the simulator, send requests, check and normalise
+//! what comes back.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use mcpwire_normalize::{ByteNormalizer, normalize_whole};
+use mcpwire_schema::event::Event;
+use mcpwire_sim::{DemoOptions, DemoServer, DemoServerHandle, SimHandle, SimOptions, Simulator};
+use serde_json::Value;
+
+pub struct Env {
+    pub demo: DemoServerHandle,
+    pub sim: SimHandle,
+    pub http: reqwest::Client,
+}
+
+pub async fn env() -> Env {
+    env_with(DemoOptions::new(), Duration::from_secs(10)).await
+}
+
+pub async fn env_with(demo: DemoOptions, timeout: Duration) -> Env {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let demo = DemoServer::start(demo).await.unwrap();
+    let sim = Simulator::start(SimOptions::new().with_mcp_timeout(timeout))
+        .await
+        .unwrap();
+    Env {
+        demo,
+        sim,
+        http: reqwest::Client::new(),
+    }
+}
+
+/// A reply: status and body bytes.
+pub struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl Env {
+    pub async fn openai(&self, body: &Value) -> Reply {
+        let response = self
+            .http
+            .post(format!("{}/v1/responses", self.sim.base_url()))
+            .bearer_auth("sk-sim")
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        Reply {
+            status: response.status().as_u16(),
+            body: response.bytes().await.unwrap().to_vec(),
+        }
+    }
+
+    pub async fn anthropic(&self, beta: Option<&str>, body: &Value) -> Reply {
+        let mut request = self
+            .http
+            .post(format!("{}/v1/messages", self.sim.base_url()))
+            .header("x-api-key", "sk-ant-sim")
+            .header("anthropic-version", "2023-06-01");
+        if let Some(beta) = beta {
+            request = request.header("anthropic-beta", beta);
+        }
+        let response = request.json(body).send().await.unwrap();
+        Reply {
+            status: response.status().as_u16(),
+            body: response.bytes().await.unwrap().to_vec(),
+        }
+    }
+}
+
+/// `mcpwire check` must pass on every simulator output.
+pub fn check(bytes: &[u8]) {
+    if let Err(e) = mcpwire_schema::check::check(bytes) {
+        panic!(
+            "check failed: {e}\n{}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(4000)])
+        );
+    }
+}
+
+/// Checks and normalises a whole body or an SSE stream.
+pub fn normalize(bytes: &[u8]) -> Vec<Event> {
+    check(bytes);
+    if mcpwire_schema::check::looks_like_sse(bytes) {
+        let mut n = ByteNormalizer::new(None);
+        let mut events = Vec::new();
+        n.feed(bytes, &mut events).unwrap();
+        n.finish(&mut events).unwrap();
+        events
+    } else {
+        normalize_whole(bytes, None).unwrap()
+    }
+}
+
+pub fn kinds(events: &[Event]) -> Vec<&'static str> {
+    events.iter().map(Event::kind).collect()
+}
+
+/// Settled events (no stream-only ones), without `other`.
+pub fn settled_kinds(events: &[Event]) -> Vec<&'static str> {
+    events
+        .iter()
+        .filter(|e| !e.is_stream_only() && e.kind() != "other")
+        .map(Event::kind)
+        .collect()
+}
+
+/// The events as JSON values (easier to poke at).
+pub fn values(events: &[Event]) -> Vec<Value> {
+    events
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect()
+}
+
+pub fn of_kind(events: &[Event], kind: &str) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|e| e.kind() == kind)
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect()
+}
+
+/// A stream fixture's events.
+pub fn fixture_events(rel: &str) -> Vec<Event> {
+    let bytes = std::fs::read(format!(
+        "{}/../../fixtures/{rel}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut n = ByteNormalizer::new(None);
+    let mut events = Vec::new();
+    n.feed(&bytes, &mut events).unwrap();
+    let _ = n.finish(&mut events);
+    events
+}
