@@ -1,23 +1,65 @@
-//! An offline vendor simulator that really calls MCP servers, and a demo MCP server.
+//! An offline vendor simulator that really calls MCP servers, and a demo MCP server to call.
 //!
-//! * [`Simulator`]: a loopback HTTP server speaking OpenAI `POST /v1/responses` and Anthropic
-//!   `POST /v1/messages`, acting as the vendors' hosted MCP client over Streamable HTTP (`rmcp`).
-//! * [`demo_server`]: an MCP server with `echo`, `add`, `slow` and `fail` tools.
+//! * [`Simulator`]: a loopback HTTP server speaking OpenAI `POST /v1/responses` (`{"type":"mcp"}`
+//!   tools) and Anthropic `POST /v1/messages` (the MCP connector betas `mcp-client-2025-04-04`,
+//!   `-2025-11-20`, `-2026-09-15`), whole or streamed. Like the vendors, it is a real MCP client
+//!   (Streamable HTTP, `rmcp`): it lists tools (honouring `allowed_tools`, toolsets and pinned
+//!   lists), forwards the caller's headers or token, calls tools, asks for approval when the
+//!   OpenAI policy says so, and fails the way the vendors fail (HTTP 424 / 400 bodies, `mcp_call`
+//!   errors, `is_error` results). Every MCP step is bounded by [`SimOptions::mcp_timeout`].
+//! * [`demo_server`]: an MCP server with `echo {text}`, `add {a, b}`, `slow {ms}` and
+//!   `fail {message}` (an `isError` result), optionally behind a bearer token.
 //!
-//! The "model" is deterministic: each line `call <server>.<tool> <json-arguments>` of the last
-//! user message is one tool call; the answer summarises the results (`demo.add returned 5`).
+//! The "model" is deterministic, no LLM: each line `call <server>.<tool> <json-arguments>` of the
+//! last user message is one tool call, in order (arguments default to `{}`); other lines are
+//! ignored. The answer summarises the results, one line per call: `demo.add returned 5`,
+//! `demo.fail failed: boom`, `demo.add was not approved`. With OpenAI approvals the turn stops at
+//! the first call that needs approval; the continuation (`previous_response_id`,
+//! `item_reference` or replayed items, then `mcp_approval_response`) makes the approved call.
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # tokio::runtime::Runtime::new()?.block_on(async {
+//! use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
+//!
+//! let demo = DemoServer::start(DemoOptions::new()).await?;
+//! let sim = Simulator::start(SimOptions::new()).await?;
+//! let body = serde_json::json!({
+//!     "model": "gpt-sim",
+//!     "input": "call demo.add {\"a\":2,\"b\":3}",
+//!     "tools": [{"type": "mcp", "server_label": "demo", "server_url": demo.url(),
+//!                "require_approval": "never"}],
+//! });
+//! let response: serde_json::Value = reqwest::Client::new()
+//!     .post(format!("{}/responses", sim.openai_base_url()))
+//!     .json(&body)
+//!     .send()
+//!     .await?
+//!     .json()
+//!     .await?;
+//! assert_eq!(response["output"][1]["output"], "5");
+//! assert_eq!(response["output"][2]["content"][0]["text"], "demo.add returned 5");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })
+//! # }
+//! ```
+//!
+//! Deliberate simplifications: no reasoning items, one approval request per turn, Anthropic
+//! tool-call failures after listing (timeouts, closed connections) become `is_error` results
+//! rather than a whole-request 400, and `connector_id` / `tunnel_id` tools are rejected.
 
 mod anthropic;
-pub mod demo_server {
-    //! The demo MCP server (`echo`, `add`, `slow`, `fail`) over Streamable HTTP.
-    pub use crate::demo::{DemoOptions, DemoServer, DemoServerHandle};
-}
 mod demo;
 mod mcp;
 mod model;
 mod openai;
 mod server;
 mod util;
+
+pub mod demo_server {
+    //! The demo MCP server (`echo`, `add`, `slow`, `fail`) over Streamable HTTP at `/mcp`.
+    pub use crate::demo::{DemoOptions, DemoServer, DemoServerHandle};
+}
 
 pub use demo::{DemoOptions, DemoServer, DemoServerHandle};
 pub use server::{SimHandle, SimOptions, Simulator, Standalone, run_standalone};

@@ -81,6 +81,9 @@ pub(crate) fn http_client(connect_timeout: Duration) -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .connect_timeout(connect_timeout)
+        // A server that stops sending mid-response must not pin a connection forever; every
+        // step is bounded separately by `timeout` below.
+        .read_timeout((connect_timeout * 2).max(Duration::from_secs(1)))
         .build()
         .unwrap_or_default()
 }
@@ -117,7 +120,10 @@ impl Session {
                 if err.auth_challenge().is_some() {
                     return Err(Failure::Unauthorized(401));
                 }
-                Err(classify(&err))
+                Err(match classify(&err) {
+                    Failure::Timeout(_) => Failure::Timeout(timeout),
+                    other => other,
+                })
             }
             Ok(Ok(service)) => Ok(Session { service, timeout }),
         }
@@ -127,7 +133,14 @@ impl Session {
     pub(crate) async fn list_tools(&self) -> Result<Vec<Tool>, Failure> {
         match tokio::time::timeout(self.timeout, self.service.list_all_tools()).await {
             Err(_) => Err(Failure::Timeout(self.timeout)),
-            Ok(result) => result.map_err(|e| service_failure(&e)),
+            Ok(result) => result.map_err(|e| self.failure(&e)),
+        }
+    }
+
+    fn failure(&self, err: &ServiceError) -> Failure {
+        match service_failure(err) {
+            Failure::Timeout(_) => Failure::Timeout(self.timeout),
+            other => other,
         }
     }
 
@@ -140,7 +153,7 @@ impl Session {
         let params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
         match tokio::time::timeout(self.timeout, self.service.call_tool(params)).await {
             Err(_) => Err(Failure::Timeout(self.timeout)),
-            Ok(result) => result.map_err(|e| service_failure(&e)),
+            Ok(result) => result.map_err(|e| self.failure(&e)),
         }
     }
 

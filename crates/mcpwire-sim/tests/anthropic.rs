@@ -305,6 +305,7 @@ async fn unreachable_hanging_and_broken_servers_are_connection_errors_within_the
         closed_port_url().await,
         hanging_server().await,
         garbage_server().await,
+        truncating_server().await,
     ] {
         let started = std::time::Instant::now();
         let reply = env.anthropic(V11, &body(&url, "hi", true)).await;

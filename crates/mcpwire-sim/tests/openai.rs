@@ -477,6 +477,7 @@ async fn unreachable_hanging_and_broken_servers_fail_with_424_within_the_timeout
         closed_port_url().await,
         hanging_server().await,
         garbage_server().await,
+        truncating_server().await,
     ] {
         let started = Instant::now();
         let reply = env
