@@ -31,7 +31,7 @@
 //!                "require_approval": "never"}],
 //! });
 //! let response: serde_json::Value = reqwest::Client::new()
-//!     .post(format!("{}/responses", sim.openai_base_url()))
+//!     .post(sim.responses_url())
 //!     .json(&body)
 //!     .send()
 //!     .await?

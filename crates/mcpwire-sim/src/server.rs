@@ -160,16 +160,21 @@ impl SimHandle {
         format!("http://{}", self.addr)
     }
 
-    /// The OpenAI base URL as SDKs take it: `http://127.0.0.1:<port>/v1`
-    /// (`POST {openai_base_url}/responses`).
-    pub fn openai_base_url(&self) -> String {
+    /// `http://127.0.0.1:<port>/v1`: the API base of both vendors as `mcpwire-providers`'
+    /// `Endpoint::base_url` and the OpenAI SDKs take it (`POST {api_url}/responses`,
+    /// `POST {api_url}/messages`). Anthropic SDKs take [`SimHandle::base_url`] instead.
+    pub fn api_url(&self) -> String {
         format!("http://{}/v1", self.addr)
     }
 
-    /// The Anthropic base URL as SDKs take it: `http://127.0.0.1:<port>`
-    /// (`POST {anthropic_base_url}/v1/messages`).
-    pub fn anthropic_base_url(&self) -> String {
-        self.base_url()
+    /// `http://127.0.0.1:<port>/v1/responses`.
+    pub fn responses_url(&self) -> String {
+        format!("http://{}/v1/responses", self.addr)
+    }
+
+    /// `http://127.0.0.1:<port>/v1/messages`.
+    pub fn messages_url(&self) -> String {
+        format!("http://{}/v1/messages", self.addr)
     }
 
     /// The bound address.
@@ -216,8 +221,8 @@ pub async fn run_standalone(port: u16) -> std::io::Result<Standalone> {
     let sim = Simulator::start(SimOptions::new().with_port(port)).await?;
     let demo = DemoServer::start(DemoOptions::new()).await?;
     Ok(Standalone {
-        openai_url: format!("{}/v1/responses", sim.base_url()),
-        anthropic_url: format!("{}/v1/messages", sim.base_url()),
+        openai_url: sim.responses_url(),
+        anthropic_url: sim.messages_url(),
         demo_mcp_url: demo.url().to_owned(),
         sim,
         demo,
