@@ -3,6 +3,8 @@
 //! HTTP with fresh credentials, retries and timeouts, streamed and normalised into
 //! [`mcpwire_schema::event::Event`]s.
 
+pub mod file;
 pub mod redact;
 pub mod render;
 pub mod request;
+pub mod translate;

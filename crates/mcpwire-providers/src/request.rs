@@ -100,6 +100,32 @@ pub struct McpServerSpec {
     pub description: Option<String>,
     /// Load the tools lazily through tool search.
     pub defer_loading: bool,
+    /// Per-vendor JSON merged into this server's rendered objects (never credentials).
+    pub extra: ServerExtra,
+}
+
+/// Per-vendor JSON for one server: keys the neutral form does not model (OpenAI `tunnel_id`,
+/// `allowed_callers`, an Anthropic toolset's `cache_control`, ...). Each map is merged into the
+/// object the renderer wrote for the server; its keys win. The parsers in [`crate::render`] put
+/// here exactly what the neutral fields cannot reproduce, so that a request parsed from one
+/// vendor re-renders to that vendor unchanged. Credential keys (`authorization`, `headers`,
+/// `authorization_token`) are refused: credentials belong in [`McpServerSpec::credentials`].
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct ServerExtra {
+    /// Merged into the OpenAI `{"type": "mcp"}` tool.
+    pub openai: Map<String, Value>,
+    /// Merged into the Anthropic `mcp_servers[]` entry.
+    pub anthropic: Map<String, Value>,
+    /// Merged into the Anthropic `mcp_toolset` (2025-11-20 and later betas).
+    pub anthropic_toolset: Map<String, Value>,
+}
+
+impl ServerExtra {
+    /// `true` when every map is empty.
+    pub fn is_empty(&self) -> bool {
+        self.openai.is_empty() && self.anthropic.is_empty() && self.anthropic_toolset.is_empty()
+    }
 }
 
 impl fmt::Debug for McpServerSpec {
@@ -115,6 +141,7 @@ impl fmt::Debug for McpServerSpec {
             .field("approval", &self.approval)
             .field("description", &self.description)
             .field("defer_loading", &self.defer_loading)
+            .field("extra", &self.extra)
             .finish()
     }
 }
@@ -132,6 +159,7 @@ impl McpServerSpec {
             approval: Approval::Never,
             description: None,
             defer_loading: false,
+            extra: ServerExtra::default(),
         }
     }
 
@@ -179,10 +207,18 @@ impl McpServerSpec {
         self.defer_loading = defer;
         self
     }
+
+    /// Sets the per-vendor extras.
+    pub fn extra(mut self, extra: ServerExtra) -> Self {
+        self.extra = extra;
+        self
+    }
 }
 
-/// Per-vendor JSON merged into the rendered body (top-level keys; ours win on conflict only for
-/// the MCP fields, see the renderers).
+/// Per-vendor JSON merged into the rendered body, top-level key by key: its keys win, except
+/// the MCP fields. An extra `tools` array is appended after the rendered MCP tools (for function
+/// tools and other non-MCP tools); an extra `mcp_servers` is refused (declare servers in
+/// [`McpRequest::servers`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct VendorExtra {
@@ -248,5 +284,36 @@ impl McpRequest {
     pub fn stream(mut self, stream: bool) -> Self {
         self.stream = stream;
         self
+    }
+
+    /// Replaces the conversation.
+    pub fn input(mut self, input: Input) -> Self {
+        self.input = input;
+        self
+    }
+
+    /// Sets the per-vendor escape hatch.
+    pub fn extra(mut self, extra: VendorExtra) -> Self {
+        self.extra = extra;
+        self
+    }
+}
+
+impl Role {
+    /// `"user"` or `"assistant"`, as both vendors spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+
+    /// Parses `"user"` or `"assistant"`.
+    pub fn from_wire(role: &str) -> Option<Role> {
+        match role {
+            "user" => Some(Role::User),
+            "assistant" => Some(Role::Assistant),
+            _ => None,
+        }
     }
 }

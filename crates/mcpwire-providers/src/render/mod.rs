@@ -4,8 +4,43 @@
 //! Capability gaps are explicit: in [`Mode::Strict`] (the default) a field the target vendor
 //! cannot express is an error naming the field; in [`Mode::Lossy`] it is converted or dropped
 //! with a [`Warning`] per changed field.
+//!
+//! * [`openai()`] and [`anthropic()`] render a [`McpRequest`](crate::request::McpRequest) with the
+//!   credentials the HTTP client resolved for this very request (`credentials[i]` belongs to
+//!   `servers[i]`).
+//! * [`from_openai`] and [`from_anthropic`] parse a vendor body back: what the neutral fields
+//!   cannot hold goes into the request's `extra` maps (so the same vendor gets the same body
+//!   back) and is reported as a [`Warning`] (because another vendor will not get it).
+//!
+//! ```
+//! use mcpwire_auth::{Resolved, Secret};
+//! use mcpwire_providers::render::{self, RenderOptions};
+//! use mcpwire_providers::request::{McpRequest, McpServerSpec};
+//! use mcpwire_schema::anthropic::BetaVersion;
+//!
+//! let request = McpRequest::new("claude-sonnet-4-5", "Roll 2d4+1")
+//!     .server(McpServerSpec::new("dmcp", "https://dmcp-server.deno.dev/sse").allow_tools(["roll"]));
+//! let creds = [Resolved::Bearer { token: Secret::new("planted-token-1"), expires_in: None }];
+//! let out = render::anthropic(&request, &creds, BetaVersion::V2025_11_20, &RenderOptions::strict())?;
+//! assert_eq!(out.headers, [("anthropic-beta".to_owned(), "mcp-client-2025-11-20".to_owned())]);
+//! let body = serde_json::to_value(&out.body)?;
+//! assert_eq!(body["max_tokens"], 4096);
+//! assert_eq!(body["tools"][0]["configs"]["roll"]["enabled"], true);
+//! assert!(!format!("{:?}", out.body).contains("planted-token-1"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
+
+mod anthropic;
+mod common;
+mod openai;
+mod parse;
+
+pub use self::anthropic::{DEFAULT_MAX_TOKENS, anthropic};
+pub use self::openai::openai;
+pub(crate) use self::parse::static_credentials as parse_static_credentials;
+pub use self::parse::{detect_beta, from_anthropic, from_openai};
 
 /// What to do with a field the target vendor cannot express.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

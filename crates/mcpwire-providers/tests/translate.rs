@@ -1,0 +1,181 @@
+//! Round trips over the recorded vendor requests: every `fixtures/*/request.*.json` parses into
+//! the neutral form and re-renders to the same vendor with equal JSON; translating
+//! OpenAI → Anthropic → OpenAI keeps the MCP semantics.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use mcpwire_providers::render::{self, RenderOptions};
+use mcpwire_providers::translate::{self, Source};
+use mcpwire_schema::anthropic::BetaVersion;
+use mcpwire_schema::check::{self, Kind};
+use mcpwire_schema::event::Vendor;
+use serde_json::{Value, json};
+
+fn fixtures(vendor: &str) -> Vec<(String, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(vendor);
+    let mut out: Vec<(String, Value)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("request.") && name.ends_with(".json")
+        })
+        .map(|p: PathBuf| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (
+                name,
+                serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// The fixture as a whole request: a lone `mcp_servers[]` entry is wrapped in a minimal body.
+fn as_request(value: Value) -> Value {
+    match check::detect(&value).unwrap() {
+        Kind::AnthropicMcpServer => json!({
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 1000,
+            "messages": [{"role": "user", "content": "hi"}],
+            "mcp_servers": [value],
+        }),
+        _ => value,
+    }
+}
+
+fn same_vendor(value: &Value, vendor: Vendor) -> translate::Translated {
+    let beta = match translate::detect_source(value).unwrap() {
+        Source::Anthropic(beta) => beta,
+        _ => BetaVersion::V2025_11_20,
+    };
+    let bytes = serde_json::to_vec(value).unwrap();
+    translate::translate(&bytes, vendor, beta, &RenderOptions::strict()).unwrap()
+}
+
+#[test]
+fn openai_requests_round_trip_exactly() {
+    let all = fixtures("openai");
+    assert!(all.len() >= 9, "openai request fixtures missing");
+    for (name, value) in all {
+        let out = same_vendor(&value, Vendor::OpenAi);
+        assert_eq!(out.source, Source::OpenAi, "{name}");
+        assert_eq!(
+            check::first_difference(&value, &out.body, "$"),
+            None,
+            "{name}: {}",
+            serde_json::to_string_pretty(&out.body).unwrap()
+        );
+        assert!(out.warnings.is_empty(), "{name}: {:?}", out.warnings);
+    }
+}
+
+#[test]
+fn anthropic_requests_round_trip_exactly() {
+    let all = fixtures("anthropic");
+    assert!(all.len() >= 10, "anthropic request fixtures missing");
+    for (name, value) in all {
+        let value = as_request(value);
+        let out = same_vendor(&value, Vendor::Anthropic);
+        let expected_beta = if name.contains("2025-11-20") {
+            BetaVersion::V2025_11_20
+        } else {
+            BetaVersion::V2025_04_04
+        };
+        assert_eq!(out.source, Source::Anthropic(expected_beta), "{name}");
+        assert_eq!(out.headers[0].1, expected_beta.header_value(), "{name}");
+        assert_eq!(
+            check::first_difference(&value, &out.body, "$"),
+            None,
+            "{name}: {}",
+            serde_json::to_string_pretty(&out.body).unwrap()
+        );
+        assert!(out.warnings.is_empty(), "{name}: {:?}", out.warnings);
+    }
+}
+
+/// The MCP part of an OpenAI body: its `mcp` tools.
+fn mcp_tools(body: &Value) -> Vec<Value> {
+    body["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["type"] == "mcp")
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn openai_to_anthropic_to_openai_keeps_mcp_semantics() {
+    let mut strict_ok = 0;
+    for (name, value) in fixtures("openai") {
+        let bytes = serde_json::to_vec(&value).unwrap();
+        for beta in BetaVersion::ALL {
+            let strict =
+                translate::translate(&bytes, Vendor::Anthropic, beta, &RenderOptions::strict());
+            let there = match strict {
+                Ok(out) => {
+                    strict_ok += 1;
+                    out
+                }
+                Err(err) => {
+                    // A capability gap: lossy mode converts, with a warning per field.
+                    assert!(
+                        matches!(
+                            err,
+                            translate::TranslateError::Render(
+                                render::RenderError::CapabilityGap { .. }
+                            )
+                        ),
+                        "{name}: {err}"
+                    );
+                    let out = translate::translate(
+                        &bytes,
+                        Vendor::Anthropic,
+                        beta,
+                        &RenderOptions::lossy(),
+                    )
+                    .unwrap();
+                    assert!(!out.warnings.is_empty(), "{name}: lossy without warnings");
+                    continue;
+                }
+            };
+            assert_eq!(there.source, Source::OpenAi);
+            let back = translate::translate(
+                &serde_json::to_vec(&there.body).unwrap(),
+                Vendor::OpenAi,
+                beta,
+                &RenderOptions::strict(),
+            )
+            .unwrap();
+            assert_eq!(
+                back.source,
+                Source::Anthropic(if beta == BetaVersion::V2026_09_15 {
+                    BetaVersion::V2025_11_20
+                } else {
+                    beta
+                })
+            );
+            assert_eq!(
+                mcp_tools(&back.body),
+                mcp_tools(&value),
+                "{name} via {beta}"
+            );
+            assert_eq!(back.body["model"], value["model"], "{name}");
+            assert_eq!(
+                back.body.get("instructions"),
+                value.get("instructions"),
+                "{name}"
+            );
+        }
+    }
+    assert!(
+        strict_ok >= 6,
+        "too few fixtures translate strictly: {strict_ok}"
+    );
+}
