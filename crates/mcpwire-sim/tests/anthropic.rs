@@ -386,3 +386,21 @@ async fn request_shape_is_validated_per_beta() {
     no_max.as_object_mut().unwrap().remove("max_tokens");
     assert_400(&env.anthropic(V11, &no_max).await, "max_tokens");
 }
+
+#[tokio::test]
+async fn authorization_token_reaches_the_server_as_bearer() {
+    let env = env().await;
+    let (url, heads) = recording_server().await;
+    let mut request = body(&url, "hi", false);
+    request["mcp_servers"][0]["authorization_token"] = json!("tok-rec-321");
+    let reply = env.anthropic(V11, &request).await;
+    assert_400(&reply, "Invalid authorization token for MCP server 'demo'");
+    let heads = heads.lock().unwrap().clone();
+    assert!(!heads.is_empty());
+    assert!(
+        heads
+            .iter()
+            .all(|h| h.contains("authorization: bearer tok-rec-321")),
+        "{heads:?}"
+    );
+}

@@ -519,3 +519,25 @@ async fn slow_tool_beyond_the_timeout_fails_the_call() {
     assert_eq!(result["is_error"], true);
     assert_eq!(result["error"]["kind"], "http", "{result}");
 }
+
+#[tokio::test]
+async fn headers_and_authorization_reach_the_server() {
+    let env = env().await;
+    let (url, heads) = recording_server().await;
+    let tool = json!({"type": "mcp", "server_label": "rec", "server_url": url,
+        "headers": {"X-Tenant": "acme-42"}, "authorization": "tok-rec-789"});
+    let reply = env.openai(&request("hi", json!([tool]), false)).await;
+    assert_eq!(reply.status, 424);
+    let heads = heads.lock().unwrap().clone();
+    assert!(!heads.is_empty());
+    assert!(
+        heads.iter().all(|h| h.contains("x-tenant: acme-42")),
+        "{heads:?}"
+    );
+    assert!(
+        heads
+            .iter()
+            .all(|h| h.contains("authorization: bearer tok-rec-789")),
+        "{heads:?}"
+    );
+}
