@@ -170,8 +170,9 @@ pub fn render_value(
 /// `beta` is the target Anthropic beta (use the source's, from [`detect_source`], to keep it,
 /// or [`DEFAULT_BETA`]). When the target is the source vendor, the body comes back equal
 /// (except the documented normalisations: an absent OpenAI `require_approval` is written as
-/// `"always"`, an absent Anthropic `max_tokens` as the default, and a 2025-04-04
-/// `tool_configuration` in its canonical form) and only rendering warnings are reported;
+/// `"always"`, an absent Anthropic `max_tokens` as the default, a 2025-04-04
+/// `tool_configuration` in its canonical form, and non-MCP tools after the MCP tools) and only
+/// rendering warnings are reported;
 /// otherwise the parse warnings list what the target does not receive.
 pub fn translate(
     body_json: &[u8],

@@ -179,3 +179,65 @@ fn openai_to_anthropic_to_openai_keeps_mcp_semantics() {
         "too few fixtures translate strictly: {strict_ok}"
     );
 }
+
+#[test]
+fn what_the_neutral_form_cannot_hold_stays_with_its_vendor() {
+    let value = json!({
+        "model": "gpt-5",
+        "input": [
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "q"}]},
+            {"type": "reasoning", "id": "rs_1", "summary": []},
+            {"role": "developer", "content": "be brief"}
+        ],
+        "previous_response_id": "resp_1",
+        "tools": [
+            {"type": "mcp", "server_label": "a", "server_url": "https://a.example.com/mcp",
+             "allowed_callers": ["direct"], "server_description": null,
+             "allowed_tools": {"tool_names": ["x"], "read_only": false},
+             "require_approval": {"never": {"read_only": true}, "always": null}},
+            {"type": "function", "name": "f", "parameters": {}}
+        ]
+    });
+    // Non-MCP tools come back after the MCP tools (their order among MCP tools is lost).
+    let bytes = serde_json::to_vec(&value).unwrap();
+    let same = translate::translate(
+        &bytes,
+        Vendor::OpenAi,
+        BetaVersion::V2025_11_20,
+        &RenderOptions::strict(),
+    )
+    .unwrap();
+    assert_eq!(same.body, value);
+    assert!(same.warnings.is_empty());
+    let other = translate::translate(
+        &bytes,
+        Vendor::Anthropic,
+        BetaVersion::V2025_11_20,
+        &RenderOptions::lossy(),
+    )
+    .unwrap();
+    let fields: Vec<&str> = other.warnings.iter().map(|w| w.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "input[1]",
+            "input[2]",
+            "servers[0].require_approval.never.read_only",
+            "tools[1]",
+            "servers[0].allowed_callers",
+            "previous_response_id",
+            "servers[0].approval",
+        ],
+        "{:#?}",
+        other.warnings
+    );
+    assert_eq!(
+        other.body["messages"],
+        json!([{"role": "user", "content": "q"}])
+    );
+    assert_eq!(
+        other.body["tools"],
+        json!([{"type": "mcp_toolset", "mcp_server_name": "a",
+                "default_config": {"enabled": false}, "configs": {"x": {"enabled": true}}}])
+    );
+}

@@ -20,6 +20,17 @@ use crate::request::{Approval, Input, InputMessage, McpRequest, McpServerSpec, R
 /// Top-level keys whose differences are about form, not meaning: no warning when kept.
 const FORM_ONLY: [&str; 4] = ["input", "messages", "system", "stream"];
 
+/// The keys of an OpenAI `mcp` tool the neutral form models.
+const OPENAI_MODELLED: [&str; 7] = [
+    "server_label",
+    "server_url",
+    "connector_id",
+    "server_description",
+    "allowed_tools",
+    "require_approval",
+    "defer_loading",
+];
+
 /// The MCP connector beta an Anthropic body was written for, from its shape: `mcp_toolset`
 /// tools mean 2025-11-20, unless a toolset pins `tools` or a message carries an
 /// `mcp_tool_listing` block (2026-09-15); otherwise 2025-04-04.
@@ -92,7 +103,7 @@ pub fn from_openai(body: &CreateResponse) -> Result<(McpRequest, Vec<Warning>), 
         let rendered = super::openai::tool_json(&super::openai::mcp_tool(server, &credentials[i]));
         let original = super::openai::tool_json(original);
         let kept = residual(&original, &rendered, &["type"]);
-        warn_kept(i, &kept, "openai", &mut warnings);
+        warn_kept(i, &kept, "openai", &OPENAI_MODELLED, &mut warnings);
         server.extra.openai = kept;
     }
     let rendered = json(&super::openai(&request, &credentials, &lossy())?.body);
@@ -136,7 +147,7 @@ pub fn from_anthropic(
             if text.is_none() {
                 warnings.push(Warning::new(
                     "system",
-                    "non-text system blocks have no neutral equivalent: kept in extra.anthropic for Anthropic only",
+                    "non-text system blocks have no neutral equivalent: Anthropic only (kept in extra.anthropic)",
                 ));
             }
             text
@@ -195,7 +206,7 @@ pub fn from_anthropic(
             &super::anthropic::to_json(&entry),
             &skip,
         );
-        warn_kept(i, &kept, "anthropic", &mut warnings);
+        warn_kept(i, &kept, "anthropic", &["url", "name"], &mut warnings);
         server.extra.anthropic = kept;
         if let (Some(original), Some(rendered)) = (toolsets[i], toolset) {
             let kept = residual(
@@ -203,7 +214,13 @@ pub fn from_anthropic(
                 &super::anthropic::to_json(&rendered),
                 &["type", "mcp_server_name"],
             );
-            warn_kept(i, &kept, "anthropic_toolset", &mut warnings);
+            warn_kept(
+                i,
+                &kept,
+                "anthropic_toolset",
+                &["default_config", "configs"],
+                &mut warnings,
+            );
             server.extra.anthropic_toolset = kept;
         }
     }
@@ -257,11 +274,23 @@ fn json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
+/// `OpenAI` or `Anthropic`, for an extra's name (`openai`, `anthropic`, `anthropic_toolset`).
+fn display(extra: &str) -> &'static str {
+    if extra.starts_with("openai") {
+        "OpenAI"
+    } else {
+        "Anthropic"
+    }
+}
+
 fn non_mcp_tool(j: usize, type_name: Option<&str>, vendor: &str) -> Warning {
     let what = type_name.filter(|t| !t.is_empty()).unwrap_or("client");
     Warning::new(
         format!("tools[{j}]"),
-        format!("`{what}` tool is not MCP: kept in extra.{vendor}.tools for this vendor only"),
+        format!(
+            "`{what}` tool is not MCP: {} only (kept in extra.{vendor}.tools)",
+            display(vendor)
+        ),
     )
 }
 
@@ -281,12 +310,22 @@ fn residual(original: &Value, rendered: &Value, skip: &[&str]) -> Map<String, Va
     kept
 }
 
-fn warn_kept(i: usize, kept: &Map<String, Value>, extra: &str, warnings: &mut Vec<Warning>) {
-    for key in kept.keys() {
+/// Warns about kept keys the neutral form does not model at all; differences in the form of a
+/// modelled key (`modelled`) are not losses, and semantic losses there are warned about where
+/// the key is read.
+fn warn_kept(
+    i: usize,
+    kept: &Map<String, Value>,
+    extra: &str,
+    modelled: &[&str],
+    warnings: &mut Vec<Warning>,
+) {
+    for key in kept.keys().filter(|k| !modelled.contains(&k.as_str())) {
         warnings.push(Warning::new(
             format!("servers[{i}].{key}"),
             format!(
-                "no neutral equivalent: kept in servers[{i}].extra.{extra} for this vendor only"
+                "no neutral equivalent: {} only (kept in servers[{i}].extra.{extra})",
+                display(extra)
             ),
         ));
     }
@@ -303,7 +342,10 @@ fn top_level(
     for key in kept.keys().filter(|k| !FORM_ONLY.contains(&k.as_str())) {
         warnings.push(Warning::new(
             key.clone(),
-            format!("no neutral equivalent: kept in extra.{vendor} for this vendor only"),
+            format!(
+                "no neutral equivalent: {} only (kept in extra.{vendor})",
+                display(vendor)
+            ),
         ));
     }
     kept
@@ -321,7 +363,7 @@ fn openai_input(body: &CreateResponse, warnings: &mut Vec<Warning>) -> Input {
                     Ok(message) => messages.push(message),
                     Err(what) => warnings.push(Warning::new(
                         format!("input[{k}]"),
-                        format!("{what} has no neutral equivalent: kept in extra.openai.input for OpenAI only"),
+                        format!("{what} has no neutral equivalent: OpenAI only (kept in extra.openai.input)"),
                     )),
                 }
             }
@@ -330,7 +372,7 @@ fn openai_input(body: &CreateResponse, warnings: &mut Vec<Warning>) -> Input {
         Some(_) => {
             warnings.push(Warning::new(
                 "input",
-                "not a string or items: kept in extra.openai for OpenAI only",
+                "not a string or items: OpenAI only (kept in extra.openai)",
             ));
             Input::Messages(Vec::new())
         }
@@ -427,7 +469,7 @@ fn openai_server(i: usize, tool: &wire_o::McpTool, warnings: &mut Vec<Warning>) 
             for field in [lost_a, lost_n].into_iter().flatten() {
                 warnings.push(Warning::new(
                     field,
-                    "an approval filter on read-only tools has no neutral equivalent: dropped",
+                    "an approval filter on read-only tools has no neutral equivalent: OpenAI only (kept in servers[].extra.openai)",
                 ));
             }
             Approval::Tools { always, never }
@@ -435,7 +477,7 @@ fn openai_server(i: usize, tool: &wire_o::McpTool, warnings: &mut Vec<Warning>) 
         Some(_) => {
             warnings.push(Warning::new(
                 format!("servers[{i}].require_approval"),
-                "unknown approval mode: kept for OpenAI only, read as always",
+                "unknown approval mode: read as always (OpenAI only: kept in servers[].extra.openai)",
             ));
             Approval::Always
         }
@@ -451,7 +493,7 @@ fn anthropic_input(body: &CreateMessage, warnings: &mut Vec<Warning>) -> Input {
             warnings.push(Warning::new(
                 format!("messages[{k}]"),
                 format!(
-                    "a `{}` message has no neutral equivalent: kept in extra.anthropic.messages for Anthropic only",
+                    "a `{}` message has no neutral equivalent: Anthropic only (kept in extra.anthropic.messages)",
                     message.role
                 ),
             ));
@@ -467,7 +509,7 @@ fn anthropic_input(body: &CreateMessage, warnings: &mut Vec<Warning>) -> Input {
                         other => warnings.push(Warning::new(
                             format!("messages[{k}].content[{b}]"),
                             format!(
-                                "a `{}` block has no neutral equivalent: kept in extra.anthropic.messages for Anthropic only",
+                                "a `{}` block has no neutral equivalent: Anthropic only (kept in extra.anthropic.messages)",
                                 other.type_name().unwrap_or_default()
                             ),
                         )),
@@ -481,7 +523,7 @@ fn anthropic_input(body: &CreateMessage, warnings: &mut Vec<Warning>) -> Input {
             _ => {
                 warnings.push(Warning::new(
                     format!("messages[{k}].content"),
-                    "unexpected content: kept in extra.anthropic.messages for Anthropic only",
+                    "unexpected content: Anthropic only (kept in extra.anthropic.messages)",
                 ));
                 continue;
             }
@@ -558,7 +600,7 @@ fn apply_toolset(
         } else if default_enabled {
             warnings.push(Warning::new(
                 format!("servers[{i}].configs.{name}"),
-                "a deny list has no neutral equivalent: kept in extra.anthropic_toolset for Anthropic only",
+                "a deny list has no neutral equivalent: Anthropic only (kept in extra.anthropic_toolset)",
             ));
         }
         if config
@@ -568,7 +610,7 @@ fn apply_toolset(
         {
             warnings.push(Warning::new(
                 format!("servers[{i}].configs.{name}.defer_loading"),
-                "per-tool defer_loading has no neutral equivalent: kept for Anthropic only",
+                "per-tool defer_loading has no neutral equivalent: Anthropic only (kept in extra.anthropic_toolset)",
             ));
         }
     }
