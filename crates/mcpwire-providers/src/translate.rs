@@ -19,6 +19,8 @@
 //! # Ok::<(), translate::TranslateError>(())
 //! ```
 
+use std::fmt;
+
 use mcpwire_auth::Resolved;
 use mcpwire_schema::anthropic::{BetaVersion, CreateMessage};
 use mcpwire_schema::check::{self, Kind};
@@ -58,8 +60,8 @@ impl Source {
     }
 }
 
-/// A translated request body.
-#[derive(Debug, Clone)]
+/// A translated request body. Its `Debug` leaves the body out (it holds credentials).
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Translated {
     /// The target vendor's body. It carries the static credentials of the source: do not log it.
@@ -71,6 +73,17 @@ pub struct Translated {
     pub warnings: Vec<Warning>,
     /// What the input was.
     pub source: Source,
+}
+
+impl fmt::Debug for Translated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Translated")
+            .field("body", &"<omitted: holds credentials>")
+            .field("headers", &self.headers)
+            .field("warnings", &self.warnings)
+            .field("source", &self.source)
+            .finish()
+    }
 }
 
 /// Why a body cannot be translated. Never contains a header value or token.
@@ -130,26 +143,51 @@ pub fn resolve_static(request: &McpRequest) -> Result<Vec<Resolved>, RenderError
     render::parse_static_credentials(request)
 }
 
+/// A rendered body of either vendor. Typed, so credentials stay in
+/// [`Sensitive`](mcpwire_schema::Sensitive) and `Debug` never shows them.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum VendorBody {
+    /// `POST /v1/responses`.
+    OpenAi(CreateResponse),
+    /// `POST /v1/messages`.
+    Anthropic(CreateMessage),
+}
+
+impl VendorBody {
+    /// The vendor.
+    pub fn vendor(&self) -> Vendor {
+        match self {
+            VendorBody::OpenAi(_) => Vendor::OpenAi,
+            VendorBody::Anthropic(_) => Vendor::Anthropic,
+        }
+    }
+
+    /// The body as JSON, credentials included: send it, never log it.
+    pub fn to_json(&self) -> Value {
+        let value = match self {
+            VendorBody::OpenAi(body) => serde_json::to_value(body),
+            VendorBody::Anthropic(body) => serde_json::to_value(body),
+        };
+        // Wire types serialise into JSON without failing (string keys only).
+        value.unwrap_or(Value::Null)
+    }
+}
+
 /// Renders a neutral request for `to` (`beta` only matters for Anthropic) with its static
-/// credentials, as JSON.
-pub fn render_value(
+/// credentials ([`resolve_static`]).
+pub fn render_to(
     request: &McpRequest,
     to: Vendor,
     beta: BetaVersion,
     options: &RenderOptions,
-) -> Result<Rendered<Value>, RenderError> {
+) -> Result<Rendered<VendorBody>, RenderError> {
     let credentials = resolve_static(request)?;
-    let to_json = |value: Result<Value, serde_json::Error>| {
-        value.map_err(|err| RenderError::Invalid {
-            field: "$".to_owned(),
-            message: format!("cannot serialise: {err}"),
-        })
-    };
     match to {
         Vendor::OpenAi => {
             let out = render::openai(request, &credentials, options)?;
             Ok(Rendered {
-                body: to_json(serde_json::to_value(&out.body))?,
+                body: VendorBody::OpenAi(out.body),
                 headers: out.headers,
                 warnings: out.warnings,
             })
@@ -157,7 +195,7 @@ pub fn render_value(
         _ => {
             let out = render::anthropic(request, &credentials, beta, options)?;
             Ok(Rendered {
-                body: to_json(serde_json::to_value(&out.body))?,
+                body: VendorBody::Anthropic(out.body),
                 headers: out.headers,
                 warnings: out.warnings,
             })
@@ -181,7 +219,7 @@ pub fn translate(
     options: &RenderOptions,
 ) -> Result<Translated, TranslateError> {
     let (request, source, parse_warnings) = parse(body_json)?;
-    let rendered = render_value(&request, to, beta, options)?;
+    let rendered = render_to(&request, to, beta, options)?;
     let mut warnings = if source.vendor() == Some(to) {
         Vec::new()
     } else {
@@ -189,7 +227,7 @@ pub fn translate(
     };
     warnings.extend(rendered.warnings);
     Ok(Translated {
-        body: rendered.body,
+        body: rendered.body.to_json(),
         headers: rendered.headers,
         warnings,
         source,

@@ -12,6 +12,7 @@ use mcpwire_providers::request::{
 };
 use mcpwire_providers::translate;
 use mcpwire_schema::anthropic::{BetaVersion, CreateMessage};
+use mcpwire_schema::event::Vendor;
 use serde_json::{Value, json};
 
 const PLANTED: &str = "planted-secret-7f3a9c";
@@ -424,14 +425,15 @@ fn beta_is_detected_from_the_shape() {
             .contains_key("tools")
     );
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    let back = translate::render_value(
+    let back = translate::render_to(
         &request,
-        mcpwire_schema::event::Vendor::Anthropic,
+        Vendor::Anthropic,
         BetaVersion::V2026_09_15,
         &RenderOptions::strict(),
     )
     .unwrap();
-    assert_eq!(back.body, pinned);
+    assert_eq!(back.body.to_json(), pinned);
+    assert!(!format!("{back:?}").is_empty());
 }
 
 #[test]
@@ -442,7 +444,7 @@ fn deny_lists_and_per_tool_settings_survive_same_vendor_only() {
                    "configs": {"delete_all": {"enabled": false}}}]});
     let out = translate::translate(
         &serde_json::to_vec(&value).unwrap(),
-        mcpwire_schema::event::Vendor::Anthropic,
+        Vendor::Anthropic,
         BetaVersion::V2025_11_20,
         &RenderOptions::strict(),
     )
@@ -450,7 +452,7 @@ fn deny_lists_and_per_tool_settings_survive_same_vendor_only() {
     assert_eq!(out.body, value);
     let out = translate::translate(
         &serde_json::to_vec(&value).unwrap(),
-        mcpwire_schema::event::Vendor::OpenAi,
+        Vendor::OpenAi,
         BetaVersion::V2025_11_20,
         &RenderOptions::strict(),
     )
@@ -507,6 +509,22 @@ fn planted_token_never_shows_in_debug_output() {
             .unwrap()
             .to_string(),
     );
+    let body = serde_json::to_vec(&openai.body).unwrap();
+    for to in [Vendor::OpenAi, Vendor::Anthropic] {
+        let out =
+            translate::translate(&body, to, BetaVersion::V2025_11_20, &RenderOptions::lossy())
+                .unwrap();
+        assert!(out.body.to_string().contains(PLANTED));
+        shown.push(format!("{out:?}"));
+        let rendered = translate::render_to(
+            &parsed,
+            to,
+            BetaVersion::V2025_11_20,
+            &RenderOptions::lossy(),
+        )
+        .unwrap();
+        shown.push(format!("{rendered:?}"));
+    }
     for text in shown {
         assert!(!text.contains(PLANTED), "token leaked: {text}");
     }
@@ -568,4 +586,67 @@ fn neutral_fixtures_survive_the_file_round_trip() {
         n += 1;
     }
     assert!(n >= 8);
+}
+
+#[test]
+fn an_openai_tunnel_parses_and_is_a_gap_for_anthropic() {
+    let value = json!({"model": "gpt-5", "input": "hi", "tools": [{"type": "mcp",
+        "server_label": "t", "tunnel_id": "tunnel_0123456789abcdef0123456789abcdef",
+        "require_approval": "never"}]});
+    let bytes = serde_json::to_vec(&value).unwrap();
+    let same = translate::translate(
+        &bytes,
+        Vendor::OpenAi,
+        BetaVersion::V2025_11_20,
+        &RenderOptions::strict(),
+    )
+    .unwrap();
+    assert_eq!(same.body, value);
+    let err = translate::translate(
+        &bytes,
+        Vendor::Anthropic,
+        BetaVersion::V2025_11_20,
+        &RenderOptions::strict(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "servers[0].extra.openai.tunnel_id: Anthropic cannot reach an MCP tunnel"
+    );
+}
+
+#[test]
+fn anthropic_beta_migration_keeps_the_allowlist() {
+    let old = json!({"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": "x"}],
+        "mcp_servers": [{"type": "url", "url": "https://a.example.com/mcp", "name": "a",
+            "tool_configuration": {"enabled": true, "allowed_tools": ["t1", "t2"]}}]});
+    let new = translate::translate(
+        &serde_json::to_vec(&old).unwrap(),
+        Vendor::Anthropic,
+        BetaVersion::V2025_11_20,
+        &RenderOptions::strict(),
+    )
+    .unwrap();
+    assert_eq!(
+        new.source,
+        translate::Source::Anthropic(BetaVersion::V2025_04_04)
+    );
+    assert!(
+        new.body["mcp_servers"][0]
+            .get("tool_configuration")
+            .is_none()
+    );
+    assert_eq!(
+        new.body["tools"],
+        json!([{"type": "mcp_toolset", "mcp_server_name": "a", "default_config": {"enabled": false},
+                "configs": {"t1": {"enabled": true}, "t2": {"enabled": true}}}])
+    );
+    let back = translate::translate(
+        &serde_json::to_vec(&new.body).unwrap(),
+        Vendor::Anthropic,
+        BetaVersion::V2025_04_04,
+        &RenderOptions::strict(),
+    )
+    .unwrap();
+    assert_eq!(back.body, old);
 }

@@ -6,7 +6,7 @@
 
 use mcpwire_providers::file;
 use mcpwire_providers::render::{RenderError, RenderOptions, Rendered};
-use mcpwire_providers::translate;
+use mcpwire_providers::translate::{self, VendorBody};
 use mcpwire_schema::anthropic::BetaVersion;
 use mcpwire_schema::event::Vendor;
 use serde_json::{Value, json};
@@ -23,21 +23,21 @@ fn error_json(err: &RenderError) -> Value {
     }
 }
 
-fn rendered_json(mode: &str, out: &Rendered<Value>) -> Value {
+fn rendered_json(mode: &str, out: &Rendered<VendorBody>) -> Value {
     json!({
         "mode": mode,
         "headers": out.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>(),
         "warnings": out.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "body": out.body,
+        "body": out.body.to_json(),
     })
 }
 
 fn render(bytes: &[u8], to: Vendor, beta: BetaVersion) -> Value {
     let request = file::from_slice(bytes).unwrap();
-    match translate::render_value(&request, to, beta, &RenderOptions::strict()) {
+    match translate::render_to(&request, to, beta, &RenderOptions::strict()) {
         Ok(out) => rendered_json("strict", &out),
         Err(strict) => {
-            let lossy = translate::render_value(&request, to, beta, &RenderOptions::lossy());
+            let lossy = translate::render_to(&request, to, beta, &RenderOptions::lossy());
             let mut value = match &lossy {
                 Ok(out) => rendered_json("lossy", out),
                 Err(err) => json!({"lossy_error": error_json(err)}),

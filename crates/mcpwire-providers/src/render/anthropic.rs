@@ -135,11 +135,19 @@ pub(super) fn render_server(
 ) -> Result<Option<(McpServer, Option<McpToolset>)>, RenderError> {
     let field = |name: &str| format!("servers[{i}].{name}");
     let Some(url) = &server.url else {
-        gaps.gap(
-            field("connector_id"),
-            "Anthropic has no connectors",
-            "the server was dropped",
-        )?;
+        if server.connector_id.is_some() {
+            gaps.gap(
+                field("connector_id"),
+                "Anthropic has no connectors",
+                "the server was dropped",
+            )?;
+        } else {
+            gaps.gap(
+                field("extra.openai.tunnel_id"),
+                "Anthropic cannot reach an MCP tunnel",
+                "the server was dropped",
+            )?;
+        }
         return Ok(None);
     };
     check_url(url, options).map_err(|message| RenderError::CapabilityGap {

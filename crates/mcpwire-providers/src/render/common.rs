@@ -107,10 +107,11 @@ fn validate_server(i: usize, server: &McpServerSpec) -> Result<(), RenderError> 
         return Err(invalid(format!("servers[{i}].name"), "empty server name"));
     }
     match (&server.url, &server.connector_id) {
+        (None, None) if server.extra.openai.contains_key("tunnel_id") => {}
         (None, None) => {
             return Err(invalid(
                 format!("servers[{i}].url"),
-                "a server needs a url or a connector_id",
+                "a server needs a url or a connector_id (or an OpenAI tunnel_id in extra.openai)",
             ));
         }
         (Some(_), Some(_)) => {
