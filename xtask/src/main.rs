@@ -15,8 +15,9 @@ type Result<T = ()> = std::result::Result<T, String>;
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
-  test                 every test: unit, integration, doc and snapshot tests of the workspace, and
-                       the official MCP conformance suite's auth scenarios (needs ../shared)
+  test                 every test: unit, integration, doc and snapshot tests of the workspace (with
+                       server-everything from npm for the interop tests), and the official MCP
+                       conformance suite's auth scenarios (needs ../shared)
   fixtures [--check]   parse every file in fixtures/ with the typed schema, verify the round trip,
                        its provenance row and that it holds no real-looking secret
   snapshots [--check]  run the snapshot tests; review (or, with --check, reject) new, changed
@@ -73,8 +74,51 @@ fn run(mut cmd: Command, what: &str) -> Result {
 fn test() -> Result {
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--locked"]);
+    if let Some(dir) = server_everything()? {
+        cmd.env("MCPWIRE_SERVER_EVERYTHING_DIR", dir.trim());
+    }
     run(cmd, "cargo test --workspace")?;
     conformance()
+}
+
+fn in_ci() -> bool {
+    env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Installs `@modelcontextprotocol/server-everything` (pinned, from the npm registry) for the
+/// interop tests, unless `MCPWIRE_SERVER_EVERYTHING_DIR` already names an install. Without npm
+/// the interop tests skip themselves (an error in CI).
+fn server_everything() -> Result<Option<String>> {
+    if let Ok(dir) = env::var("MCPWIRE_SERVER_EVERYTHING_DIR") {
+        return Ok(Some(dir));
+    }
+    let npm = Command::new("npm")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !npm {
+        if in_ci() {
+            return Err("npm is needed for the interop tests (server-everything)".to_owned());
+        }
+        println!("skipped: npm not found, the server-everything interop tests will skip");
+        return Ok(None);
+    }
+    let dir = project_root().join("target").join("server-everything");
+    let output = Command::new("bash")
+        .current_dir(project_root())
+        .arg("crates/mcpwire-sim/interop/install.sh")
+        .arg(&dir)
+        .output()
+        .map_err(|e| format!("cannot run the server-everything install: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "server-everything install failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(Some(
+        String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+    ))
 }
 
 /// `crates/mcpwire-auth/conformance/run.sh`, which needs `../shared/tools/conformance.sh` (it
@@ -88,7 +132,7 @@ fn conformance() -> Result {
             "MCP conformance suite: {} not found (set MCPWIRE_SHARED)",
             shared.display()
         );
-        if env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0") {
+        if in_ci() {
             return Err(message);
         }
         println!("skipped: {message}");

@@ -11,7 +11,9 @@ use clap::{Parser, Subcommand};
 
 mod auth;
 mod check;
+mod demo;
 mod normalize;
+mod run;
 
 /// Hosted MCP through vendor APIs, without the glue.
 #[derive(Debug, Parser)]
@@ -32,6 +34,19 @@ enum Command {
         /// Print only failures.
         #[arg(short, long)]
         quiet: bool,
+    },
+    /// Send one prompt with MCP servers to OpenAI or Anthropic (or a gateway or simulator) and
+    /// print the normalised events.
+    Run(Box<run::RunArgs>),
+    /// The whole path, offline: a demo MCP server and the vendor simulator on 127.0.0.1, one
+    /// request through both simulated vendors, their events side by side.
+    Demo,
+    /// Run the vendor simulator (OpenAI and Anthropic APIs that really call MCP servers) and a
+    /// demo MCP server on 127.0.0.1 until Ctrl-C.
+    Sim {
+        /// Port for the simulator (0: any free port).
+        #[arg(long, default_value_t = 8787)]
+        port: u16,
     },
     /// OAuth tokens for MCP servers: login, token, status, logout.
     #[command(subcommand)]
@@ -60,6 +75,9 @@ fn main() -> ExitCode {
             file,
         } => normalize::run(&file, from, settled),
         Command::Auth(command) => auth::run(command),
+        Command::Run(args) => run::run(*args),
+        Command::Demo => demo::run_demo(),
+        Command::Sim { port } => demo::run_sim(port),
     }
 }
 

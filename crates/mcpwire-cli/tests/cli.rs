@@ -194,3 +194,16 @@ fn normalize_from_forces_the_vendor() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn demo_runs_offline_and_both_vendors_agree() {
+    let start = std::time::Instant::now();
+    let output = mcpwire().arg("demo").output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("== openai (streamed) ==") && stdout.contains("== anthropic (streamed) =="));
+    assert!(stdout.contains("<- demo.add ok: 5"), "{stdout}");
+    assert!(stdout.contains("settled events agree across vendors (8 events)"), "{stdout}");
+    assert!(!stdout.contains("demo-token-not-a-secret"), "the MCP token is never printed");
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
+}

@@ -3,8 +3,17 @@
 //! HTTP with fresh credentials, retries and timeouts, streamed and normalised into
 //! [`mcpwire_schema::event::Event`]s.
 
+pub mod approval;
+mod client;
+mod error;
 pub mod file;
 pub mod redact;
 pub mod render;
 pub mod request;
 pub mod translate;
+
+pub use client::{
+    Client, ClientConfig, Endpoint, EventStream, Response, RetryPolicy, RunOutcome, StreamItem,
+    Timeouts,
+};
+pub use error::{Error, ErrorKind};

@@ -1,0 +1,263 @@
+//! Test helpers: fixtures, clients pointed at mock servers, raw TCP servers for chunking and
+//! stalls, a scripted OAuth server, and log capture.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mcpwire_auth::{LoginMode, MemoryStore, OAuthClient, OAuthConfig};
+use mcpwire_providers::{Client, ClientConfig, Endpoint};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+pub const API_KEY: &str = "sk-test-PLANTED-api-key-0001";
+pub const HEADER_VALUE: &str = "hv-PLANTED-header-value-0002";
+pub const BEARER: &str = "bt-PLANTED-bearer-token-0003";
+
+pub fn fixture(rel: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures")
+            .join(rel),
+    )
+    .unwrap()
+}
+
+/// Both vendors at `base` (which ends in `/v1`), fast retries, planted API keys.
+pub fn config_with(openai_base: &str, anthropic_base: &str) -> ClientConfig {
+    let mut config = ClientConfig::default();
+    config.openai = Endpoint::openai()
+        .base_url(openai_base)
+        .api_key(mcpwire_auth::Secret::new(API_KEY));
+    config.anthropic = Endpoint::anthropic()
+        .base_url(anthropic_base)
+        .api_key(mcpwire_auth::Secret::new(API_KEY));
+    config.retry.initial_backoff = Duration::from_millis(20);
+    config
+}
+
+pub fn client_for(server: &MockServer) -> Client {
+    let base = format!("{}/v1", server.uri());
+    Client::new(config_with(&base, &base)).unwrap()
+}
+
+pub fn fast_retry_client(server: &MockServer) -> Client {
+    client_for(server)
+}
+
+/// A raw HTTP/1.1 server that answers every request with `body` as an SSE stream, one byte per
+/// chunk of the chunked transfer encoding. Returns the base URL (`.../v1`).
+pub async fn serve_one_byte_chunks(body: Vec<u8>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                read_request(&mut socket).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+                socket.write_all(head.as_bytes()).await.unwrap();
+                for byte in body {
+                    socket.write_all(b"1\r\n").await.unwrap();
+                    socket.write_all(&[byte, b'\r', b'\n']).await.unwrap();
+                    socket.flush().await.unwrap();
+                }
+                socket.write_all(b"0\r\n\r\n").await.unwrap();
+            });
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+/// A server that sends a 200 head and one event, then never sends anything again.
+pub async fn serve_head_then_stall() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                read_request(&mut socket).await;
+                let event = "data: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_1\",\"object\":\"response\",\"status\":\"in_progress\",\"output\":[]}}\n\n";
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{event}\r\n",
+                    event.len()
+                );
+                socket.write_all(head.as_bytes()).await.unwrap();
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+async fn read_request(socket: &mut tokio::net::TcpStream) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = socket.read(&mut chunk).await.unwrap();
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap_or(0);
+            while buf.len() < end + 4 + length {
+                let n = socket.read(&mut chunk).await.unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            return;
+        }
+        if n == 0 {
+            return;
+        }
+    }
+}
+
+/// An MCP resource server and OAuth authorization server (wiremock) issuing short-lived,
+/// rotating tokens: `access-1` at login, then `access-2`, `access-3`, ... on each refresh.
+pub struct MockAuthServer {
+    server: MockServer,
+    refreshes: Arc<AtomicUsize>,
+}
+
+impl MockAuthServer {
+    pub async fn start(expires_in: u64) -> Self {
+        let server = MockServer::start().await;
+        let issuer = server.uri();
+        let resource = format!("{issuer}/mcp");
+        Mock::given(method("POST"))
+            .and(path("/mcp"))
+            .respond_with(ResponseTemplate::new(401).insert_header(
+                "WWW-Authenticate",
+                format!(r#"Bearer resource_metadata="{issuer}/.well-known/oauth-protected-resource/mcp""#).as_str(),
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/.well-known/oauth-protected-resource/mcp"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(
+                    json!({"resource": resource, "authorization_servers": [issuer]}),
+                ),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/.well-known/oauth-authorization-server"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "issuer": issuer,
+                "authorization_endpoint": format!("{issuer}/authorize"),
+                "token_endpoint": format!("{issuer}/token"),
+                "registration_endpoint": format!("{issuer}/register"),
+                "response_types_supported": ["code"],
+                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": ["none"],
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/register"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(
+                json!({"client_id": "client-1", "token_endpoint_auth_method": "none"}),
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/authorize"))
+            .respond_with(|req: &Request| {
+                let q = |k: &str| {
+                    req.url
+                        .query_pairs()
+                        .find(|(n, _)| n == k)
+                        .map(|(_, v)| v.into_owned())
+                        .unwrap()
+                };
+                ResponseTemplate::new(302).insert_header(
+                    "Location",
+                    format!("{}?code=code-1&state={}", q("redirect_uri"), q("state")).as_str(),
+                )
+            })
+            .mount(&server)
+            .await;
+        let refreshes = Arc::new(AtomicUsize::new(0));
+        let counter = refreshes.clone();
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .respond_with(move |req: &Request| {
+                let body = String::from_utf8_lossy(&req.body);
+                let n = if body.contains("grant_type=refresh_token") {
+                    counter.fetch_add(1, Ordering::SeqCst) + 2
+                } else {
+                    1
+                };
+                ResponseTemplate::new(200).set_body_json(json!({
+                    "access_token": format!("access-{n}"),
+                    "token_type": "Bearer",
+                    "expires_in": expires_in,
+                    "refresh_token": format!("refresh-{n}"),
+                }))
+            })
+            .mount(&server)
+            .await;
+        MockAuthServer { server, refreshes }
+    }
+
+    pub fn resource(&self) -> String {
+        format!("{}/mcp", self.server.uri())
+    }
+
+    pub async fn logged_in_client(&self) -> Arc<OAuthClient> {
+        let mut config = OAuthConfig::default();
+        config.policy.allow_http_loopback = true;
+        let client = OAuthClient::new(config, Arc::new(MemoryStore::default())).unwrap();
+        client
+            .login(&self.resource(), None, LoginMode::Headless, |_| {})
+            .await
+            .unwrap();
+        Arc::new(client)
+    }
+
+    pub async fn refreshes(&self) -> usize {
+        self.refreshes.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `f` with every tracing event at TRACE captured (span fields included) and returns the
+/// text.
+pub fn capture_logs(f: impl FnOnce()) -> String {
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    let bytes = buffer.0.lock().unwrap().clone();
+    String::from_utf8_lossy(&bytes).into_owned()
+}

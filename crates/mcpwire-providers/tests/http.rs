@@ -1,0 +1,680 @@
+//! The HTTP client against wiremock servers (and one raw TCP server) on 127.0.0.1 replaying the
+//! recorded fixtures: whole and streamed responses, recorded error bodies, retries and their
+//! timing, timeouts, an approval loop over two turns, a token refresh between turns, and
+//! gateways. (`no_leaks.rs` captures the logs of these paths.)
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use futures_util::StreamExt;
+use mcpwire_auth::{Credentials, Secret};
+use mcpwire_normalize::{ByteNormalizer, normalize_whole};
+use mcpwire_providers::approval::{ApproveAll, DenyAll};
+use mcpwire_providers::request::{McpRequest, McpServerSpec};
+use mcpwire_providers::{Client, ClientConfig, Endpoint, ErrorKind, StreamItem};
+use mcpwire_schema::event::{Event, EventBody, Vendor};
+use serde_json::{Value, json};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+fn request(stream: bool) -> McpRequest {
+    McpRequest::new("gpt-test", "Shorten https://ai-sdk.dev/")
+        .server(
+            McpServerSpec::new(
+                "zip1",
+                "https://zip1.io/mcp/tenant/SECRET-PATH?key=SECRET-QUERY",
+            )
+            .credentials(Credentials::Headers(vec![(
+                "x-tenant-key".to_owned(),
+                Secret::new(HEADER_VALUE),
+            )])),
+        )
+        .stream(stream)
+}
+
+fn anthropic_request(stream: bool) -> McpRequest {
+    McpRequest::new("claude-test", "What is pydantic-ai?")
+        .server(
+            McpServerSpec::new("deepwiki", "https://mcp.deepwiki.com/mcp")
+                .credentials(Credentials::Bearer(Secret::new(BEARER))),
+        )
+        .max_output_tokens(1000)
+        .stream(stream)
+}
+
+fn body(req: &Request) -> Value {
+    serde_json::from_slice(&req.body).unwrap()
+}
+
+#[tokio::test]
+async fn whole_responses_replay_to_the_same_events_as_normalize() {
+    for (vendor, file) in [
+        (Vendor::OpenAi, "openai/response.mcp-call-success.exa.json"),
+        (Vendor::OpenAi, "openai/response.approval-request.zip1.json"),
+        (
+            Vendor::OpenAi,
+            "openai/response.connector-mcp-call-failed-http-error.googlecalendar.json",
+        ),
+        (
+            Vendor::Anthropic,
+            "anthropic/response.2025-04-04.mcp-echo.vercel-ai.json",
+        ),
+        (
+            Vendor::Anthropic,
+            "anthropic/response.2025-04-04.thinking-mcp-deepwiki.pydantic-ai.json",
+        ),
+    ] {
+        let server = MockServer::start().await;
+        let bytes = fixture(file);
+        let route = if vendor == Vendor::OpenAi {
+            "/v1/responses"
+        } else {
+            "/v1/messages"
+        };
+        Mock::given(method("POST"))
+            .and(path(route))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_raw(bytes.clone(), "application/json")
+                    .insert_header("x-request-id", "req_123"),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let client = client_for(&server);
+        let req = if vendor == Vendor::OpenAi {
+            request(false)
+        } else {
+            anthropic_request(false)
+        };
+        let response = client.send(vendor, &req).await.unwrap();
+        assert_eq!(
+            response.events,
+            normalize_whole(&bytes, Some(vendor)).unwrap(),
+            "{file}"
+        );
+        assert_eq!(
+            response.raw,
+            serde_json::from_slice::<Value>(&bytes).unwrap()
+        );
+        assert_eq!(response.request_id.as_deref(), Some("req_123"));
+        let sent = &server.received_requests().await.unwrap()[0];
+        assert!(
+            body(sent).get("stream").is_none(),
+            "whole responses are not streamed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn streams_replay_to_the_same_events_as_normalize_with_raw_payloads() {
+    for (vendor, file) in [
+        (Vendor::OpenAi, "openai/stream.mcp-call-success.exa.sse"),
+        (
+            Vendor::OpenAi,
+            "openai/stream.approval-approved-mcp-call.zip1.sse",
+        ),
+        (
+            Vendor::OpenAi,
+            "openai/stream.multi-server-list-tools-missing-output-item-done.sse",
+        ),
+        (
+            Vendor::Anthropic,
+            "anthropic/stream.2025-04-04.thinking-mcp-github-copilot.pydantic-ai.sse",
+        ),
+        (
+            Vendor::Anthropic,
+            "anthropic/stream.2025-04-04.mcp-echo.vercel-ai.sse",
+        ),
+    ] {
+        let server = MockServer::start().await;
+        let bytes = fixture(file);
+        let route = if vendor == Vendor::OpenAi {
+            "/v1/responses"
+        } else {
+            "/v1/messages"
+        };
+        Mock::given(method("POST"))
+            .and(path(route))
+            .and(header("accept", "text/event-stream"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_raw(bytes.clone(), "text/event-stream"),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let client = client_for(&server);
+        let req = if vendor == Vendor::OpenAi {
+            request(true)
+        } else {
+            anthropic_request(true)
+        };
+        let items: Vec<StreamItem> = client
+            .stream(vendor, &req)
+            .await
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+            .await;
+        let events: Vec<Event> = items
+            .iter()
+            .filter_map(|i| {
+                if let StreamItem::Event(e) = i {
+                    Some(e.clone())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let raws = items
+            .iter()
+            .filter(|i| matches!(i, StreamItem::Raw(_)))
+            .count();
+        let mut expected = Vec::new();
+        let mut n = ByteNormalizer::new(Some(vendor));
+        n.feed(&bytes, &mut expected).unwrap();
+        n.finish(&mut expected).unwrap();
+        assert_eq!(events, expected, "{file}");
+        assert_eq!(
+            raws,
+            mcpwire_schema::sse::decode_all(&bytes).unwrap().len(),
+            "{file}: every vendor payload"
+        );
+        let sent = &server.received_requests().await.unwrap()[0];
+        assert_eq!(body(sent)["stream"], json!(true));
+    }
+}
+
+#[tokio::test]
+async fn a_stream_split_at_every_byte_boundary_gives_the_same_events() {
+    let bytes = fixture("openai/stream.approval-approved-mcp-call.zip1.sse");
+    let base = serve_one_byte_chunks(bytes.clone()).await;
+    let client = Client::new(config_with(&base, &base)).unwrap();
+    let events: Vec<Event> = client
+        .stream(Vendor::OpenAi, &request(true))
+        .await
+        .unwrap()
+        .events()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    let mut expected = Vec::new();
+    let mut n = ByteNormalizer::new(Some(Vendor::OpenAi));
+    n.feed(&bytes, &mut expected).unwrap();
+    n.finish(&mut expected).unwrap();
+    assert_eq!(events, expected);
+}
+
+#[tokio::test]
+async fn recorded_error_bodies_map_to_kinds_servers_and_request_ids() {
+    let cases: &[(Vendor, &str, u16, ErrorKind, Option<&str>)] = &[
+        (
+            Vendor::OpenAi,
+            "openai/error.424-list-tools-failed.plaid.json",
+            424,
+            ErrorKind::McpServer,
+            Some("plaid"),
+        ),
+        (
+            Vendor::OpenAi,
+            "openai/error.400-duplicate-approval-request-item.json",
+            400,
+            ErrorKind::InvalidRequest,
+            None,
+        ),
+        (
+            Vendor::Anthropic,
+            "anthropic/error.400-invalid-mcp-authorization-token.json",
+            400,
+            ErrorKind::McpServer,
+            Some("<MY_SERVER_NAME>"),
+        ),
+        (
+            Vendor::Anthropic,
+            "anthropic/error.400-mcp-connection-error.reconstructed.json",
+            400,
+            ErrorKind::McpServer,
+            None,
+        ),
+    ];
+    for (vendor, file, status, kind, mcp) in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(*status)
+                    .set_body_raw(fixture(file), "application/json")
+                    .insert_header("request-id", "req_err"),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let req = if *vendor == Vendor::OpenAi {
+            request(false)
+        } else {
+            anthropic_request(false)
+        };
+        let err = client_for(&server).send(*vendor, &req).await.unwrap_err();
+        assert_eq!(
+            (err.kind(), err.status(), err.mcp_server()),
+            (*kind, Some(*status), *mcp),
+            "{file}: {err}"
+        );
+        assert_eq!(err.request_id(), Some("req_err"));
+        assert!(err.body_excerpt().is_some());
+    }
+    // 500 api_error: retried, then reported as a server error.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500).set_body_raw(
+            fixture("anthropic/error.500-api-error-mcp-timeout-2025-06.json"),
+            "application/json",
+        ))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let err = fast_retry_client(&server)
+        .send(Vendor::Anthropic, &anthropic_request(false))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Server);
+}
+
+#[tokio::test]
+async fn error_bodies_echoing_secrets_are_scrubbed() {
+    let server = MockServer::start().await;
+    let echo = format!(
+        r#"{{"error":{{"message":"bad header {HEADER_VALUE} with key {API_KEY}","type":"invalid_request_error"}}}}"#
+    );
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_string(echo))
+        .mount(&server)
+        .await;
+    let err = client_for(&server)
+        .send(Vendor::OpenAi, &request(false))
+        .await
+        .unwrap_err();
+    for text in [
+        err.to_string(),
+        format!("{err:?}"),
+        err.body_excerpt().unwrap().to_owned(),
+    ] {
+        assert!(
+            !text.contains(HEADER_VALUE) && !text.contains(API_KEY),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn retries_honour_retry_after_ms_and_stop_on_x_should_retry_false() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after-ms", "300")
+                .set_body_string(r#"{"error":{"message":"slow down","type":"rate_limit_error"}}"#),
+        )
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            fixture("openai/response.mcp-call-success.exa.json"),
+            "application/json",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let start = Instant::now();
+    client_for(&server)
+        .send(Vendor::OpenAi, &request(false))
+        .await
+        .unwrap();
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(600),
+        "two retry-after-ms waits: {elapsed:?}"
+    );
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).insert_header("x-should-retry", "false"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client_for(&server)
+        .send(Vendor::OpenAi, &request(false))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Server);
+
+    // x-should-retry: true retries even a 400; a plain 400 is not retried.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(
+        client_for(&server)
+            .send(Vendor::OpenAi, &request(false))
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidRequest
+    );
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).insert_header("x-should-retry", "true"))
+        .expect(3)
+        .mount(&server)
+        .await;
+    fast_retry_client(&server)
+        .send(Vendor::OpenAi, &request(false))
+        .await
+        .unwrap_err();
+}
+
+#[tokio::test]
+async fn exponential_backoff_with_jitter_between_retries() {
+    let server = MockServer::start().await;
+    let times = Arc::new(Mutex::new(Vec::new()));
+    let seen = times.clone();
+    Mock::given(method("POST"))
+        .respond_with(move |_: &Request| {
+            seen.lock().unwrap().push(Instant::now());
+            ResponseTemplate::new(529).set_body_string(
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+            )
+        })
+        .expect(3)
+        .mount(&server)
+        .await;
+    let mut config = config_with(
+        &format!("{}/v1", server.uri()),
+        &format!("{}/v1", server.uri()),
+    );
+    config.retry.initial_backoff = Duration::from_millis(200);
+    let err = Client::new(config)
+        .unwrap()
+        .send(Vendor::Anthropic, &anthropic_request(false))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Overloaded);
+    let t = times.lock().unwrap().clone();
+    let (first, second) = (t[1] - t[0], t[2] - t[1]);
+    // 200 ms then 400 ms, each minus up to 25% jitter.
+    assert!(
+        first >= Duration::from_millis(150) && first < Duration::from_millis(400),
+        "{first:?}"
+    );
+    assert!(
+        second >= Duration::from_millis(300) && second < Duration::from_millis(700),
+        "{second:?}"
+    );
+}
+
+#[tokio::test]
+async fn no_retry_once_stream_output_has_been_delivered() {
+    let server = MockServer::start().await;
+    let bytes = fixture("openai/stream.approval-request.zip1.sse");
+    let cut = bytes[..bytes.len() / 2].to_vec();
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(cut, "text/event-stream"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let items: Vec<_> = client_for(&server)
+        .stream(Vendor::OpenAi, &request(true))
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(
+        items.iter().filter(|i| i.is_ok()).count() > 2,
+        "output before the cut was delivered"
+    );
+    let err = items.into_iter().find_map(Result::err).unwrap();
+    assert!(
+        matches!(err.kind(), ErrorKind::Decode | ErrorKind::Stream),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn first_byte_and_idle_timeouts() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let mut config = config_with(
+        &format!("{}/v1", server.uri()),
+        &format!("{}/v1", server.uri()),
+    );
+    config.timeouts.first_byte = Duration::from_millis(200);
+    config.retry.max_retries = 0;
+    let start = Instant::now();
+    let err = Client::new(config)
+        .unwrap()
+        .send(Vendor::OpenAi, &request(false))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(start.elapsed() < Duration::from_secs(2));
+
+    let base = serve_head_then_stall().await;
+    let mut config = config_with(&base, &base);
+    config.timeouts.idle = Duration::from_millis(300);
+    let start = Instant::now();
+    let items: Vec<_> = Client::new(config)
+        .unwrap()
+        .stream(Vendor::OpenAi, &request(true))
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    let err = items.into_iter().find_map(Result::err).unwrap();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(start.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn approval_loop_over_two_turns_with_previous_response_id() {
+    let server = MockServer::start().await;
+    let turn1 = fixture("openai/response.approval-request-retry.zip1.json");
+    let turn1_json: Value = serde_json::from_slice(&turn1).unwrap();
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(turn1, "application/json"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            fixture("openai/response.approval-approved-mcp-call.zip1.json"),
+            "application/json",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut seen = Vec::new();
+    let outcome = client_for(&server)
+        .run(
+            Vendor::OpenAi,
+            &request(false),
+            Some(&ApproveAll),
+            &mut |e: &Event| seen.push(e.kind()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.responses.len(), 2);
+    let requests = server.received_requests().await.unwrap();
+    let second = body(&requests[1]);
+    let approval_id = "mcpr_04f6b17429cf2b02006949a68bf5808196b6f2008a315c9aa4";
+    assert_eq!(second["previous_response_id"], turn1_json["id"]);
+    assert_eq!(
+        second["input"],
+        json!([{"type":"mcp_approval_response","approval_request_id":approval_id,"approve":true}])
+    );
+    assert!(
+        !second.to_string().contains("item_reference"),
+        "never both previous_response_id and item_reference"
+    );
+    // The full server URL and the header values go again: OpenAI stores neither.
+    for req in &requests {
+        let tool = &body(req)["tools"][0];
+        assert_eq!(
+            tool["server_url"],
+            "https://zip1.io/mcp/tenant/SECRET-PATH?key=SECRET-QUERY"
+        );
+        assert_eq!(tool["headers"]["x-tenant-key"], HEADER_VALUE);
+    }
+    // The approval link survives into the call's event.
+    let call = outcome.events.iter().find(|e| e.kind() == "call").unwrap();
+    assert!(
+        matches!(&call.body, EventBody::Call { approval_id: Some(id), .. } if id == approval_id)
+    );
+    assert!(seen.contains(&"approval_requested") && seen.contains(&"call_result"));
+}
+
+#[tokio::test]
+async fn approval_loop_replays_items_when_store_is_false_and_passes_denials() {
+    let server = MockServer::start().await;
+    let turn1 = fixture("openai/response.approval-request-retry.zip1.json");
+    let turn1_json: Value = serde_json::from_slice(&turn1).unwrap();
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(turn1, "application/json"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            fixture("openai/response.approval-denied-continuation.zip1.json"),
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let mut req = request(false);
+    req.extra.openai.insert("store".to_owned(), json!(false));
+    client_for(&server)
+        .run(Vendor::OpenAi, &req, Some(&DenyAll), &mut |_| {})
+        .await
+        .unwrap();
+    let second = body(&server.received_requests().await.unwrap()[1]);
+    assert!(second.get("previous_response_id").is_none());
+    let input = second["input"].as_array().unwrap();
+    assert_eq!(
+        input[0],
+        json!({"type":"message","role":"user","content":"Shorten https://ai-sdk.dev/"})
+    );
+    assert_eq!(
+        &input[1..4],
+        turn1_json["output"].as_array().unwrap().as_slice(),
+        "turn 1's items replayed"
+    );
+    assert_eq!(input[4]["type"], "mcp_approval_response");
+    assert_eq!(input[4]["approve"], false);
+}
+
+#[tokio::test]
+async fn gateway_base_url_and_headers() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/portkey/v1/responses"))
+        .and(header("x-portkey-api-key", "pk-GATEWAY-KEY-1234"))
+        .and(header("x-portkey-provider", "openai"))
+        .and(header(
+            "authorization",
+            format!("Bearer {API_KEY}").as_str(),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            fixture("openai/response.mcp-call-success.exa.json"),
+            "application/json",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut config = ClientConfig::default();
+    config.openai = Endpoint::openai()
+        .base_url(format!("{}/portkey/v1", server.uri()))
+        .api_key(Secret::new(API_KEY))
+        .header("x-portkey-api-key", Secret::new("pk-GATEWAY-KEY-1234"))
+        .header("x-portkey-provider", Secret::new("openai"));
+    Client::new(config)
+        .unwrap()
+        .send(Vendor::OpenAi, &request(false))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn anthropic_headers_and_beta() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .and(header("x-api-key", API_KEY))
+        .and(header("anthropic-version", "2023-06-01"))
+        .and(header("anthropic-beta", "mcp-client-2025-11-20"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            fixture("anthropic/response.2025-04-04.mcp-echo.vercel-ai.json"),
+            "application/json",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client_for(&server)
+        .send(Vendor::Anthropic, &anthropic_request(false))
+        .await
+        .unwrap();
+    let sent = body(&server.received_requests().await.unwrap()[0]);
+    assert_eq!(sent["mcp_servers"][0]["authorization_token"], BEARER);
+    assert_eq!(sent["tools"][0]["type"], "mcp_toolset");
+}
+
+#[tokio::test]
+async fn oauth_token_refreshed_between_turns() {
+    let auth = MockAuthServer::start(1).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            fixture("openai/response.approval-request-retry.zip1.json"),
+            "application/json",
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            fixture("openai/response.approval-approved-mcp-call.zip1.json"),
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let client = auth.logged_in_client().await;
+    let req = McpRequest::new("gpt-test", "go").server(
+        McpServerSpec::new("zip1", auth.resource()).credentials(Credentials::OAuth(client)),
+    );
+    client_for(&server)
+        .run(Vendor::OpenAi, &req, Some(&ApproveAll), &mut |_| {})
+        .await
+        .unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let tokens: Vec<Value> = requests
+        .iter()
+        .map(|r| body(r)["tools"][0]["authorization"].clone())
+        .collect();
+    assert_eq!(
+        tokens,
+        [json!("access-2"), json!("access-3")],
+        "a fresh token each turn (access-1 came from login)"
+    );
+    assert_eq!(auth.refreshes().await, 2);
+}

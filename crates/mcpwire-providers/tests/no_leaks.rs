@@ -1,0 +1,107 @@
+//! Every log line at TRACE, every error and every Debug output over the client's paths
+//! (success, retried failure, streamed approval loop, error) holds none of the planted secrets:
+//! API key, header value, bearer token, nor the path and query of a server URL.
+//!
+//! Alone in its own test binary: tracing's callsite cache is process-wide, so a thread-local
+//! subscriber is only reliable when no other test runs beside it.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use mcpwire_auth::{Credentials, Secret};
+use mcpwire_providers::approval::ApproveAll;
+use mcpwire_providers::request::{McpRequest, McpServerSpec};
+use mcpwire_schema::event::Vendor;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn request(stream: bool) -> McpRequest {
+    McpRequest::new("gpt-test", "Shorten https://ai-sdk.dev/")
+        .server(
+            McpServerSpec::new(
+                "zip1",
+                "https://zip1.io/mcp/tenant/SECRET-PATH?key=SECRET-QUERY",
+            )
+            .credentials(Credentials::Headers(vec![(
+                "x-tenant-key".to_owned(),
+                Secret::new(HEADER_VALUE),
+            )])),
+        )
+        .stream(stream)
+}
+
+fn anthropic_request(stream: bool) -> McpRequest {
+    McpRequest::new("claude-test", "What is pydantic-ai?")
+        .server(
+            McpServerSpec::new("deepwiki", "https://mcp.deepwiki.com/mcp")
+                .credentials(Credentials::Bearer(Secret::new(BEARER))),
+        )
+        .max_output_tokens(1000)
+        .stream(stream)
+}
+
+#[test]
+fn logs_errors_and_debug_never_contain_secrets() {
+    let logs = capture_logs(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            // A success, a retried failure, a stream, an approval loop: every path that logs.
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .respond_with(
+                    ResponseTemplate::new(429)
+                        .insert_header("retry-after-ms", "10")
+                        .set_body_string(format!(
+                            r#"{{"error":{{"message":"{API_KEY}","type":"x"}}}}"#
+                        )),
+                )
+                .up_to_n_times(1)
+                .mount(&server)
+                .await;
+            Mock::given(method("POST"))
+                .respond_with(ResponseTemplate::new(200).set_body_raw(
+                    fixture("openai/stream.approval-request-retry.zip1.sse"),
+                    "text/event-stream",
+                ))
+                .up_to_n_times(1)
+                .mount(&server)
+                .await;
+            Mock::given(method("POST"))
+                .respond_with(ResponseTemplate::new(200).set_body_raw(
+                    fixture("openai/stream.approval-approved-mcp-call.zip1.sse"),
+                    "text/event-stream",
+                ))
+                .mount(&server)
+                .await;
+            let client = client_for(&server);
+            let req = request(true);
+            let debug_text = format!("{req:?} {:?} {client:?}", anthropic_request(true));
+            let outcome = client
+                .run(Vendor::OpenAi, &req, Some(&ApproveAll), &mut |_| {})
+                .await
+                .unwrap();
+            assert_eq!(outcome.responses.len(), 2, "two streamed turns");
+            let err = client_for(&MockServer::start().await)
+                .send(Vendor::Anthropic, &anthropic_request(false))
+                .await
+                .unwrap_err();
+            tracing::info!("{err} {err:?} {debug_text}");
+        });
+    });
+    assert!(
+        logs.contains("mcpwire.request"),
+        "the span was captured: {logs}"
+    );
+    assert!(
+        logs.contains("https://zip1.io"),
+        "server origins are logged"
+    );
+    for secret in [API_KEY, HEADER_VALUE, BEARER, "SECRET-PATH", "SECRET-QUERY"] {
+        assert!(!logs.contains(secret), "{secret} leaked into:\n{logs}");
+    }
+}
