@@ -1,6 +1,6 @@
 //! Translating a request body from one vendor to the other (`mcpwire translate`): detect the
 //! source (an OpenAI Responses body, an Anthropic Messages body and its MCP beta, or the neutral
-//! [`file`](crate::file) form), parse it into the neutral request, render it for the target
+//! [`crate::file`] form), parse it into the neutral request, render it for the target
 //! with the static credentials it carries.
 //!
 //! ```

@@ -241,3 +241,43 @@ fn what_the_neutral_form_cannot_hold_stays_with_its_vendor() {
                 "default_config": {"enabled": false}, "configs": {"x": {"enabled": true}}}])
     );
 }
+
+/// Every neutral fixture that renders strictly for a target parses back from that body into a
+/// request that renders to the same body again.
+#[test]
+fn neutral_fixtures_render_parse_render_fixed_point() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/neutral");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let request = mcpwire_providers::file::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let mut targets = vec![(Vendor::OpenAi, BetaVersion::LATEST)];
+        targets.extend(BetaVersion::ALL.map(|beta| (Vendor::Anthropic, beta)));
+        for (to, beta) in targets {
+            let Ok(first) = translate::render_to(&request, to, beta, &RenderOptions::strict())
+            else {
+                continue;
+            };
+            let first = first.body.to_json();
+            let again = translate::translate(
+                &serde_json::to_vec(&first).unwrap(),
+                to,
+                beta,
+                &RenderOptions::strict(),
+            )
+            .unwrap();
+            assert_eq!(
+                check::first_difference(&first, &again.body, "$"),
+                None,
+                "{} for {to} {beta}",
+                path.display()
+            );
+            assert!(again.warnings.is_empty());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "{checked}");
+}
