@@ -14,6 +14,7 @@ mod check;
 mod demo;
 mod normalize;
 mod run;
+mod translate;
 
 /// Hosted MCP through vendor APIs, without the glue.
 #[derive(Debug, Parser)]
@@ -48,6 +49,21 @@ enum Command {
         #[arg(long, default_value_t = 8787)]
         port: u16,
     },
+    /// Translate a request body between vendors (OpenAI Responses, Anthropic Messages with its
+    /// MCP beta, or the neutral file form): the body on stdout, warnings and headers on stderr.
+    Translate {
+        /// The target vendor.
+        #[arg(long, value_name = "openai|anthropic")]
+        to: mcpwire_schema::event::Vendor,
+        /// The Anthropic MCP beta to render (default: the source's, else 2025-11-20).
+        #[arg(long, value_name = "VERSION")]
+        anthropic_beta: Option<mcpwire_schema::anthropic::BetaVersion>,
+        /// Convert or drop what the target cannot express, with a warning, instead of failing.
+        #[arg(long)]
+        lossy: bool,
+        /// The request body (`-` for standard input).
+        file: String,
+    },
     /// OAuth tokens for MCP servers: login, token, status, logout.
     #[command(subcommand)]
     Auth(auth::AuthCommand),
@@ -77,6 +93,12 @@ fn main() -> ExitCode {
         Command::Auth(command) => auth::run(command),
         Command::Run(args) => run::run(*args),
         Command::Demo => demo::run_demo(),
+        Command::Translate {
+            to,
+            anthropic_beta,
+            lossy,
+            file,
+        } => translate::run(&file, to, anthropic_beta, lossy),
         Command::Sim { port } => demo::run_sim(port),
     }
 }

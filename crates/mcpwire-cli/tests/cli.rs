@@ -200,10 +200,117 @@ fn demo_runs_offline_and_both_vendors_agree() {
     let start = std::time::Instant::now();
     let output = mcpwire().arg("demo").output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("== openai (streamed) ==") && stdout.contains("== anthropic (streamed) =="));
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("== openai (streamed) ==") && stdout.contains("== anthropic (streamed) ==")
+    );
     assert!(stdout.contains("<- demo.add ok: 5"), "{stdout}");
-    assert!(stdout.contains("settled events agree across vendors (8 events)"), "{stdout}");
-    assert!(!stdout.contains("demo-token-not-a-secret"), "the MCP token is never printed");
+    assert!(
+        stdout.contains("settled events agree across vendors (8 events)"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("demo-token-not-a-secret"),
+        "the MCP token is never printed"
+    );
     assert!(start.elapsed() < std::time::Duration::from_secs(30));
+}
+
+#[test]
+fn translate_round_trips_fixture_requests_and_names_capability_gaps() {
+    let mut checked = 0;
+    for file in fixture_files("json") {
+        let name = file.file_name().unwrap().to_str().unwrap().to_owned();
+        if !name.starts_with("request.") || !file.parent().unwrap().ends_with("openai") {
+            continue;
+        }
+        let original: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        let to_anthropic = mcpwire()
+            .args([
+                "translate",
+                "--to",
+                "anthropic",
+                "--anthropic-beta",
+                "2025-11-20",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        if !to_anthropic.status.success() {
+            // Strict mode refuses what Anthropic cannot express, naming the field.
+            let stderr = String::from_utf8(to_anthropic.stderr).unwrap();
+            assert!(
+                stderr.starts_with("mcpwire translate: servers[")
+                    || stderr.starts_with("mcpwire translate: input"),
+                "{name}: {stderr}"
+            );
+            continue;
+        }
+        let anthropic = temp(&format!("{name}.anthropic.json"), &to_anthropic.stdout);
+        assert!(
+            String::from_utf8_lossy(&to_anthropic.stderr)
+                .contains("# anthropic-beta: mcp-client-2025-11-20"),
+            "{name}"
+        );
+        let back = mcpwire()
+            .args(["translate", "--to", "openai"])
+            .arg(&anthropic)
+            .output()
+            .unwrap();
+        assert!(
+            back.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&back.stderr)
+        );
+        let back: serde_json::Value = serde_json::from_slice(&back.stdout).unwrap();
+        // The MCP servers survive the trip: label, URL, allowed tools, credentials.
+        let mcp = |v: &serde_json::Value| -> Vec<serde_json::Value> {
+            v["tools"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|t| t["type"] == "mcp")
+                .map(|t| {
+                    serde_json::json!([
+                        t["server_label"],
+                        t["server_url"],
+                        t["allowed_tools"],
+                        t["authorization"]
+                    ])
+                })
+                .collect()
+        };
+        assert_eq!(mcp(&back), mcp(&original), "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 2, "only {checked} requests translated");
+    // A gap in strict mode, converted in lossy mode with a warning.
+    let headers = fixtures().join("openai/request.mcp-with-headers.deepwiki.json");
+    let strict = mcpwire()
+        .args(["translate", "--to", "anthropic"])
+        .arg(&headers)
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(
+        String::from_utf8(strict.stderr)
+            .unwrap()
+            .contains("servers[0].credentials")
+    );
+    let lossy = mcpwire()
+        .args(["translate", "--to", "anthropic", "--lossy"])
+        .arg(&headers)
+        .output()
+        .unwrap();
+    assert!(lossy.status.success());
+    assert!(
+        String::from_utf8(lossy.stderr)
+            .unwrap()
+            .contains("warning: servers[0]")
+    );
 }
