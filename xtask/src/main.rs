@@ -239,6 +239,22 @@ fn fixtures(check: bool) -> Result {
             failures.push(format!("{rel}: looks like a real secret: {secret}"));
         }
     }
+    // The neutral requests are not vendor payloads (mcpwire-providers parses them); only scan.
+    let neutral = root.join("fixtures").join("neutral");
+    if let Ok(entries) = fs::read_dir(&neutral) {
+        for entry in entries {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            let rel = path
+                .strip_prefix(&root)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            let text = fs::read_to_string(&path).map_err(|e| format!("{rel}: {e}"))?;
+            for secret in secrets(&text) {
+                failures.push(format!("{rel}: looks like a real secret: {secret}"));
+            }
+        }
+    }
     for snapshot in snapshot_files()? {
         let rel = snapshot
             .strip_prefix(&root)

@@ -22,17 +22,21 @@ fn case_name(path: &Path) -> String {
 
 #[test]
 fn fixture_reports() {
-    insta::glob!("../../../fixtures", "*/*.{json,sse}", |path| {
-        let bytes = std::fs::read(path).unwrap();
-        let report = check::check(&bytes).unwrap();
-        let summary = serde_json::json!({
-            "kind": report.kind.to_string(),
-            "array_len": report.array_len,
-            "events": report.events,
-            "kept_unmodelled": report.summary().into_iter().map(|(what, n)| format!("{what} x{n}")).collect::<Vec<_>>(),
-        });
-        insta::with_settings!({ snapshot_suffix => case_name(path), prepend_module_to_snapshot => false }, {
-            insta::assert_json_snapshot!("report", summary);
-        });
-    });
+    insta::glob!(
+        "../../../fixtures",
+        "{openai,anthropic}/*.{json,sse}",
+        |path| {
+            let bytes = std::fs::read(path).unwrap();
+            let report = check::check(&bytes).unwrap();
+            let summary = serde_json::json!({
+                "kind": report.kind.to_string(),
+                "array_len": report.array_len,
+                "events": report.events,
+                "kept_unmodelled": report.summary().into_iter().map(|(what, n)| format!("{what} x{n}")).collect::<Vec<_>>(),
+            });
+            insta::with_settings!({ snapshot_suffix => case_name(path), prepend_module_to_snapshot => false }, {
+                insta::assert_json_snapshot!("report", summary);
+            });
+        }
+    );
 }
