@@ -360,7 +360,8 @@ fn mask(secret: &str) -> String {
     format!("{shown}... ({} chars)", secret.chars().count())
 }
 
-fn snapshot_files() -> Result<Vec<PathBuf>> {
+/// Files under `crates/*/tests/snapshots/` whose name ends with `suffix`.
+fn snapshot_dir_files(suffix: &str) -> Result<Vec<PathBuf>> {
     let crates = project_root().join("crates");
     let mut out = Vec::new();
     for entry in fs::read_dir(&crates).map_err(|e| e.to_string())? {
@@ -372,7 +373,7 @@ fn snapshot_files() -> Result<Vec<PathBuf>> {
         if let Ok(entries) = fs::read_dir(&dir) {
             for entry in entries {
                 let path = entry.map_err(|e| e.to_string())?.path();
-                if path.extension().is_some_and(|e| e == "snap") {
+                if path.to_string_lossy().ends_with(suffix) {
                     out.push(path);
                 }
             }
@@ -382,26 +383,12 @@ fn snapshot_files() -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+fn snapshot_files() -> Result<Vec<PathBuf>> {
+    snapshot_dir_files(".snap")
+}
+
 fn pending_snapshots() -> Result<Vec<PathBuf>> {
-    let crates = project_root().join("crates");
-    let mut out = Vec::new();
-    for entry in fs::read_dir(&crates).map_err(|e| e.to_string())? {
-        let dir = entry
-            .map_err(|e| e.to_string())?
-            .path()
-            .join("tests")
-            .join("snapshots");
-        if let Ok(entries) = fs::read_dir(&dir) {
-            for entry in entries {
-                let path = entry.map_err(|e| e.to_string())?.path();
-                if path.to_string_lossy().ends_with(".snap.new") {
-                    out.push(path);
-                }
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    snapshot_dir_files(".snap.new")
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

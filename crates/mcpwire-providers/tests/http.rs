@@ -22,31 +22,6 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-fn request(stream: bool) -> McpRequest {
-    McpRequest::new("gpt-test", "Shorten https://ai-sdk.dev/")
-        .server(
-            McpServerSpec::new(
-                "zip1",
-                "https://zip1.io/mcp/tenant/SECRET-PATH?key=SECRET-QUERY",
-            )
-            .credentials(Credentials::Headers(vec![(
-                "x-tenant-key".to_owned(),
-                Secret::new(HEADER_VALUE),
-            )])),
-        )
-        .stream(stream)
-}
-
-fn anthropic_request(stream: bool) -> McpRequest {
-    McpRequest::new("claude-test", "What is pydantic-ai?")
-        .server(
-            McpServerSpec::new("deepwiki", "https://mcp.deepwiki.com/mcp")
-                .credentials(Credentials::Bearer(Secret::new(BEARER))),
-        )
-        .max_output_tokens(1000)
-        .stream(stream)
-}
-
 fn body(req: &Request) -> Value {
     serde_json::from_slice(&req.body).unwrap()
 }

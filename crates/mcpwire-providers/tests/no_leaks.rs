@@ -10,37 +10,10 @@
 mod common;
 
 use common::*;
-use mcpwire_auth::{Credentials, Secret};
 use mcpwire_providers::approval::ApproveAll;
-use mcpwire_providers::request::{McpRequest, McpServerSpec};
 use mcpwire_schema::event::Vendor;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-fn request(stream: bool) -> McpRequest {
-    McpRequest::new("gpt-test", "Shorten https://ai-sdk.dev/")
-        .server(
-            McpServerSpec::new(
-                "zip1",
-                "https://zip1.io/mcp/tenant/SECRET-PATH?key=SECRET-QUERY",
-            )
-            .credentials(Credentials::Headers(vec![(
-                "x-tenant-key".to_owned(),
-                Secret::new(HEADER_VALUE),
-            )])),
-        )
-        .stream(stream)
-}
-
-fn anthropic_request(stream: bool) -> McpRequest {
-    McpRequest::new("claude-test", "What is pydantic-ai?")
-        .server(
-            McpServerSpec::new("deepwiki", "https://mcp.deepwiki.com/mcp")
-                .credentials(Credentials::Bearer(Secret::new(BEARER))),
-        )
-        .max_output_tokens(1000)
-        .stream(stream)
-}
 
 #[test]
 fn logs_errors_and_debug_never_contain_secrets() {

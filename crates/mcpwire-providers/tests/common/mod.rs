@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcpwire_auth::{LoginMode, MemoryStore, OAuthClient, OAuthConfig};
+use mcpwire_auth::{Credentials, LoginMode, MemoryStore, OAuthClient, OAuthConfig, Secret};
+use mcpwire_providers::request::{McpRequest, McpServerSpec};
 use mcpwire_providers::{Client, ClientConfig, Endpoint};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -19,6 +20,33 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 pub const API_KEY: &str = "sk-test-PLANTED-api-key-0001";
 pub const HEADER_VALUE: &str = "hv-PLANTED-header-value-0002";
 pub const BEARER: &str = "bt-PLANTED-bearer-token-0003";
+
+/// An OpenAI request whose server URL carries a secret path and query and a secret header.
+pub fn request(stream: bool) -> McpRequest {
+    McpRequest::new("gpt-test", "Shorten https://ai-sdk.dev/")
+        .server(
+            McpServerSpec::new(
+                "zip1",
+                "https://zip1.io/mcp/tenant/SECRET-PATH?key=SECRET-QUERY",
+            )
+            .credentials(Credentials::Headers(vec![(
+                "x-tenant-key".to_owned(),
+                Secret::new(HEADER_VALUE),
+            )])),
+        )
+        .stream(stream)
+}
+
+/// An Anthropic request with a bearer token.
+pub fn anthropic_request(stream: bool) -> McpRequest {
+    McpRequest::new("claude-test", "What is pydantic-ai?")
+        .server(
+            McpServerSpec::new("deepwiki", "https://mcp.deepwiki.com/mcp")
+                .credentials(Credentials::Bearer(Secret::new(BEARER))),
+        )
+        .max_output_tokens(1000)
+        .stream(stream)
+}
 
 pub fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(
