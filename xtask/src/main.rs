@@ -143,7 +143,32 @@ fn conformance() -> Result {
         .arg("crates/mcpwire-auth/conformance/run.sh")
         .env("MCPWIRE_SHARED", &shared);
     run(cmd, "MCP conformance suite (auth scenarios)")?;
-    println!("MCP conformance suite: every auth scenario passed");
+    // The same suite with the CLI alone as the client (login, token, one MCP request).
+    let target = env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
+    let mut cmd = Command::new("bash");
+    cmd.current_dir(&root)
+        .arg(shared.join("tools").join("conformance.sh"))
+        .args([
+            "client",
+            "--command",
+            "bash crates/mcpwire-cli/conformance/auth-cli.sh",
+            "--suite",
+            "auth",
+        ])
+        .args([
+            "--spec-version",
+            "2025-11-25",
+            "--expected-failures",
+            "crates/mcpwire-cli/conformance/expected-failures.yaml",
+        ])
+        .env("MCPWIRE_BIN", target.join("debug").join("mcpwire"));
+    run(
+        cmd,
+        "MCP conformance suite with `mcpwire auth` as the client",
+    )?;
+    println!(
+        "MCP conformance suite: every auth scenario passed (library client), and the mcpwire auth CLI passed its baseline"
+    );
     Ok(())
 }
 

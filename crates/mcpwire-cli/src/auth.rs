@@ -31,6 +31,10 @@ pub(crate) enum AuthCommand {
         /// Extra scopes to request.
         #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// Our client ID metadata document (an https URL), used when the authorization server
+        /// supports client ID metadata documents.
+        #[arg(long, value_name = "URL")]
+        client_metadata_url: Option<String>,
     },
     /// Print a valid access token on stdout (refreshing it when needed), nothing else.
     Token {
@@ -82,9 +86,10 @@ pub(crate) fn run(command: AuthCommand) -> ExitCode {
     };
     runtime.block_on(async move {
         match command {
-            AuthCommand::Login { server_url, no_browser, headless, client_id, client_secret, scopes } => {
+            AuthCommand::Login { server_url, no_browser, headless, client_id, client_secret, scopes, client_metadata_url } => {
                 let mut config = config(Some(&server_url));
                 config.extra_scopes = scopes;
+                config.client_metadata_url = client_metadata_url;
                 if let Some(client_id) = client_id {
                     config.pre_registered.push(PreRegisteredClient::new(None, client_id, client_secret.map(Secret::new)));
                 }
