@@ -314,3 +314,40 @@ fn translate_round_trips_fixture_requests_and_names_capability_gaps() {
             .contains("warning: servers[0]")
     );
 }
+
+#[test]
+fn sim_command_serves_both_vendor_apis_until_stopped() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = mcpwire()
+        .args(["sim", "--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert_eq!(
+        first.trim(),
+        format!("OpenAI Responses:   POST http://127.0.0.1:{port}/v1/responses")
+    );
+    let mut second = String::new();
+    stdout.read_line(&mut second).unwrap();
+    assert!(
+        second.contains(&format!("http://127.0.0.1:{port}/v1/messages")),
+        "{second}"
+    );
+    // It answers: an Anthropic request without the beta header is refused as the vendor would.
+    let body = r#"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"}],"mcp_servers":[]}"#;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(stream, "POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    assert!(response.contains("invalid_request_error"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

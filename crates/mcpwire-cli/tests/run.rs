@@ -164,3 +164,83 @@ async fn run_fails_with_the_error_kind_and_without_secrets() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("OPENAI_API_KEY is not set"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_asks_for_approval_on_the_terminal_and_continues() {
+    // Turn 1: the recorded approval request; turn 2: the recorded approved call.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(
+                std::fs::read(fixture_path(
+                    "openai/response.approval-request-retry.zip1.json",
+                ))
+                .unwrap(),
+                "application/json",
+            ),
+        )
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(
+                std::fs::read(fixture_path(
+                    "openai/response.approval-approved-mcp-call.zip1.json",
+                ))
+                .unwrap(),
+                "application/json",
+            ),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let base = format!("{}/v1", server.uri());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcpwire"))
+        .args([
+            "run",
+            "--vendor",
+            "openai",
+            "--model",
+            "m",
+            "--mcp",
+            "zip1=https://zip1.io/mcp",
+            "--approve",
+            "ask",
+            "--base-url",
+            &base,
+            "shorten it",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(b"y\n").unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("approve zip1.create_short_url"),
+        "the question: {stderr}"
+    );
+    assert!(
+        stdout.contains("?? approval requested for zip1.create_short_url"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(approved)") && stdout.contains("<- zip1.create_short_url ok"),
+        "{stdout}"
+    );
+    let second: serde_json::Value =
+        serde_json::from_slice(&server.received_requests().await.unwrap()[1].body).unwrap();
+    assert_eq!(second["input"][0]["type"], "mcp_approval_response");
+    assert_eq!(second["input"][0]["approve"], true);
+}
