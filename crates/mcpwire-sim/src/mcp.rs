@@ -130,6 +130,22 @@ impl Session {
     }
 
     /// Every tool the server lists (all pages).
+    /// Connects and lists the tools; the session is closed again when listing fails.
+    pub(crate) async fn connect_and_list(
+        http: &reqwest::Client,
+        target: &Target,
+        timeout: Duration,
+    ) -> Result<(Session, Vec<Tool>), Failure> {
+        let session = Session::connect(http, target, timeout).await?;
+        match session.list_tools().await {
+            Ok(tools) => Ok((session, tools)),
+            Err(e) => {
+                session.close();
+                Err(e)
+            }
+        }
+    }
+
     pub(crate) async fn list_tools(&self) -> Result<Vec<Tool>, Failure> {
         match tokio::time::timeout(self.timeout, self.service.list_all_tools()).await {
             Err(_) => Err(Failure::Timeout(self.timeout)),

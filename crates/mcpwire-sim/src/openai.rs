@@ -326,16 +326,7 @@ pub(crate) async fn create(shared: Arc<Shared>, body: Bytes) -> Response {
     let listings = futures_util::future::join_all(to_list.iter().map(|&i| {
         let target = servers[i].target.clone();
         let shared = shared.clone();
-        async move {
-            let session = Session::connect(&shared.http, &target, shared.timeout).await?;
-            match session.list_tools().await {
-                Ok(tools) => Ok((session, tools)),
-                Err(e) => {
-                    session.close();
-                    Err(e)
-                }
-            }
-        }
+        async move { Session::connect_and_list(&shared.http, &target, shared.timeout).await }
     }))
     .await;
     let mut sessions: HashMap<String, Session> = HashMap::new();

@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-pub const API_KEY: &str = "sk-test-PLANTED-api-key-0001";
+pub const API_KEY: &str = "planted-api-key-0001-test";
 pub const HEADER_VALUE: &str = "hv-PLANTED-header-value-0002";
 pub const BEARER: &str = "bt-PLANTED-bearer-token-0003";
 
