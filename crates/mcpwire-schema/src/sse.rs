@@ -168,8 +168,8 @@ impl SseDecoder {
             self.offset += next as u64;
             chunk = &chunk[next..];
             if let Err(err) = result {
+                // Not counted in `offset` yet: they are when the next call decodes them.
                 self.pending = chunk.to_vec();
-                self.offset -= chunk.len() as u64;
                 return Err(err);
             }
         }
@@ -388,6 +388,44 @@ mod tests {
         let (events, errors) = decode_chunks(&[b"data: ok\n\ndata: \xFF\xFE\n\ndata: after\n\n"]);
         assert_eq!(data(&events), ["ok", "after"]);
         assert_eq!(errors, [SseError::InvalidUtf8 { offset: 10 }]);
+    }
+
+    #[test]
+    fn offsets_stay_exact_across_several_faults_and_resumptions() {
+        // Regression (found by fuzz/sse_decoder): resuming after a fault miscounted offsets,
+        // and a fault near the start of a chunk underflowed.
+        let input = b"data: \xFF\n\ndata: a\n\ndata: \xFE\n\ndata: b\n\n";
+        for chunking in [1usize, 3, input.len()] {
+            let mut decoder = SseDecoder::new();
+            let mut events = Vec::new();
+            let mut errors = Vec::new();
+            for chunk in input.chunks(chunking) {
+                if let Err(e) = decoder.feed(chunk, &mut events) {
+                    errors.push(e);
+                }
+            }
+            while let Err(e) = decoder.finish(&mut events) {
+                errors.push(e);
+            }
+            assert_eq!(data(&events), ["a", "b"], "chunks of {chunking}");
+            assert_eq!(
+                errors,
+                [
+                    SseError::InvalidUtf8 { offset: 0 },
+                    SseError::InvalidUtf8 { offset: 18 }
+                ],
+                "chunks of {chunking}"
+            );
+        }
+        // The fuzzer's input, whole.
+        let mut decoder = SseDecoder::with_max_event_size(4096);
+        let mut events = Vec::new();
+        assert_eq!(
+            decoder.feed(b"\xDB\n\n\n\n", &mut events),
+            Err(SseError::InvalidUtf8 { offset: 0 })
+        );
+        decoder.finish(&mut events).unwrap();
+        assert!(events.is_empty());
     }
 
     #[test]
