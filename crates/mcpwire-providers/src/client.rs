@@ -156,7 +156,8 @@ pub struct ClientConfig {
     /// OAuth tokens with less than this left are refreshed before a request: the vendor cannot
     /// refresh mid-call, so this should exceed the longest call.
     pub min_credential_ttl: Duration,
-    /// At most this many approval rounds in [`Client::run`].
+    /// At most this many follow-up rounds in [`Client::run`] (OpenAI approvals, Anthropic
+    /// `pause_turn` continuations).
     pub max_approval_turns: u32,
 }
 
@@ -218,9 +219,11 @@ pub struct Client {
     config: Arc<ClientConfig>,
 }
 
-/// How a turn continues an earlier one (OpenAI approvals).
+/// How a turn continues an earlier one (OpenAI approvals, Anthropic `pause_turn`).
 #[derive(Debug, Clone)]
 enum Continuation {
+    /// Anthropic `pause_turn`: the paused assistant content, re-sent as the last message.
+    Resume { assistant: Vec<Value> },
     /// `previous_response_id` + the answers.
     Stored {
         response_id: String,
@@ -370,6 +373,11 @@ impl Client {
                 }
                 Some(Continuation::Replay { items }) => {
                     object.insert("input".to_owned(), Value::Array(items.clone()));
+                }
+                Some(Continuation::Resume { assistant }) => {
+                    if let Some(Value::Array(messages)) = object.get_mut("messages") {
+                        messages.push(json!({"role": "assistant", "content": assistant}));
+                    }
                 }
                 None => {}
             }
@@ -539,7 +547,9 @@ impl Client {
     /// `previous_response_id` for stored responses, or by replaying the items when the request
     /// sets `store: false`; never both), re-sending the full server URLs and fresh credentials
     /// every turn. Without a handler, a response that asks for approvals simply ends there
-    /// (its last event says `needs_approval`).
+    /// (its last event says `needs_approval`). An Anthropic response that stops with
+    /// `pause_turn` (the server-side tool loop hit its limit) is continued by re-sending its
+    /// content as the assistant message, as Anthropic documents.
     pub async fn run(
         &self,
         vendor: Vendor,
@@ -600,6 +610,25 @@ impl Client {
                 return Ok(outcome);
             };
             outcome.responses.push(final_response.clone());
+            if vendor == Vendor::Anthropic {
+                // `pause_turn`: the server-side tool loop hit its limit; re-send the assistant
+                // content as it is, with the same tools, to let it go on.
+                if final_response.get("stop_reason").and_then(Value::as_str) != Some("pause_turn")
+                    || turn == self.config.max_approval_turns
+                {
+                    return Ok(outcome);
+                }
+                let mut assistant = match continuation.take() {
+                    Some(Continuation::Resume { assistant }) => assistant,
+                    _ => Vec::new(),
+                };
+                if let Some(content) = final_response.get("content").and_then(Value::as_array) {
+                    assistant.extend(content.iter().cloned());
+                }
+                debug!(turn, "pause_turn: continuing");
+                continuation = Some(Continuation::Resume { assistant });
+                continue;
+            }
             if vendor != Vendor::OpenAi {
                 return Ok(outcome);
             }

@@ -655,3 +655,66 @@ async fn oauth_token_refreshed_between_turns() {
     );
     assert_eq!(auth.refreshes().await, 2);
 }
+
+#[tokio::test]
+async fn anthropic_pause_turn_is_continued_with_the_assistant_content() {
+    let server = MockServer::start().await;
+    let mut paused: Value = serde_json::from_slice(&fixture(
+        "anthropic/response.2025-04-04.mcp-echo.vercel-ai.json",
+    ))
+    .unwrap();
+    paused["stop_reason"] = json!("pause_turn");
+    let content = paused["content"].clone();
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(paused))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            fixture("anthropic/response.2025-04-04.thinking-mcp-deepwiki.pydantic-ai.json"),
+            "application/json",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let outcome = client_for(&server)
+        .run(
+            Vendor::Anthropic,
+            &anthropic_request(false),
+            None,
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.responses.len(), 2);
+    let requests = server.received_requests().await.unwrap();
+    let (first, second) = (body(&requests[0]), body(&requests[1]));
+    let messages = second["messages"].as_array().unwrap();
+    assert_eq!(
+        messages.len(),
+        first["messages"].as_array().unwrap().len() + 1
+    );
+    assert_eq!(
+        messages.last().unwrap(),
+        &json!({"role": "assistant", "content": content})
+    );
+    assert_eq!(
+        second["mcp_servers"], first["mcp_servers"],
+        "the same servers and token again"
+    );
+    let stops: Vec<&EventBody> = outcome
+        .events
+        .iter()
+        .filter(|e| e.kind() == "response_completed")
+        .map(|e| &e.body)
+        .collect();
+    assert!(matches!(
+        stops[0],
+        EventBody::ResponseCompleted {
+            stop: mcpwire_schema::event::Stop::Paused,
+            ..
+        }
+    ));
+}
