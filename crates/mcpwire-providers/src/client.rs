@@ -495,7 +495,21 @@ impl Client {
             err.inner.request_id.clone_from(&request_id);
             err
         })?;
-        let events = mcpwire_normalize::normalize_whole(&bytes, Some(vendor)).map_err(|e| {
+        let context = context_of(continuation);
+        let anthropic_message = match (&context, vendor) {
+            (Some(_), Vendor::Anthropic) => {
+                decode::from_slice::<mcpwire_schema::anthropic::Message>(&bytes).ok()
+            }
+            _ => None,
+        };
+        let events = match (anthropic_message, context) {
+            // Results of calls made before a pause are attributed with the earlier content.
+            (Some(message), Some(context)) => {
+                Ok(norm_anthropic::normalize_message_with(&message, &context))
+            }
+            _ => mcpwire_normalize::normalize_whole(&bytes, Some(vendor)),
+        }
+        .map_err(|e| {
             let mut err = Error::new(ErrorKind::Decode, e.to_string()).vendor(vendor);
             err.inner.request_id.clone_from(&request_id);
             err
@@ -531,7 +545,7 @@ impl Client {
         Ok(EventStream {
             body: Box::pin(response.bytes_stream()),
             decoder: SseDecoder::new(),
-            state: VendorState::new(vendor),
+            state: VendorState::new(vendor, context_of(continuation)),
             pending: VecDeque::new(),
             idle: self.config.timeouts.idle,
             sleep: None,
@@ -696,6 +710,21 @@ fn span(vendor: Vendor, request: &McpRequest) -> tracing::Span {
     info_span!("mcpwire.request", vendor = %vendor, model = %request.model, servers = %servers.join(","), server_origins = %origins.join(","))
 }
 
+/// For an Anthropic continuation, the `mcp_tool_use` blocks already sent, so that results of
+/// those calls are attributed to their server and tool.
+fn context_of(continuation: Option<&Continuation>) -> Option<norm_anthropic::Context> {
+    let Some(Continuation::Resume { assistant }) = continuation else {
+        return None;
+    };
+    let mut context = norm_anthropic::Context::new();
+    for block in assistant {
+        if let Ok(block) = decode::from_value(block) {
+            context.observe(&block);
+        }
+    }
+    Some(context)
+}
+
 /// The neutral input as OpenAI input items (for replaying history with `store: false`).
 fn initial_items(request: &McpRequest) -> Vec<Value> {
     match &request.input {
@@ -849,10 +878,10 @@ enum VendorState {
 }
 
 impl VendorState {
-    fn new(vendor: Vendor) -> Self {
+    fn new(vendor: Vendor, context: Option<norm_anthropic::Context>) -> Self {
         match vendor {
             Vendor::Anthropic => VendorState::Anthropic(
-                norm_anthropic::StreamNormalizer::new(),
+                norm_anthropic::StreamNormalizer::with_context(context.unwrap_or_default()),
                 norm_anthropic::Accumulator::new(),
             ),
             _ => VendorState::OpenAi(

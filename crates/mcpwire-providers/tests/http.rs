@@ -710,6 +710,7 @@ async fn anthropic_pause_turn_is_continued_with_the_assistant_content() {
         .filter(|e| e.kind() == "response_completed")
         .map(|e| &e.body)
         .collect();
+    assert_eq!(stops.len(), 2);
     assert!(matches!(
         stops[0],
         EventBody::ResponseCompleted {
@@ -717,4 +718,47 @@ async fn anthropic_pause_turn_is_continued_with_the_assistant_content() {
             ..
         }
     ));
+}
+
+#[tokio::test]
+async fn results_after_a_pause_are_attributed_to_the_call_made_before_it() {
+    // Turn 1 pauses after an mcp_tool_use; turn 2 (the recorded in-flight continuation) begins
+    // with that call's mcp_tool_result, whose server and tool come from turn 1's content.
+    let server = MockServer::start().await;
+    let continuation: Value = serde_json::from_slice(&fixture(
+        "anthropic/response.2025-04-04.continuation-starts-with-mcp-tool-result.pydantic-ai.json",
+    ))
+    .unwrap();
+    let tool_use_id = continuation["content"][0]["tool_use_id"].clone();
+    let paused = json!({"id": "msg_paused", "type": "message", "role": "assistant", "model": "m", "stop_reason": "pause_turn",
+        "content": [{"type": "mcp_tool_use", "id": tool_use_id, "name": "ask_question", "server_name": "deepwiki", "input": {}}]});
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(paused))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(continuation))
+        .mount(&server)
+        .await;
+    let outcome = client_for(&server)
+        .run(
+            Vendor::Anthropic,
+            &anthropic_request(false),
+            None,
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    let results: Vec<&EventBody> = outcome
+        .events
+        .iter()
+        .filter(|e| e.kind() == "call_result")
+        .map(|e| &e.body)
+        .collect();
+    assert!(
+        matches!(results[0], EventBody::CallResult { server: Some(s), tool: Some(t), .. } if s == "deepwiki" && t == "ask_question"),
+        "{:?}",
+        results[0]
+    );
 }
