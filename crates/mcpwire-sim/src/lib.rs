@@ -44,6 +44,9 @@
 //! # }
 //! ```
 //!
+//! OpenAI streams reproduce the recorded quirks: `response.mcp_call.in_progress` twice per call,
+//! and with several servers only the last tool listing gets `response.output_item.done`.
+//!
 //! Deliberate simplifications: no reasoning items, one approval request per turn, Anthropic
 //! tool-call failures after listing (timeouts, closed connections) become `is_error` results
 //! rather than a whole-request 400, and `connector_id` / `tunnel_id` tools are rejected.

@@ -540,6 +540,10 @@ impl Turn {
         self.event("response.in_progress", json!({"response": started}))
             .await;
 
+        // As the real API does with several servers (recorded 2026-06): every listing is added
+        // up front, the `completed` events come out of index order, and only the last listing
+        // gets `response.output_item.done`; `response.completed` carries them all.
+        let mut listed = Vec::new();
         for i in newly_listed {
             let label = self.servers[i].label.clone();
             let tools: Vec<Value> = self.servers[i].tools.iter().map(ToolView::json).collect();
@@ -556,8 +560,13 @@ impl Turn {
             let progress = json!({"output_index": index, "item_id": item_id});
             self.event("response.mcp_list_tools.in_progress", progress.clone())
                 .await;
-            self.event("response.mcp_list_tools.completed", progress)
+            listed.push((progress, index, full));
+        }
+        for (progress, _, _) in listed.iter().rev() {
+            self.event("response.mcp_list_tools.completed", progress.clone())
                 .await;
+        }
+        if let Some((_, index, full)) = listed.pop() {
             self.event(
                 "response.output_item.done",
                 json!({"output_index": index, "item": full}),
@@ -664,6 +673,9 @@ impl Turn {
             json!({"output_index": index, "item_id": item_id, "delta": call.arguments, "obfuscation": util::obfuscation(8)}),
         )
         .await;
+        // The real API sends `in_progress` a second time here (recorded 2025-12).
+        self.event("response.mcp_call.in_progress", progress.clone())
+            .await;
         self.event(
             "response.mcp_call_arguments.done",
             json!({"output_index": index, "item_id": item_id, "arguments": call.arguments}),

@@ -17,6 +17,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::*;
 use mcpwire_schema::event::Event;
 use serde_json::{Value, json};
@@ -173,4 +175,53 @@ async fn openai_several_servers_match_the_multi_server_recording() {
         &reply.body,
         true,
     );
+    // The stream quirk itself: three listings added, one `output_item.done`.
+    let recorded =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../../fixtures/openai/stream.multi-server-list-tools-missing-output-item-done.sse",
+        ))
+        .unwrap();
+    assert_eq!(list_tools_items(&reply.body), list_tools_items(&recorded));
+    assert_eq!(list_tools_items(&reply.body), (3, 1));
+}
+
+/// How many `mcp_list_tools` items a stream adds, and how many get `output_item.done`.
+fn list_tools_items(stream: &[u8]) -> (usize, usize) {
+    let events = mcpwire_schema::sse::decode_all(stream).unwrap();
+    let count = |name: &str| {
+        events
+            .iter()
+            .filter(|e| e.event_type == name && e.data.contains("\"type\":\"mcp_list_tools\""))
+            .count()
+    };
+    (
+        count("response.output_item.added"),
+        count("response.output_item.done"),
+    )
+}
+
+#[tokio::test]
+async fn openai_mcp_call_in_progress_comes_twice_as_recorded() {
+    let env = env().await;
+    let reply = env
+        .openai(&json!({
+            "input": "call demo.add {\"a\":1,\"b\":2}",
+            "tools": [never("demo", env.demo.url())],
+            "stream": true,
+        }))
+        .await;
+    let count = |bytes: &[u8]| {
+        mcpwire_schema::sse::decode_all(bytes)
+            .unwrap()
+            .iter()
+            .filter(|e| e.event_type == "response.mcp_call.in_progress")
+            .count()
+    };
+    let recorded = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/openai/stream.approval-approved-mcp-call.zip1.sse"),
+    )
+    .unwrap();
+    assert_eq!(count(&reply.body), count(&recorded));
+    assert_eq!(count(&reply.body), 2);
 }
