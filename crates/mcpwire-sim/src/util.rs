@@ -59,8 +59,18 @@ impl Sink {
 
     /// Writes `event: <name>` and `data: <json>`. A client that went away is ignored.
     pub(crate) async fn send(&self, name: &str, data: &Value) {
+        self.send_padded(name, data, 0).await;
+    }
+
+    /// Like [`send`](Self::send), with `pad` spaces before the final `}` of the JSON, as
+    /// Anthropic's API pads its stream payloads (recorded 2025-10).
+    pub(crate) async fn send_padded(&self, name: &str, data: &Value, pad: usize) {
         if let Some(tx) = &self.tx {
-            let frame = format!("event: {name}\ndata: {data}\n\n");
+            let mut json = data.to_string();
+            if pad > 0 && json.ends_with('}') {
+                json.insert_str(json.len() - 1, &" ".repeat(pad));
+            }
+            let frame = format!("event: {name}\ndata: {json}\n\n");
             let _ = tx.send(Bytes::from(frame)).await;
         }
     }

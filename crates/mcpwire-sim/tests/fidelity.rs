@@ -98,6 +98,20 @@ async fn anthropic_successful_call_matches_the_vercel_recording() {
         &reply.body,
         true,
     );
+    // Payloads padded with spaces before the final brace, as in the pydantic-ai recordings.
+    let padded = |bytes: &[u8]| {
+        String::from_utf8_lossy(bytes)
+            .lines()
+            .filter(|l| l.starts_with("data: ") && l.ends_with(" }"))
+            .count()
+    };
+    let recorded =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../../fixtures/anthropic/stream.2025-04-04.thinking-mcp-deepwiki.pydantic-ai.sse",
+        ))
+        .unwrap();
+    assert!(padded(&recorded) > 0);
+    assert!(padded(&reply.body) > 0, "no padded payload");
 }
 
 #[tokio::test]
