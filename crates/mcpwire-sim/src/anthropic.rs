@@ -249,17 +249,11 @@ pub(crate) async fn create(shared: Arc<Shared>, headers: &HeaderMap, body: Bytes
     let to_list: Vec<usize> = (0..servers.len())
         .filter(|&i| servers[i].pinned.is_none())
         .collect();
-    let listings = futures_util::future::join_all(to_list.iter().map(|&i| {
-        let target = servers[i].target.clone();
-        let shared = shared.clone();
-        async move { Session::connect_and_list(&shared.http, &target, shared.timeout).await }
-    }))
-    .await;
+    let targets: Vec<Target> = to_list.iter().map(|&i| servers[i].target.clone()).collect();
     let mut sessions: HashMap<String, Session> = HashMap::new();
-    let mut failed: Option<(String, Failure)> = None;
-    for (&i, listing) in to_list.iter().zip(listings) {
-        match listing {
-            Ok((session, tools)) => {
+    match Session::connect_and_list_all(&shared.http, &targets, shared.timeout).await {
+        Ok(listed) => {
+            for (&i, (session, tools)) in to_list.iter().zip(listed) {
                 let server = &mut servers[i];
                 server.tools = tools
                     .iter()
@@ -271,25 +265,18 @@ pub(crate) async fn create(shared: Arc<Shared>, headers: &HeaderMap, body: Bytes
                     .collect();
                 sessions.insert(server.name.clone(), session);
             }
-            Err(e) => {
-                if failed.is_none() {
-                    failed = Some((servers[i].name.clone(), e));
-                }
-            }
         }
-    }
-    if let Some((name, failure)) = failed {
-        for (_, s) in sessions.drain() {
-            s.close();
+        Err((k, failure)) => {
+            let name = servers[to_list[k]].name.clone();
+            return match failure {
+                Failure::Unauthorized(_) => invalid(&format!(
+                    "Invalid authorization token for MCP server '{name}'. Please check your token and try again."
+                )),
+                _ => invalid(
+                    "Connection error while communicating with MCP server. The server may be unavailable or unresponsive.",
+                ),
+            };
         }
-        return match failure {
-            Failure::Unauthorized(_) => invalid(&format!(
-                "Invalid authorization token for MCP server '{name}'. Please check your token and try again."
-            )),
-            _ => invalid(
-                "Connection error while communicating with MCP server. The server may be unavailable or unresponsive.",
-            ),
-        };
     }
     for server in &mut servers {
         if let Some(pinned) = &server.pinned {

@@ -87,14 +87,7 @@ impl DemoServer {
                     }
                 }),
             );
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let stop = crate::util::serve(listener, router);
         Ok(DemoServerHandle {
             addr,
             url: format!("http://{addr}/mcp"),

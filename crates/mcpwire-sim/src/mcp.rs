@@ -146,6 +146,40 @@ impl Session {
         }
     }
 
+    /// Connects to and lists every target in parallel, in order. On any failure the sessions
+    /// that did open are closed, and the first failure is returned with its position.
+    pub(crate) async fn connect_and_list_all(
+        http: &reqwest::Client,
+        targets: &[Target],
+        timeout: Duration,
+    ) -> Result<Vec<(Session, Vec<Tool>)>, (usize, Failure)> {
+        let results = futures_util::future::join_all(
+            targets
+                .iter()
+                .map(|target| Session::connect_and_list(http, target, timeout)),
+        )
+        .await;
+        let mut opened = Vec::with_capacity(results.len());
+        let mut failed = None;
+        for (i, result) in results.into_iter().enumerate() {
+            match result {
+                Ok(listed) => opened.push(listed),
+                Err(e) => {
+                    failed.get_or_insert((i, e));
+                }
+            }
+        }
+        match failed {
+            None => Ok(opened),
+            Some(failure) => {
+                for (session, _) in opened {
+                    session.close();
+                }
+                Err(failure)
+            }
+        }
+    }
+
     pub(crate) async fn list_tools(&self) -> Result<Vec<Tool>, Failure> {
         match tokio::time::timeout(self.timeout, self.service.list_all_tools()).await {
             Err(_) => Err(Failure::Timeout(self.timeout)),

@@ -323,17 +323,11 @@ pub(crate) async fn create(shared: Arc<Shared>, body: Bytes) -> Response {
     let to_list: Vec<usize> = (0..servers.len())
         .filter(|&i| !cached.contains(&servers[i].label))
         .collect();
-    let listings = futures_util::future::join_all(to_list.iter().map(|&i| {
-        let target = servers[i].target.clone();
-        let shared = shared.clone();
-        async move { Session::connect_and_list(&shared.http, &target, shared.timeout).await }
-    }))
-    .await;
+    let targets: Vec<Target> = to_list.iter().map(|&i| servers[i].target.clone()).collect();
     let mut sessions: HashMap<String, Session> = HashMap::new();
-    let mut failed: Option<(String, Failure)> = None;
-    for (&i, listing) in to_list.iter().zip(listings) {
-        match listing {
-            Ok((session, tools)) => {
+    match Session::connect_and_list_all(&shared.http, &targets, shared.timeout).await {
+        Ok(listed) => {
+            for (&i, (session, tools)) in to_list.iter().zip(listed) {
                 let server = &mut servers[i];
                 server.tools = tools
                     .iter()
@@ -347,31 +341,24 @@ pub(crate) async fn create(shared: Arc<Shared>, body: Bytes) -> Response {
                     .collect();
                 sessions.insert(server.label.clone(), session);
             }
-            Err(e) => {
-                if failed.is_none() {
-                    failed = Some((servers[i].label.clone(), e));
-                }
-            }
         }
-    }
-    if let Some((label, failure)) = failed {
-        for (_, s) in sessions.drain() {
-            s.close();
+        Err((k, failure)) => {
+            let label = servers[to_list[k]].label.clone();
+            let status = match failure {
+                Failure::Unauthorized(s) | Failure::Http(s) => s,
+                _ => 424,
+            };
+            return error(
+                424,
+                &format!(
+                    "Error retrieving tool list from MCP server: '{label}'. Http status code: {status} ({})",
+                    mcp::reason(status)
+                ),
+                "external_connector_error",
+                Some("tools"),
+                Some("http_error"),
+            );
         }
-        let status = match failure {
-            Failure::Unauthorized(s) | Failure::Http(s) => s,
-            _ => 424,
-        };
-        return error(
-            424,
-            &format!(
-                "Error retrieving tool list from MCP server: '{label}'. Http status code: {status} ({})",
-                mcp::reason(status)
-            ),
-            "external_connector_error",
-            Some("tools"),
-            Some("http_error"),
-        );
     }
 
     // What the model does this turn.

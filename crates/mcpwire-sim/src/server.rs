@@ -124,14 +124,7 @@ impl Simulator {
             .route("/v1/responses", axum::routing::post(responses))
             .route("/v1/messages", axum::routing::post(messages))
             .with_state(shared);
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let stop = crate::util::serve(listener, router);
         Ok(SimHandle {
             addr,
             stop: Some(stop),

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use rand::distr::{Alphanumeric, SampleString};
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// `prefix` + `len` random hex digits (OpenAI ids look like this).
 pub(crate) fn hex_id(prefix: &str, len: usize) -> String {
@@ -122,4 +122,21 @@ pub(crate) fn is_loopback(url: &url::Url) -> bool {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
     }
+}
+
+/// Serves `router` on `listener` in the background until the returned sender is used or
+/// dropped.
+pub(crate) fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+) -> oneshot::Sender<()> {
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    stop
 }
