@@ -425,6 +425,15 @@ impl OAuthClient {
             })
     }
 
+    /// The scopes for a grant that issues no refresh token (client credentials, JWT bearer,
+    /// token exchange): the selected scopes without `offline_access`.
+    fn grant_scopes(&self, d: &Discovery) -> Vec<String> {
+        self.select_scopes(d, None)
+            .into_iter()
+            .filter(|s| s != "offline_access")
+            .collect()
+    }
+
     /// Scope selection: challenge `scope`, else PRM `scopes_supported`, else none; plus
     /// `previous` (step-up union), operator scopes and `offline_access` when advertised.
     pub fn select_scopes(&self, d: &Discovery, previous: Option<&str>) -> Vec<String> {
@@ -657,10 +666,7 @@ impl OAuthClient {
     ) -> Result<TokenStatus> {
         let code = pending.accept(params)?;
         let d = &pending.discovery;
-        let token_endpoint =
-            d.metadata.token_endpoint.clone().ok_or_else(|| {
-                Error::invalid("authorization server metadata", "no token_endpoint")
-            })?;
+        let token_endpoint = token_endpoint(d)?;
         let client = ClientAuth {
             client_id: pending.client.client_id.clone(),
             client_secret: pending.client.client_secret.clone(),
@@ -937,15 +943,8 @@ impl OAuthClient {
             client_secret: p.client_secret.clone(),
             method,
         };
-        let token_endpoint =
-            d.metadata.token_endpoint.clone().ok_or_else(|| {
-                Error::invalid("authorization server metadata", "no token_endpoint")
-            })?;
-        let scopes = self.select_scopes(d, None);
-        let scopes: Vec<String> = scopes
-            .into_iter()
-            .filter(|s| s != "offline_access")
-            .collect();
+        let token_endpoint = token_endpoint(d)?;
+        let scopes = self.grant_scopes(d);
         let mut params = vec![
             ("grant_type", "client_credentials".to_owned()),
             ("resource", d.resource.clone()),
@@ -1031,11 +1030,7 @@ impl OAuthClient {
             ("audience", d.issuer.clone()),
             ("resource", d.resource.clone()),
         ];
-        let scopes = self.select_scopes(&d, None);
-        let scopes: Vec<String> = scopes
-            .into_iter()
-            .filter(|s| s != "offline_access")
-            .collect();
+        let scopes = self.grant_scopes(&d);
         if let Some(s) = scope_string(&scopes) {
             params.push(("scope", s));
         }
@@ -1077,15 +1072,8 @@ impl OAuthClient {
                 None,
             ),
         };
-        let token_endpoint =
-            d.metadata.token_endpoint.clone().ok_or_else(|| {
-                Error::invalid("authorization server metadata", "no token_endpoint")
-            })?;
-        let scopes = self.select_scopes(d, None);
-        let scopes: Vec<String> = scopes
-            .into_iter()
-            .filter(|s| s != "offline_access")
-            .collect();
+        let token_endpoint = token_endpoint(d)?;
+        let scopes = self.grant_scopes(d);
         let mut params = vec![
             (
                 "grant_type",
@@ -1324,4 +1312,12 @@ fn open_in_browser(url: &str) {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn();
+}
+
+/// The token endpoint from the authorization server metadata.
+fn token_endpoint(d: &Discovery) -> Result<String> {
+    d.metadata
+        .token_endpoint
+        .clone()
+        .ok_or_else(|| Error::invalid("authorization server metadata", "no token_endpoint"))
 }
