@@ -10,14 +10,21 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod conformance;
+mod npm;
+mod test;
+
 type Result<T = ()> = std::result::Result<T, String>;
 
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
-  test                 every test: unit, integration, doc and snapshot tests of the workspace (with
-                       server-everything from npm for the interop tests), and the official MCP
-                       conformance suite's auth scenarios (needs ../shared)
+  test                 every test: the workspace's tests, then the tests that need an outside
+                       environment (installed from npm into ~/.cache/mcpwire), then the MCP
+                       conformance suite; ends with a summary of what ran and what was skipped
+  conformance          the official MCP conformance suite (pinned, with a Node 22, both from the
+                       npm registry) against mcpwire-auth's client (47 auth scenarios) and the
+                       `mcpwire auth` CLI (auth suite, with its expected-failures baseline)
   fixtures [--check]   parse every file in fixtures/ with the typed schema, verify the round trip,
                        its provenance row and that it holds no real-looking secret
   snapshots [--check]  run the snapshot tests; review (or, with --check, reject) new, changed
@@ -30,7 +37,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
-        ["test"] => test(),
+        ["test"] => test::test(),
+        ["conformance"] => conformance::conformance(),
         ["bench"] => bench(),
         ["fixtures"] => fixtures(false),
         ["fixtures", "--check"] => fixtures(true),
@@ -69,107 +77,11 @@ fn run(mut cmd: Command, what: &str) -> Result {
     }
 }
 
-/// Every test the project has, as the README's test command: the workspace's tests, then the
-/// official MCP conformance suite's auth scenarios against `mcpwire-auth`.
-fn test() -> Result {
-    let mut cmd = cargo();
-    cmd.args(["test", "--workspace", "--locked"]);
-    if let Some(dir) = server_everything()? {
-        cmd.env("MCPWIRE_SERVER_EVERYTHING_DIR", dir.trim());
-    }
-    run(cmd, "cargo test --workspace")?;
-    conformance()
-}
-
-fn in_ci() -> bool {
-    env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
-
-/// Installs `@modelcontextprotocol/server-everything` (pinned, from the npm registry) for the
-/// interop tests, unless `MCPWIRE_SERVER_EVERYTHING_DIR` already names an install. Without npm
-/// the interop tests skip themselves (an error in CI).
-fn server_everything() -> Result<Option<String>> {
-    if let Ok(dir) = env::var("MCPWIRE_SERVER_EVERYTHING_DIR") {
-        return Ok(Some(dir));
-    }
-    let npm = Command::new("npm")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !npm {
-        if in_ci() {
-            return Err("npm is needed for the interop tests (server-everything)".to_owned());
-        }
-        println!("skipped: npm not found, the server-everything interop tests will skip");
-        return Ok(None);
-    }
-    let dir = project_root().join("target").join("server-everything");
-    let output = Command::new("bash")
-        .current_dir(project_root())
-        .arg("crates/mcpwire-sim/interop/install.sh")
-        .arg(&dir)
-        .output()
-        .map_err(|e| format!("cannot run the server-everything install: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "server-everything install failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    Ok(Some(
-        String::from_utf8_lossy(&output.stdout).trim().to_owned(),
-    ))
-}
-
-/// `crates/mcpwire-auth/conformance/run.sh`, which needs `../shared/tools/conformance.sh` (it
-/// installs the pinned suite and a Node 22 from the npm registry).
-fn conformance() -> Result {
-    let root = project_root();
-    let shared =
-        env::var("MCPWIRE_SHARED").map_or_else(|_| root.join("..").join("shared"), PathBuf::from);
-    if !shared.join("tools").join("conformance.sh").is_file() {
-        let message = format!(
-            "MCP conformance suite: {} not found (set MCPWIRE_SHARED)",
-            shared.display()
-        );
-        if in_ci() {
-            return Err(message);
-        }
-        println!("skipped: {message}");
-        return Ok(());
-    }
-    let mut cmd = Command::new("bash");
-    cmd.current_dir(&root)
-        .arg("crates/mcpwire-auth/conformance/run.sh")
-        .env("MCPWIRE_SHARED", &shared);
-    run(cmd, "MCP conformance suite (auth scenarios)")?;
-    // The same suite with the CLI alone as the client (login, token, one MCP request).
-    let target = env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
-    let mut cmd = Command::new("bash");
-    cmd.current_dir(&root)
-        .arg(shared.join("tools").join("conformance.sh"))
-        .args([
-            "client",
-            "--command",
-            "bash crates/mcpwire-cli/conformance/auth-cli.sh",
-            "--suite",
-            "auth",
-        ])
-        .args([
-            "--spec-version",
-            "2025-11-25",
-            "--expected-failures",
-            "crates/mcpwire-cli/conformance/expected-failures.yaml",
-        ])
-        .env("MCPWIRE_BIN", target.join("debug").join("mcpwire"));
-    run(
-        cmd,
-        "MCP conformance suite with `mcpwire auth` as the client",
-    )?;
-    println!(
-        "MCP conformance suite: every auth scenario passed (library client), and the mcpwire auth CLI passed its baseline"
-    );
-    Ok(())
+/// Cargo's target directory: `CARGO_TARGET_DIR`, else `target/` in the workspace.
+fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR")
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| project_root().join("target"), PathBuf::from)
 }
 
 /// The normaliser benchmark, with the memory measurement of the release CLI.

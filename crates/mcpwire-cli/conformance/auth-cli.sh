@@ -2,9 +2,8 @@
 # A conformance-suite client made of the CLI alone: `mcpwire auth login --headless`, then
 # `mcpwire auth token`, then one MCP `initialize` carrying that token, as an MCP client would.
 # The suite appends the server URL; MCP_CONFORMANCE_CONTEXT may hold a pre-registered client.
-#
-#   ../shared/tools/conformance.sh client --command "bash crates/mcpwire-cli/conformance/auth-cli.sh" \
-#     --suite auth --spec-version 2025-11-25 --expected-failures crates/mcpwire-cli/conformance/expected-failures.yaml
+# `cargo xtask conformance` runs it (its last leg) with MCPWIRE_BIN set to the built binary and
+# expected-failures.yaml as the baseline.
 set -euo pipefail
 url="${*: -1}"
 bin="${MCPWIRE_BIN:-target/debug/mcpwire}"

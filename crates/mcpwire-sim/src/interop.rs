@@ -1,5 +1,5 @@
 //! Starting `@modelcontextprotocol/server-everything` (the MCP project's reference server,
-//! installed from npm by `interop/install.sh`) in Streamable HTTP mode on a free local port, to
+//! installed from npm; `cargo xtask test` installs a pinned version) in Streamable HTTP mode on a free local port, to
 //! try the simulator against an MCP server nobody here wrote.
 
 use std::path::{Path, PathBuf};
@@ -22,7 +22,10 @@ impl ServerEverything {
         if !entry.exists() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
-                format!("{} not found: run interop/install.sh", entry.display()),
+                format!(
+                    "{} not found: npm install @modelcontextprotocol/server-everything there",
+                    entry.display()
+                ),
             ));
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
