@@ -125,11 +125,19 @@ pub(crate) fn is_loopback(url: &url::Url) -> bool {
 }
 
 /// Serves `router` on `listener` in the background until the returned sender is used or
-/// dropped.
+/// dropped. Every accepted connection gets `TCP_NODELAY`: a streamed body is many small writes,
+/// and with Nagle's algorithm each one after the response head would wait for the client's
+/// delayed ACK (about 40 ms) on a kept-alive connection.
 pub(crate) fn serve(
     listener: tokio::net::TcpListener,
     router: axum::Router,
 ) -> oneshot::Sender<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY on an accepted connection: {e}");
+        }
+    });
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
         let _ = axum::serve(listener, router)
