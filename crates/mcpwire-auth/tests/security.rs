@@ -1,4 +1,4 @@
-//! One test (at least) per security requirement of `spec/mcp-auth.md` §5, against a scripted
+//! One test (at least) per security requirement of `docs/security.md`, against a scripted
 //! resource server and authorization server (wiremock on 127.0.0.1).
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns, same policy as clippy.toml

@@ -1,4 +1,4 @@
-//! One test per quirk of `shared/spec/event-model.md`, and one per kind of bad input. Inline
+//! One test per vendor quirk listed in `docs/event-model.md`, and one per kind of bad input. Inline
 //! streams are synthetic; fixture-based tests name the recording that shows the quirk.
 
 #![allow(clippy::unwrap_used)]

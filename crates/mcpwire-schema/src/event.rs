@@ -1,7 +1,8 @@
 //! The mcpwire event model: one vocabulary for hosted MCP activity, whichever vendor ran it.
 //!
-//! This is a serialisable contract (`shared/spec/event-model.md`): one JSON object per event,
-//! tagged by `kind`, each with `vendor`. Fields marked optional are omitted when absent.
+//! This is a serialisable contract, documented in the repository's `docs/event-model.md`: one
+//! JSON object per event, tagged by `kind`, each with `vendor`. Fields marked optional are
+//! omitted when absent.
 //!
 //! ```
 //! use mcpwire_schema::event::{Event, EventBody, Vendor};
