@@ -87,7 +87,7 @@ impl DemoServer {
                     }
                 }),
             );
-        let stop = crate::util::serve(listener, router);
+        let stop = crate::http::serve(listener, router);
         Ok(DemoServerHandle {
             addr,
             url: format!("http://{addr}/mcp"),

@@ -53,12 +53,13 @@
 
 mod anthropic;
 mod demo;
+mod http;
+mod ids;
 pub mod interop;
 mod mcp;
-mod model;
 mod openai;
+mod scripted_model;
 mod server;
-mod util;
 
 pub mod demo_server {
     //! The demo MCP server (`echo`, `add`, `slow`, `fail`) over Streamable HTTP at `/mcp`.
@@ -66,4 +67,17 @@ pub mod demo_server {
 }
 
 pub use demo::{DemoOptions, DemoServer, DemoServerHandle};
+
+// The only error type of the public API is `std::io::Error` (from `start` and
+// `run_standalone`); it and the handles must cross threads and box into
+// `Box<dyn Error + Send + Sync>`. A new public error type gets a line here.
+const _: () = {
+    const fn error<T: std::error::Error + Send + Sync + 'static>() {}
+    const fn handle<T: Send + Sync + 'static>() {}
+    error::<std::io::Error>();
+    handle::<SimHandle>();
+    handle::<DemoServerHandle>();
+    handle::<Standalone>();
+    handle::<interop::ServerEverything>();
+};
 pub use server::{SimHandle, SimOptions, Simulator, Standalone, run_standalone};

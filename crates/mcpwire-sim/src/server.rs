@@ -124,7 +124,7 @@ impl Simulator {
             .route("/v1/responses", axum::routing::post(responses))
             .route("/v1/messages", axum::routing::post(messages))
             .with_state(shared);
-        let stop = crate::util::serve(listener, router);
+        let stop = crate::http::serve(listener, router);
         Ok(SimHandle {
             addr,
             stop: Some(stop),

@@ -1,43 +1,10 @@
-//! Ids, SSE framing and small helpers shared by both vendors' handlers.
+//! The HTTP side shared by both vendors' handlers: JSON and SSE responses, the channel that feeds
+//! a streamed body ([`Sink`]), the loopback check on server URLs, and serving a router with
+//! `TCP_NODELAY`.
 
 use bytes::Bytes;
-use rand::distr::{Alphanumeric, SampleString};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
-
-/// `prefix` + `len` random hex digits (OpenAI ids look like this).
-pub(crate) fn hex_id(prefix: &str, len: usize) -> String {
-    use rand::Rng;
-    let mut rng = rand::rng();
-    let mut id = String::with_capacity(prefix.len() + len);
-    id.push_str(prefix);
-    for _ in 0..len {
-        let digit: u32 = rng.random_range(0..16);
-        id.push(char::from_digit(digit, 16).unwrap_or('0'));
-    }
-    id
-}
-
-/// `prefix` + `len` random base62 characters (Anthropic ids look like this).
-pub(crate) fn b62_id(prefix: &str, len: usize) -> String {
-    format!(
-        "{prefix}{}",
-        Alphanumeric.sample_string(&mut rand::rng(), len)
-    )
-}
-
-/// Random padding for `obfuscation` fields.
-pub(crate) fn obfuscation(len: usize) -> String {
-    Alphanumeric.sample_string(&mut rand::rng(), len)
-}
-
-/// Seconds since the epoch.
-pub(crate) fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
 
 /// Where SSE events go: nowhere (whole response) or a channel feeding the HTTP body.
 pub(crate) struct Sink {
@@ -84,6 +51,20 @@ pub(crate) fn body_from(rx: mpsc::Receiver<Bytes>) -> axum::body::Body {
             .map(|chunk| (Ok::<Bytes, std::io::Error>(chunk), rx))
     });
     axum::body::Body::from_stream(stream)
+}
+
+/// A request the simulator refuses: the vendor's error response, ready to send (boxed, so a
+/// `Result<_, Refusal>` stays small).
+pub(crate) struct Refusal(Box<axum::response::Response>);
+
+impl Refusal {
+    pub(crate) fn new(response: axum::response::Response) -> Self {
+        Refusal(Box::new(response))
+    }
+
+    pub(crate) fn into_response(self) -> axum::response::Response {
+        *self.0
+    }
 }
 
 /// A JSON response.

@@ -1,4 +1,4 @@
-//! The deterministic "model": directives in the prompt say which tools to call.
+//! The scripted stand-in for the model: directives in the prompt say which tools to call.
 //!
 //! One directive per line: `call <server>.<tool> <json-arguments>` (arguments default to
 //! `{}`). Every other line is ignored. The final answer summarises what happened, one line per
