@@ -36,7 +36,7 @@ mod error;
 mod http;
 pub mod loopback;
 pub mod secret;
-mod store;
+pub mod store;
 mod token;
 
 pub use client::{
@@ -48,7 +48,7 @@ pub use error::{Error, Result};
 pub use http::{HttpClient, Policy};
 pub use secret::Secret;
 pub use store::{
-    ClientRecord, FileStore, MemoryStore, RegistrationKind, StoreData, StoreLock, TokenEntry,
-    TokenKey, TokenStore,
+    CasOutcome, ClientRecord, Entry, EntryKey, EntryStore, FileStore, Lease, MemoryStore,
+    RegistrationKind, StoreData, StoreLock, TokenEntry, TokenKey, TokenStore, Version, Versioned,
 };
 pub use token::{AuthMethod, ClientAuth, DpopKey, SigningKey, TokenResponse, s256};
