@@ -243,10 +243,9 @@ impl OAuthClient {
         };
         let mut entry = self.entry_from(
             d,
-            &client.client_id,
+            &client,
             &token_endpoint,
             resp,
-            None,
             pending.requested_scope.clone(),
             false,
         );

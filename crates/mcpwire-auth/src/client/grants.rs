@@ -9,8 +9,9 @@ use crate::error::{Error, Result};
 use crate::http::check_url;
 use crate::secret::Secret;
 use crate::store::TokenEntry;
-use crate::token::{AuthMethod, ClientAuth, TokenRequest};
+use crate::token::TokenRequest;
 
+use super::method::{Identity, idp_identity};
 use super::{IdpTokenExchange, OAuthClient, TokenStatus, scope_string, token_endpoint};
 
 impl OAuthClient {
@@ -28,24 +29,12 @@ impl OAuthClient {
     }
 
     pub(super) async fn client_credentials_grant(&self, d: &Discovery) -> Result<TokenEntry> {
-        let p = self
-            .pre_registered_for(&d.issuer)
+        let supported = d.metadata.token_endpoint_auth_methods_supported.as_deref();
+        let Identity { auth: client, key } = self
+            .pre_registered_identity(&d.issuer, supported)
             .ok_or_else(|| Error::NoRegistration {
                 issuer: d.issuer.clone(),
             })?;
-        let supported = d.metadata.token_endpoint_auth_methods_supported.as_deref();
-        let method = p.auth_method.unwrap_or_else(|| {
-            if p.signing_key.is_some() {
-                AuthMethod::PrivateKeyJwt
-            } else {
-                AuthMethod::choose(supported, p.client_secret.is_some())
-            }
-        });
-        let client = ClientAuth {
-            client_id: p.client_id.clone(),
-            client_secret: p.client_secret.clone(),
-            method,
-        };
         let token_endpoint = token_endpoint(d)?;
         let scopes = self.grant_scopes(d);
         let mut params = vec![
@@ -60,17 +49,16 @@ impl OAuthClient {
             params,
             secrets: vec![],
             client: &client,
-            signing_key: p.signing_key.as_deref(),
+            signing_key: key.as_deref(),
             audience: &d.issuer,
             dpop: None,
         };
         let resp = req.send(&self.http).await?;
         Ok(self.entry_from(
             d,
-            &client.client_id,
+            &client,
             &token_endpoint,
             resp,
-            None,
             scope_string(&scopes),
             true,
         ))
@@ -107,15 +95,7 @@ impl OAuthClient {
             &self.config.policy,
             true,
         )?;
-        let client = ClientAuth {
-            client_id: idp.client_id.clone(),
-            client_secret: idp.client_secret.clone(),
-            method: if idp.client_secret.is_some() {
-                AuthMethod::ClientSecretPost
-            } else {
-                AuthMethod::None
-            },
-        };
+        let Identity { auth: client, .. } = idp_identity(idp);
         let mut params = vec![
             (
                 "grant_type",
@@ -159,26 +139,7 @@ impl OAuthClient {
         assertion: &Secret,
     ) -> Result<TokenEntry> {
         let supported = d.metadata.token_endpoint_auth_methods_supported.as_deref();
-        let (client, key) = match self.pre_registered_for(&d.issuer) {
-            Some(p) => (
-                ClientAuth {
-                    client_id: p.client_id.clone(),
-                    client_secret: p.client_secret.clone(),
-                    method: p.auth_method.unwrap_or_else(|| {
-                        AuthMethod::choose(supported, p.client_secret.is_some())
-                    }),
-                },
-                p.signing_key.clone(),
-            ),
-            None => (
-                ClientAuth {
-                    client_id: String::new(),
-                    client_secret: None,
-                    method: AuthMethod::None,
-                },
-                None,
-            ),
-        };
+        let Identity { auth: client, key } = self.pre_registered_or_anonymous(&d.issuer, supported);
         let token_endpoint = token_endpoint(d)?;
         let scopes = self.grant_scopes(d);
         let mut params = vec![
@@ -205,10 +166,9 @@ impl OAuthClient {
         .await?;
         Ok(self.entry_from(
             d,
-            &client.client_id,
+            &client,
             &token_endpoint,
             resp,
-            None,
             scope_string(&scopes),
             false,
         ))

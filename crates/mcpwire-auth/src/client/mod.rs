@@ -4,6 +4,7 @@
 mod authorize;
 mod config;
 mod grants;
+mod method;
 mod registration;
 mod tokens;
 

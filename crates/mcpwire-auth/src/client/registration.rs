@@ -72,19 +72,14 @@ impl OAuthClient {
         scope: Option<&str>,
     ) -> Result<(ClientRecord, bool)> {
         let md = &d.metadata;
-        if let Some(p) = self.pre_registered_for(&d.issuer) {
-            let method = p.auth_method.unwrap_or_else(|| {
-                AuthMethod::choose(
-                    md.token_endpoint_auth_methods_supported.as_deref(),
-                    p.client_secret.is_some(),
-                )
-            });
+        let supported = md.token_endpoint_auth_methods_supported.as_deref();
+        if let Some(p) = self.pre_registered_identity(&d.issuer, supported) {
             return Ok((
                 ClientRecord {
                     issuer: d.issuer.clone(),
-                    client_id: p.client_id.clone(),
-                    client_secret: p.client_secret.clone(),
-                    auth_method: method,
+                    client_id: p.auth.client_id,
+                    client_secret: p.auth.client_secret,
+                    auth_method: p.auth.method,
                     redirect_uris: vec![redirect_uri.to_owned()],
                     kind: RegistrationKind::PreRegistered,
                 },
@@ -124,13 +119,9 @@ impl OAuthClient {
                 issuer: d.issuer.clone(),
             });
         };
-        let supported = md.token_endpoint_auth_methods_supported.as_deref();
-        let requested = supported.map(|s| {
-            ["client_secret_basic", "client_secret_post", "none"]
-                .into_iter()
-                .find(|m| s.iter().any(|x| x == m))
-                .unwrap_or("none")
-        });
+        // Ask for what the same rule would pick for a confidential client.
+        let requested =
+            supported.map(|_| AuthMethod::decide(None, supported, true, false).as_str());
         let mut body = serde_json::json!({
             "client_name": self.config.client_name,
             "redirect_uris": [redirect_uri],
@@ -160,11 +151,12 @@ impl OAuthClient {
         }
         let r: RegistrationResponse = serde_json::from_slice(&resp.body)
             .map_err(|e| Error::json("client registration", &e))?;
-        let method = r
+        // The method the server registered wins; else the one rule decides.
+        let registered = r
             .token_endpoint_auth_method
             .as_deref()
-            .and_then(AuthMethod::parse)
-            .unwrap_or_else(|| AuthMethod::choose(supported, r.client_secret.is_some()));
+            .and_then(AuthMethod::parse);
+        let method = AuthMethod::decide(registered, supported, r.client_secret.is_some(), false);
         Ok((
             ClientRecord {
                 issuer: d.issuer.clone(),

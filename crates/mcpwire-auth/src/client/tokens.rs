@@ -11,9 +11,10 @@ use crate::http::check_url;
 use crate::secret::Secret;
 use crate::store::{StoreData, TokenEntry};
 use crate::token::unix_now;
-use crate::token::{AuthMethod, ClientAuth, DpopKey, TokenRequest, TokenResponse};
+use crate::token::{ClientAuth, DpopKey, TokenRequest, TokenResponse};
 
 use super::OAuthClient;
+use super::method::Identity;
 
 /// What is known about the stored tokens of one server; never contains token values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,14 +57,12 @@ impl From<&TokenEntry> for TokenStatus {
 }
 
 impl OAuthClient {
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn entry_from(
         &self,
         d: &Discovery,
-        client_id: &str,
+        client: &ClientAuth,
         token_endpoint: &str,
         resp: TokenResponse,
-        old_refresh: Option<Secret>,
         requested_scope: Option<String>,
         client_credentials: bool,
     ) -> TokenEntry {
@@ -71,15 +70,16 @@ impl OAuthClient {
             server_url: d.server_url.clone(),
             resource: d.resource.clone(),
             issuer: d.issuer.clone(),
-            client_id: client_id.to_owned(),
+            client_id: client.client_id.clone(),
             token_endpoint: token_endpoint.to_owned(),
             access_token: resp.access_token,
-            refresh_token: resp.refresh_token.or(old_refresh),
+            refresh_token: resp.refresh_token,
             expires_at: resp.expires_in.map(|e| unix_now() + e.as_secs()),
             scope: resp.scope.or(requested_scope),
             token_type: resp.token_type,
             client_credentials,
             dpop_key: None,
+            auth_method: Some(client.method),
         }
     }
 
@@ -154,44 +154,7 @@ impl OAuthClient {
             server: entry.server_url.clone(),
             reason: "no refresh token",
         })?;
-        let (client, key) = match data
-            .client(&entry.issuer)
-            .filter(|c| c.client_id == entry.client_id)
-        {
-            Some(c) => (
-                ClientAuth {
-                    client_id: c.client_id.clone(),
-                    client_secret: c.client_secret.clone(),
-                    method: c.auth_method,
-                },
-                None,
-            ),
-            None => match self
-                .pre_registered_for(&entry.issuer)
-                .filter(|p| p.client_id == entry.client_id)
-            {
-                Some(p) => (
-                    ClientAuth {
-                        client_id: p.client_id.clone(),
-                        client_secret: p.client_secret.clone(),
-                        method: p.auth_method.unwrap_or(if p.client_secret.is_some() {
-                            AuthMethod::ClientSecretBasic
-                        } else {
-                            AuthMethod::None
-                        }),
-                    },
-                    p.signing_key.clone(),
-                ),
-                None => (
-                    ClientAuth {
-                        client_id: entry.client_id.clone(),
-                        client_secret: None,
-                        method: AuthMethod::None,
-                    },
-                    None,
-                ),
-            },
-        };
+        let Identity { auth: client, key } = self.refresh_identity(entry, data).await?;
         check_url(
             "token_endpoint",
             &entry.token_endpoint,
@@ -228,6 +191,7 @@ impl OAuthClient {
             expires_at: resp.expires_in.map(|e| unix_now() + e.as_secs()),
             scope: resp.scope.or(entry.scope.clone()),
             token_type: resp.token_type,
+            auth_method: Some(client.method),
             ..entry.clone()
         })
     }
