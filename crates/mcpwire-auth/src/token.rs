@@ -52,22 +52,36 @@ impl AuthMethod {
         })
     }
 
-    /// Picks a method for a client with or without a secret, from what the server supports
-    /// (absent list = RFC 8414 default `client_secret_basic`), in the order basic, post, none.
-    pub fn choose(supported: Option<&[String]>, has_secret: bool) -> AuthMethod {
-        let sup = |m: &str| match supported {
-            Some(list) => list.iter().any(|x| x == m),
-            None => m == "client_secret_basic",
-        };
+    /// The one rule that decides how a client authenticates at a token endpoint, for every
+    /// grant (authorization code, refresh, client credentials, JWT bearer, ID-JAG exchange):
+    ///
+    /// 1. a method the operator forced (`explicit`) wins;
+    /// 2. a client with a signing key uses `private_key_jwt` when the server lists it (or lists
+    ///    nothing);
+    /// 3. a client with a secret uses `client_secret_basic`, else `client_secret_post`, as the
+    ///    server lists them; an absent list means the RFC 8414 default, `client_secret_basic`;
+    /// 4. anything else is a public client (`none`: `client_id` in the body).
+    ///
+    /// The result is stored with the token entry and reused on refresh.
+    pub(crate) fn decide(
+        explicit: Option<AuthMethod>,
+        supported: Option<&[String]>,
+        has_secret: bool,
+        has_key: bool,
+    ) -> AuthMethod {
+        if let Some(m) = explicit {
+            return m;
+        }
+        let listed = |m: &str| supported.is_some_and(|list| list.iter().any(|x| x == m));
+        if has_key && (supported.is_none() || listed("private_key_jwt")) {
+            return AuthMethod::PrivateKeyJwt;
+        }
         if has_secret {
-            if sup("client_secret_basic") {
+            if supported.is_none() || listed("client_secret_basic") {
                 return AuthMethod::ClientSecretBasic;
             }
-            if sup("client_secret_post") {
+            if listed("client_secret_post") {
                 return AuthMethod::ClientSecretPost;
-            }
-            if supported.is_none() {
-                return AuthMethod::ClientSecretBasic;
             }
         }
         AuthMethod::None
@@ -640,21 +654,29 @@ mod tests {
     }
 
     #[test]
-    fn auth_method_choice() {
+    fn auth_method_decision() {
         let l = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let d = AuthMethod::decide;
+        let post_none = l(&["none", "client_secret_post"]);
         assert_eq!(
-            AuthMethod::choose(Some(&l(&["none", "client_secret_post"])), true),
+            d(None, Some(&post_none), true, false),
             AuthMethod::ClientSecretPost
         );
+        assert_eq!(d(None, None, true, false), AuthMethod::ClientSecretBasic);
+        assert_eq!(d(None, Some(&l(&["none"])), true, false), AuthMethod::None);
+        assert_eq!(d(None, None, false, false), AuthMethod::None);
+        assert_eq!(d(None, None, true, true), AuthMethod::PrivateKeyJwt);
         assert_eq!(
-            AuthMethod::choose(None, true),
+            d(None, Some(&post_none), true, true),
+            AuthMethod::ClientSecretPost
+        );
+        let pkj = l(&["private_key_jwt"]);
+        assert_eq!(d(None, Some(&pkj), false, true), AuthMethod::PrivateKeyJwt);
+        let explicit = Some(AuthMethod::ClientSecretBasic);
+        assert_eq!(
+            d(explicit, Some(&post_none), true, false),
             AuthMethod::ClientSecretBasic
         );
-        assert_eq!(
-            AuthMethod::choose(Some(&l(&["none"])), true),
-            AuthMethod::None
-        );
-        assert_eq!(AuthMethod::choose(None, false), AuthMethod::None);
     }
 
     #[test]

@@ -575,3 +575,66 @@ async fn dpop_bound_tokens_when_enabled() {
             .is_none()
     );
 }
+
+/// Issue 9 regression: a pre-registered confidential client (no explicit method) at an
+/// authorization server that only allows `client_secret_post` logs in AND refreshes with post:
+/// credentials in the form body, never `Authorization: Basic`. Before the method was decided
+/// in one place and stored with the tokens, the refresh fell back to `client_secret_basic`.
+#[tokio::test]
+async fn pre_registered_post_only_client_logs_in_and_refreshes_with_post() {
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    let mut md = metadata(&s.issuer());
+    md["token_endpoint_auth_methods_supported"] = json!(["client_secret_post"]);
+    md.as_object_mut().unwrap().remove("registration_endpoint");
+    s.mount_as(md, None).await;
+    // Only requests authenticated with client_secret_post get tokens.
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=authorization_code"))
+        .and(body_string_contains("client_secret=pre-secret"))
+        .respond_with(token_json("AT-1", Some("RT-1"), 1))
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .and(body_string_contains("client_secret=pre-secret"))
+        .respond_with(token_json("AT-2", Some("RT-2"), 3600))
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"})))
+        .with_priority(10)
+        .mount(&s.auth)
+        .await;
+    let mut cfg = OAuthConfig::default();
+    cfg.pre_registered.push(PreRegisteredClient::new(
+        Some(s.issuer()),
+        "pre",
+        Some(Secret::new("pre-secret")),
+    ));
+    let c = client_with(Arc::new(MemoryStore::new()), cfg);
+    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    let (at, _) = c
+        .access_token(&s.server_url(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(at.expose(), "AT-2");
+    let tokens = s.requests_to(&s.auth, "/token").await;
+    assert_eq!(tokens.len(), 2);
+    for (t, grant) in tokens.iter().zip(["authorization_code", "refresh_token"]) {
+        let f = form(t);
+        assert_eq!(get(&f, "grant_type"), Some(grant));
+        assert_eq!(get(&f, "client_id"), Some("pre"), "{grant}");
+        assert_eq!(get(&f, "client_secret"), Some("pre-secret"), "{grant}");
+        assert!(
+            t.headers.get("authorization").is_none(),
+            "{grant}: {:?}",
+            basic_of(t)
+        );
+    }
+}

@@ -75,6 +75,10 @@ pub struct TokenEntry {
     /// DPoP key (base64 PKCS#8) the tokens are bound to, if any.
     #[serde(default, serialize_with = "serialize_exposed_opt")]
     pub dpop_key: Option<Secret>,
+    /// How the client authenticated at `token_endpoint` when these tokens were issued; a
+    /// refresh authenticates the same way. `None` in entries stored before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_method: Option<AuthMethod>,
 }
 
 fn bearer() -> String {
@@ -122,6 +126,7 @@ impl fmt::Debug for TokenEntry {
             .field("scope", &self.scope)
             .field("token_type", &self.token_type)
             .field("dpop_key", &self.dpop_key)
+            .field("auth_method", &self.auth_method)
             .finish()
     }
 }

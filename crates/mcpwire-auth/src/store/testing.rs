@@ -44,6 +44,7 @@ pub fn sample_token(server_url: &str, tag: &str) -> TokenEntry {
         token_type: "Bearer".into(),
         client_credentials: false,
         dpop_key: None,
+        auth_method: Some(AuthMethod::ClientSecretPost),
     }
 }
 
