@@ -177,6 +177,35 @@ pub enum Error {
         /// What.
         what: String,
     },
+    /// The token store cannot be reached (e.g. Redis down); no stored token was used.
+    #[error("token store {store} unavailable: {message}")]
+    StoreUnavailable {
+        /// Which store (`redis`).
+        store: &'static str,
+        /// What failed (no secrets, no credentials from the store URL).
+        message: String,
+    },
+    /// A stored record cannot be decrypted with the configured keys: the key it names is
+    /// missing, or the record was encrypted with another key under that id, or tampered with.
+    #[error("token store record cannot be decrypted with key {key_id}: {reason}")]
+    StoreDecrypt {
+        /// The key id stored with the record.
+        key_id: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// The store's encryption key configuration is unusable.
+    #[error("token store key: {reason}")]
+    StoreKey {
+        /// Why (never the key).
+        reason: String,
+    },
+    /// Another caller held the refresh lease and no fresh token appeared in time.
+    #[error("timed out waiting for another replica to refresh the token of {server}")]
+    RefreshWait {
+        /// The server URL.
+        server: String,
+    },
 }
 
 impl Error {

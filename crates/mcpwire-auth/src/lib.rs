@@ -9,8 +9,9 @@
 //!   machine-to-machine extensions: client credentials (secret or `private_key_jwt`),
 //!   JWT-bearer with a workload assertion, enterprise-managed authorization (ID-JAG); opt-in
 //!   DPoP-bound tokens (RFC 9449).
-//! * [`TokenStore`], [`MemoryStore`], [`FileStore`]: issuer+client+resource keyed storage with
-//!   cross-process single-flight refresh.
+//! * [`TokenStore`]: the per-entry store trait (versioned compare-and-set, refresh lease,
+//!   wait for change) that makes refresh single-flight across tasks, processes and replicas;
+//!   [`MemoryStore`], [`FileStore`] and, with the `redis` feature, an encrypted Redis store.
 //! * [`cli_support`]: the functions behind `mcpwire auth …`.
 //!
 //! ```
@@ -48,7 +49,7 @@ pub use error::{Error, Result};
 pub use http::{HttpClient, Policy};
 pub use secret::Secret;
 pub use store::{
-    CasOutcome, ClientRecord, Entry, EntryKey, EntryStore, FileStore, Lease, MemoryStore,
-    RegistrationKind, StoreData, StoreLock, TokenEntry, TokenKey, TokenStore, Version, Versioned,
+    CasOutcome, ClientRecord, Entry, EntryKey, FileStore, Lease, MemoryStore, RegistrationKind,
+    TokenEntry, TokenKey, TokenStore, Version, Versioned,
 };
 pub use token::{AuthMethod, ClientAuth, DpopKey, SigningKey, TokenResponse, s256};

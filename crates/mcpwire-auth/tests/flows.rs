@@ -62,7 +62,7 @@ async fn refresh_keeps_registered_client_secret_and_refresh_token() {
         .respond_with(
             ResponseTemplate::new(200)
                 .insert_header("content-type", "application/x-www-form-urlencoded")
-                .set_body_string("access_token=AT-1&refresh_token=RT-1&expires_in=1&scope=a+b"),
+                .set_body_string("access_token=AT-1&refresh_token=RT-1&expires_in=0&scope=a+b"),
         )
         .mount(&s.auth)
         .await;
@@ -71,7 +71,7 @@ async fn refresh_keeps_registered_client_secret_and_refresh_token() {
         .and(body_string_contains("grant_type=refresh_token"))
         .respond_with(
             ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "AT-2", "expires_in": "1"})),
+                .set_body_json(json!({"access_token": "AT-2", "expires_in": "0"})),
         )
         .mount(&s.auth)
         .await;
@@ -208,7 +208,7 @@ async fn client_credentials_grant_and_renewal() {
     md["grant_types_supported"] = json!(["client_credentials"]);
     md["token_endpoint_auth_methods_supported"] = json!(["client_secret_basic"]);
     s.mount_as(md, None).await;
-    s.mount_token(token_json("CC-AT", None, 1)).await;
+    s.mount_token(token_json("CC-AT", None, 0)).await;
     let mut cfg = OAuthConfig::default();
     cfg.pre_registered.push(PreRegisteredClient::new(
         Some(s.issuer()),
@@ -297,7 +297,14 @@ async fn status_and_logout() {
     assert!(!format!("{st:?}").contains("AT-1"));
     assert!(c.logout(&s.server_url()).await.unwrap());
     assert!(!c.logout(&s.server_url()).await.unwrap());
-    assert!(store.load().await.unwrap().tokens.is_empty());
+    assert!(
+        store
+            .list()
+            .await
+            .unwrap()
+            .iter()
+            .all(|v| v.entry.as_token().is_none())
+    );
     assert!(matches!(
         c.access_token(&s.server_url(), Duration::ZERO).await,
         Err(Error::NotLoggedIn { .. })
@@ -426,7 +433,14 @@ async fn invalid_client_drops_dynamic_registration() {
         matches!(err, Error::TokenEndpoint { status: 401, .. }),
         "{err:?}"
     );
-    assert!(store.load().await.unwrap().clients.is_empty());
+    assert!(
+        store
+            .list()
+            .await
+            .unwrap()
+            .iter()
+            .all(|v| v.entry.as_client().is_none())
+    );
     c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
         .await
         .unwrap();
@@ -507,7 +521,7 @@ async fn dpop_bound_tokens_when_enabled() {
     Mock::given(method("POST"))
         .and(path("/token"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": "DPOP-AT", "token_type": "DPoP", "expires_in": 1,
+            "access_token": "DPOP-AT", "token_type": "DPoP", "expires_in": 0,
             "refresh_token": "DPOP-RT",
         })))
         .mount(&s.auth)
@@ -593,7 +607,7 @@ async fn pre_registered_post_only_client_logs_in_and_refreshes_with_post() {
         .and(path("/token"))
         .and(body_string_contains("grant_type=authorization_code"))
         .and(body_string_contains("client_secret=pre-secret"))
-        .respond_with(token_json("AT-1", Some("RT-1"), 1))
+        .respond_with(token_json("AT-1", Some("RT-1"), 0))
         .mount(&s.auth)
         .await;
     Mock::given(method("POST"))

@@ -27,7 +27,7 @@ async fn expired_login(store: Arc<dyn TokenStore>) -> Scripted {
     Mock::given(method("POST"))
         .and(path("/token"))
         .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json("AT-1", Some("RT-1"), 1))
+        .respond_with(token_json("AT-1", Some("RT-1"), 0))
         .mount(&s.auth)
         .await;
     Mock::given(method("POST"))

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use mcpwire_auth::store::testing::check_store;
 use mcpwire_auth::{
-    CasOutcome, Entry, EntryKey, EntryStore, Error, FileStore, Lease, MemoryStore, Result, Version,
+    CasOutcome, Entry, EntryKey, Error, FileStore, Lease, MemoryStore, Result, TokenStore, Version,
     Versioned,
 };
 
@@ -59,7 +59,7 @@ impl JsonMapStore {
 }
 
 #[async_trait]
-impl EntryStore for JsonMapStore {
+impl TokenStore for JsonMapStore {
     async fn get(&self, key: &EntryKey) -> Result<Option<Versioned>> {
         let inner = self.inner()?;
         inner
@@ -154,7 +154,7 @@ async fn a_store_written_outside_the_crate_passes_the_suite() {
 struct IgnoresVersions(JsonMapStore);
 
 #[async_trait]
-impl EntryStore for IgnoresVersions {
+impl TokenStore for IgnoresVersions {
     async fn get(&self, key: &EntryKey) -> Result<Option<Versioned>> {
         self.0.get(key).await
     }

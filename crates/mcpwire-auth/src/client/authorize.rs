@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::http::check_url;
 use crate::loopback::{CallbackListener, CallbackParams};
 use crate::secret::Secret;
-use crate::store::{ClientRecord, RegistrationKind};
+use crate::store::{ClientRecord, Entry, RegistrationKind};
 use crate::token::random_secret;
 use crate::token::{ClientAuth, DpopKey, Pkce, TokenRequest};
 
@@ -139,15 +139,12 @@ impl OAuthClient {
         )?;
         let scopes = self.select_scopes(&d, previous_scope);
         let scope = scope_string(&scopes);
-        let data = self.store.load().await?;
+        let stored = self.stored_client(&d.issuer).await?;
         let (client, is_new) = self
-            .client_for(&d, &data, redirect_uri, scope.as_deref())
+            .client_for(&d, stored.as_ref(), redirect_uri, scope.as_deref())
             .await?;
         if is_new {
-            let _lock = self.store.lock().await?;
-            let mut data = self.store.load().await?;
-            data.upsert_client(client.clone());
-            self.store.save(&data).await?;
+            self.put(Entry::Client(client.clone())).await?;
         }
         let pkce = Pkce::new();
         let state = random_secret();
@@ -230,13 +227,8 @@ impl OAuthClient {
                 {
                     // The registration is no longer accepted: forget it so the next login
                     // registers again.
-                    let _lock = self.store.lock().await?;
-                    let mut data = self.store.load().await?;
-                    data.clients.retain(|c| {
-                        !(c.issuer == pending.client.issuer
-                            && c.client_id == pending.client.client_id)
-                    });
-                    self.store.save(&data).await?;
+                    self.forget_client(&pending.client.issuer, &pending.client.client_id)
+                        .await?;
                 }
                 return Err(e);
             }
@@ -267,10 +259,9 @@ impl OAuthClient {
     ) -> Result<TokenStatus> {
         let d = self.discover(server_url, challenge).await?;
         let previous = self
-            .store
-            .load()
+            .stored_token(server_url)
             .await?
-            .find(server_url)
+            .and_then(|v| v.entry.as_token().cloned())
             .filter(|e| e.issuer == d.issuer)
             .and_then(|e| e.scope.clone());
         match mode {
@@ -297,12 +288,12 @@ impl OAuthClient {
                     None => {
                         // Reuse the port of a client registered earlier at this issuer, so its
                         // registered redirect URI still matches; else an ephemeral port.
-                        let data = self.store.load().await?;
-                        let port = data
-                            .client(&d.issuer)
+                        let port = self
+                            .stored_client(&d.issuer)
+                            .await?
                             .filter(|c| c.kind == RegistrationKind::Dynamic)
-                            .and_then(|c| c.redirect_uris.first())
-                            .and_then(|r| Url::parse(r).ok())
+                            .and_then(|c| c.redirect_uris.into_iter().next())
+                            .and_then(|r| Url::parse(&r).ok())
                             .filter(|u| u.host_str() == Some("127.0.0.1"))
                             .and_then(|u| u.port());
                         match port {

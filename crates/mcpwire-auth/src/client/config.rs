@@ -133,6 +133,11 @@ pub struct OAuthConfig {
     /// for tokens handed to them; callers that talk to the MCP server themselves sign a proof
     /// per request with [`OAuthClient::dpop_proof`].
     pub dpop: bool,
+    /// How long a refresh lease lasts: a replica that dies mid-refresh blocks the others for
+    /// at most this long. Never shorter than the policy's request timeout plus 5 s (a lease
+    /// that ran out mid-request would let a second replica redeem the same refresh token).
+    /// Default 45 s.
+    pub refresh_lease: Duration,
 }
 
 impl Default for OAuthConfig {
@@ -148,6 +153,7 @@ impl Default for OAuthConfig {
             request_offline_access: true,
             login_timeout: Duration::from_secs(300),
             dpop: false,
+            refresh_lease: Duration::from_secs(45),
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::store::{StoreData, TokenEntry};
+use crate::store::{ClientRecord, TokenEntry};
 use crate::token::{AuthMethod, ClientAuth, SigningKey};
 
 use super::{IdpTokenExchange, OAuthClient};
@@ -78,25 +78,23 @@ impl OAuthClient {
     pub(super) async fn refresh_identity(
         &self,
         entry: &TokenEntry,
-        data: &StoreData,
+        stored: Option<&ClientRecord>,
     ) -> Result<Identity> {
-        let (secret, key, explicit) = match data
-            .client(&entry.issuer)
-            .filter(|c| c.client_id == entry.client_id)
-        {
-            Some(c) => (c.client_secret.clone(), None, Some(c.auth_method)),
-            None => match self
-                .pre_registered_for(&entry.issuer)
-                .filter(|p| p.client_id == entry.client_id)
-            {
-                Some(p) => (
-                    p.client_secret.clone(),
-                    p.signing_key.clone(),
-                    p.auth_method,
-                ),
-                None => return Ok(Identity::public(&entry.client_id)),
-            },
-        };
+        let (secret, key, explicit) =
+            match stored.filter(|c| c.issuer == entry.issuer && c.client_id == entry.client_id) {
+                Some(c) => (c.client_secret.clone(), None, Some(c.auth_method)),
+                None => match self
+                    .pre_registered_for(&entry.issuer)
+                    .filter(|p| p.client_id == entry.client_id)
+                {
+                    Some(p) => (
+                        p.client_secret.clone(),
+                        p.signing_key.clone(),
+                        p.auth_method,
+                    ),
+                    None => return Ok(Identity::public(&entry.client_id)),
+                },
+            };
         let method = match entry.auth_method.or(explicit) {
             Some(m) => m,
             None => {

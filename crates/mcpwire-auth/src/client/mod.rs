@@ -12,6 +12,7 @@ pub use authorize::PendingAuthorization;
 pub use config::{IdpTokenExchange, LoginMode, OAuthConfig, PreRegisteredClient};
 pub use tokens::TokenStatus;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -19,7 +20,7 @@ use crate::challenge::BearerChallenge;
 use crate::discovery::{Discoverer, Discovery};
 use crate::error::{Error, Result};
 use crate::http::{HttpClient, check_url, is_loopback};
-use crate::store::TokenStore;
+use crate::store::{EntryKey, TokenStore};
 
 /// The OAuth client for MCP servers, bound to one token store.
 ///
@@ -43,6 +44,8 @@ pub struct OAuthClient {
     config: OAuthConfig,
     http: HttpClient,
     store: Arc<dyn TokenStore>,
+    /// One gate per entry: a single task of this process contends for the refresh lease.
+    refresh_gates: std::sync::Mutex<HashMap<EntryKey, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl fmt::Debug for OAuthClient {
@@ -91,6 +94,7 @@ impl OAuthClient {
             config,
             http,
             store,
+            refresh_gates: Default::default(),
         })
     }
 

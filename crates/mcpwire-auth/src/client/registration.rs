@@ -7,7 +7,7 @@ use tracing::debug;
 use crate::discovery::Discovery;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::store::{ClientRecord, RegistrationKind, StoreData};
+use crate::store::{ClientRecord, RegistrationKind};
 use crate::token::AuthMethod;
 
 use super::{OAuthClient, push_unique};
@@ -67,7 +67,7 @@ impl OAuthClient {
     pub(super) async fn client_for(
         &self,
         d: &Discovery,
-        data: &StoreData,
+        stored: Option<&ClientRecord>,
         redirect_uri: &str,
         scope: Option<&str>,
     ) -> Result<(ClientRecord, bool)> {
@@ -86,7 +86,7 @@ impl OAuthClient {
                 false,
             ));
         }
-        if let Some(c) = data.client(&d.issuer) {
+        if let Some(c) = stored.filter(|c| c.issuer == d.issuer) {
             let usable = match c.kind {
                 RegistrationKind::Dynamic => c.redirect_uris.iter().any(|r| r == redirect_uri),
                 RegistrationKind::MetadataDocument => {

@@ -15,8 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::{
-    CasOutcome, ClientRecord, Entry, EntryKey, EntryStore, Lease, StoreData, StoreLock, TokenEntry,
-    TokenStore, Version, Versioned,
+    CasOutcome, ClientRecord, Entry, EntryKey, Lease, TokenEntry, TokenStore, Version, Versioned,
 };
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -295,7 +294,7 @@ impl FileStore {
 }
 
 #[async_trait]
-impl EntryStore for FileStore {
+impl TokenStore for FileStore {
     async fn get(&self, key: &EntryKey) -> Result<Option<Versioned>> {
         Ok(self.read().await?.get(key))
     }
@@ -366,49 +365,5 @@ impl EntryStore for FileStore {
             (released, released)
         })
         .await
-    }
-}
-
-#[async_trait]
-impl TokenStore for FileStore {
-    async fn load(&self) -> Result<StoreData> {
-        let disk = self.read().await?;
-        Ok(StoreData {
-            version: 1,
-            tokens: disk.tokens.into_iter().map(|s| s.value).collect(),
-            clients: disk.clients.into_iter().map(|s| s.value).collect(),
-        })
-    }
-
-    /// Call only while holding [`lock`](TokenStore::lock) (it does not lock again).
-    async fn save(&self, data: &StoreData) -> Result<()> {
-        let path = self.path.clone();
-        let data = data.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut disk = Self::read_sync(&path)?;
-            disk.tokens.clear();
-            disk.clients.clear();
-            for t in data.tokens {
-                disk.put(&Entry::Token(t));
-            }
-            for c in data.clients {
-                disk.put(&Entry::Client(c));
-            }
-            Self::write_sync(&path, &mut disk)
-        })
-        .await
-        .map_err(task_failed)?
-    }
-
-    async fn lock(&self) -> Result<StoreLock> {
-        let inproc = self.lock.clone().lock_owned().await;
-        let path = self.path.clone();
-        let file = tokio::task::spawn_blocking(move || Self::lock_sync(&path))
-            .await
-            .map_err(task_failed)??;
-        Ok(StoreLock {
-            _inproc: inproc,
-            _file: Some(file),
-        })
     }
 }

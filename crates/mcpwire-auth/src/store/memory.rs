@@ -3,16 +3,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::{Arc, Mutex as StdMutex, MutexGuard};
+use std::sync::{Mutex as StdMutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::Notify;
 
-use super::{
-    CasOutcome, Entry, EntryKey, EntryStore, Lease, StoreData, StoreLock, TokenStore, Version,
-    Versioned,
-};
+use super::{CasOutcome, Entry, EntryKey, Lease, TokenStore, Version, Versioned};
 use crate::error::{Error, Result};
 
 #[derive(Default)]
@@ -34,7 +31,6 @@ impl State {
 pub struct MemoryStore {
     state: StdMutex<State>,
     changed: Notify,
-    lock: Arc<Mutex<()>>,
 }
 
 impl fmt::Debug for MemoryStore {
@@ -57,7 +53,7 @@ impl MemoryStore {
 }
 
 #[async_trait]
-impl EntryStore for MemoryStore {
+impl TokenStore for MemoryStore {
     async fn get(&self, key: &EntryKey) -> Result<Option<Versioned>> {
         Ok(self.state()?.entries.get(key).cloned())
     }
@@ -144,49 +140,5 @@ impl EntryStore for MemoryStore {
                 return self.get(key).await;
             }
         }
-    }
-}
-
-#[async_trait]
-impl TokenStore for MemoryStore {
-    async fn load(&self) -> Result<StoreData> {
-        let st = self.state()?;
-        let mut data = StoreData::default();
-        let mut all: Vec<&Versioned> = st.entries.values().collect();
-        all.sort_by_key(|v| v.version);
-        for v in all {
-            match &v.entry {
-                Entry::Token(t) => data.tokens.push(t.clone()),
-                Entry::Client(c) => data.clients.push(c.clone()),
-            }
-        }
-        Ok(data)
-    }
-
-    async fn save(&self, data: &StoreData) -> Result<()> {
-        {
-            let mut st = self.state()?;
-            st.entries.clear();
-            let entries: Vec<Entry> = data
-                .tokens
-                .iter()
-                .cloned()
-                .map(Entry::Token)
-                .chain(data.clients.iter().cloned().map(Entry::Client))
-                .collect();
-            for e in entries {
-                let version = st.next();
-                st.entries.insert(e.key(), Versioned { entry: e, version });
-            }
-        }
-        self.changed.notify_waiters();
-        Ok(())
-    }
-
-    async fn lock(&self) -> Result<StoreLock> {
-        Ok(StoreLock {
-            _inproc: self.lock.clone().lock_owned().await,
-            _file: None,
-        })
     }
 }

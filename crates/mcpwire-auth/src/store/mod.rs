@@ -1,22 +1,18 @@
 //! Token storage.
 //!
-//! [`EntryStore`] is the per-entry store trait: versioned reads, compare-and-set writes, a
+//! [`TokenStore`] is the per-entry store trait: versioned reads, compare-and-set writes, a
 //! per-key refresh lease that only its holder can release and that expires when the holder
 //! dies, and a wait for another writer's change. Anyone can implement it (every type in its
 //! signatures is public and constructible); the `testing` feature ships a conformance suite
 //! ([`testing::check_store`]) for implementations. Here: [`MemoryStore`], [`FileStore`]
 //! (mode 0600, atomic replace, cross-process lock file) and, with the `redis` feature,
 //! `RedisStore` (encrypted at rest, for a fleet of replicas).
-//!
-//! [`TokenStore`] is the older whole-store interface (load / save under one lock) that the
-//! memory and file stores still offer while the OAuth client moves to [`EntryStore`].
 
 use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tokio::sync::OwnedMutexGuard;
 
 use crate::error::{Error, Result};
 use crate::secret::{Secret, serialize_exposed, serialize_exposed_opt};
@@ -79,6 +75,14 @@ pub struct TokenEntry {
     /// refresh authenticates the same way. `None` in entries stored before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_method: Option<AuthMethod>,
+    /// When the access token was issued, seconds since the Unix epoch (with `expires_at`, its
+    /// whole lifetime). `None` in entries stored before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<u64>,
+    /// The authorization server rejected the refresh token (`invalid_grant`): nothing is
+    /// sent to it again until a new login replaces this entry.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub login_required: bool,
 }
 
 fn bearer() -> String {
@@ -101,9 +105,29 @@ impl TokenEntry {
             .map(|e| Duration::from_secs(e.saturating_sub(unix_now())))
     }
 
-    /// Whether the token must be renewed to have at least `min_remaining` left.
+    /// The access token's whole lifetime, when both ends are known.
+    pub fn lifetime(&self) -> Option<Duration> {
+        match (self.issued_at, self.expires_at) {
+            (Some(i), Some(e)) => Some(Duration::from_secs(e.saturating_sub(i))),
+            _ => None,
+        }
+    }
+
+    /// The minimum remaining lifetime actually asked of this token: `min_remaining`, clamped
+    /// to half the token's lifetime, so that a token issued for less than the caller's minimum
+    /// is renewed once per lifetime instead of on every call.
+    pub fn refresh_threshold(&self, min_remaining: Duration) -> Duration {
+        match self.lifetime() {
+            Some(l) => min_remaining.min(l / 2),
+            None => min_remaining,
+        }
+    }
+
+    /// Whether the token must be renewed to have at least `min_remaining` left (clamped by
+    /// [`refresh_threshold`](Self::refresh_threshold)). An expired token always needs it.
     pub fn needs_refresh(&self, min_remaining: Duration) -> bool {
-        self.remaining().is_some_and(|r| r < min_remaining)
+        self.remaining()
+            .is_some_and(|r| r.is_zero() || r < self.refresh_threshold(min_remaining))
     }
 
     /// Whether this entry serves the given server URL.
@@ -127,6 +151,8 @@ impl fmt::Debug for TokenEntry {
             .field("token_type", &self.token_type)
             .field("dpop_key", &self.dpop_key)
             .field("auth_method", &self.auth_method)
+            .field("issued_at", &self.issued_at)
+            .field("login_required", &self.login_required)
             .finish()
     }
 }
@@ -173,56 +199,6 @@ impl fmt::Debug for ClientRecord {
             .field("auth_method", &self.auth_method)
             .field("kind", &self.kind)
             .finish()
-    }
-}
-
-/// Everything a store holds.
-#[derive(Clone, Default, Serialize, Deserialize)]
-pub struct StoreData {
-    /// Format version.
-    #[serde(default)]
-    pub version: u32,
-    /// Tokens.
-    #[serde(default)]
-    pub tokens: Vec<TokenEntry>,
-    /// Client registrations.
-    #[serde(default)]
-    pub clients: Vec<ClientRecord>,
-}
-
-impl fmt::Debug for StoreData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoreData")
-            .field("tokens", &self.tokens)
-            .field("clients", &self.clients)
-            .finish()
-    }
-}
-
-impl StoreData {
-    /// The newest token entry serving a server URL.
-    pub fn find(&self, server_url: &str) -> Option<&TokenEntry> {
-        self.tokens.iter().rev().find(|t| t.serves(server_url))
-    }
-
-    /// Inserts or replaces an entry (same key), and drops other entries for the same server
-    /// (e.g. from a previous authorization server).
-    pub fn upsert(&mut self, entry: TokenEntry) {
-        let key = entry.key();
-        self.tokens
-            .retain(|t| t.key() != key && t.server_url != entry.server_url);
-        self.tokens.push(entry);
-    }
-
-    /// The client registered at an issuer.
-    pub fn client(&self, issuer: &str) -> Option<&ClientRecord> {
-        self.clients.iter().find(|c| c.issuer == issuer)
-    }
-
-    /// Inserts or replaces the client for its issuer.
-    pub fn upsert_client(&mut self, c: ClientRecord) {
-        self.clients.retain(|x| x.issuer != c.issuer);
-        self.clients.push(c);
     }
 }
 
@@ -339,7 +315,7 @@ pub struct Versioned {
     pub version: Version,
 }
 
-/// The result of [`EntryStore::compare_and_set`].
+/// The result of [`TokenStore::compare_and_set`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CasOutcome {
     /// Written; the new version (`None` after a delete).
@@ -384,7 +360,7 @@ impl fmt::Debug for Lease {
 /// and replica that uses the same store. Run [`testing::check_store`] (feature `testing`)
 /// against an implementation.
 #[async_trait]
-pub trait EntryStore: Send + Sync {
+pub trait TokenStore: Send + Sync {
     /// Reads one entry and its version.
     async fn get(&self, key: &EntryKey) -> Result<Option<Versioned>>;
 
@@ -440,27 +416,4 @@ pub fn find_token<'a>(all: &'a [Versioned], server_url: &str) -> Option<&'a Vers
     all.iter()
         .filter(|v| v.entry.as_token().is_some_and(|t| t.serves(server_url)))
         .max_by_key(|v| v.version)
-}
-
-/// Held while a read-modify-write is in progress; released on drop.
-pub struct StoreLock {
-    pub(crate) _inproc: OwnedMutexGuard<()>,
-    pub(crate) _file: Option<std::fs::File>,
-}
-
-impl fmt::Debug for StoreLock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("StoreLock")
-    }
-}
-
-/// Persistence for tokens and client registrations.
-#[async_trait]
-pub trait TokenStore: Send + Sync {
-    /// Reads everything.
-    async fn load(&self) -> Result<StoreData>;
-    /// Replaces everything. Call only while holding [`lock`](Self::lock).
-    async fn save(&self, data: &StoreData) -> Result<()>;
-    /// Exclusive lock over read-modify-write cycles (cross-process for file stores).
-    async fn lock(&self) -> Result<StoreLock>;
 }

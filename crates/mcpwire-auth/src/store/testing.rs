@@ -1,4 +1,4 @@
-//! A conformance suite for [`EntryStore`] implementations (feature `testing`).
+//! A conformance suite for [`TokenStore`] implementations (feature `testing`).
 //!
 //! ```ignore
 //! #[tokio::test(flavor = "multi_thread")]
@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    CasOutcome, ClientRecord, Entry, EntryKey, EntryStore, RegistrationKind, TokenEntry, Version,
+    CasOutcome, ClientRecord, Entry, EntryKey, RegistrationKind, TokenEntry, TokenStore, Version,
     Versioned,
 };
 use crate::secret::Secret;
@@ -45,6 +45,8 @@ pub fn sample_token(server_url: &str, tag: &str) -> TokenEntry {
         client_credentials: false,
         dpop_key: None,
         auth_method: Some(AuthMethod::ClientSecretPost),
+        issued_at: Some(3_999_996_400),
+        login_required: false,
     }
 }
 
@@ -73,7 +75,7 @@ fn must<T>(what: &str, r: crate::Result<T>) -> T {
     }
 }
 
-async fn create(store: &dyn EntryStore, entry: &Entry) -> Version {
+async fn create(store: &dyn TokenStore, entry: &Entry) -> Version {
     match must(
         "create",
         store.compare_and_set(&entry.key(), None, Some(entry)).await,
@@ -85,7 +87,7 @@ async fn create(store: &dyn EntryStore, entry: &Entry) -> Version {
 
 /// Runs every check against `store`; panics on the first failure. Takes about two seconds
 /// (lease expiry and waits use real time).
-pub async fn check_store(store: Arc<dyn EntryStore>) {
+pub async fn check_store(store: Arc<dyn TokenStore>) {
     roundtrip(&*store).await;
     compare_and_set(&*store).await;
     delete_never_reuses_versions(&*store).await;
@@ -96,7 +98,7 @@ pub async fn check_store(store: Arc<dyn EntryStore>) {
     waiters_see_changes(store.clone()).await;
 }
 
-async fn roundtrip(store: &dyn EntryStore) {
+async fn roundtrip(store: &dyn TokenStore) {
     let url = unique("roundtrip");
     let key = EntryKey::token(&url);
     assert!(
@@ -132,7 +134,7 @@ async fn roundtrip(store: &dyn EntryStore) {
     );
 }
 
-async fn compare_and_set(store: &dyn EntryStore) {
+async fn compare_and_set(store: &dyn TokenStore) {
     let url = unique("cas");
     let key = EntryKey::token(&url);
     let v1 = create(store, &Entry::Token(sample_token(&url, "1"))).await;
@@ -178,7 +180,7 @@ async fn compare_and_set(store: &dyn EntryStore) {
     );
 }
 
-async fn delete_never_reuses_versions(store: &dyn EntryStore) {
+async fn delete_never_reuses_versions(store: &dyn TokenStore) {
     let url = unique("delete");
     let key = EntryKey::token(&url);
     let v1 = create(store, &Entry::Token(sample_token(&url, "1"))).await;
@@ -210,7 +212,7 @@ async fn delete_never_reuses_versions(store: &dyn EntryStore) {
     );
 }
 
-async fn list_sees_both_kinds(store: &dyn EntryStore) {
+async fn list_sees_both_kinds(store: &dyn TokenStore) {
     let url = unique("list");
     let issuer = unique("list-issuer");
     create(store, &Entry::Token(sample_token(&url, "1"))).await;
@@ -223,7 +225,7 @@ async fn list_sees_both_kinds(store: &dyn EntryStore) {
     );
 }
 
-async fn one_concurrent_writer_wins(store: Arc<dyn EntryStore>) {
+async fn one_concurrent_writer_wins(store: Arc<dyn TokenStore>) {
     let url = unique("race");
     let key = EntryKey::token(&url);
     let v = create(&*store, &Entry::Token(sample_token(&url, "0"))).await;
@@ -251,7 +253,7 @@ async fn one_concurrent_writer_wins(store: Arc<dyn EntryStore>) {
     );
 }
 
-async fn lease_exclusive_and_owned(store: &dyn EntryStore) {
+async fn lease_exclusive_and_owned(store: &dyn TokenStore) {
     let key = EntryKey::token(unique("lease"));
     let ttl = Duration::from_secs(30);
     let Some(lease) = must("acquire", store.try_acquire_lease(&key, ttl).await) else {
@@ -291,7 +293,7 @@ async fn lease_exclusive_and_owned(store: &dyn EntryStore) {
     must("release other", store.release_lease(&other_lease).await);
 }
 
-async fn lease_expires(store: &dyn EntryStore) {
+async fn lease_expires(store: &dyn TokenStore) {
     let key = EntryKey::token(unique("lease-expiry"));
     let short = Duration::from_millis(300);
     let Some(dead) = must("acquire", store.try_acquire_lease(&key, short).await) else {
@@ -319,7 +321,7 @@ async fn lease_expires(store: &dyn EntryStore) {
     must("release", store.release_lease(&next).await);
 }
 
-async fn waiters_see_changes(store: Arc<dyn EntryStore>) {
+async fn waiters_see_changes(store: Arc<dyn TokenStore>) {
     let url = unique("wait");
     let key = EntryKey::token(&url);
     let v1 = create(&*store, &Entry::Token(sample_token(&url, "1"))).await;
