@@ -199,7 +199,14 @@ impl OAuthClient {
         server_url: &str,
         min_remaining: Duration,
     ) -> Result<(Secret, Option<Duration>)> {
-        let (_, entry) = self.logged_in(server_url).await?;
+        let cached = match self.store.get_cached(&EntryKey::token(server_url)).await? {
+            Some(v) => v.entry.as_token().cloned(),
+            None => None,
+        };
+        let entry = match cached {
+            Some(e) => e,
+            None => self.logged_in(server_url).await?.1,
+        };
         if let Some(ok) = usable(&entry, min_remaining)? {
             return Ok(ok);
         }

@@ -18,13 +18,21 @@ use crate::error::{Error, Result};
 use crate::secret::{Secret, serialize_exposed, serialize_exposed_opt};
 use crate::token::{AuthMethod, unix_now};
 
+#[cfg(feature = "redis")]
+mod crypto;
 mod file;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+#[cfg(feature = "redis")]
+pub use crypto::{KEY_ENV, KEY_FILE_ENV, StoreKeys};
 pub use file::FileStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use redis::{RedisOptions, RedisStore};
 
 /// Identity of a stored token: issuer + client + resource.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -363,6 +371,13 @@ impl fmt::Debug for Lease {
 pub trait TokenStore: Send + Sync {
     /// Reads one entry and its version.
     async fn get(&self, key: &EntryKey) -> Result<Option<Versioned>>;
+
+    /// Reads one entry, possibly from a cache that may lag another writer by a moment. Use it
+    /// only to serve a token that is still valid, never to decide on or perform a refresh.
+    /// The default is [`get`](Self::get).
+    async fn get_cached(&self, key: &EntryKey) -> Result<Option<Versioned>> {
+        self.get(key).await
+    }
 
     /// Every entry (for status listings and lookups by resource).
     async fn list(&self) -> Result<Vec<Versioned>>;
