@@ -10,6 +10,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+// The Redis tests' environment; a row of the gated-test table of `cargo xtask test`.
+#[allow(dead_code)]
+mod redis;
+
 type Result<T = ()> = std::result::Result<T, String>;
 
 const USAGE: &str = "usage: cargo xtask <task>
