@@ -105,6 +105,16 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A field of a token response is unusable: a `token_type` other than `Bearer` / `DPoP`,
+    /// a control character (CR, LF, ...) in a token field, an `expires_in` that is negative or
+    /// not a number. The value itself is never quoted.
+    #[error("token response: invalid {field}: {reason}")]
+    InvalidTokenField {
+        /// The field (`access_token`, `refresh_token`, `token_type`, `scope`, `expires_in`).
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// Discovery found no usable document.
     #[error("discovery failed: {what}")]
     Discovery {

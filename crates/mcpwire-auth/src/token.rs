@@ -531,28 +531,83 @@ impl TokenRequest<'_> {
                 description,
             });
         }
-        let access_token = fields
-            .get("access_token")
+        let access_token = token_field(&fields, "access_token")?
             .filter(|t| !t.is_empty())
             .ok_or_else(|| Error::invalid("token response", "missing access_token"))?;
-        let expires_in = fields
-            .get("expires_in")
-            .and_then(|e| e.trim().parse::<f64>().ok())
-            .filter(|e| e.is_finite() && *e >= 0.0)
-            .map(|e| Duration::from_secs(e as u64));
+        let token_type = match token_field(&fields, "token_type")? {
+            // RFC 6749 makes it required; servers that leave it out mean Bearer.
+            None => "Bearer".to_owned(),
+            // RFC 8693 §2.2.1: a token exchange that issues no access token (an ID-JAG)
+            // says `N_A`.
+            Some(t) if grant == TOKEN_EXCHANGE && t == "N_A" => "N_A".to_owned(),
+            Some(t) => normalize_token_type(t)?.to_owned(),
+        };
+        let expires_in = token_field(&fields, "expires_in")?
+            .map(|v| parse_expires_in(v))
+            .transpose()?;
         Ok(TokenResponse {
             access_token: Secret::new(access_token.clone()),
-            token_type: fields
-                .get("token_type")
-                .cloned()
-                .unwrap_or_else(|| "Bearer".into()),
+            token_type,
             expires_in,
-            refresh_token: fields
-                .get("refresh_token")
+            refresh_token: token_field(&fields, "refresh_token")?
                 .filter(|t| !t.is_empty())
                 .map(|t| Secret::new(t.clone())),
-            scope: fields.get("scope").cloned(),
+            scope: token_field(&fields, "scope")?.cloned(),
         })
+    }
+}
+
+/// The RFC 8693 token-exchange grant type.
+pub(crate) const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
+/// The longest access-token lifetime taken from a token response: one year. A larger
+/// `expires_in` (`1e30`, `18446744073709551615`) is cut to this, so the token is renewed
+/// after a year at the latest (or as soon as a server rejects it).
+pub(crate) const MAX_EXPIRES_IN: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// `expires_in` as a lifetime: a non-negative number of seconds (fractions dropped), cut to
+/// [`MAX_EXPIRES_IN`]. Negative, non-numeric or non-finite values are an
+/// [`Error::InvalidTokenField`]: an unusable lifetime never means "never expires".
+pub(crate) fn parse_expires_in(v: &str) -> Result<Duration> {
+    let bad = |reason| Error::InvalidTokenField {
+        field: "expires_in",
+        reason,
+    };
+    let secs: f64 = v.trim().parse().map_err(|_| bad("not a number"))?;
+    if !secs.is_finite() {
+        return Err(bad("not a finite number"));
+    }
+    if secs < 0.0 {
+        return Err(bad("negative"));
+    }
+    // `as` saturates; the clamp keeps the result far below any overflow.
+    Ok(Duration::from_secs(secs as u64).min(MAX_EXPIRES_IN))
+}
+
+/// `Bearer` or `DPoP` (RFC 6749 §7.1 and RFC 9449: case-insensitive), in canonical spelling.
+pub(crate) fn normalize_token_type(t: &str) -> Result<&'static str> {
+    if t.eq_ignore_ascii_case("bearer") {
+        Ok("Bearer")
+    } else if t.eq_ignore_ascii_case("dpop") {
+        Ok("DPoP")
+    } else {
+        Err(Error::InvalidTokenField {
+            field: "token_type",
+            reason: "neither Bearer nor DPoP",
+        })
+    }
+}
+
+/// A field of a successful token response. Token values and the token type end up in HTTP
+/// headers, the scope in the store and on terminals: a control character (CR, LF, ESC, ...)
+/// in any of them is refused with the field named.
+fn token_field<'a>(fields: &'a FieldMap, name: &'static str) -> Result<Option<&'a String>> {
+    match fields.get(name) {
+        Some(v) if v.chars().any(char::is_control) => Err(Error::InvalidTokenField {
+            field: name,
+            reason: "contains a control character",
+        }),
+        other => Ok(other),
     }
 }
 

@@ -329,8 +329,12 @@ impl OAuthClient {
                 let deadline = tokio::time::Instant::now() + self.config.login_timeout;
                 loop {
                     let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                    let params = listener.next_callback(left).await?;
-                    match self.complete_authorization(&mut pending, &params).await {
+                    let callback = listener.next_callback(left).await?;
+                    let result = self
+                        .complete_authorization(&mut pending, callback.params())
+                        .await;
+                    callback.respond(result.as_ref().map(|_| ())).await;
+                    match result {
                         Err(Error::StateMismatch) => {
                             warn!("discarded a callback with a wrong or missing state");
                         }

@@ -74,7 +74,9 @@ impl OAuthClient {
             token_endpoint: token_endpoint.to_owned(),
             access_token: resp.access_token,
             refresh_token: resp.refresh_token,
-            expires_at: resp.expires_in.map(|e| unix_now() + e.as_secs()),
+            expires_at: resp
+                .expires_in
+                .map(|e| unix_now().saturating_add(e.as_secs())),
             scope: resp.scope.or(requested_scope),
             token_type: resp.token_type,
             client_credentials,
@@ -188,7 +190,9 @@ impl OAuthClient {
         Ok(TokenEntry {
             access_token: resp.access_token,
             refresh_token: resp.refresh_token.or(Some(rt)),
-            expires_at: resp.expires_in.map(|e| unix_now() + e.as_secs()),
+            expires_at: resp
+                .expires_in
+                .map(|e| unix_now().saturating_add(e.as_secs())),
             scope: resp.scope.or(entry.scope.clone()),
             token_type: resp.token_type,
             auth_method: Some(client.method),
