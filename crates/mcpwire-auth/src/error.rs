@@ -1,6 +1,8 @@
 //! The crate's one [`Error`] type. No variant ever holds a token, code, verifier, state or
 //! client secret; server-supplied text is redacted and cut before it is stored here.
 
+use crate::error_code::OAuthErrorCode;
+
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -59,7 +61,7 @@ pub enum Error {
     #[error("authorization denied: {error}")]
     AuthorizationDenied {
         /// The `error` code (never the description).
-        error: String,
+        error: OAuthErrorCode,
     },
     /// The callback has neither `code` nor `error`.
     #[error("authorization callback has no code")]
@@ -133,7 +135,7 @@ pub enum Error {
         /// HTTP status.
         status: u16,
         /// OAuth `error` code.
-        error: String,
+        error: OAuthErrorCode,
         /// `error_description`, redacted and cut.
         description: Option<String>,
     },
@@ -160,11 +162,14 @@ pub enum Error {
         /// Attempts made.
         attempts: u32,
     },
-    /// The loopback callback listener failed.
+    /// The loopback callback listener or the headless redirect failed.
     #[error("callback listener: {message}")]
     Callback {
         /// What went wrong.
         message: String,
+        /// The I/O cause, if any.
+        #[source]
+        source: Option<std::io::Error>,
     },
     /// Signing a client assertion failed.
     #[error("client assertion: {message}")]
@@ -201,6 +206,13 @@ impl Error {
         Error::InvalidResponse {
             context,
             message: message.into(),
+        }
+    }
+
+    pub(crate) fn callback(message: impl Into<String>, source: Option<std::io::Error>) -> Self {
+        Error::Callback {
+            message: message.into(),
+            source,
         }
     }
 

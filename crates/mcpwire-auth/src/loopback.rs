@@ -59,17 +59,12 @@ impl Callback {
 impl CallbackListener {
     /// Binds `127.0.0.1:port` (`0` = an ephemeral port).
     pub async fn bind(port: u16) -> Result<Self> {
-        let listener =
-            TcpListener::bind(("127.0.0.1", port))
-                .await
-                .map_err(|e| Error::Callback {
-                    message: format!("cannot bind 127.0.0.1:{port}: {e}"),
-                })?;
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| Error::callback(format!("cannot bind 127.0.0.1:{port}"), Some(e)))?;
         let port = listener
             .local_addr()
-            .map_err(|e| Error::Callback {
-                message: e.to_string(),
-            })?
+            .map_err(|e| Error::callback("cannot read the bound address", Some(e)))?
             .port();
         Ok(CallbackListener { listener, port })
     }
@@ -90,16 +85,18 @@ impl CallbackListener {
     pub async fn next_callback(&self, timeout: Duration) -> Result<Callback> {
         tokio::time::timeout(timeout, self.accept_loop())
             .await
-            .map_err(|_| Error::Callback {
-                message: "timed out waiting for the authorization redirect".into(),
+            .map_err(|_| {
+                Error::callback("timed out waiting for the authorization redirect", None)
             })?
     }
 
     async fn accept_loop(&self) -> Result<Callback> {
         loop {
-            let (mut sock, _) = self.listener.accept().await.map_err(|e| Error::Callback {
-                message: e.to_string(),
-            })?;
+            let (mut sock, _) = self
+                .listener
+                .accept()
+                .await
+                .map_err(|e| Error::callback("accepting a connection", Some(e)))?;
             let mut buf = vec![0u8; 8192];
             let mut n = 0;
             while let Ok(read) = sock.read(&mut buf[n..]).await {

@@ -12,7 +12,8 @@ use std::time::Duration;
 use base64::Engine;
 use common::*;
 use mcpwire_auth::{
-    Error, LoginMode, MemoryStore, OAuthConfig, PreRegisteredClient, Secret, TokenStore,
+    Error, LoginMode, MemoryStore, OAuthConfig, OAuthErrorCode, PreRegisteredClient, Secret,
+    TokenStore,
 };
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, method, path};
@@ -460,7 +461,7 @@ async fn error_callback_is_typed_and_consumes() {
     ];
     let err = c.complete_authorization(&mut p, &cb).await.unwrap_err();
     match &err {
-        Error::AuthorizationDenied { error } => assert_eq!(error, "access_denied"),
+        Error::AuthorizationDenied { error } => assert_eq!(*error, OAuthErrorCode::AccessDenied),
         other => panic!("{other:?}"),
     }
     assert!(!err.to_string().contains("phish"));
@@ -554,7 +555,7 @@ async fn dpop_bound_tokens_when_enabled() {
         .unwrap();
     let claims = jwt_part(proof.expose(), 1);
     assert_eq!(claims["htu"], s.server_url().as_str());
-    assert_eq!(claims["ath"], mcpwire_auth::s256("DPOP-AT"));
+    assert_eq!(claims["ath"], s256("DPOP-AT"));
 
     // Off by default: no proof, Bearer.
     let s = Scripted::standard().await;
