@@ -350,7 +350,7 @@ impl OAuthClient {
 
     /// Step-up after a 403 `insufficient_scope`: a fresh authorization (a refresh cannot widen
     /// scope) with the union of the stored scope and the challenged one. `attempt` is the number
-    /// of step-ups already made for the failing request; at [`Policy::max_step_up`] this fails
+    /// of step-ups already made for the failing request; at [`Policy::max_step_up`](crate::Policy::max_step_up) this fails
     /// with [`Error::StepUpLimit`] without contacting anyone.
     pub async fn step_up(
         &self,
