@@ -139,6 +139,14 @@ pub enum Error {
         /// `error_description`, redacted and cut.
         description: Option<String>,
     },
+    /// Dynamic client registration (RFC 7591) was refused.
+    #[error("client registration refused (status {status}){}", error.as_ref().map(|e| format!(": {e}")).unwrap_or_default())]
+    RegistrationRejected {
+        /// HTTP status.
+        status: u16,
+        /// The RFC 7591 `error` code, when the body carried one.
+        error: Option<OAuthErrorCode>,
+    },
     /// The refresh token was rejected (`invalid_grant`); log in again.
     #[error("refresh token rejected; run the login again")]
     RefreshRejected,
@@ -195,6 +203,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether only a new login can fix this: no stored tokens ([`Error::NotLoggedIn`]),
+    /// tokens that cannot be renewed ([`Error::LoginRequired`]) or a rejected refresh token
+    /// ([`Error::RefreshRejected`]). Network failures and server errors are `false`.
+    pub fn needs_login(&self) -> bool {
+        matches!(
+            self,
+            Error::NotLoggedIn { .. } | Error::LoginRequired { .. } | Error::RefreshRejected
+        )
+    }
+
     pub(crate) fn http(context: &'static str, source: reqwest::Error) -> Self {
         Error::Http {
             context,

@@ -57,3 +57,23 @@ fn test_s256_matches_rfc7636_appendix_b() {
         "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
     );
 }
+
+/// A caller can tell "log in again" from a network failure without matching every variant.
+#[test]
+fn needs_login_separates_login_from_transport_failures() {
+    assert!(Error::RefreshRejected.needs_login());
+    assert!(
+        Error::NotLoggedIn {
+            server: "https://mcp.example.com/mcp".into()
+        }
+        .needs_login()
+    );
+    assert!(!Error::StateMismatch.needs_login());
+    assert!(
+        !Error::HttpStatus {
+            context: "token request",
+            status: 503
+        }
+        .needs_login()
+    );
+}

@@ -639,3 +639,32 @@ async fn pre_registered_post_only_client_logs_in_and_refreshes_with_post() {
         );
     }
 }
+
+/// A refused dynamic registration is typed, with the RFC 7591 error code.
+#[tokio::test]
+async fn refused_registration_has_a_typed_error_code() {
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    Mock::given(method("POST"))
+        .and(path("/register"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_redirect_uri"})),
+        )
+        .mount(&s.auth)
+        .await;
+    s.mount_as(metadata(&s.issuer()), None).await;
+    let err = client()
+        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::RegistrationRejected {
+                status: 400,
+                error: Some(OAuthErrorCode::InvalidRedirectUri)
+            }
+        ),
+        "{err:?}"
+    );
+}
