@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use mcpwire_auth::store::{RedisOptions, RedisStore, StoreKeys};
 use mcpwire_auth::{Entry, EntryKey, LoginMode, OAuthClient, OAuthConfig, Secret};
+use mcpwire_auth::{RedisOptions, RedisStore, StoreKeys};
 use redis_server::RedisServer;
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, method, path};

@@ -12,7 +12,8 @@ use std::time::Duration;
 use base64::Engine;
 use common::*;
 use mcpwire_auth::{
-    Error, LoginMode, MemoryStore, OAuthConfig, PreRegisteredClient, Secret, TokenStore,
+    Error, LoginMode, MemoryStore, OAuthConfig, OAuthErrorCode, PreRegisteredClient, Secret,
+    TokenStore,
 };
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, method, path};
@@ -474,7 +475,7 @@ async fn error_callback_is_typed_and_consumes() {
     ];
     let err = c.complete_authorization(&mut p, &cb).await.unwrap_err();
     match &err {
-        Error::AuthorizationDenied { error } => assert_eq!(error, "access_denied"),
+        Error::AuthorizationDenied { error } => assert_eq!(*error, OAuthErrorCode::AccessDenied),
         other => panic!("{other:?}"),
     }
     assert!(!err.to_string().contains("phish"));
@@ -568,7 +569,7 @@ async fn dpop_bound_tokens_when_enabled() {
         .unwrap();
     let claims = jwt_part(proof.expose(), 1);
     assert_eq!(claims["htu"], s.server_url().as_str());
-    assert_eq!(claims["ath"], mcpwire_auth::s256("DPOP-AT"));
+    assert_eq!(claims["ath"], s256("DPOP-AT"));
 
     // Off by default: no proof, Bearer.
     let s = Scripted::standard().await;
@@ -651,4 +652,33 @@ async fn pre_registered_post_only_client_logs_in_and_refreshes_with_post() {
             basic_of(t)
         );
     }
+}
+
+/// A refused dynamic registration is typed, with the RFC 7591 error code.
+#[tokio::test]
+async fn refused_registration_has_a_typed_error_code() {
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    Mock::given(method("POST"))
+        .and(path("/register"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_redirect_uri"})),
+        )
+        .mount(&s.auth)
+        .await;
+    s.mount_as(metadata(&s.issuer()), None).await;
+    let err = client()
+        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::RegistrationRejected {
+                status: 400,
+                error: Some(OAuthErrorCode::InvalidRedirectUri)
+            }
+        ),
+        "{err:?}"
+    );
 }

@@ -13,11 +13,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use mcpwire_auth::store::testing::{check_store, sample_token};
-use mcpwire_auth::store::{RedisOptions, RedisStore, StoreKeys};
+use mcpwire_auth::testing::{check_store, sample_token};
 use mcpwire_auth::{
     CasOutcome, Entry, EntryKey, Error, LoginMode, OAuthConfig, Secret, TokenStore,
 };
+use mcpwire_auth::{RedisOptions, RedisStore, StoreKeys};
 use redis_server::RedisServer;
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, method, path};

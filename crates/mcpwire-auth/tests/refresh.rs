@@ -139,7 +139,13 @@ async fn invalid_client_forgets_the_dynamic_registration_only() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::TokenEndpoint { error, .. } if error == "invalid_client"),
+        matches!(
+            &err,
+            Error::TokenEndpoint {
+                error: mcpwire_auth::OAuthErrorCode::InvalidClient,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(

@@ -11,9 +11,7 @@ use std::time::Duration;
 use common::*;
 use mcpwire_auth::challenge::BearerChallenge;
 use mcpwire_auth::loopback::CallbackListener;
-use mcpwire_auth::{
-    Credentials, Error, LoginMode, MemoryStore, OAuthConfig, Resolved, TokenStore, s256,
-};
+use mcpwire_auth::{Credentials, Error, LoginMode, MemoryStore, OAuthConfig, Resolved, TokenStore};
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, ResponseTemplate};

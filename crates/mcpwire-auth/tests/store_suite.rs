@@ -1,4 +1,4 @@
-//! The store conformance suite (`store::testing::check_store`) against every store in this
+//! The store conformance suite (`testing::check_store`) against every store in this
 //! crate and against a store written here, outside the crate, from public types only.
 
 use std::collections::HashMap;
@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use mcpwire_auth::store::testing::check_store;
+use mcpwire_auth::testing::check_store;
 use mcpwire_auth::{
     CasOutcome, Entry, EntryKey, Error, FileStore, Lease, MemoryStore, Result, TokenStore, Version,
     Versioned,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use clap::{Args, ValueEnum};
-use mcpwire_auth::{Credentials, OAuthConfig, Secret, cli_support};
+use mcpwire_auth::{Credentials, OAuthConfig, Secret};
 use mcpwire_providers::approval::{ApprovalHandler, ApprovalRequest, ApproveAll, Decision};
 use mcpwire_providers::render::RenderOptions;
 use mcpwire_providers::request::{Approval, McpRequest, McpServerSpec};
@@ -141,7 +141,7 @@ fn build_request(args: &RunArgs) -> Result<McpRequest, String> {
     }
     for name in &args.logins {
         let i = find(&mut request, name, "--login")?;
-        let client = cli_support::default_client(OAuthConfig::default())
+        let client = crate::auth::default_client(OAuthConfig::default())
             .map_err(|e| format!("--login {name}: {e}"))?;
         request.servers[i].credentials = Credentials::OAuth(Arc::new(client));
     }

@@ -9,6 +9,7 @@ use url::Url;
 use crate::challenge::BearerChallenge;
 use crate::discovery::Discovery;
 use crate::error::{Error, Result};
+use crate::error_code::OAuthErrorCode;
 use crate::http::check_url;
 use crate::loopback::{CallbackListener, CallbackParams};
 use crate::secret::Secret;
@@ -89,12 +90,9 @@ impl PendingAuthorization {
         }
         if let Some(err) = get("error") {
             self.consumed = true;
-            let error: String = err
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .take(64)
-                .collect();
-            return Err(Error::AuthorizationDenied { error });
+            return Err(Error::AuthorizationDenied {
+                error: OAuthErrorCode::parse(err),
+            });
         }
         let code = get("code")
             .filter(|c| !c.is_empty())
@@ -222,8 +220,13 @@ impl OAuthClient {
         let resp = match req.send(&self.http).await {
             Ok(r) => r,
             Err(e) => {
-                if matches!(&e, Error::TokenEndpoint { error, .. } if error == "invalid_client")
-                    && pending.client.kind == RegistrationKind::Dynamic
+                if matches!(
+                    &e,
+                    Error::TokenEndpoint {
+                        error: OAuthErrorCode::InvalidClient,
+                        ..
+                    }
+                ) && pending.client.kind == RegistrationKind::Dynamic
                 {
                     // The registration is no longer accepted: forget it so the next login
                     // registers again.
@@ -320,8 +323,12 @@ impl OAuthClient {
                 let deadline = tokio::time::Instant::now() + self.config.login_timeout;
                 loop {
                     let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                    let params = listener.next_callback(left).await?;
-                    match self.complete_authorization(&mut pending, &params).await {
+                    let callback = listener.next_callback(left).await?;
+                    let result = self
+                        .complete_authorization(&mut pending, callback.params())
+                        .await;
+                    callback.respond(result.as_ref().map(|_| ())).await;
+                    match result {
                         Err(Error::StateMismatch) => {
                             warn!("discarded a callback with a wrong or missing state");
                         }
@@ -334,7 +341,7 @@ impl OAuthClient {
 
     /// Step-up after a 403 `insufficient_scope`: a fresh authorization (a refresh cannot widen
     /// scope) with the union of the stored scope and the challenged one. `attempt` is the number
-    /// of step-ups already made for the failing request; at [`Policy::max_step_up`] this fails
+    /// of step-ups already made for the failing request; at [`Policy::max_step_up`](crate::Policy::max_step_up) this fails
     /// with [`Error::StepUpLimit`] without contacting anyone.
     pub async fn step_up(
         &self,
@@ -364,22 +371,23 @@ impl OAuthClient {
                 status: resp.status,
             });
         }
-        let loc = resp.header("location").ok_or_else(|| Error::Callback {
-            message: "redirect without location".into(),
-        })?;
+        let loc = resp
+            .header("location")
+            .ok_or_else(|| Error::callback("redirect without location", None))?;
         let base = Url::parse(pending.authorization_url()).map_err(|_| Error::InvalidUrl {
             field: "authorization_endpoint",
         })?;
-        let loc = base.join(loc).map_err(|_| Error::Callback {
-            message: "invalid location".into(),
-        })?;
+        let loc = base
+            .join(loc)
+            .map_err(|_| Error::callback("invalid location", None))?;
         let expected = Url::parse(&pending.redirect_uri).map_err(|_| Error::InvalidUrl {
             field: "redirect_uri",
         })?;
         if loc.origin() != expected.origin() || loc.path() != expected.path() {
-            return Err(Error::Callback {
-                message: "redirect does not target our redirect uri".into(),
-            });
+            return Err(Error::callback(
+                "redirect does not target our redirect uri",
+                None,
+            ));
         }
         Ok(loc
             .query_pairs()

@@ -41,6 +41,13 @@ impl PreRegisteredClient {
         }
     }
 
+    /// Forces the token-endpoint authentication method instead of letting the server
+    /// metadata decide.
+    pub fn with_auth_method(mut self, method: AuthMethod) -> Self {
+        self.auth_method = Some(method);
+        self
+    }
+
     /// Adds a `private_key_jwt` signing key.
     pub fn with_signing_key(mut self, key: SigningKey) -> Self {
         self.signing_key = Some(Arc::new(key));
@@ -105,7 +112,7 @@ impl fmt::Debug for IdpTokenExchange {
     }
 }
 
-/// Configuration of an [`OAuthClient`].
+/// Configuration of an [`OAuthClient`](crate::OAuthClient).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct OAuthConfig {
@@ -131,7 +138,7 @@ pub struct OAuthConfig {
     /// Request DPoP-bound tokens (RFC 9449) when the authorization server supports ES256
     /// proofs. Default `false`: LLM vendors can only present Bearer tokens, so leave it off
     /// for tokens handed to them; callers that talk to the MCP server themselves sign a proof
-    /// per request with [`OAuthClient::dpop_proof`].
+    /// per request with [`OAuthClient::dpop_proof`](crate::OAuthClient::dpop_proof).
     pub dpop: bool,
     /// How long a refresh lease lasts: a replica that dies mid-refresh blocks the others for
     /// at most this long. Never shorter than the policy's request timeout plus 5 s (a lease
@@ -158,7 +165,7 @@ impl Default for OAuthConfig {
     }
 }
 
-/// How [`OAuthClient::login`] obtains the authorization response.
+/// How [`OAuthClient::login`](crate::OAuthClient::login) obtains the authorization response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LoginMode {

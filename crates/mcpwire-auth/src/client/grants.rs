@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::http::check_url;
 use crate::secret::Secret;
 use crate::store::TokenEntry;
-use crate::token::TokenRequest;
+use crate::token::{TOKEN_EXCHANGE, TokenRequest};
 
 use super::method::{Identity, idp_identity};
 use super::{IdpTokenExchange, OAuthClient, TokenStatus, scope_string, token_endpoint};
@@ -97,10 +97,7 @@ impl OAuthClient {
         )?;
         let Identity { auth: client, .. } = idp_identity(idp);
         let mut params = vec![
-            (
-                "grant_type",
-                "urn:ietf:params:oauth:grant-type:token-exchange".to_owned(),
-            ),
+            ("grant_type", TOKEN_EXCHANGE.to_owned()),
             (
                 "requested_token_type",
                 "urn:ietf:params:oauth:token-type:id-jag".to_owned(),

@@ -6,6 +6,7 @@ use tracing::debug;
 
 use crate::discovery::Discovery;
 use crate::error::{Error, Result};
+use crate::error_code::OAuthErrorCode;
 use crate::secret::Secret;
 use crate::store::{ClientRecord, RegistrationKind};
 use crate::token::AuthMethod;
@@ -144,9 +145,12 @@ impl OAuthClient {
             .json(&body);
         let resp = self.http.send("client registration", req).await?;
         if !(200..300).contains(&resp.status) {
-            return Err(Error::HttpStatus {
-                context: "client registration",
+            let error = serde_json::from_slice::<serde_json::Value>(&resp.body)
+                .ok()
+                .and_then(|v| v.get("error")?.as_str().map(OAuthErrorCode::parse));
+            return Err(Error::RegistrationRejected {
                 status: resp.status,
+                error,
             });
         }
         let r: RegistrationResponse = serde_json::from_slice(&resp.body)

@@ -14,6 +14,7 @@ use tracing::{debug, warn};
 
 use crate::discovery::Discovery;
 use crate::error::{Error, Result};
+use crate::error_code::OAuthErrorCode;
 use crate::http::check_url;
 use crate::secret::Secret;
 use crate::store::{
@@ -86,7 +87,9 @@ impl OAuthClient {
             token_endpoint: token_endpoint.to_owned(),
             access_token: resp.access_token,
             refresh_token: resp.refresh_token,
-            expires_at: resp.expires_in.map(|e| unix_now() + e.as_secs()),
+            expires_at: resp
+                .expires_in
+                .map(|e| unix_now().saturating_add(e.as_secs())),
             scope: resp.scope.or(requested_scope),
             token_type: resp.token_type,
             client_credentials,
@@ -404,7 +407,9 @@ impl OAuthClient {
         Ok(TokenEntry {
             access_token: resp.access_token,
             refresh_token: resp.refresh_token.or(Some(rt)),
-            expires_at: resp.expires_in.map(|e| unix_now() + e.as_secs()),
+            expires_at: resp
+                .expires_in
+                .map(|e| unix_now().saturating_add(e.as_secs())),
             issued_at: Some(unix_now()),
             scope: resp.scope.or(entry.scope.clone()),
             token_type: resp.token_type,
@@ -480,7 +485,13 @@ fn usable(
 }
 
 fn invalid_client(e: &Error) -> bool {
-    matches!(e, Error::TokenEndpoint { error, .. } if error == "invalid_client")
+    matches!(
+        e,
+        Error::TokenEndpoint {
+            error: OAuthErrorCode::InvalidClient,
+            ..
+        }
+    )
 }
 
 /// A failure that may pass: network errors, 5xx and 429, `temporarily_unavailable`.
@@ -489,7 +500,7 @@ fn transient(e: &Error) -> bool {
         Error::Http { .. } => true,
         Error::HttpStatus { status, .. } => *status >= 500 || *status == 429,
         Error::TokenEndpoint { status, error, .. } => {
-            *status >= 500 || *status == 429 || error == "temporarily_unavailable"
+            *status >= 500 || *status == 429 || *error == OAuthErrorCode::TemporarilyUnavailable
         }
         _ => false,
     }

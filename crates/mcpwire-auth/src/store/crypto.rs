@@ -18,11 +18,8 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
-/// The environment variable holding the key(s): base64 keys separated by commas or
-/// whitespace, the encrypting key first.
-pub const KEY_ENV: &str = "MCPWIRE_STORE_KEY";
-/// The environment variable naming a file with the key(s), in the same format.
-pub const KEY_FILE_ENV: &str = "MCPWIRE_STORE_KEY_FILE";
+const KEY_ENV: &str = StoreKeys::KEY_ENV;
+const KEY_FILE_ENV: &str = StoreKeys::KEY_FILE_ENV;
 
 struct StoreKey {
     id: String,
@@ -53,6 +50,12 @@ fn key_id(raw: &[u8]) -> String {
 }
 
 impl StoreKeys {
+    /// The environment variable holding the key(s): base64 keys separated by commas or
+    /// whitespace, the encrypting key first.
+    pub const KEY_ENV: &'static str = "MCPWIRE_STORE_KEY";
+    /// The environment variable naming a file with the key(s), in the same format.
+    pub const KEY_FILE_ENV: &'static str = "MCPWIRE_STORE_KEY_FILE";
+
     /// Parses base64 keys separated by commas or whitespace (the first encrypts).
     pub fn parse(text: &Secret) -> Result<Self> {
         let mut keys = Vec::new();
@@ -89,7 +92,7 @@ impl StoreKeys {
         })
     }
 
-    /// Keys from [`KEY_ENV`], else from the file named by [`KEY_FILE_ENV`].
+    /// Keys from [`Self::KEY_ENV`], else from the file named by [`Self::KEY_FILE_ENV`].
     pub fn from_env() -> Result<Self> {
         if let Ok(v) = std::env::var(KEY_ENV)
             && !v.trim().is_empty()

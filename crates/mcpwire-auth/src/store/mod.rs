@@ -4,7 +4,7 @@
 //! per-key refresh lease that only its holder can release and that expires when the holder
 //! dies, and a wait for another writer's change. Anyone can implement it (every type in its
 //! signatures is public and constructible); the `testing` feature ships a conformance suite
-//! ([`testing::check_store`]) for implementations. Here: [`MemoryStore`], [`FileStore`]
+//! (`testing::check_store`) for implementations. Here: [`MemoryStore`], [`FileStore`]
 //! (mode 0600, atomic replace, cross-process lock file) and, with the `redis` feature,
 //! `RedisStore` (encrypted at rest, for a fleet of replicas).
 
@@ -28,7 +28,7 @@ mod redis;
 pub mod testing;
 
 #[cfg(feature = "redis")]
-pub use crypto::{KEY_ENV, KEY_FILE_ENV, StoreKeys};
+pub use crypto::StoreKeys;
 pub use file::FileStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
@@ -365,7 +365,7 @@ impl fmt::Debug for Lease {
 }
 
 /// Per-entry persistence for tokens and client registrations, shared by every task, process
-/// and replica that uses the same store. Run [`testing::check_store`] (feature `testing`)
+/// and replica that uses the same store. Run `testing::check_store` (feature `testing`)
 /// against an implementation.
 #[async_trait]
 pub trait TokenStore: Send + Sync {
@@ -427,7 +427,7 @@ pub trait TokenStore: Send + Sync {
 
 /// The entry serving `server_url` among `all` (by server URL, else by resource), newest
 /// version first.
-pub fn find_token<'a>(all: &'a [Versioned], server_url: &str) -> Option<&'a Versioned> {
+pub(crate) fn find_token<'a>(all: &'a [Versioned], server_url: &str) -> Option<&'a Versioned> {
     all.iter()
         .filter(|v| v.entry.as_token().is_some_and(|t| t.serves(server_url)))
         .max_by_key(|v| v.version)

@@ -3,7 +3,7 @@
 //! ```ignore
 //! #[tokio::test(flavor = "multi_thread")]
 //! async fn my_store_conforms() {
-//!     mcpwire_auth::store::testing::check_store(std::sync::Arc::new(MyStore::new())).await;
+//!     mcpwire_auth::testing::check_store(std::sync::Arc::new(MyStore::new())).await;
 //! }
 //! ```
 //!
