@@ -1,6 +1,7 @@
 //! `mcpwire auth login|token|status|logout`: OAuth tokens for MCP servers, kept in the token
-//! store (`$MCPWIRE_HOME/tokens.json`, else `$XDG_CONFIG_HOME/mcpwire/tokens.json`, else
-//! `~/.config/mcpwire/tokens.json`, mode 0600).
+//! store: by default a file (`$MCPWIRE_HOME/tokens.json`, else
+//! `$XDG_CONFIG_HOME/mcpwire/tokens.json`, else `~/.config/mcpwire/tokens.json`, mode 0600);
+//! with `--store redis://...` (or `MCPWIRE_STORE`) the Redis store a fleet of replicas shares.
 //!
 //! Output goes through writers ([`run_to`]), so a closed pipe is an `io::Error`, never a
 //! panic. Everything printed that came from a remote party (issuer, scope, server URL, error
@@ -12,10 +13,29 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use mcpwire_auth::{
-    FileStore, LoginMode, OAuthClient, OAuthConfig, PreRegisteredClient, Secret, TokenStatus,
+    FileStore, LoginMode, OAuthClient, OAuthConfig, PreRegisteredClient, RedisStore, Secret,
+    TokenStatus, TokenStore,
 };
+
+/// `mcpwire auth [--store URL] <command>`.
+#[derive(Debug, Args)]
+pub(crate) struct AuthArgs {
+    /// Where tokens are kept: `file:` (the default path), `file:PATH`, or `redis://...` /
+    /// `rediss://...` for a fleet (query `tenant=`, `prefix=`; encryption key(s) from
+    /// MCPWIRE_STORE_KEY or MCPWIRE_STORE_KEY_FILE).
+    #[arg(
+        long,
+        global = true,
+        env = "MCPWIRE_STORE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub(crate) store: Option<String>,
+    #[command(subcommand)]
+    pub(crate) command: AuthCommand,
+}
 
 /// The `auth` subcommands.
 #[derive(Debug, Subcommand)]
@@ -63,11 +83,34 @@ pub(crate) enum AuthCommand {
     },
 }
 
-/// An [`OAuthClient`] over the default file store ([`FileStore::default_path`]); also used by
-/// `mcpwire run --login`.
-pub(crate) fn default_client(config: OAuthConfig) -> mcpwire_auth::Result<OAuthClient> {
-    let store = Arc::new(FileStore::new(FileStore::default_path()?));
-    OAuthClient::new(config, store)
+/// Opens the token store named by a `--store` URL (`None`: the default file); also used by
+/// `mcpwire run --login`. A Redis URL may hold a password, so it is never printed.
+pub(crate) async fn open_store(url: Option<&str>) -> mcpwire_auth::Result<Arc<dyn TokenStore>> {
+    let url = url
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .unwrap_or("file:");
+    if url.starts_with("redis://") || url.starts_with("rediss://") {
+        return Ok(Arc::new(RedisStore::open(&Secret::new(url)).await?));
+    }
+    match url
+        .strip_prefix("file:")
+        .map(|p| p.strip_prefix("//").unwrap_or(p))
+    {
+        Some("") => Ok(Arc::new(FileStore::new(FileStore::default_path()?))),
+        Some(path) => Ok(Arc::new(FileStore::new(path))),
+        None => Err(mcpwire_auth::Error::InvalidUrl {
+            field: "--store (file:, file:PATH, redis://, rediss://)",
+        }),
+    }
+}
+
+/// An [`OAuthClient`] over the store named by `store` (see [`open_store`]).
+pub(crate) async fn client_over(
+    config: OAuthConfig,
+    store: Option<&str>,
+) -> mcpwire_auth::Result<OAuthClient> {
+    OAuthClient::new(config, open_store(store).await?)
 }
 
 /// Escapes what a terminal would interpret: C0 and C1 control characters (`\n`, `\r`, `\t`,
@@ -125,8 +168,8 @@ fn fail(err: &mut impl Write, what: &str, e: &dyn std::error::Error) -> io::Resu
 
 /// Runs an `auth` subcommand on the process's stdout and stderr. A closed stdout (`| head`)
 /// ends quietly; any other write error is one line on stderr and a failure exit.
-pub(crate) fn run(command: AuthCommand) -> ExitCode {
-    let result = run_to(command, &mut io::stdout().lock(), &mut io::stderr().lock());
+pub(crate) fn run(args: AuthArgs) -> ExitCode {
+    let result = run_to(args, &mut io::stdout().lock(), &mut io::stderr().lock());
     match result {
         Ok(code) => code,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -140,10 +183,11 @@ pub(crate) fn run(command: AuthCommand) -> ExitCode {
 /// Runs an `auth` subcommand: results on `out` (the token for `token`, the list for
 /// `status`), messages and errors on `err`.
 pub(crate) fn run_to(
-    command: AuthCommand,
+    AuthArgs { store, command }: AuthArgs,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> io::Result<ExitCode> {
+    let store = store.as_deref();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -172,7 +216,7 @@ pub(crate) fn run_to(
                         client_secret.map(Secret::new),
                     ));
                 }
-                let client = match default_client(config) {
+                let client = match client_over(config, store).await {
                     Ok(c) => c,
                     Err(e) => return fail(err, "login", &e),
                 };
@@ -213,7 +257,7 @@ pub(crate) fn run_to(
                 server_url,
                 min_ttl,
             } => {
-                let client = match default_client(config(Some(&server_url))) {
+                let client = match client_over(config(Some(&server_url)), store).await {
                     Ok(c) => c,
                     Err(e) => return fail(err, "token", &e),
                 };
@@ -230,7 +274,7 @@ pub(crate) fn run_to(
                 }
             }
             AuthCommand::Status => {
-                let client = match default_client(config(None)) {
+                let client = match client_over(config(None), store).await {
                     Ok(c) => c,
                     Err(e) => return fail(err, "status", &e),
                 };
@@ -249,7 +293,7 @@ pub(crate) fn run_to(
                 }
             }
             AuthCommand::Logout { server_url } => {
-                let client = match default_client(config(Some(&server_url))) {
+                let client = match client_over(config(Some(&server_url)), store).await {
                     Ok(c) => c,
                     Err(e) => return fail(err, "logout", &e),
                 };

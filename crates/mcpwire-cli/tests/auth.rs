@@ -328,3 +328,65 @@ fn issue13_item4_auth_status_into_a_closed_pipe_does_not_panic() {
     assert!(stderr.is_empty(), "{stderr}");
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// Issue 11: with an authorization server issuing 60-second tokens, three `mcpwire auth token`
+/// calls in a row (default `--min-ttl 300`) make no refresh request: the minimum is clamped to
+/// half the token's lifetime, so a short-lived token is refreshed once per lifetime.
+#[tokio::test(flavor = "multi_thread")]
+async fn three_token_calls_with_60_second_tokens_make_no_refresh_storm() {
+    let (rs, resource) = scripted_as(ResponseTemplate::new(200).set_body_json(json!({
+        "access_token": ACCESS, "refresh_token": REFRESH, "token_type": "Bearer", "expires_in": 60,
+    })))
+    .await;
+    let home = home("min-ttl");
+    let login = mcpwire(&home, &["auth", "login", "--headless", &resource]);
+    assert!(login.status.success(), "{login:?}");
+    for _ in 0..3 {
+        let token = mcpwire(&home, &["auth", "token", &resource]);
+        assert!(token.status.success(), "{token:?}");
+        assert_eq!(String::from_utf8_lossy(&token.stdout).trim(), ACCESS);
+    }
+    let posts = rs
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == "/token")
+        .count();
+    assert_eq!(
+        posts, 1,
+        "the login only: no refresh for a token with 60 s left"
+    );
+    let _ = std::fs::remove_dir_all(home);
+}
+
+/// `--store file:PATH` keeps the tokens in that file; an unknown scheme is refused naming the
+/// flag (and the URL, which may hold a password, is not echoed).
+#[tokio::test(flavor = "multi_thread")]
+async fn store_flag_selects_the_token_store() {
+    let (_rs, resource) = scripted_as(ResponseTemplate::new(200).set_body_json(json!({
+        "access_token": ACCESS, "token_type": "Bearer", "expires_in": 3600,
+    })))
+    .await;
+    let home = home("store-flag");
+    let file = home.join("elsewhere").join("fleet.json");
+    let store = format!("file:{}", file.display());
+    let login = mcpwire(
+        &home,
+        &["auth", "--store", &store, "login", "--headless", &resource],
+    );
+    assert!(login.status.success(), "{login:?}");
+    assert!(file.exists());
+    assert!(!home.join("tokens.json").exists());
+    let token = mcpwire(&home, &["auth", "token", "--store", &store, &resource]);
+    assert_eq!(String::from_utf8_lossy(&token.stdout).trim(), ACCESS);
+    let bad = mcpwire(
+        &home,
+        &["auth", "--store", "ftp://user:hunter2@example/", "status"],
+    );
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("--store"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    let _ = std::fs::remove_dir_all(home);
+}
