@@ -13,6 +13,7 @@ use std::process::{Command, ExitCode};
 mod conformance;
 mod npm;
 mod test;
+mod redis;
 
 type Result<T = ()> = std::result::Result<T, String>;
 

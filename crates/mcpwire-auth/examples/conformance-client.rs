@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use mcpwire_auth::challenge::BearerChallenge;
 use mcpwire_auth::{
-    IdpTokenExchange, LoginMode, MemoryStore, OAuthClient, OAuthConfig, Policy,
+    IdpTokenExchange, LoginMode, MemoryStore, OAuthClient, OAuthConfig, OAuthErrorCode, Policy,
     PreRegisteredClient, Secret, SigningKey,
 };
 use serde_json::{Value, json};
@@ -123,8 +123,7 @@ impl Session {
                 .map(str::to_owned);
             let wants_nonce = challenge
                 .as_ref()
-                .and_then(|c| c.error.as_deref())
-                .is_some_and(|e| e == "use_dpop_nonce");
+                .is_some_and(|c| c.error == Some(OAuthErrorCode::UseDpopNonce));
             if let (true, Some(n)) = (wants_nonce && self.token.is_some(), nonce) {
                 return Ok(Outcome::DpopNonce(n));
             }
@@ -227,8 +226,7 @@ impl Session {
                 Outcome::Forbidden(c) => {
                     let insufficient = c
                         .as_ref()
-                        .and_then(|c| c.error.as_deref())
-                        .is_some_and(|e| e == "insufficient_scope");
+                        .is_some_and(|c| c.error == Some(OAuthErrorCode::InsufficientScope));
                     if !insufficient || self.client_credentials {
                         return Err(format!("{method}: forbidden").into());
                     }

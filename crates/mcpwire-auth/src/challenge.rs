@@ -6,8 +6,11 @@
 //! auth-param  = token BWS "=" BWS ( token / quoted-string )
 //! ```
 
+use crate::error_code::OAuthErrorCode;
+
 /// One challenge of a `WWW-Authenticate` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Challenge {
     /// Auth scheme, as sent (compare case-insensitively).
     pub scheme: String,
@@ -29,13 +32,14 @@ impl Challenge {
 
 /// What the MCP client needs from a `Bearer` challenge.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BearerChallenge {
     /// `resource_metadata` (RFC 9728 §5.1).
     pub resource_metadata: Option<String>,
     /// `scope`, split on spaces.
     pub scope: Option<Vec<String>>,
-    /// `error` (e.g. `insufficient_scope`).
-    pub error: Option<String>,
+    /// `error` (e.g. [`OAuthErrorCode::InsufficientScope`]).
+    pub error: Option<OAuthErrorCode>,
 }
 
 impl BearerChallenge {
@@ -48,7 +52,7 @@ impl BearerChallenge {
     ///     r#"Basic realm="x", Bearer error="insufficient_scope", scope="a b", resource_metadata="https://h/.well-known/oauth-protected-resource""#,
     /// ).unwrap();
     /// assert_eq!(c.scope.unwrap(), ["a", "b"]);
-    /// assert_eq!(c.error.as_deref(), Some("insufficient_scope"));
+    /// assert_eq!(c.error, Some(mcpwire_auth::OAuthErrorCode::InsufficientScope));
     /// ```
     pub fn from_header(value: &str) -> Option<Self> {
         let challenges = parse(value).ok()?;
@@ -63,13 +67,15 @@ impl BearerChallenge {
                     .map(str::to_owned)
                     .collect()
             }),
-            error: c.param("error").map(str::to_owned),
+            error: c.param("error").map(OAuthErrorCode::parse),
         })
     }
 }
 
 /// A malformed header.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed WWW-Authenticate header at byte {at}")]
+#[non_exhaustive]
 pub struct ParseError {
     /// Byte offset of the problem.
     pub at: usize,
@@ -290,7 +296,7 @@ mod tests {
         let b =
             BearerChallenge::from_header("Negotiate, bearer Scope=\"a\" ,Error = invalid_token")
                 .unwrap();
-        assert_eq!(b.error.as_deref(), Some("invalid_token"));
+        assert_eq!(b.error, Some(OAuthErrorCode::InvalidToken));
         assert_eq!(b.scope.unwrap(), ["a"]);
     }
 
@@ -312,7 +318,7 @@ mod tests {
             proptest::prop_assert_eq!(b.resource_metadata.as_deref(), Some(url.as_str()));
             let want: Vec<String> = scope.split(' ').filter(|x| !x.is_empty()).map(str::to_owned).collect();
             proptest::prop_assert_eq!(b.scope.unwrap(), want);
-            proptest::prop_assert_eq!(b.error.as_deref(), Some("insufficient_scope"));
+            proptest::prop_assert_eq!(b.error, Some(OAuthErrorCode::InsufficientScope));
         }
     }
 

@@ -97,14 +97,14 @@ pub struct Discovery {
 
 /// The PRM URLs to try for an MCP server, in order (header URL not included).
 ///
-/// ```
+/// ```text
 /// let u = url::Url::parse("https://ex.com/public/mcp").unwrap();
-/// assert_eq!(mcpwire_auth::discovery::prm_candidates(&u), [
+/// assert_eq!(prm_candidates(&u), [
 ///     "https://ex.com/.well-known/oauth-protected-resource/public/mcp",
 ///     "https://ex.com/.well-known/oauth-protected-resource",
 /// ]);
 /// ```
-pub fn prm_candidates(server: &Url) -> Vec<String> {
+pub(crate) fn prm_candidates(server: &Url) -> Vec<String> {
     let origin = server.origin().ascii_serialization();
     let root = format!("{origin}/.well-known/oauth-protected-resource");
     let path = server.path().trim_end_matches('/');
@@ -123,15 +123,15 @@ pub fn prm_candidates(server: &Url) -> Vec<String> {
 
 /// The authorization server metadata URLs to try for an issuer, in the spec's order.
 ///
-/// ```
+/// ```text
 /// let u = url::Url::parse("https://auth.ex.com/tenant1").unwrap();
-/// assert_eq!(mcpwire_auth::discovery::as_metadata_candidates(&u), [
+/// assert_eq!(as_metadata_candidates(&u), [
 ///     "https://auth.ex.com/.well-known/oauth-authorization-server/tenant1",
 ///     "https://auth.ex.com/.well-known/openid-configuration/tenant1",
 ///     "https://auth.ex.com/tenant1/.well-known/openid-configuration",
 /// ]);
 /// ```
-pub fn as_metadata_candidates(issuer: &Url) -> Vec<String> {
+pub(crate) fn as_metadata_candidates(issuer: &Url) -> Vec<String> {
     let origin = issuer.origin().ascii_serialization();
     let path = issuer.path().trim_end_matches('/');
     if path.is_empty() {
@@ -150,7 +150,7 @@ pub fn as_metadata_candidates(issuer: &Url) -> Vec<String> {
 
 /// Whether a PRM `resource` identifies the MCP server: same origin, and the resource path is
 /// the server path or a path-boundary prefix of it. No fragment allowed.
-pub fn resource_matches(server: &Url, resource: &str) -> bool {
+pub(crate) fn resource_matches(server: &Url, resource: &str) -> bool {
     let Ok(r) = Url::parse(resource) else {
         return false;
     };

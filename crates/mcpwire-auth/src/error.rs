@@ -1,6 +1,8 @@
 //! The crate's one [`Error`] type. No variant ever holds a token, code, verifier, state or
 //! client secret; server-supplied text is redacted and cut before it is stored here.
 
+use crate::error_code::OAuthErrorCode;
+
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -59,7 +61,7 @@ pub enum Error {
     #[error("authorization denied: {error}")]
     AuthorizationDenied {
         /// The `error` code (never the description).
-        error: String,
+        error: OAuthErrorCode,
     },
     /// The callback has neither `code` nor `error`.
     #[error("authorization callback has no code")]
@@ -105,6 +107,16 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A field of a token response is unusable: a `token_type` other than `Bearer` / `DPoP`,
+    /// a control character (CR, LF, ...) in a token field, an `expires_in` that is negative or
+    /// not a number. The value itself is never quoted.
+    #[error("token response: invalid {field}: {reason}")]
+    InvalidTokenField {
+        /// The field (`access_token`, `refresh_token`, `token_type`, `scope`, `expires_in`).
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// Discovery found no usable document.
     #[error("discovery failed: {what}")]
     Discovery {
@@ -123,9 +135,17 @@ pub enum Error {
         /// HTTP status.
         status: u16,
         /// OAuth `error` code.
-        error: String,
+        error: OAuthErrorCode,
         /// `error_description`, redacted and cut.
         description: Option<String>,
+    },
+    /// Dynamic client registration (RFC 7591) was refused.
+    #[error("client registration refused (status {status}){}", error.as_ref().map(|e| format!(": {e}")).unwrap_or_default())]
+    RegistrationRejected {
+        /// HTTP status.
+        status: u16,
+        /// The RFC 7591 `error` code, when the body carried one.
+        error: Option<OAuthErrorCode>,
     },
     /// The refresh token was rejected (`invalid_grant`); log in again.
     #[error("refresh token rejected; run the login again")]
@@ -150,11 +170,14 @@ pub enum Error {
         /// Attempts made.
         attempts: u32,
     },
-    /// The loopback callback listener failed.
+    /// The loopback callback listener or the headless redirect failed.
     #[error("callback listener: {message}")]
     Callback {
         /// What went wrong.
         message: String,
+        /// The I/O cause, if any.
+        #[source]
+        source: Option<std::io::Error>,
     },
     /// Signing a client assertion failed.
     #[error("client assertion: {message}")]
@@ -177,9 +200,48 @@ pub enum Error {
         /// What.
         what: String,
     },
+    /// The token store cannot be reached (e.g. Redis down); no stored token was used.
+    #[error("token store {store} unavailable: {message}")]
+    StoreUnavailable {
+        /// Which store (`redis`).
+        store: &'static str,
+        /// What failed (no secrets, no credentials from the store URL).
+        message: String,
+    },
+    /// A stored record cannot be decrypted with the configured keys: the key it names is
+    /// missing, or the record was encrypted with another key under that id, or tampered with.
+    #[error("token store record cannot be decrypted with key {key_id}: {reason}")]
+    StoreDecrypt {
+        /// The key id stored with the record.
+        key_id: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// The store's encryption key configuration is unusable.
+    #[error("token store key: {reason}")]
+    StoreKey {
+        /// Why (never the key).
+        reason: String,
+    },
+    /// Another caller held the refresh lease and no fresh token appeared in time.
+    #[error("timed out waiting for another replica to refresh the token of {server}")]
+    RefreshWait {
+        /// The server URL.
+        server: String,
+    },
 }
 
 impl Error {
+    /// Whether only a new login can fix this: no stored tokens ([`Error::NotLoggedIn`]),
+    /// tokens that cannot be renewed ([`Error::LoginRequired`]) or a rejected refresh token
+    /// ([`Error::RefreshRejected`]). Network failures and server errors are `false`.
+    pub fn needs_login(&self) -> bool {
+        matches!(
+            self,
+            Error::NotLoggedIn { .. } | Error::LoginRequired { .. } | Error::RefreshRejected
+        )
+    }
+
     pub(crate) fn http(context: &'static str, source: reqwest::Error) -> Self {
         Error::Http {
             context,
@@ -191,6 +253,13 @@ impl Error {
         Error::InvalidResponse {
             context,
             message: message.into(),
+        }
+    }
+
+    pub(crate) fn callback(message: impl Into<String>, source: Option<std::io::Error>) -> Self {
+        Error::Callback {
+            message: message.into(),
+            source,
         }
     }
 

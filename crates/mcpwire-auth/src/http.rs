@@ -155,7 +155,7 @@ pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
 
 /// A reqwest client with redirects off, a timeout and a body cap.
 #[derive(Clone, Debug)]
-pub struct HttpClient {
+pub(crate) struct HttpClient {
     pub(crate) inner: reqwest::Client,
     pub(crate) max_body: usize,
 }
@@ -179,7 +179,7 @@ impl Response {
 
 impl HttpClient {
     /// Builds the client (installs the rustls ring provider if none is installed yet).
-    pub fn new(policy: &Policy) -> Result<Self> {
+    pub(crate) fn new(policy: &Policy) -> Result<Self> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let inner = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -3,15 +3,27 @@
 //!
 //! * [`Secret`]: redacting, zeroising string; nothing here derives `Debug` over one.
 //! * [`Credentials`] / [`Resolved`]: what the providers call before every vendor request.
-//! * [`OAuthClient`]: the MCP authorization flow (2025-03-26 … 2026-07-28): probe, protected
-//!   resource metadata, AS/OIDC discovery, issuer checks, pre-registration / CIMD / DCR, PKCE
-//!   S256, RFC 8707 `resource`, RFC 9207 `iss`, scope selection and step-up, refresh; and the
-//!   machine-to-machine extensions: client credentials (secret or `private_key_jwt`),
-//!   JWT-bearer with a workload assertion, enterprise-managed authorization (ID-JAG); opt-in
-//!   DPoP-bound tokens (RFC 9449).
-//! * [`TokenStore`], [`MemoryStore`], [`FileStore`]: issuer+client+resource keyed storage with
-//!   cross-process single-flight refresh.
-//! * [`cli_support`]: the functions behind `mcpwire auth …`.
+//! * [`OAuthClient`] (configured by [`OAuthConfig`], [`Policy`], [`PreRegisteredClient`],
+//!   [`IdpTokenExchange`]): the MCP authorization flow (2025-03-26 … 2026-07-28): probe,
+//!   protected resource metadata, AS/OIDC discovery, issuer checks, pre-registration / CIMD /
+//!   DCR, PKCE S256, RFC 8707 `resource`, RFC 9207 `iss`, scope selection and step-up, refresh;
+//!   and the machine-to-machine extensions: client credentials (secret or `private_key_jwt`
+//!   with a [`SigningKey`]), JWT-bearer with a workload assertion, enterprise-managed
+//!   authorization (ID-JAG); opt-in DPoP-bound tokens (RFC 9449). One rule picks the
+//!   [`AuthMethod`] for every grant; it is stored with the tokens and reused on refresh.
+//! * [`TokenStore`]: the per-entry store trait (versioned compare-and-set, refresh lease,
+//!   wait for change) that makes refresh single-flight across tasks, processes and replicas;
+//!   [`MemoryStore`], [`FileStore`] and, with the `redis` feature, `RedisStore` (encrypted at
+//!   rest, for a fleet of replicas). With the `testing` feature, `testing::check_store` is a
+//!   conformance suite for any implementation.
+//! * [`Error`]: one error type; OAuth `error` codes are an [`OAuthErrorCode`].
+//! * [`challenge`] (`WWW-Authenticate` parsing), [`discovery`] (what [`OAuthClient::discover`]
+//!   finds), [`loopback`] (the redirect listener, for callers that drive
+//!   [`OAuthClient::begin_authorization`] / [`OAuthClient::complete_authorization`] themselves).
+//!
+//! Limits taken from token responses: an `expires_in` above one year is cut to one year; a
+//! negative or non-numeric one, a `token_type` other than `Bearer` / `DPoP`, or a control
+//! character (CR, LF, ...) in a token field is an [`Error::InvalidTokenField`] naming the field.
 //!
 //! ```
 //! # async fn demo() -> mcpwire_auth::Result<()> {
@@ -28,27 +40,33 @@
 //! ```
 
 pub mod challenge;
-pub mod cli_support;
 mod client;
 mod credentials;
 pub mod discovery;
 mod error;
+mod error_code;
 mod http;
 pub mod loopback;
-pub mod secret;
+mod secret;
 mod store;
 mod token;
 
+pub use challenge::BearerChallenge;
 pub use client::{
     IdpTokenExchange, LoginMode, OAuthClient, OAuthConfig, PendingAuthorization,
     PreRegisteredClient, TokenStatus,
 };
 pub use credentials::{Credentials, Resolved};
 pub use error::{Error, Result};
-pub use http::{HttpClient, Policy};
+pub use error_code::OAuthErrorCode;
+pub use http::Policy;
 pub use secret::Secret;
+#[cfg(feature = "testing")]
+pub use store::testing;
 pub use store::{
-    ClientRecord, FileStore, MemoryStore, RegistrationKind, StoreData, StoreLock, TokenEntry,
-    TokenKey, TokenStore,
+    CasOutcome, ClientRecord, Entry, EntryKey, FileStore, Lease, MemoryStore, RegistrationKind,
+    TokenEntry, TokenKey, TokenStore, Version, Versioned,
 };
-pub use token::{AuthMethod, ClientAuth, DpopKey, SigningKey, TokenResponse, s256};
+#[cfg(feature = "redis")]
+pub use store::{RedisOptions, RedisStore, StoreKeys};
+pub use token::{AuthMethod, SigningKey};

@@ -77,7 +77,7 @@ impl<'de> Deserialize<'de> for Secret {
 }
 
 /// Opt-in serialiser that writes the secret's value, for `#[serde(serialize_with = ...)]`.
-pub fn serialize_exposed<S: serde::Serializer>(
+pub(crate) fn serialize_exposed<S: serde::Serializer>(
     secret: &Secret,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
@@ -85,7 +85,7 @@ pub fn serialize_exposed<S: serde::Serializer>(
 }
 
 /// Opt-in serialiser for `Option<Secret>`, for `#[serde(serialize_with = ...)]`.
-pub fn serialize_exposed_opt<S: serde::Serializer>(
+pub(crate) fn serialize_exposed_opt<S: serde::Serializer>(
     secret: &Option<Secret>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {

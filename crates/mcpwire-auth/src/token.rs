@@ -12,6 +12,7 @@ use sha2::Digest;
 use tracing::debug;
 
 use crate::error::{Error, Result};
+use crate::error_code::OAuthErrorCode;
 use crate::http::HttpClient;
 use crate::secret::{Secret, redact};
 
@@ -52,22 +53,36 @@ impl AuthMethod {
         })
     }
 
-    /// Picks a method for a client with or without a secret, from what the server supports
-    /// (absent list = RFC 8414 default `client_secret_basic`), in the order basic, post, none.
-    pub fn choose(supported: Option<&[String]>, has_secret: bool) -> AuthMethod {
-        let sup = |m: &str| match supported {
-            Some(list) => list.iter().any(|x| x == m),
-            None => m == "client_secret_basic",
-        };
+    /// The one rule that decides how a client authenticates at a token endpoint, for every
+    /// grant (authorization code, refresh, client credentials, JWT bearer, ID-JAG exchange):
+    ///
+    /// 1. a method the operator forced (`explicit`) wins;
+    /// 2. a client with a signing key uses `private_key_jwt` when the server lists it (or lists
+    ///    nothing);
+    /// 3. a client with a secret uses `client_secret_basic`, else `client_secret_post`, as the
+    ///    server lists them; an absent list means the RFC 8414 default, `client_secret_basic`;
+    /// 4. anything else is a public client (`none`: `client_id` in the body).
+    ///
+    /// The result is stored with the token entry and reused on refresh.
+    pub(crate) fn decide(
+        explicit: Option<AuthMethod>,
+        supported: Option<&[String]>,
+        has_secret: bool,
+        has_key: bool,
+    ) -> AuthMethod {
+        if let Some(m) = explicit {
+            return m;
+        }
+        let listed = |m: &str| supported.is_some_and(|list| list.iter().any(|x| x == m));
+        if has_key && (supported.is_none() || listed("private_key_jwt")) {
+            return AuthMethod::PrivateKeyJwt;
+        }
         if has_secret {
-            if sup("client_secret_basic") {
+            if supported.is_none() || listed("client_secret_basic") {
                 return AuthMethod::ClientSecretBasic;
             }
-            if sup("client_secret_post") {
+            if listed("client_secret_post") {
                 return AuthMethod::ClientSecretPost;
-            }
-            if supported.is_none() {
-                return AuthMethod::ClientSecretBasic;
             }
         }
         AuthMethod::None
@@ -186,7 +201,7 @@ impl SigningKey {
 
 /// A DPoP key (RFC 9449, ES256) that binds tokens to this client and signs a proof per
 /// request. Opt-in with [`OAuthConfig::dpop`](crate::OAuthConfig::dpop).
-pub struct DpopKey {
+pub(crate) struct DpopKey {
     pair: ring::signature::EcdsaKeyPair,
     pkcs8: Secret,
     jwk: serde_json::Value,
@@ -205,7 +220,7 @@ fn htu(url: &str) -> String {
 
 impl DpopKey {
     /// A fresh P-256 key.
-    pub fn generate() -> Result<Self> {
+    pub(crate) fn generate() -> Result<Self> {
         let rng = ring::rand::SystemRandom::new();
         let doc = ring::signature::EcdsaKeyPair::generate_pkcs8(
             &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
@@ -218,7 +233,7 @@ impl DpopKey {
     }
 
     /// Loads a key saved with [`to_pkcs8_b64`](Self::to_pkcs8_b64).
-    pub fn from_pkcs8_b64(b64: &Secret) -> Result<Self> {
+    pub(crate) fn from_pkcs8_b64(b64: &Secret) -> Result<Self> {
         use ring::signature::KeyPair as _;
         let der =
             zeroize::Zeroizing::new(STANDARD.decode(b64.expose()).map_err(|_| Error::Jwt {
@@ -252,13 +267,13 @@ impl DpopKey {
     }
 
     /// The private key as base64 PKCS#8, for the token store.
-    pub fn to_pkcs8_b64(&self) -> &Secret {
+    pub(crate) fn to_pkcs8_b64(&self) -> &Secret {
         &self.pkcs8
     }
 
     /// A proof for one request: `htm`/`htu` of the request, `ath` when presenting an access
     /// token, and the server's nonce when it asked for one.
-    pub fn proof(
+    pub(crate) fn proof(
         &self,
         htm: &str,
         url: &str,
@@ -298,7 +313,7 @@ impl DpopKey {
 
 /// Client identity used at the token endpoint.
 #[derive(Clone)]
-pub struct ClientAuth {
+pub(crate) struct ClientAuth {
     /// Client ID.
     pub client_id: String,
     /// Client secret, if any.
@@ -334,7 +349,7 @@ pub(crate) fn random_secret() -> Secret {
 }
 
 /// S256 challenge of a verifier.
-pub fn s256(verifier: &str) -> String {
+pub(crate) fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
 
@@ -357,7 +372,7 @@ pub(crate) fn unix_now() -> u64 {
 }
 
 /// A successful token response.
-pub struct TokenResponse {
+pub(crate) struct TokenResponse {
     /// Access token.
     pub access_token: Secret,
     /// Token type (usually `Bearer`).
@@ -488,8 +503,10 @@ impl TokenRequest<'_> {
                 && nonce.is_none()
                 && matches!(resp.status, 400 | 401)
                 && new_nonce.is_some()
-                && parse_fields(&resp.body, resp.is_json())
-                    .is_ok_and(|f| f.get("error").is_some_and(|e| e == "use_dpop_nonce"));
+                && parse_fields(&resp.body, resp.is_json()).is_ok_and(|f| {
+                    f.get("error").map(|e| OAuthErrorCode::parse(e))
+                        == Some(OAuthErrorCode::UseDpopNonce)
+                });
             if wants_nonce {
                 debug!("token endpoint asked for a dpop nonce; retrying once");
                 nonce = new_nonce;
@@ -500,15 +517,17 @@ impl TokenRequest<'_> {
         let secret_refs: Vec<&Secret> = self.secrets.iter().collect();
         let fields = parse_fields(&resp.body, resp.is_json())?;
         if !(200..300).contains(&resp.status) {
-            let error = fields
-                .get("error")
-                .map(|e| redact(e, &secret_refs))
-                .unwrap_or_else(|| "unknown_error".into());
+            let error = OAuthErrorCode::parse(
+                &fields
+                    .get("error")
+                    .map(|e| redact(e, &secret_refs))
+                    .unwrap_or_else(|| "unknown_error".into()),
+            );
             let description = fields
                 .get("error_description")
                 .map(|d| redact(d, &secret_refs));
             debug!(status = resp.status, error = %error, "token endpoint error");
-            if error == "invalid_grant" && grant == "refresh_token" {
+            if error == OAuthErrorCode::InvalidGrant && grant == "refresh_token" {
                 return Err(Error::RefreshRejected);
             }
             return Err(Error::TokenEndpoint {
@@ -517,28 +536,83 @@ impl TokenRequest<'_> {
                 description,
             });
         }
-        let access_token = fields
-            .get("access_token")
+        let access_token = token_field(&fields, "access_token")?
             .filter(|t| !t.is_empty())
             .ok_or_else(|| Error::invalid("token response", "missing access_token"))?;
-        let expires_in = fields
-            .get("expires_in")
-            .and_then(|e| e.trim().parse::<f64>().ok())
-            .filter(|e| e.is_finite() && *e >= 0.0)
-            .map(|e| Duration::from_secs(e as u64));
+        let token_type = match token_field(&fields, "token_type")? {
+            // RFC 6749 makes it required; servers that leave it out mean Bearer.
+            None => "Bearer".to_owned(),
+            // RFC 8693 §2.2.1: a token exchange that issues no access token (an ID-JAG)
+            // says `N_A`.
+            Some(t) if grant == TOKEN_EXCHANGE && t == "N_A" => "N_A".to_owned(),
+            Some(t) => normalize_token_type(t)?.to_owned(),
+        };
+        let expires_in = token_field(&fields, "expires_in")?
+            .map(|v| parse_expires_in(v))
+            .transpose()?;
         Ok(TokenResponse {
             access_token: Secret::new(access_token.clone()),
-            token_type: fields
-                .get("token_type")
-                .cloned()
-                .unwrap_or_else(|| "Bearer".into()),
+            token_type,
             expires_in,
-            refresh_token: fields
-                .get("refresh_token")
+            refresh_token: token_field(&fields, "refresh_token")?
                 .filter(|t| !t.is_empty())
                 .map(|t| Secret::new(t.clone())),
-            scope: fields.get("scope").cloned(),
+            scope: token_field(&fields, "scope")?.cloned(),
         })
+    }
+}
+
+/// The RFC 8693 token-exchange grant type.
+pub(crate) const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
+/// The longest access-token lifetime taken from a token response: one year. A larger
+/// `expires_in` (`1e30`, `18446744073709551615`) is cut to this, so the token is renewed
+/// after a year at the latest (or as soon as a server rejects it).
+pub(crate) const MAX_EXPIRES_IN: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// `expires_in` as a lifetime: a non-negative number of seconds (fractions dropped), cut to
+/// [`MAX_EXPIRES_IN`]. Negative, non-numeric or non-finite values are an
+/// [`Error::InvalidTokenField`]: an unusable lifetime never means "never expires".
+pub(crate) fn parse_expires_in(v: &str) -> Result<Duration> {
+    let bad = |reason| Error::InvalidTokenField {
+        field: "expires_in",
+        reason,
+    };
+    let secs: f64 = v.trim().parse().map_err(|_| bad("not a number"))?;
+    if !secs.is_finite() {
+        return Err(bad("not a finite number"));
+    }
+    if secs < 0.0 {
+        return Err(bad("negative"));
+    }
+    // `as` saturates; the clamp keeps the result far below any overflow.
+    Ok(Duration::from_secs(secs as u64).min(MAX_EXPIRES_IN))
+}
+
+/// `Bearer` or `DPoP` (RFC 6749 §7.1 and RFC 9449: case-insensitive), in canonical spelling.
+pub(crate) fn normalize_token_type(t: &str) -> Result<&'static str> {
+    if t.eq_ignore_ascii_case("bearer") {
+        Ok("Bearer")
+    } else if t.eq_ignore_ascii_case("dpop") {
+        Ok("DPoP")
+    } else {
+        Err(Error::InvalidTokenField {
+            field: "token_type",
+            reason: "neither Bearer nor DPoP",
+        })
+    }
+}
+
+/// A field of a successful token response. Token values and the token type end up in HTTP
+/// headers, the scope in the store and on terminals: a control character (CR, LF, ESC, ...)
+/// in any of them is refused with the field named.
+fn token_field<'a>(fields: &'a FieldMap, name: &'static str) -> Result<Option<&'a String>> {
+    match fields.get(name) {
+        Some(v) if v.chars().any(char::is_control) => Err(Error::InvalidTokenField {
+            field: name,
+            reason: "contains a control character",
+        }),
+        other => Ok(other),
     }
 }
 
@@ -640,21 +714,29 @@ mod tests {
     }
 
     #[test]
-    fn auth_method_choice() {
+    fn auth_method_decision() {
         let l = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let d = AuthMethod::decide;
+        let post_none = l(&["none", "client_secret_post"]);
         assert_eq!(
-            AuthMethod::choose(Some(&l(&["none", "client_secret_post"])), true),
+            d(None, Some(&post_none), true, false),
             AuthMethod::ClientSecretPost
         );
+        assert_eq!(d(None, None, true, false), AuthMethod::ClientSecretBasic);
+        assert_eq!(d(None, Some(&l(&["none"])), true, false), AuthMethod::None);
+        assert_eq!(d(None, None, false, false), AuthMethod::None);
+        assert_eq!(d(None, None, true, true), AuthMethod::PrivateKeyJwt);
         assert_eq!(
-            AuthMethod::choose(None, true),
+            d(None, Some(&post_none), true, true),
+            AuthMethod::ClientSecretPost
+        );
+        let pkj = l(&["private_key_jwt"]);
+        assert_eq!(d(None, Some(&pkj), false, true), AuthMethod::PrivateKeyJwt);
+        let explicit = Some(AuthMethod::ClientSecretBasic);
+        assert_eq!(
+            d(explicit, Some(&post_none), true, false),
             AuthMethod::ClientSecretBasic
         );
-        assert_eq!(
-            AuthMethod::choose(Some(&l(&["none"])), true),
-            AuthMethod::None
-        );
-        assert_eq!(AuthMethod::choose(None, false), AuthMethod::None);
     }
 
     #[test]

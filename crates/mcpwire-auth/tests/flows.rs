@@ -12,7 +12,8 @@ use std::time::Duration;
 use base64::Engine;
 use common::*;
 use mcpwire_auth::{
-    Error, LoginMode, MemoryStore, OAuthConfig, PreRegisteredClient, Secret, TokenStore,
+    Error, LoginMode, MemoryStore, OAuthConfig, OAuthErrorCode, PreRegisteredClient, Secret,
+    TokenStore,
 };
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, method, path};
@@ -62,7 +63,7 @@ async fn refresh_keeps_registered_client_secret_and_refresh_token() {
         .respond_with(
             ResponseTemplate::new(200)
                 .insert_header("content-type", "application/x-www-form-urlencoded")
-                .set_body_string("access_token=AT-1&refresh_token=RT-1&expires_in=1&scope=a+b"),
+                .set_body_string("access_token=AT-1&refresh_token=RT-1&expires_in=0&scope=a+b"),
         )
         .mount(&s.auth)
         .await;
@@ -71,7 +72,7 @@ async fn refresh_keeps_registered_client_secret_and_refresh_token() {
         .and(body_string_contains("grant_type=refresh_token"))
         .respond_with(
             ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "AT-2", "expires_in": "1"})),
+                .set_body_json(json!({"access_token": "AT-2", "expires_in": "0"})),
         )
         .mount(&s.auth)
         .await;
@@ -208,7 +209,7 @@ async fn client_credentials_grant_and_renewal() {
     md["grant_types_supported"] = json!(["client_credentials"]);
     md["token_endpoint_auth_methods_supported"] = json!(["client_secret_basic"]);
     s.mount_as(md, None).await;
-    s.mount_token(token_json("CC-AT", None, 1)).await;
+    s.mount_token(token_json("CC-AT", None, 0)).await;
     let mut cfg = OAuthConfig::default();
     cfg.pre_registered.push(PreRegisteredClient::new(
         Some(s.issuer()),
@@ -297,7 +298,14 @@ async fn status_and_logout() {
     assert!(!format!("{st:?}").contains("AT-1"));
     assert!(c.logout(&s.server_url()).await.unwrap());
     assert!(!c.logout(&s.server_url()).await.unwrap());
-    assert!(store.load().await.unwrap().tokens.is_empty());
+    assert!(
+        store
+            .list()
+            .await
+            .unwrap()
+            .iter()
+            .all(|v| v.entry.as_token().is_none())
+    );
     assert!(matches!(
         c.access_token(&s.server_url(), Duration::ZERO).await,
         Err(Error::NotLoggedIn { .. })
@@ -426,7 +434,14 @@ async fn invalid_client_drops_dynamic_registration() {
         matches!(err, Error::TokenEndpoint { status: 401, .. }),
         "{err:?}"
     );
-    assert!(store.load().await.unwrap().clients.is_empty());
+    assert!(
+        store
+            .list()
+            .await
+            .unwrap()
+            .iter()
+            .all(|v| v.entry.as_client().is_none())
+    );
     c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
         .await
         .unwrap();
@@ -460,7 +475,7 @@ async fn error_callback_is_typed_and_consumes() {
     ];
     let err = c.complete_authorization(&mut p, &cb).await.unwrap_err();
     match &err {
-        Error::AuthorizationDenied { error } => assert_eq!(error, "access_denied"),
+        Error::AuthorizationDenied { error } => assert_eq!(*error, OAuthErrorCode::AccessDenied),
         other => panic!("{other:?}"),
     }
     assert!(!err.to_string().contains("phish"));
@@ -507,7 +522,7 @@ async fn dpop_bound_tokens_when_enabled() {
     Mock::given(method("POST"))
         .and(path("/token"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": "DPOP-AT", "token_type": "DPoP", "expires_in": 1,
+            "access_token": "DPOP-AT", "token_type": "DPoP", "expires_in": 0,
             "refresh_token": "DPOP-RT",
         })))
         .mount(&s.auth)
@@ -554,7 +569,7 @@ async fn dpop_bound_tokens_when_enabled() {
         .unwrap();
     let claims = jwt_part(proof.expose(), 1);
     assert_eq!(claims["htu"], s.server_url().as_str());
-    assert_eq!(claims["ath"], mcpwire_auth::s256("DPOP-AT"));
+    assert_eq!(claims["ath"], s256("DPOP-AT"));
 
     // Off by default: no proof, Bearer.
     let s = Scripted::standard().await;
@@ -573,5 +588,97 @@ async fn dpop_bound_tokens_when_enabled() {
             .await
             .unwrap()
             .is_none()
+    );
+}
+
+/// Issue 9 regression: a pre-registered confidential client (no explicit method) at an
+/// authorization server that only allows `client_secret_post` logs in AND refreshes with post:
+/// credentials in the form body, never `Authorization: Basic`. Before the method was decided
+/// in one place and stored with the tokens, the refresh fell back to `client_secret_basic`.
+#[tokio::test]
+async fn pre_registered_post_only_client_logs_in_and_refreshes_with_post() {
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    let mut md = metadata(&s.issuer());
+    md["token_endpoint_auth_methods_supported"] = json!(["client_secret_post"]);
+    md.as_object_mut().unwrap().remove("registration_endpoint");
+    s.mount_as(md, None).await;
+    // Only requests authenticated with client_secret_post get tokens.
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=authorization_code"))
+        .and(body_string_contains("client_secret=pre-secret"))
+        .respond_with(token_json("AT-1", Some("RT-1"), 0))
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .and(body_string_contains("client_secret=pre-secret"))
+        .respond_with(token_json("AT-2", Some("RT-2"), 3600))
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"})))
+        .with_priority(10)
+        .mount(&s.auth)
+        .await;
+    let mut cfg = OAuthConfig::default();
+    cfg.pre_registered.push(PreRegisteredClient::new(
+        Some(s.issuer()),
+        "pre",
+        Some(Secret::new("pre-secret")),
+    ));
+    let c = client_with(Arc::new(MemoryStore::new()), cfg);
+    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    let (at, _) = c
+        .access_token(&s.server_url(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(at.expose(), "AT-2");
+    let tokens = s.requests_to(&s.auth, "/token").await;
+    assert_eq!(tokens.len(), 2);
+    for (t, grant) in tokens.iter().zip(["authorization_code", "refresh_token"]) {
+        let f = form(t);
+        assert_eq!(get(&f, "grant_type"), Some(grant));
+        assert_eq!(get(&f, "client_id"), Some("pre"), "{grant}");
+        assert_eq!(get(&f, "client_secret"), Some("pre-secret"), "{grant}");
+        assert!(
+            t.headers.get("authorization").is_none(),
+            "{grant}: {:?}",
+            basic_of(t)
+        );
+    }
+}
+
+/// A refused dynamic registration is typed, with the RFC 7591 error code.
+#[tokio::test]
+async fn refused_registration_has_a_typed_error_code() {
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    Mock::given(method("POST"))
+        .and(path("/register"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_redirect_uri"})),
+        )
+        .mount(&s.auth)
+        .await;
+    s.mount_as(metadata(&s.issuer()), None).await;
+    let err = client()
+        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::RegistrationRejected {
+                status: 400,
+                error: Some(OAuthErrorCode::InvalidRedirectUri)
+            }
+        ),
+        "{err:?}"
     );
 }

@@ -79,7 +79,7 @@ async fn no_secret_in_logs_debug_or_errors() {
     Mock::given(method("POST"))
         .and(path("/token"))
         .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json(AT1, Some(RT1), 1))
+        .respond_with(token_json(AT1, Some(RT1), 0))
         .mount(&s.auth)
         .await;
     Mock::given(method("POST"))
@@ -89,7 +89,7 @@ async fn no_secret_in_logs_debug_or_errors() {
             ResponseTemplate::new(200)
                 .insert_header("content-type", "application/x-www-form-urlencoded")
                 .set_body_string(format!(
-                    "access_token={AT2}&refresh_token={RT2}&token_type=Bearer&expires_in=1"
+                    "access_token={AT2}&refresh_token={RT2}&token_type=Bearer&expires_in=0"
                 )),
         )
         .up_to_n_times(1)
@@ -102,6 +102,14 @@ async fn no_secret_in_logs_debug_or_errors() {
             "error": "invalid_request",
             "error_description": format!("refresh_token {RT2} with client_secret {DCR_SECRET} rejected"),
         })))
+        .up_to_n_times(1)
+        .mount(&s.auth)
+        .await;
+    // The expired AT2 is never handed out, so `resolve` below refreshes once more.
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(token_json(AT2, Some(RT2), 3600))
         .mount(&s.auth)
         .await;
 
@@ -146,7 +154,7 @@ async fn no_secret_in_logs_debug_or_errors() {
         .await
         .unwrap();
     texts.push(format!("{resolved:?}"));
-    texts.push(format!("{:?}", store.load().await.unwrap()));
+    texts.push(format!("{:?}", store.list().await.unwrap()));
     texts.push(format!("{:?}", c.status().await.unwrap()));
     texts.push(format!("{c:?}"));
 

@@ -11,9 +11,7 @@ use std::time::Duration;
 use common::*;
 use mcpwire_auth::challenge::BearerChallenge;
 use mcpwire_auth::loopback::CallbackListener;
-use mcpwire_auth::{
-    Credentials, Error, LoginMode, MemoryStore, OAuthConfig, Resolved, TokenStore, s256,
-};
+use mcpwire_auth::{Credentials, Error, LoginMode, MemoryStore, OAuthConfig, Resolved, TokenStore};
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -31,7 +29,7 @@ async fn req01_resource_identical_on_authorize_token_and_refresh() {
     let resource = s.rs.uri(); // pathless: "http://127.0.0.1:PORT", no trailing slash
     s.mount_rs(&resource, None).await;
     s.mount_as(metadata(&s.issuer()), None).await;
-    s.mount_token(token_json("AT-1", Some("RT-1"), 1)).await;
+    s.mount_token(token_json("AT-1", Some("RT-1"), 0)).await;
     let c = client();
     login(&c, &s.server_url()).await.unwrap();
     c.access_token(&s.server_url(), Duration::from_secs(60))
@@ -577,7 +575,7 @@ async fn req11_secrets_redacted_in_debug_and_errors() {
     Mock::given(method("POST"))
         .and(path("/token"))
         .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json("AT-SECRET-1", Some("RT-SECRET-1"), 1))
+        .respond_with(token_json("AT-SECRET-1", Some("RT-SECRET-1"), 0))
         .mount(&s.auth)
         .await;
     Mock::given(method("POST"))
@@ -596,7 +594,7 @@ async fn req11_secrets_redacted_in_debug_and_errors() {
         .access_token(&s.server_url(), Duration::from_secs(60))
         .await
         .unwrap_err();
-    let data = store.load().await.unwrap();
+    let data = store.list().await.unwrap();
     let text = format!(
         "{err} {err:?} {data:?} {:?} {:?}",
         c.status().await.unwrap(),
@@ -621,13 +619,13 @@ async fn req12_file_store_private_atomic_and_rotation_persisted() {
     Mock::given(method("POST"))
         .and(path_("/token"))
         .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json("AT-1", Some("RT-1"), 1))
+        .respond_with(token_json("AT-1", Some("RT-1"), 0))
         .mount(&s.auth)
         .await;
     Mock::given(method("POST"))
         .and(path_("/token"))
         .and(body_string_contains("refresh_token=RT-1"))
-        .respond_with(token_json("AT-2", Some("RT-2"), 1))
+        .respond_with(token_json("AT-2", Some("RT-2"), 0))
         .up_to_n_times(1)
         .mount(&s.auth)
         .await;
@@ -675,9 +673,10 @@ async fn req12_file_store_private_atomic_and_rotation_persisted() {
         .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
         .collect();
     assert!(leftovers.is_empty());
-    let data = store.load().await.unwrap();
-    assert_eq!(data.tokens.len(), 1);
-    let key = data.tokens[0].key();
+    let data = store.list().await.unwrap();
+    let tokens: Vec<_> = data.iter().filter_map(|v| v.entry.as_token()).collect();
+    assert_eq!(tokens.len(), 1);
+    let key = tokens[0].key();
     assert_eq!(
         (
             key.issuer.as_str(),
@@ -686,7 +685,12 @@ async fn req12_file_store_private_atomic_and_rotation_persisted() {
         ),
         (s.issuer().as_str(), "client-1", s.server_url().as_str())
     );
-    assert_eq!(data.client(&s.issuer()).unwrap().client_id, "client-1");
+    let client = store
+        .get(&mcpwire_auth::EntryKey::client(s.issuer()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(client.entry.as_client().unwrap().client_id, "client-1");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -764,14 +768,41 @@ async fn req14_audience_binding_and_min_remaining() {
         }
         other => panic!("{other:?}"),
     }
+    // 500 of the 600 s have passed: 100 s left.
+    let v = c
+        .store()
+        .get(&mcpwire_auth::EntryKey::token(s.server_url()))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut aged = v.entry.as_token().unwrap().clone();
+    let now = aged.expires_at.unwrap() - 600;
+    aged.issued_at = Some(now - 500);
+    aged.expires_at = Some(now + 100);
+    c.store()
+        .compare_and_set(
+            &v.entry.key(),
+            Some(v.version),
+            Some(&mcpwire_auth::Entry::Token(aged)),
+        )
+        .await
+        .unwrap();
     match creds
-        .resolve(&s.server_url(), Duration::from_secs(900))
+        .resolve(&s.server_url(), Duration::from_secs(60))
+        .await
+        .unwrap()
+    {
+        Resolved::Bearer { token, .. } => assert_eq!(token.expose(), "AT-1"),
+        other => panic!("{other:?}"),
+    }
+    match creds
+        .resolve(&s.server_url(), Duration::from_secs(200))
         .await
         .unwrap()
     {
         Resolved::Bearer { token, expires_in } => {
             assert_eq!(token.expose(), "AT-2");
-            assert!(expires_in.unwrap() >= Duration::from_secs(900));
+            assert!(expires_in.unwrap() >= Duration::from_secs(3500));
         }
         other => panic!("{other:?}"),
     }

@@ -1,11 +1,41 @@
 //! `mcpwire auth login|token|status|logout`: OAuth tokens for MCP servers, kept in the token
-//! store (`$MCPWIRE_HOME/tokens.json`, else `~/.config/mcpwire/tokens.json`, mode 0600).
+//! store: by default a file (`$MCPWIRE_HOME/tokens.json`, else
+//! `$XDG_CONFIG_HOME/mcpwire/tokens.json`, else `~/.config/mcpwire/tokens.json`, mode 0600);
+//! with `--store redis://...` (or `MCPWIRE_STORE`) the Redis store a fleet of replicas shares.
+//!
+//! Output goes through writers ([`run_to`]), so a closed pipe is an `io::Error`, never a
+//! panic. Everything printed that came from a remote party (issuer, scope, server URL, error
+//! text) has its control characters escaped ([`escape`]).
 
+use std::fmt::Write as _;
+use std::io::{self, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Subcommand;
-use mcpwire_auth::{LoginMode, OAuthConfig, PreRegisteredClient, Secret, cli_support};
+use clap::{Args, Subcommand};
+use mcpwire_auth::{
+    FileStore, LoginMode, OAuthClient, OAuthConfig, PreRegisteredClient, RedisStore, Secret,
+    TokenStatus, TokenStore,
+};
+
+/// `mcpwire auth [--store URL] <command>`.
+#[derive(Debug, Args)]
+pub(crate) struct AuthArgs {
+    /// Where tokens are kept: `file:` (the default path), `file:PATH`, or `redis://...` /
+    /// `rediss://...` for a fleet (query `tenant=`, `prefix=`; encryption key(s) from
+    /// MCPWIRE_STORE_KEY or MCPWIRE_STORE_KEY_FILE).
+    #[arg(
+        long,
+        global = true,
+        env = "MCPWIRE_STORE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub(crate) store: Option<String>,
+    #[command(subcommand)]
+    pub(crate) command: AuthCommand,
+}
 
 /// The `auth` subcommands.
 #[derive(Debug, Subcommand)]
@@ -53,6 +83,60 @@ pub(crate) enum AuthCommand {
     },
 }
 
+/// Opens the token store named by a `--store` URL (`None`: the default file); also used by
+/// `mcpwire run --login`. A Redis URL may hold a password, so it is never printed.
+pub(crate) async fn open_store(url: Option<&str>) -> mcpwire_auth::Result<Arc<dyn TokenStore>> {
+    let url = url
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .unwrap_or("file:");
+    if url.starts_with("redis://") || url.starts_with("rediss://") {
+        return Ok(Arc::new(RedisStore::open(&Secret::new(url)).await?));
+    }
+    match url
+        .strip_prefix("file:")
+        .map(|p| p.strip_prefix("//").unwrap_or(p))
+    {
+        Some("") => Ok(Arc::new(FileStore::new(FileStore::default_path()?))),
+        Some(path) => Ok(Arc::new(FileStore::new(path))),
+        None => Err(mcpwire_auth::Error::InvalidUrl {
+            field: "--store (file:, file:PATH, redis://, rediss://)",
+        }),
+    }
+}
+
+/// An [`OAuthClient`] over the store named by `store` (see [`open_store`]).
+pub(crate) async fn client_over(
+    config: OAuthConfig,
+    store: Option<&str>,
+) -> mcpwire_auth::Result<OAuthClient> {
+    OAuthClient::new(config, open_store(store).await?)
+}
+
+/// Escapes what a terminal would interpret: C0 and C1 control characters (`\n`, `\r`, `\t`,
+/// `\x1b`, `\u{9b}`, ...), DEL, and the Unicode bidirectional overrides and isolates, so text
+/// from a remote party can neither fake lines nor recolour or reorder the output.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() && (c as u32) < 0x80 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control()
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn is_loopback(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| {
         matches!(u.host(), Some(url::Host::Domain("localhost")))
@@ -70,103 +154,185 @@ fn config(server_url: Option<&str>) -> OAuthConfig {
     config
 }
 
-fn fail(what: &str, err: impl std::fmt::Display) -> ExitCode {
-    eprintln!("mcpwire auth {what}: {err}");
-    ExitCode::FAILURE
+/// One line on `err`: the subcommand, the error and its causes, escaped.
+fn fail(err: &mut impl Write, what: &str, e: &dyn std::error::Error) -> io::Result<ExitCode> {
+    let mut line = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let _ = write!(line, ": {s}");
+        source = s.source();
+    }
+    writeln!(err, "mcpwire auth {what}: {}", escape(&line))?;
+    Ok(ExitCode::FAILURE)
 }
 
-/// Runs an `auth` subcommand.
-pub(crate) fn run(command: AuthCommand) -> ExitCode {
+/// Runs an `auth` subcommand on the process's stdout and stderr. A closed stdout (`| head`)
+/// ends quietly; any other write error is one line on stderr and a failure exit.
+pub(crate) fn run(args: AuthArgs) -> ExitCode {
+    let result = run_to(args, &mut io::stdout().lock(), &mut io::stderr().lock());
+    match result {
+        Ok(code) => code,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "mcpwire auth: writing output: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs an `auth` subcommand: results on `out` (the token for `token`, the list for
+/// `status`), messages and errors on `err`.
+pub(crate) fn run_to(
+    AuthArgs { store, command }: AuthArgs,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> io::Result<ExitCode> {
+    let store = store.as_deref();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
-        Err(err) => return fail("", err),
+        Err(e) => return fail(err, "", &e),
     };
     runtime.block_on(async move {
         match command {
-            AuthCommand::Login { server_url, no_browser, headless, client_id, client_secret, scopes, client_metadata_url } => {
+            AuthCommand::Login {
+                server_url,
+                no_browser,
+                headless,
+                client_id,
+                client_secret,
+                scopes,
+                client_metadata_url,
+            } => {
                 let mut config = config(Some(&server_url));
                 config.extra_scopes = scopes;
                 config.client_metadata_url = client_metadata_url;
                 if let Some(client_id) = client_id {
-                    config.pre_registered.push(PreRegisteredClient::new(None, client_id, client_secret.map(Secret::new)));
+                    config.pre_registered.push(PreRegisteredClient::new(
+                        None,
+                        client_id,
+                        client_secret.map(Secret::new),
+                    ));
                 }
-                let client = match cli_support::default_client(config) {
+                let client = match client_over(config, store).await {
                     Ok(c) => c,
-                    Err(err) => return fail("login", err),
+                    Err(e) => return fail(err, "login", &e),
                 };
-                let mode = if headless { LoginMode::Headless } else { LoginMode::Interactive { open_browser: !no_browser } };
+                let mode = if headless {
+                    LoginMode::Headless
+                } else {
+                    LoginMode::Interactive {
+                        open_browser: !no_browser,
+                    }
+                };
+                let mut url_written = Ok(());
                 let on_url = |url: &str| {
                     if !headless {
-                        eprintln!("Open this URL to authorize mcpwire:\n\n  {url}\n\nWaiting for the redirect on 127.0.0.1 ...");
+                        url_written = writeln!(
+                            err,
+                            "Open this URL to authorize mcpwire:\n\n  {}\n\nWaiting for the redirect on 127.0.0.1 ...",
+                            escape(url)
+                        );
                     }
                 };
-                match cli_support::login(&client, &server_url, mode, on_url).await {
+                let result = client.login(&server_url, None, mode, on_url).await;
+                url_written?;
+                match result {
                     Ok(status) => {
-                        eprintln!("logged in to {} (issuer {}, {})", status.server_url, status.issuer, expiry(status.expires_in));
-                        ExitCode::SUCCESS
+                        writeln!(
+                            err,
+                            "logged in to {} (issuer {}, {})",
+                            escape(&status.server_url),
+                            escape(&status.issuer),
+                            expiry(status.expires_in)
+                        )?;
+                        Ok(ExitCode::SUCCESS)
                     }
-                    Err(err) => fail("login", err),
+                    Err(e) => fail(err, "login", &e),
                 }
             }
-            AuthCommand::Token { server_url, min_ttl } => {
-                let client = match cli_support::default_client(config(Some(&server_url))) {
+            AuthCommand::Token {
+                server_url,
+                min_ttl,
+            } => {
+                let client = match client_over(config(Some(&server_url)), store).await {
                     Ok(c) => c,
-                    Err(err) => return fail("token", err),
+                    Err(e) => return fail(err, "token", &e),
                 };
-                match cli_support::token(&client, &server_url, Duration::from_secs(min_ttl)).await {
-                    Ok(token) => {
-                        println!("{}", token.expose());
-                        ExitCode::SUCCESS
+                match client
+                    .access_token(&server_url, Duration::from_secs(min_ttl))
+                    .await
+                {
+                    Ok((token, _)) => {
+                        // The library refuses tokens with control characters.
+                        writeln!(out, "{}", token.expose())?;
+                        Ok(ExitCode::SUCCESS)
                     }
-                    Err(err) => fail("token", err),
+                    Err(e) => fail(err, "token", &e),
                 }
             }
             AuthCommand::Status => {
-                let client = match cli_support::default_client(config(None)) {
+                let client = match client_over(config(None), store).await {
                     Ok(c) => c,
-                    Err(err) => return fail("status", err),
+                    Err(e) => return fail(err, "status", &e),
                 };
-                match cli_support::status(&client).await {
+                match client.status().await {
                     Ok(list) if list.is_empty() => {
-                        println!("no stored logins");
-                        ExitCode::SUCCESS
+                        writeln!(out, "no stored logins")?;
+                        Ok(ExitCode::SUCCESS)
                     }
                     Ok(list) => {
-                        for s in list {
-                            println!(
-                                "{}\n  issuer: {}\n  client: {}\n  expires: {}\n  refresh token: {}\n  scope: {}",
-                                s.server_url,
-                                s.issuer,
-                                s.client_id,
-                                expiry(s.expires_in),
-                                if s.has_refresh_token { "stored" } else { "none" },
-                                s.scope.as_deref().unwrap_or("-"),
-                            );
+                        for s in &list {
+                            write_status(out, s)?;
                         }
-                        ExitCode::SUCCESS
+                        Ok(ExitCode::SUCCESS)
                     }
-                    Err(err) => fail("status", err),
+                    Err(e) => fail(err, "status", &e),
                 }
             }
             AuthCommand::Logout { server_url } => {
-                let client = match cli_support::default_client(config(Some(&server_url))) {
+                let client = match client_over(config(Some(&server_url)), store).await {
                     Ok(c) => c,
-                    Err(err) => return fail("logout", err),
+                    Err(e) => return fail(err, "logout", &e),
                 };
-                match cli_support::logout(&client, &server_url).await {
+                match client.logout(&server_url).await {
                     Ok(true) => {
-                        eprintln!("logged out of {server_url}");
-                        ExitCode::SUCCESS
+                        writeln!(err, "logged out of {}", escape(&server_url))?;
+                        Ok(ExitCode::SUCCESS)
                     }
-                    Ok(false) => fail("logout", format!("no stored login for {server_url}")),
-                    Err(err) => fail("logout", err),
+                    Ok(false) => {
+                        writeln!(
+                            err,
+                            "mcpwire auth logout: no stored login for {}",
+                            escape(&server_url)
+                        )?;
+                        Ok(ExitCode::FAILURE)
+                    }
+                    Err(e) => fail(err, "logout", &e),
                 }
             }
         }
     })
+}
+
+/// One stored login, every remote-supplied value escaped.
+fn write_status(out: &mut impl Write, s: &TokenStatus) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}\n  issuer: {}\n  client: {}\n  expires: {}\n  refresh token: {}\n  scope: {}",
+        escape(&s.server_url),
+        escape(&s.issuer),
+        escape(&s.client_id),
+        expiry(s.expires_in),
+        if s.has_refresh_token {
+            "stored"
+        } else {
+            "none"
+        },
+        s.scope.as_deref().map_or_else(|| "-".to_owned(), escape),
+    )
 }
 
 fn expiry(expires_in: Option<Duration>) -> String {
@@ -174,5 +340,23 @@ fn expiry(expires_in: Option<Duration>) -> String {
         Some(d) if d.is_zero() => "expired".to_owned(),
         Some(d) => format!("in {}s", d.as_secs()),
         None => "no expiry given".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escape_neutralises_terminal_controls() {
+        assert_eq!(
+            escape("mcp\n\u{1b}[31mFAKE-LINE\u{1b}[0m\r\u{7}"),
+            "mcp\\n\\x1b[31mFAKE-LINE\\x1b[0m\\r\\x07"
+        );
+        assert_eq!(
+            escape("a\u{9b}b\u{202e}c\u{7f}"),
+            "a\\u{9b}b\\u{202e}c\\x7f"
+        );
+        assert_eq!(escape("https://as.example/ é"), "https://as.example/ é");
     }
 }

@@ -65,8 +65,7 @@ enum Command {
         file: String,
     },
     /// OAuth tokens for MCP servers: login, token, status, logout.
-    #[command(subcommand)]
-    Auth(auth::AuthCommand),
+    Auth(auth::AuthArgs),
     /// Normalise a vendor response (JSON) or raw SSE stream to mcpwire events, one JSON object
     /// per line. Vendor and stream/whole are detected.
     Normalize {

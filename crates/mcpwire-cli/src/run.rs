@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use clap::{Args, ValueEnum};
-use mcpwire_auth::{Credentials, OAuthConfig, Secret, cli_support};
+use mcpwire_auth::{Credentials, OAuthConfig, Secret};
 use mcpwire_providers::approval::{ApprovalHandler, ApprovalRequest, ApproveAll, Decision};
 use mcpwire_providers::render::RenderOptions;
 use mcpwire_providers::request::{Approval, McpRequest, McpServerSpec};
@@ -50,6 +50,15 @@ pub(crate) struct RunArgs {
     /// Use the tokens stored by `mcpwire auth login` for a server: NAME.
     #[arg(long = "login", value_name = "NAME")]
     logins: Vec<String>,
+    /// The token store for --login: `file:` (default), `file:PATH`, `redis://...`,
+    /// `rediss://...` (as for `mcpwire auth --store`).
+    #[arg(
+        long,
+        env = "MCPWIRE_STORE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    store: Option<String>,
     /// Allowed tools of a server: NAME=tool,tool.
     #[arg(long = "allow", value_name = "NAME=TOOLS")]
     allows: Vec<String>,
@@ -99,7 +108,10 @@ fn redact_value(value: &str, sep: char) -> String {
     }
 }
 
-fn build_request(args: &RunArgs) -> Result<McpRequest, String> {
+fn build_request(
+    args: &RunArgs,
+    store: Option<Arc<dyn mcpwire_auth::TokenStore>>,
+) -> Result<McpRequest, String> {
     let mut request = McpRequest::new(&args.model, &args.prompt).stream(args.stream);
     if let Some(limit) = args.max_output_tokens {
         request = request.max_output_tokens(limit);
@@ -141,7 +153,10 @@ fn build_request(args: &RunArgs) -> Result<McpRequest, String> {
     }
     for name in &args.logins {
         let i = find(&mut request, name, "--login")?;
-        let client = cli_support::default_client(OAuthConfig::default())
+        let store = store
+            .clone()
+            .ok_or_else(|| format!("--login {name}: no token store"))?;
+        let client = mcpwire_auth::OAuthClient::new(OAuthConfig::default(), store)
             .map_err(|e| format!("--login {name}: {e}"))?;
         request.servers[i].credentials = Credentials::OAuth(Arc::new(client));
     }
@@ -462,13 +477,25 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let (request, client) = match build_request(&args).and_then(|r| Ok((r, client(&args)?))) {
-            Ok(pair) => pair,
-            Err(message) => {
-                eprintln!("mcpwire run: invalid_request: {message}");
-                return ExitCode::from(2);
+        let store = if args.logins.is_empty() {
+            None
+        } else {
+            match crate::auth::open_store(args.store.as_deref()).await {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    eprintln!("mcpwire run: token store: {e}");
+                    return ExitCode::FAILURE;
+                }
             }
         };
+        let (request, client) =
+            match build_request(&args, store).and_then(|r| Ok((r, client(&args)?))) {
+                Ok(pair) => pair,
+                Err(message) => {
+                    eprintln!("mcpwire run: invalid_request: {message}");
+                    return ExitCode::from(2);
+                }
+            };
         let spinner = Spinner::start(!args.json && std::io::stderr().is_terminal());
         let mut printer = Printer::new(args.json);
         let handler: Option<Box<dyn ApprovalHandler>> = match args.approve {

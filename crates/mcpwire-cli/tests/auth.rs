@@ -144,3 +144,249 @@ async fn login_token_status_logout_against_a_scripted_authorization_server() {
     assert_eq!(token.status.code(), Some(1));
     assert!(token.stdout.is_empty());
 }
+
+/// The hostile scope of issue 13 item 9.
+const HOSTILE: &str = "mcp\n\u{1b}[31mFAKE-LINE\u{1b}[0m\r\u{7}";
+
+/// A fresh `MCPWIRE_HOME`.
+fn home(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "mcpwire-cli-auth-{name}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A resource server + authorization server on one wiremock whose token endpoint answers
+/// `token`.
+async fn scripted_as(token: ResponseTemplate) -> (MockServer, String) {
+    let rs = MockServer::start().await;
+    let issuer = rs.uri();
+    let resource = format!("{}/mcp", rs.uri());
+    Mock::given(method("POST"))
+        .and(path("/mcp"))
+        .respond_with(ResponseTemplate::new(401).insert_header(
+            "WWW-Authenticate",
+            format!(r#"Bearer resource_metadata="{issuer}/.well-known/oauth-protected-resource/mcp""#)
+                .as_str(),
+        ))
+        .mount(&rs)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-protected-resource/mcp"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"resource": resource, "authorization_servers": [issuer]})),
+        )
+        .mount(&rs)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/authorize"),
+            "token_endpoint": format!("{issuer}/token"),
+            "registration_endpoint": format!("{issuer}/register"),
+            "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["none"],
+        })))
+        .mount(&rs)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/register"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"client_id": "c1"})))
+        .mount(&rs)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/authorize"))
+        .respond_with(|req: &Request| {
+            let redirect = query(req, "redirect_uri").unwrap();
+            let state = query(req, "state").unwrap();
+            ResponseTemplate::new(302).insert_header(
+                "Location",
+                format!("{redirect}?code=code-1&state={state}").as_str(),
+            )
+        })
+        .mount(&rs)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(token)
+        .mount(&rs)
+        .await;
+    (rs, resource)
+}
+
+fn has_raw_controls(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() && c != '\n')
+}
+
+/// A store written by an earlier version (or another tool) holding `scope` for each of `n`
+/// servers.
+fn seed_store(home: &std::path::Path, scope: &str, n: usize) {
+    let tokens: Vec<_> = (0..n)
+        .map(|i| {
+            json!({
+                "server_url": format!("http://127.0.0.1:9/mcp{i}"),
+                "resource": format!("http://127.0.0.1:9/mcp{i}"),
+                "issuer": "http://127.0.0.1:9",
+                "client_id": "c1",
+                "token_endpoint": "http://127.0.0.1:9/token",
+                "access_token": ACCESS,
+                "refresh_token": REFRESH,
+                "expires_at": null,
+                "scope": scope,
+                "token_type": "Bearer",
+            })
+        })
+        .collect();
+    let data = json!({"version": 1, "tokens": tokens, "clients": []});
+    std::fs::write(home.join("tokens.json"), data.to_string()).unwrap();
+}
+
+/// Issue 13 item 9: the hostile scope from the token endpoint is refused at login with an
+/// error naming the field (nothing raw reaches the terminal), and a hostile scope already in
+/// the store is printed escaped by `auth status`, on its own line.
+#[tokio::test(flavor = "multi_thread")]
+async fn issue13_item9_auth_status_and_login_escape_remote_text() {
+    let (_rs, resource) = scripted_as(ResponseTemplate::new(200).set_body_json(json!({
+        "access_token": ACCESS, "token_type": "Bearer", "expires_in": 3600, "scope": HOSTILE,
+    })))
+    .await;
+    let home = home("item9");
+    let login = mcpwire(&home, &["auth", "login", "--headless", &resource]);
+    let stderr = String::from_utf8(login.stderr).unwrap();
+    assert_eq!(login.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("invalid scope"), "{stderr}");
+    assert!(
+        !has_raw_controls(&stderr) && !stderr.contains("FAKE"),
+        "{stderr:?}"
+    );
+
+    seed_store(&home, HOSTILE, 1);
+    let status = mcpwire(&home, &["auth", "status"]);
+    assert!(status.status.success());
+    let out = String::from_utf8(status.stdout).unwrap();
+    assert!(!has_raw_controls(&out), "{out:?}");
+    assert!(
+        out.lines()
+            .any(|l| l == "  scope: mcp\\n\\x1b[31mFAKE-LINE\\x1b[0m\\r\\x07"),
+        "{out}"
+    );
+    assert!(!out.lines().any(|l| l.starts_with("FAKE")), "{out}");
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// Issue 13 item 9: an error text from the token endpoint (`error_description`) is escaped
+/// on stderr.
+#[tokio::test(flavor = "multi_thread")]
+async fn issue13_item9_auth_login_escapes_token_endpoint_error_text() {
+    let (_rs, resource) = scripted_as(ResponseTemplate::new(400).set_body_json(json!({
+        "error": "invalid_grant", "error_description": format!("no{HOSTILE}"),
+    })))
+    .await;
+    let home = home("item9-error");
+    let login = mcpwire(&home, &["auth", "login", "--headless", &resource]);
+    let stderr = String::from_utf8(login.stderr).unwrap();
+    assert_eq!(login.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("invalid_grant"), "{stderr}");
+    assert!(stderr.contains("\\x1b[31mFAKE-LINE"), "{stderr}");
+    assert!(!has_raw_controls(&stderr), "{stderr:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// Issue 13 item 4: `mcpwire auth status | head -2` with a stored login: a reader that closes
+/// the pipe early ends the command quietly, without a panic. The listing is larger than a pipe
+/// buffer, so the write really meets the closed pipe.
+#[test]
+fn issue13_item4_auth_status_into_a_closed_pipe_does_not_panic() {
+    use std::io::Read;
+    let home = home("item4");
+    seed_store(&home, "mcp", 2000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcpwire"))
+        .env("MCPWIRE_HOME", &home)
+        .args(["auth", "status"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// Issue 11: with an authorization server issuing 60-second tokens, three `mcpwire auth token`
+/// calls in a row (default `--min-ttl 300`) make no refresh request: the minimum is clamped to
+/// half the token's lifetime, so a short-lived token is refreshed once per lifetime.
+#[tokio::test(flavor = "multi_thread")]
+async fn three_token_calls_with_60_second_tokens_make_no_refresh_storm() {
+    let (rs, resource) = scripted_as(ResponseTemplate::new(200).set_body_json(json!({
+        "access_token": ACCESS, "refresh_token": REFRESH, "token_type": "Bearer", "expires_in": 60,
+    })))
+    .await;
+    let home = home("min-ttl");
+    let login = mcpwire(&home, &["auth", "login", "--headless", &resource]);
+    assert!(login.status.success(), "{login:?}");
+    for _ in 0..3 {
+        let token = mcpwire(&home, &["auth", "token", &resource]);
+        assert!(token.status.success(), "{token:?}");
+        assert_eq!(String::from_utf8_lossy(&token.stdout).trim(), ACCESS);
+    }
+    let posts = rs
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == "/token")
+        .count();
+    assert_eq!(
+        posts, 1,
+        "the login only: no refresh for a token with 60 s left"
+    );
+    let _ = std::fs::remove_dir_all(home);
+}
+
+/// `--store file:PATH` keeps the tokens in that file; an unknown scheme is refused naming the
+/// flag (and the URL, which may hold a password, is not echoed).
+#[tokio::test(flavor = "multi_thread")]
+async fn store_flag_selects_the_token_store() {
+    let (_rs, resource) = scripted_as(ResponseTemplate::new(200).set_body_json(json!({
+        "access_token": ACCESS, "token_type": "Bearer", "expires_in": 3600,
+    })))
+    .await;
+    let home = home("store-flag");
+    let file = home.join("elsewhere").join("fleet.json");
+    let store = format!("file:{}", file.display());
+    let login = mcpwire(
+        &home,
+        &["auth", "--store", &store, "login", "--headless", &resource],
+    );
+    assert!(login.status.success(), "{login:?}");
+    assert!(file.exists());
+    assert!(!home.join("tokens.json").exists());
+    let token = mcpwire(&home, &["auth", "token", "--store", &store, &resource]);
+    assert_eq!(String::from_utf8_lossy(&token.stdout).trim(), ACCESS);
+    let bad = mcpwire(
+        &home,
+        &["auth", "--store", "ftp://user:hunter2@example/", "status"],
+    );
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("--store"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    let _ = std::fs::remove_dir_all(home);
+}

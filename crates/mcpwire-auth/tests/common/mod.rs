@@ -177,3 +177,11 @@ pub fn client_with(store: Arc<dyn TokenStore>, cfg: OAuthConfig) -> OAuthClient 
 pub fn client() -> OAuthClient {
     client_with(Arc::new(MemoryStore::new()), OAuthConfig::default())
 }
+
+/// RFC 7636 S256 of a verifier (and RFC 9449 `ath` of a token), computed independently of the
+/// crate.
+pub fn s256(v: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(v.as_bytes()))
+}

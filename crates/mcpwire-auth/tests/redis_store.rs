@@ -1,0 +1,487 @@
+//! The Redis store against a real `redis-server` started by each test (127.0.0.1, free port):
+//! the store suite, encryption at rest (wrong key, rotation, no clear text in any value nor in
+//! TRACE logs), Redis unreachable and Redis restarted mid-run.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns, same policy as clippy.toml
+
+mod common;
+#[path = "common/redis_server.rs"]
+mod redis_server;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use mcpwire_auth::testing::{check_store, sample_token};
+use mcpwire_auth::{
+    CasOutcome, Entry, EntryKey, Error, LoginMode, OAuthConfig, Secret, TokenStore,
+};
+use mcpwire_auth::{RedisOptions, RedisStore, StoreKeys};
+use redis_server::RedisServer;
+use serde_json::json;
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+async fn store(url: &str, keys: &Secret, tenant: &str) -> RedisStore {
+    RedisStore::connect(
+        &Secret::new(url),
+        RedisOptions::default().tenant(tenant),
+        StoreKeys::parse(keys).unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Every key and every value in the server, as text.
+async fn dump(url: &str) -> Vec<(String, String)> {
+    let client = redis::Client::open(url).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for k in keys {
+        let kind: String = redis::cmd("TYPE")
+            .arg(&k)
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        let value = match kind.as_str() {
+            "string" => redis::cmd("GET")
+                .arg(&k)
+                .query_async::<String>(&mut c)
+                .await
+                .unwrap(),
+            "hash" => redis::cmd("HGETALL")
+                .arg(&k)
+                .query_async::<Vec<String>>(&mut c)
+                .await
+                .unwrap()
+                .join(" "),
+            other => panic!("unexpected redis type {other} at {k}"),
+        };
+        out.push((k, value));
+    }
+    out
+}
+
+async fn ttl_ms(url: &str, key: &str) -> i64 {
+    let client = redis::Client::open(url).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("PTTL")
+        .arg(key)
+        .query_async(&mut c)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: cargo xtask test runs it"]
+async fn redis_store_passes_the_suite() {
+    let redis = RedisServer::start();
+    let keys = StoreKeys::generate().unwrap();
+    check_store(Arc::new(store(&redis.url(), &keys, "suite").await)).await;
+    // The same server, another tenant, no cache: the suite again.
+    let uncached = RedisStore::connect(
+        &Secret::new(redis.url()),
+        RedisOptions::default().tenant("suite-2").cache(false),
+        StoreKeys::parse(&keys).unwrap(),
+    )
+    .await
+    .unwrap();
+    check_store(Arc::new(uncached)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: cargo xtask test runs it"]
+async fn entries_never_expire_and_tenants_are_separate() {
+    let redis = RedisServer::start();
+    let keys = StoreKeys::generate().unwrap();
+    let a = store(&redis.url(), &keys, "tenant-a").await;
+    let b = store(&redis.url(), &keys, "tenant-b").await;
+    let url = "https://mcp.example.com/mcp";
+    let key = EntryKey::token(url);
+    let mut t = sample_token(url, "a");
+    t.expires_at = Some(1); // long expired: the record must stay (it holds the refresh token)
+    a.compare_and_set(&key, None, Some(&Entry::Token(t)))
+        .await
+        .unwrap();
+    assert!(b.get(&key).await.unwrap().is_none());
+    assert_eq!(ttl_ms(&redis.url(), &a.entry_key(&key)).await, -1);
+    assert!(a.entry_key(&key).starts_with("mcpwire:tenant-a:entry:"));
+    let other_prefix = RedisStore::connect(
+        &Secret::new(redis.url()),
+        RedisOptions::default().prefix("acme").tenant("tenant-a"),
+        StoreKeys::parse(&keys).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(other_prefix.get(&key).await.unwrap().is_none());
+    let lease = a
+        .try_acquire_lease(&key, Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
+    let lease_ttl = ttl_ms(
+        &redis.url(),
+        "mcpwire:tenant-a:lease:token:https://mcp.example.com/mcp",
+    )
+    .await;
+    assert!(lease_ttl > 0 && lease_ttl <= 30_000, "{lease_ttl}");
+    assert!(a.release_lease(&lease).await.unwrap());
+    assert!(matches!(
+        RedisStore::connect(
+            &Secret::new(redis.url()),
+            RedisOptions::default().tenant("bad:tenant"),
+            StoreKeys::parse(&keys).unwrap(),
+        )
+        .await,
+        Err(Error::StoreKey { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: cargo xtask test runs it"]
+async fn wrong_key_is_an_error_naming_the_key_id() {
+    let redis = RedisServer::start();
+    let (k1, k2) = (
+        StoreKeys::generate().unwrap(),
+        StoreKeys::generate().unwrap(),
+    );
+    let writer = store(&redis.url(), &k1, "t").await;
+    let url = "https://mcp.example.com/mcp";
+    writer
+        .compare_and_set(
+            &EntryKey::token(url),
+            None,
+            Some(&Entry::Token(sample_token(url, "1"))),
+        )
+        .await
+        .unwrap();
+    let k1_id = StoreKeys::parse(&k1).unwrap().current_id().to_owned();
+    let reader = store(&redis.url(), &k2, "t").await;
+    match reader.get(&EntryKey::token(url)).await {
+        Err(Error::StoreDecrypt { key_id, .. }) => assert_eq!(key_id, k1_id),
+        other => panic!("expected a decrypt error, got {other:?}"),
+    }
+    // Through the OAuth client: the same typed error, never "not logged in".
+    let c = client_with(Arc::new(reader), OAuthConfig::default());
+    let err = c
+        .access_token(url, Duration::from_secs(60))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::StoreDecrypt { key_id, .. } if *key_id == k1_id),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&k1_id), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: cargo xtask test runs it"]
+async fn key_rotation_reads_old_records_and_writes_with_the_new_key() {
+    let redis = RedisServer::start();
+    let (old, new) = (
+        StoreKeys::generate().unwrap(),
+        StoreKeys::generate().unwrap(),
+    );
+    let (old_id, new_id) = (
+        StoreKeys::parse(&old).unwrap().current_id().to_owned(),
+        StoreKeys::parse(&new).unwrap().current_id().to_owned(),
+    );
+    let before = store(&redis.url(), &old, "t").await;
+    let (u1, u2) = ("https://one.example.com/mcp", "https://two.example.com/mcp");
+    before
+        .compare_and_set(
+            &EntryKey::token(u1),
+            None,
+            Some(&Entry::Token(sample_token(u1, "1"))),
+        )
+        .await
+        .unwrap();
+    let rotated = store(
+        &redis.url(),
+        &Secret::new(format!("{},{}", new.expose(), old.expose())),
+        "t",
+    )
+    .await;
+    let v = rotated.get(&EntryKey::token(u1)).await.unwrap().unwrap();
+    assert_eq!(v.entry.as_token().unwrap().access_token.expose(), "AT-1");
+    rotated
+        .compare_and_set(
+            &EntryKey::token(u2),
+            None,
+            Some(&Entry::Token(sample_token(u2, "2"))),
+        )
+        .await
+        .unwrap();
+    let kid = |k: &str| {
+        let k = k.to_owned();
+        let url = redis.url();
+        async move {
+            dump(&url)
+                .await
+                .into_iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v)
+                .unwrap()
+        }
+    };
+    assert!(
+        kid(&rotated.entry_key(&EntryKey::token(u1)))
+            .await
+            .contains(&old_id)
+    );
+    assert!(
+        kid(&rotated.entry_key(&EntryKey::token(u2)))
+            .await
+            .contains(&new_id)
+    );
+    // Rewriting an old record re-encrypts it with the new key.
+    assert!(matches!(
+        rotated
+            .compare_and_set(&EntryKey::token(u1), Some(v.version), Some(&v.entry))
+            .await
+            .unwrap(),
+        CasOutcome::Written(Some(_))
+    ));
+    assert!(
+        kid(&rotated.entry_key(&EntryKey::token(u1)))
+            .await
+            .contains(&new_id)
+    );
+    let only_new = store(&redis.url(), &new, "t").await;
+    assert!(only_new.get(&EntryKey::token(u1)).await.unwrap().is_some());
+}
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+const AT1: &str = "AT-planted-fleet-41a1";
+const RT1: &str = "RT-planted-fleet-52b2";
+const AT2: &str = "AT-planted-fleet-63c3";
+const RT2: &str = "RT-planted-fleet-74d4";
+const DCR_SECRET: &str = "CS-planted-fleet-85e5";
+
+/// Login (dynamic registration with a secret), a refresh with rotation, status, logout of
+/// nothing: no planted secret in any Redis key or value, nor in TRACE logs.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs redis-server: cargo xtask test runs it"]
+async fn no_clear_text_secret_in_redis_or_trace_logs() {
+    let cap = Capture::default();
+    let writer = cap.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+    let redis = RedisServer::start();
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    let mut md = metadata(&s.issuer());
+    md["token_endpoint_auth_methods_supported"] = json!(["client_secret_post"]);
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(md))
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/register"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "client_id": "dcr-1", "client_secret": DCR_SECRET,
+            "token_endpoint_auth_method": "client_secret_post"
+        })))
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/authorize"))
+        .respond_with(AuthorizeRedirect {
+            code: "code-1".into(),
+            iss: None,
+        })
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=authorization_code"))
+        .respond_with(token_json(AT1, Some(RT1), 0))
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(token_json(AT2, Some(RT2), 3600))
+        .mount(&s.auth)
+        .await;
+    let keys = StoreKeys::generate().unwrap();
+    let rs = store(&redis.url(), &keys, "planted").await;
+    let st: Arc<dyn TokenStore> = Arc::new(rs.clone());
+    let c = client_with(st.clone(), OAuthConfig::default());
+    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    let (at, _) = c
+        .access_token(&s.server_url(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(at.expose(), AT2);
+    let mut texts = vec![
+        format!("{:?}", st.list().await.unwrap()),
+        format!("{:?}", c.status().await.unwrap()),
+        format!("{rs:?}"),
+    ];
+    let all = dump(&redis.url()).await;
+    assert!(
+        all.iter().any(|(k, _)| k.contains(":entry:client:")),
+        "the client record must be in redis: {all:?}"
+    );
+    for (k, v) in &all {
+        texts.push(format!("{k} = {v}"));
+    }
+    texts.push(String::from_utf8(cap.0.lock().unwrap().clone()).unwrap());
+    let text = texts.join("\n");
+    for secret in [AT1, RT1, AT2, RT2, DCR_SECRET, keys.expose()] {
+        assert!(!text.contains(secret), "{secret} appears in clear text");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: cargo xtask test runs it"]
+async fn unreachable_redis_is_a_clear_error_never_an_expired_token() {
+    let keys = StoreKeys::generate().unwrap();
+    // Nothing listens on this port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = RedisStore::connect(
+        &Secret::new(format!("redis://127.0.0.1:{port}/")),
+        RedisOptions::default().timeout(Duration::from_secs(2)),
+        StoreKeys::parse(&keys).unwrap(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::StoreUnavailable { store: "redis", .. }),
+        "{err:?}"
+    );
+
+    // Up at first, then gone while the token needs a refresh.
+    let mut redis = RedisServer::start();
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    s.mount_as(metadata(&s.issuer()), None).await;
+    s.mount_token(token_json("AT-1", Some("RT-1"), 0)).await;
+    let st = RedisStore::connect(
+        &Secret::new(redis.url()),
+        RedisOptions::default().timeout(Duration::from_secs(2)),
+        StoreKeys::parse(&keys).unwrap(),
+    )
+    .await
+    .unwrap();
+    let c = client_with(Arc::new(st), OAuthConfig::default());
+    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    redis.stop();
+    let err = c
+        .access_token(&s.server_url(), Duration::from_secs(60))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::StoreUnavailable { store: "redis", .. }),
+        "{err:?}"
+    );
+    let refreshes = s
+        .requests_to(&s.auth, "/token")
+        .await
+        .iter()
+        .filter(|r| get(&form(r), "grant_type") == Some("refresh_token"))
+        .count();
+    assert_eq!(refreshes, 0, "no refresh without the store");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: cargo xtask test runs it"]
+async fn redis_restarted_mid_run() {
+    let mut redis = RedisServer::start_persistent();
+    let s = Scripted::start().await;
+    s.mount_rs(&s.server_url(), None).await;
+    s.mount_as(metadata(&s.issuer()), None).await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=authorization_code"))
+        .respond_with(token_json("AT-1", Some("RT-1"), 3600))
+        .mount(&s.auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("refresh_token=RT-1"))
+        .respond_with(token_json("AT-2", Some("RT-2"), 3600))
+        .expect(1)
+        .mount(&s.auth)
+        .await;
+    let keys = StoreKeys::generate().unwrap();
+    let st = RedisStore::connect(
+        &Secret::new(redis.url()),
+        RedisOptions::default().timeout(Duration::from_secs(2)),
+        StoreKeys::parse(&keys).unwrap(),
+    )
+    .await
+    .unwrap();
+    let c = client_with(Arc::new(st.clone()), OAuthConfig::default());
+    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+    let (at, _) = c
+        .access_token(&s.server_url(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(at.expose(), "AT-1");
+    redis.restart();
+    // Age the token through the reconnected store: the refresh happens after the restart.
+    let key = EntryKey::token(s.server_url());
+    let mut v = None;
+    for _ in 0..50 {
+        match st.get(&key).await {
+            Ok(got) => {
+                v = got;
+                break;
+            }
+            Err(Error::StoreUnavailable { .. }) => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    let v = v.expect("the entry survived the restart");
+    let mut aged = v.entry.as_token().unwrap().clone();
+    aged.expires_at = Some(1);
+    st.compare_and_set(&key, Some(v.version), Some(&Entry::Token(aged)))
+        .await
+        .unwrap();
+    let (at, _) = c
+        .access_token(&s.server_url(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(at.expose(), "AT-2");
+    let (at, _) = c
+        .access_token(&s.server_url(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(at.expose(), "AT-2");
+}
