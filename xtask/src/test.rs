@@ -271,7 +271,9 @@ pub(crate) fn test() -> Result {
     for group in &groups {
         println!("  {}: {}", group.name, group.line);
     }
-    if !skipped.is_empty() {
+    if skipped.is_empty() {
+        println!("  skipped: none (every ignored test ran in its environment)");
+    } else {
         println!("  skipped (ignored):");
         for (reason, n) in &skipped {
             let why_not = not_provided
