@@ -4,7 +4,8 @@
 //!
 //! The cache is `$MCPWIRE_CACHE`, else `$XDG_CACHE_HOME/mcpwire`, else `~/.cache/mcpwire`, else
 //! `target/cache`. Each install lives in its own folder with a stamp file naming what it holds;
-//! a folder whose stamp matches is reused. Only the npm registry is contacted.
+//! a folder whose stamp matches is reused. Only the npm registry is contacted. npm is
+//! `$MCPWIRE_NPM`, else `npm` on PATH.
 
 use std::env;
 use std::fs;
@@ -35,9 +36,14 @@ pub(crate) fn cache_dir() -> PathBuf {
     project_root().join("target").join("cache")
 }
 
-/// Whether `npm` runs.
+/// The npm command: `$MCPWIRE_NPM`, else `npm` on PATH.
+fn npm() -> Command {
+    Command::new(env::var_os("MCPWIRE_NPM").unwrap_or_else(|| "npm".into()))
+}
+
+/// Whether npm runs.
 pub(crate) fn available() -> bool {
-    Command::new("npm")
+    npm()
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -89,7 +95,7 @@ pub(crate) fn install(name: &str, packages: &[&str]) -> Result<Install> {
             .map_err(|e| format!("{}: {e}", manifest.display()))?;
     }
     eprintln!("installing {} into {}", wanted.join(" "), dir.display());
-    let output = Command::new("npm")
+    let output = npm()
         .current_dir(&dir)
         .args(["install", "--no-audit", "--no-fund", "--silent"])
         .args(&wanted)
