@@ -65,6 +65,7 @@ pub enum Error {
     #[error("authorization callback has no code")]
     MissingCode,
     /// Network or protocol failure.
+    #[cfg(feature = "client")]
     #[error("{context}: http request failed")]
     Http {
         /// What was being fetched.
@@ -179,7 +180,9 @@ pub enum Error {
     },
 }
 
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
 impl Error {
+    #[cfg(feature = "client")]
     pub(crate) fn http(context: &'static str, source: reqwest::Error) -> Self {
         Error::Http {
             context,

@@ -27,28 +27,41 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
 //! ```
 
+#[cfg(feature = "client")]
 pub mod challenge;
+#[cfg(feature = "client")]
 pub mod cli_support;
+#[cfg(feature = "client")]
 mod client;
 mod credentials;
+#[cfg(feature = "client")]
 pub mod discovery;
 mod error;
+#[cfg(feature = "client")]
 mod http;
+#[cfg(feature = "client")]
 pub mod loopback;
+pub mod redact;
 pub mod secret;
+#[cfg(feature = "client")]
 mod store;
+#[cfg(feature = "client")]
 mod token;
 
+#[cfg(feature = "client")]
 pub use client::{
     IdpTokenExchange, LoginMode, OAuthClient, OAuthConfig, PendingAuthorization,
     PreRegisteredClient, TokenStatus,
 };
 pub use credentials::{Credentials, Resolved};
 pub use error::{Error, Result};
+#[cfg(feature = "client")]
 pub use http::{HttpClient, Policy};
 pub use secret::Secret;
+#[cfg(feature = "client")]
 pub use store::{
     ClientRecord, FileStore, MemoryStore, RegistrationKind, StoreData, StoreLock, TokenEntry,
     TokenKey, TokenStore,
 };
+#[cfg(feature = "client")]
 pub use token::{AuthMethod, ClientAuth, DpopKey, SigningKey, TokenResponse, s256};

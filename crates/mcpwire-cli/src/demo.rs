@@ -11,7 +11,7 @@ use mcpwire_auth::{Credentials, Secret};
 use mcpwire_providers::approval::ApproveAll;
 use mcpwire_providers::render::RenderOptions;
 use mcpwire_providers::request::{McpRequest, McpServerSpec};
-use mcpwire_providers::{Client, ClientConfig, Endpoint, RunOutcome};
+use mcpwire_providers::{Client, ClientConfig, Endpoint};
 use mcpwire_schema::anthropic::BetaVersion;
 use mcpwire_schema::event::{Event, EventBody, Vendor};
 use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
@@ -101,24 +101,26 @@ async fn demo() -> Result<(), String> {
         .max_output_tokens(1024)
         .stream(true);
 
-    let mut outcomes: Vec<(Vendor, RunOutcome)> = Vec::new();
+    let mut outcomes: Vec<(Vendor, Vec<Event>)> = Vec::new();
     for vendor in [Vendor::OpenAi, Vendor::Anthropic] {
         println!("== {vendor} (streamed) ==");
         let mut printer = Printer::new(false);
-        let outcome = client
+        let mut events = Vec::new();
+        client
             .run(vendor, &request, Some(&ApproveAll), &mut |event: &Event| {
-                printer.print(event)
+                printer.print(event);
+                events.push(event.clone());
             })
             .await
             .map_err(|e| format!("{vendor}: {e}"))?;
         printer.end();
         println!();
-        outcomes.push((vendor, outcome));
+        outcomes.push((vendor, events));
     }
 
     let settled: Vec<Vec<Value>> = outcomes
         .iter()
-        .map(|(_, o)| o.events.iter().filter_map(projection).collect())
+        .map(|(_, events)| events.iter().filter_map(projection).collect())
         .collect();
     let kinds: Vec<&str> = settled[0]
         .iter()

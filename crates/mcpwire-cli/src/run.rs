@@ -500,7 +500,13 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(err) => {
-                eprintln!("mcpwire run: {err}");
+                let mut line = err.to_string();
+                let mut source = std::error::Error::source(&err);
+                while let Some(cause) = source {
+                    line.push_str(&format!(": {cause}"));
+                    source = cause.source();
+                }
+                eprintln!("mcpwire run: {line}");
                 ExitCode::from(1)
             }
         }

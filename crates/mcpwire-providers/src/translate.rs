@@ -1,6 +1,6 @@
 //! Translating a request body from one vendor to the other (`mcpwire translate`): detect the
 //! source (an OpenAI Responses body, an Anthropic Messages body and its MCP beta, or the neutral
-//! [`crate::file`] form), parse it into the neutral request, render it for the target
+//! [`crate::neutral`] form), parse it into the neutral request, render it for the target
 //! with the static credentials it carries.
 //!
 //! ```
@@ -29,7 +29,7 @@ use mcpwire_schema::event::Vendor;
 use mcpwire_schema::openai::CreateResponse;
 use serde_json::Value;
 
-use crate::file::{self, FileError};
+use crate::neutral::{self, FileError};
 use crate::render::{self, RenderError, RenderOptions, Rendered, Warning};
 use crate::request::McpRequest;
 
@@ -132,7 +132,7 @@ pub fn parse(body_json: &[u8]) -> Result<(McpRequest, Source, Vec<Warning>), Tra
         Source::Anthropic(beta) => {
             render::from_anthropic(&decode::from_value::<CreateMessage>(&value)?, beta)?
         }
-        Source::Neutral => (file::from_value(&value)?, Vec::new()),
+        Source::Neutral => (neutral::from_value(&value)?, Vec::new()),
     };
     Ok((request, source, warnings))
 }

@@ -253,7 +253,8 @@ fn neutral_fixtures_render_parse_render_fixed_point() {
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
-        let request = mcpwire_providers::file::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let request =
+            mcpwire_providers::neutral::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         let mut targets = vec![(Vendor::OpenAi, BetaVersion::LATEST)];
         targets.extend(BetaVersion::ALL.map(|beta| (Vendor::Anthropic, beta)));
         for (to, beta) in targets {
