@@ -164,8 +164,8 @@ fn logging(verbose: u8) {
 }
 
 /// The most read from a whole-JSON input (`check`, `normalize` of a JSON file, `translate`):
-/// 256 MiB. A larger input is refused with a clear error instead of exhausting memory.
-pub(crate) const MAX_INPUT: u64 = 256 * 1024 * 1024;
+/// 64 MiB. A larger input is refused with a clear error instead of exhausting memory.
+pub(crate) const MAX_INPUT: u64 = 64 * 1024 * 1024;
 
 /// The error for an input over [`MAX_INPUT`].
 pub(crate) fn too_large() -> io::Error {
