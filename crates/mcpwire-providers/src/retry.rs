@@ -106,3 +106,69 @@ pub(crate) fn check_retry_after(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy::default()
+    }
+
+    #[test]
+    fn backoff_doubles_with_at_most_a_quarter_of_jitter_and_stops_at_the_cap() {
+        let p = policy();
+        for attempt in 0..6 {
+            let expected = p
+                .initial_backoff
+                .saturating_mul(1 << attempt)
+                .min(p.max_backoff);
+            let d = backoff(&p, attempt, None);
+            assert!(
+                d <= expected && d >= expected.mul_f64(0.75),
+                "{attempt}: {d:?}"
+            );
+        }
+        assert_eq!(
+            backoff(&p, 0, Some(Duration::from_secs(7))),
+            Duration::from_secs(7)
+        );
+    }
+
+    #[test]
+    fn retry_after_headers_in_ms_and_seconds_never_overflow() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after", "2".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert("retry-after-ms", "1500".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(1500)));
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after", "1e300".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::MAX));
+        h.insert("retry-after", "-1".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_deadline_runs_on_tokio_time_and_bounds_retry_after() {
+        let p = policy();
+        let deadline = Deadline::after(Duration::from_secs(30));
+        assert!(check_retry_after(&p, &deadline, Duration::from_secs(20)).is_ok());
+        // Beyond the cap, whatever the deadline.
+        let why = check_retry_after(&p, &deadline, Duration::from_secs(3600)).unwrap_err();
+        assert!(
+            why.contains("3600s") && why.contains("max_retry_after"),
+            "{why}"
+        );
+        tokio::time::sleep(Duration::from_secs(15)).await;
+        assert_eq!(deadline.remaining(), Duration::from_secs(15));
+        // Within the cap, but past what is left.
+        let why = check_retry_after(&p, &deadline, Duration::from_secs(20)).unwrap_err();
+        assert!(why.contains("deadline"), "{why}");
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(deadline.remaining().is_zero());
+        let err = deadline.error(Vendor::OpenAi);
+        assert_eq!(err.kind(), ErrorKind::Timeout);
+        assert!(err.to_string().contains("overall deadline of 30s"), "{err}");
+    }
+}

@@ -768,3 +768,76 @@ async fn results_after_a_pause_are_attributed_to_the_call_made_before_it() {
         results[0]
     );
 }
+
+#[tokio::test]
+async fn a_missing_login_is_login_required_with_the_auth_error_as_source() {
+    let server = MockServer::start().await;
+    let oauth = mcpwire_auth::OAuthClient::new(
+        mcpwire_auth::OAuthConfig::default(),
+        Arc::new(mcpwire_auth::MemoryStore::default()),
+    )
+    .unwrap();
+    let req = McpRequest::new("gpt-test", "hi").server(
+        McpServerSpec::new("notion", "https://mcp.notion.example/mcp")
+            .credentials(Credentials::OAuth(Arc::new(oauth))),
+    );
+    let err = client_for(&server)
+        .send(Vendor::OpenAi, &req)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LoginRequired);
+    let source = std::error::Error::source(&err).unwrap();
+    let auth = source.downcast_ref::<mcpwire_auth::Error>().unwrap();
+    assert!(
+        matches!(auth, mcpwire_auth::Error::NotLoggedIn { .. }),
+        "{auth:?}"
+    );
+    // The cause is the source, not repeated in the message.
+    assert!(!err.to_string().contains(&auth.to_string()), "{err}");
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_whole_body_over_the_limit_is_too_large_and_names_the_limit() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            fixture("openai/response.mcp-call-success.exa.json"),
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let base = format!("{}/v1", server.uri());
+    let mut config = config_with(&base, &base);
+    config.limits.max_body = 100;
+    let err = Client::new(config)
+        .unwrap()
+        .send(Vendor::OpenAi, &request(false))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TooLarge);
+    assert!(err.to_string().contains("100-byte limit"), "{err}");
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_cap_is_not_waited_for() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "120")
+                .set_body_string(r#"{"error":{"message":"slow down","type":"rate_limit_error"}}"#),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let start = Instant::now();
+    let err = client_for(&server)
+        .send(Vendor::OpenAi, &request(false))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(120)));
+    assert!(err.to_string().contains("not retried"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
