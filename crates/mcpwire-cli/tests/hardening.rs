@@ -30,6 +30,11 @@ fn mcpwire() -> Command {
 
 /// `mcpwire run` against `base` with `extra` flags before the prompt.
 fn run(vendor: &str, base: &str, extra: &[&str]) -> Output {
+    run_env(vendor, base, &[], extra)
+}
+
+/// [`run`] with environment variables.
+fn run_env(vendor: &str, base: &str, envs: &[(&str, &str)], extra: &[&str]) -> Output {
     let mut args = vec![
         "run",
         "--vendor",
@@ -43,7 +48,11 @@ fn run(vendor: &str, base: &str, extra: &[&str]) -> Output {
     ];
     args.extend_from_slice(extra);
     args.push("hello");
-    mcpwire().args(&args).output().unwrap()
+    mcpwire()
+        .envs(envs.iter().copied())
+        .args(&args)
+        .output()
+        .unwrap()
 }
 
 /// Runs a blocking command off the async runtime (the mock server lives on it).
@@ -211,25 +220,8 @@ async fn api_key_leaks_through_the_request_id() {
             .mount(&server)
             .await;
         let base = format!("{}/v1", server.uri());
-        let out = blocking(move || {
-            mcpwire()
-                .env(var, "sk-PLANTED-key-0042")
-                .args([
-                    "run",
-                    "--vendor",
-                    vendor,
-                    "--model",
-                    "m",
-                    "--mcp",
-                    "s=https://mcp.example.com/mcp",
-                    "--base-url",
-                    &base,
-                    "hi",
-                ])
-                .output()
-                .unwrap()
-        })
-        .await;
+        let out =
+            blocking(move || run_env(vendor, &base, &[(var, "sk-PLANTED-key-0042")], &[])).await;
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(
@@ -602,14 +594,11 @@ async fn header_and_token_accept_file_and_env_forms() {
     let token_file = temp_file("token", b"tok-FROM-FILE\n");
     let token_arg = format!("a=@{}", token_file.display());
     let out = blocking(move || {
-        mcpwire()
-            .env("MCPWIRE_TEST_HEADER", "hdr-FROM-ENV")
-            .args([
-                "run",
-                "--vendor",
-                "openai",
-                "--model",
-                "m",
+        run_env(
+            "openai",
+            &base,
+            &[("MCPWIRE_TEST_HEADER", "hdr-FROM-ENV")],
+            &[
                 "--mcp",
                 "a=https://a.example.com/mcp",
                 "--mcp",
@@ -618,37 +607,22 @@ async fn header_and_token_accept_file_and_env_forms() {
                 &token_arg,
                 "--header",
                 "b:X-Key=env:MCPWIRE_TEST_HEADER",
-                "--base-url",
-                &base,
-                "hi",
-            ])
-            .output()
-            .unwrap()
+            ],
+        )
     })
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let sent: serde_json::Value =
         serde_json::from_slice(&server.received_requests().await.unwrap()[0].body).unwrap();
-    assert_eq!(sent["tools"][0]["authorization"], "tok-FROM-FILE");
-    assert_eq!(sent["tools"][1]["headers"]["X-Key"], "hdr-FROM-ENV");
+    // tools[0] is run()'s own server `s`.
+    assert_eq!(sent["tools"][1]["authorization"], "tok-FROM-FILE");
+    assert_eq!(sent["tools"][2]["headers"]["X-Key"], "hdr-FROM-ENV");
     // A missing variable is an error that does not echo anything secret.
-    let out = mcpwire()
-        .args([
-            "run",
-            "--vendor",
-            "openai",
-            "--model",
-            "m",
-            "--mcp",
-            "a=https://a.example.com/mcp",
-            "--token",
-            "a=env:MCPWIRE_TEST_UNSET_VAR",
-            "--base-url",
-            "http://127.0.0.1:9/v1",
-            "hi",
-        ])
-        .output()
-        .unwrap();
+    let out = run(
+        "openai",
+        "http://127.0.0.1:9/v1",
+        &["--token", "s=env:MCPWIRE_TEST_UNSET_VAR"],
+    );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -685,33 +659,22 @@ async fn rust_log_trace_logs_to_stderr_without_secrets() {
             .await;
         let base = format!("{}/v1", server.uri());
         let out = blocking(move || {
-            let mut command = mcpwire();
-            if verbosity.is_none() {
-                command.env("RUST_LOG", "trace");
+            let mut envs = vec![("OPENAI_API_KEY", "sk-PLANTED-api-key-77")];
+            let mut flags = vec![
+                "--mcp",
+                "a=https://a.example.com/mcp/PLANTED-PATH?k=PLANTED-QUERY",
+                "--mcp",
+                "b=https://b.example.com/mcp",
+                "--token",
+                "a=tok-PLANTED-bearer-88",
+                "--header",
+                "b:X-Key=hdr-PLANTED-value-99",
+            ];
+            match verbosity {
+                Some(v) => flags.push(v),
+                None => envs.push(("RUST_LOG", "trace")),
             }
-            command
-                .env("OPENAI_API_KEY", "sk-PLANTED-api-key-77")
-                .args(verbosity)
-                .args([
-                    "run",
-                    "--vendor",
-                    "openai",
-                    "--model",
-                    "m",
-                    "--mcp",
-                    "a=https://a.example.com/mcp/PLANTED-PATH?k=PLANTED-QUERY",
-                    "--mcp",
-                    "b=https://b.example.com/mcp",
-                    "--token",
-                    "a=tok-PLANTED-bearer-88",
-                    "--header",
-                    "b:X-Key=hdr-PLANTED-value-99",
-                    "--base-url",
-                    &base,
-                    "hi",
-                ])
-                .output()
-                .unwrap()
+            run_env("openai", &base, &envs, &flags)
         })
         .await;
         let stderr = text(&out.stderr);
