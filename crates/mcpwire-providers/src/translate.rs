@@ -91,16 +91,16 @@ impl fmt::Debug for Translated {
 #[non_exhaustive]
 pub enum TranslateError {
     /// Not JSON, or a request whose known fields are malformed.
-    #[error("{0}")]
+    #[error(transparent)]
     Decode(#[from] DecodeError),
     /// JSON that is not a request body.
     #[error("not a request body: this is {0}")]
     NotARequest(String),
     /// A neutral file with an error.
-    #[error("{0}")]
+    #[error(transparent)]
     File(#[from] FileError),
     /// Parsing or rendering failed (invalid request, or a capability gap in strict mode).
-    #[error("{0}")]
+    #[error(transparent)]
     Render(#[from] RenderError),
 }
 
