@@ -302,8 +302,9 @@ impl ApprovalHandler for AskHandler {
             term::line(&request.arguments.to_string())
         );
         let answer = tokio::task::spawn_blocking(move || {
-            eprint!("{question}");
-            let _ = std::io::stderr().flush();
+            let mut stderr = io::stderr();
+            let _ = write!(stderr, "{question}");
+            let _ = stderr.flush();
             let mut line = String::new();
             let _ = std::io::stdin().read_line(&mut line);
             line
@@ -342,8 +343,10 @@ impl Spinner {
                 loop {
                     tokio::time::sleep(Duration::from_millis(120)).await;
                     if active.load(Ordering::SeqCst) {
-                        eprint!("\r{} waiting for the vendor...", frames[i % frames.len()]);
-                        let _ = std::io::stderr().flush();
+                        let mut stderr = io::stderr();
+                        let frame = frames[i % frames.len()];
+                        let _ = write!(stderr, "\r{frame} waiting for the vendor...");
+                        let _ = stderr.flush();
                         i += 1;
                     }
                 }
@@ -354,7 +357,7 @@ impl Spinner {
 
     fn pause(&self) {
         if self.enabled && self.active.swap(false, Ordering::SeqCst) {
-            eprint!("\r\x1b[2K");
+            let _ = write!(io::stderr(), "\r\x1b[2K");
         }
     }
 

@@ -178,7 +178,9 @@ impl Client {
                     add(name, value, false)?;
                 }
                 if let Some(key) = &endpoint.api_key {
-                    add("authorization", &format!("Bearer {}", key.expose()), true)?;
+                    // Built inside a `Secret`, so that the copy is zeroised too.
+                    let bearer = Secret::new(format!("Bearer {}", key.expose()));
+                    add("authorization", bearer.expose(), true)?;
                 }
                 (
                     format!("{base}/responses"),
