@@ -192,7 +192,7 @@ pub fn render_to(
                 warnings: out.warnings,
             })
         }
-        _ => {
+        Vendor::Anthropic => {
             let out = render::anthropic(request, &credentials, beta, options)?;
             Ok(Rendered {
                 body: VendorBody::Anthropic(out.body),
@@ -200,6 +200,10 @@ pub fn render_to(
                 warnings: out.warnings,
             })
         }
+        other => Err(RenderError::Invalid {
+            field: "vendor".to_owned(),
+            message: format!("cannot render for `{other}`: not supported by this build"),
+        }),
     }
 }
 
