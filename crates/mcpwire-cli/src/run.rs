@@ -136,10 +136,15 @@ fn byte_size(value: &str) -> Result<usize, String> {
 /// repeat the value.
 fn secret(value: &str, flag: &str) -> Result<Secret, String> {
     if let Some(path) = value.strip_prefix('@') {
-        let text = std::fs::read_to_string(path)
+        let mut text = std::fs::read_to_string(path)
             .map_err(|e| format!("{flag}: cannot read {path}: {e}"))?;
-        let text = text.strip_suffix('\n').unwrap_or(&text);
-        let text = text.strip_suffix('\r').unwrap_or(text);
+        // Trimmed in place and moved into the `Secret`: no other copy is left behind.
+        if text.ends_with('\n') {
+            text.pop();
+            if text.ends_with('\r') {
+                text.pop();
+            }
+        }
         return Ok(Secret::new(text));
     }
     if let Some(var) = value.strip_prefix("env:") {
