@@ -1,9 +1,11 @@
 //! Per-server [`Credentials`] and what they resolve to before a vendor request ([`Resolved`]).
 
 use std::fmt;
+#[cfg(feature = "client")]
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "client")]
 use crate::client::OAuthClient;
 use crate::error::Result;
 use crate::secret::Secret;
@@ -18,7 +20,8 @@ pub enum Credentials {
     Bearer(Secret),
     /// Static headers (name, value).
     Headers(Vec<(String, Secret)>),
-    /// OAuth tokens kept (and refreshed) by an [`OAuthClient`] and its store.
+    /// OAuth tokens kept (and refreshed) by an `OAuthClient` and its store (feature `client`).
+    #[cfg(feature = "client")]
     OAuth(Arc<OAuthClient>),
 }
 
@@ -31,6 +34,7 @@ impl fmt::Debug for Credentials {
                 .debug_list()
                 .entries(h.iter().map(|(n, _)| format!("{n}: [redacted]")))
                 .finish(),
+            #[cfg(feature = "client")]
             Credentials::OAuth(_) => f.write_str("OAuth"),
         }
     }
@@ -89,6 +93,7 @@ impl Credentials {
     /// # Ok(()) }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
     /// ```
+    #[cfg_attr(not(feature = "client"), allow(unused_variables))]
     pub async fn resolve(&self, server_url: &str, min_remaining: Duration) -> Result<Resolved> {
         Ok(match self {
             Credentials::None => Resolved::None,
@@ -97,6 +102,7 @@ impl Credentials {
                 expires_in: None,
             },
             Credentials::Headers(h) => Resolved::Headers(h.clone()),
+            #[cfg(feature = "client")]
             Credentials::OAuth(client) => {
                 let (token, expires_in) = client.access_token(server_url, min_remaining).await?;
                 Resolved::Bearer { token, expires_in }

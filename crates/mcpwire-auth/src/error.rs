@@ -67,6 +67,7 @@ pub enum Error {
     #[error("authorization callback has no code")]
     MissingCode,
     /// Network or protocol failure.
+    #[cfg(feature = "client")]
     #[error("{context}: http request failed")]
     Http {
         /// What was being fetched.
@@ -231,6 +232,7 @@ pub enum Error {
     },
 }
 
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
 impl Error {
     /// Whether only a new login can fix this: no stored tokens ([`Error::NotLoggedIn`]),
     /// tokens that cannot be renewed ([`Error::LoginRequired`]) or a rejected refresh token
@@ -242,6 +244,7 @@ impl Error {
         )
     }
 
+    #[cfg(feature = "client")]
     pub(crate) fn http(context: &'static str, source: reqwest::Error) -> Self {
         Error::Http {
             context,

@@ -39,19 +39,29 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
 //! ```
 
+#[cfg(feature = "client")]
 pub mod challenge;
+#[cfg(feature = "client")]
 mod client;
 mod credentials;
+#[cfg(feature = "client")]
 pub mod discovery;
 mod error;
 mod error_code;
+#[cfg(feature = "client")]
 mod http;
+#[cfg(feature = "client")]
 pub mod loopback;
+pub mod redact;
 mod secret;
+#[cfg(feature = "client")]
 mod store;
+#[cfg(feature = "client")]
 mod token;
 
+#[cfg(feature = "client")]
 pub use challenge::BearerChallenge;
+#[cfg(feature = "client")]
 pub use client::{
     IdpTokenExchange, LoginMode, OAuthClient, OAuthConfig, PendingAuthorization,
     PreRegisteredClient, TokenStatus,
@@ -59,14 +69,17 @@ pub use client::{
 pub use credentials::{Credentials, Resolved};
 pub use error::{Error, Result};
 pub use error_code::OAuthErrorCode;
+#[cfg(feature = "client")]
 pub use http::Policy;
 pub use secret::Secret;
-#[cfg(feature = "testing")]
+#[cfg(all(feature = "client", feature = "testing"))]
 pub use store::testing;
+#[cfg(feature = "client")]
 pub use store::{
     CasOutcome, ClientRecord, Entry, EntryKey, FileStore, Lease, MemoryStore, RegistrationKind,
     TokenEntry, TokenKey, TokenStore, Version, Versioned,
 };
-#[cfg(feature = "redis")]
+#[cfg(all(feature = "client", feature = "redis"))]
 pub use store::{RedisOptions, RedisStore, StoreKeys};
+#[cfg(feature = "client")]
 pub use token::{AuthMethod, SigningKey};

@@ -98,17 +98,9 @@ pub(crate) fn serialize_exposed_opt<S: serde::Serializer>(
 /// Replaces every occurrence of any of `secrets` in `text` with `[redacted]`, and cuts the
 /// result to at most 300 characters. Used on server-supplied text (error descriptions) that
 /// might echo what we sent.
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
 pub(crate) fn redact(text: &str, secrets: &[&Secret]) -> String {
-    let mut out = text.to_owned();
-    for s in secrets {
-        if s.expose().len() >= 4 {
-            out = out.replace(s.expose(), "[redacted]");
-        }
-    }
-    if out.chars().count() > 300 {
-        out = out.chars().take(300).collect::<String>() + "…";
-    }
-    out
+    crate::redact::scrub_excerpt(text, secrets.iter().copied(), 300)
 }
 
 #[cfg(test)]

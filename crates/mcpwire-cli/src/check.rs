@@ -1,11 +1,16 @@
 //! `mcpwire check FILE...`.
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use mcpwire_schema::check;
 
-/// Checks every file; one line per file, `FAIL <file>: <json path>: <why>` for failures.
-pub(crate) fn run(files: &[String], quiet: bool) -> ExitCode {
+use crate::term;
+
+/// Checks every file; one line per file, `FAIL <file>: <json path>: <why>` for failures. An
+/// error writing the report stops the command (see `main`).
+pub(crate) fn run(files: &[String], quiet: bool) -> io::Result<ExitCode> {
+    let mut out = io::stdout().lock();
     let mut failed = 0;
     for file in files {
         let result = crate::read_input(file)
@@ -34,18 +39,19 @@ pub(crate) fn run(files: &[String], quiet: bool) -> ExitCode {
                         .collect();
                     line.push_str(&format!(", kept unknown: {}", kept.join(", ")));
                 }
-                println!("{line}");
+                writeln!(out, "{}", term::line(&line))?;
             }
             Err(err) => {
                 failed += 1;
-                println!("FAIL  {file}: {err}");
+                writeln!(out, "FAIL  {file}: {}", term::line(&err))?;
             }
         }
     }
+    out.flush()?;
     if failed == 0 {
-        ExitCode::SUCCESS
+        Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("{failed} of {} file(s) failed", files.len());
-        ExitCode::FAILURE
+        let _ = writeln!(io::stderr(), "{failed} of {} file(s) failed", files.len());
+        Ok(ExitCode::FAILURE)
     }
 }

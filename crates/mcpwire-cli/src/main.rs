@@ -4,7 +4,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::Read;
+use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -14,12 +14,17 @@ mod check;
 mod demo;
 mod normalize;
 mod run;
+mod term;
 mod translate;
 
 /// Hosted MCP through vendor APIs, without the glue.
 #[derive(Debug, Parser)]
 #[command(name = "mcpwire", version, about)]
 struct Cli {
+    /// Log to stderr: -v info, -vv debug, -vvv trace. `RUST_LOG` (e.g. `RUST_LOG=debug`,
+    /// `RUST_LOG=mcpwire_providers=trace`) takes precedence. Secrets are never logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -82,14 +87,15 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    logging(cli.verbose);
+    let result = match cli.command {
         Command::Check { files, quiet } => check::run(&files, quiet),
         Command::Normalize {
             from,
             settled,
             file,
         } => normalize::run(&file, from, settled),
-        Command::Auth(command) => auth::run(command),
+        Command::Auth(command) => auth::run(command).into_result(),
         Command::Run(args) => run::run(*args),
         Command::Demo => demo::run_demo(),
         Command::Translate {
@@ -99,16 +105,95 @@ fn main() -> ExitCode {
             file,
         } => translate::run(&file, to, anthropic_beta, lossy),
         Command::Sim { port } => demo::run_sim(port),
+    };
+    exit(result)
+}
+
+/// What a subcommand returns: an exit code, or the error that stopped its output.
+trait Outcome {
+    fn into_result(self) -> io::Result<ExitCode>;
+}
+
+impl Outcome for ExitCode {
+    fn into_result(self) -> io::Result<ExitCode> {
+        Ok(self)
     }
 }
 
-/// Reads a file, or standard input for `-`.
-pub(crate) fn read_input(path: &str) -> std::io::Result<Vec<u8>> {
-    if path == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes)?;
-        Ok(bytes)
-    } else {
-        std::fs::read(path)
+impl Outcome for io::Result<ExitCode> {
+    fn into_result(self) -> io::Result<ExitCode> {
+        self
     }
+}
+
+/// The exit code for a subcommand's result: a reader that closed the pipe early ends the
+/// command quietly (exit 0, as `head` expects); any other output error (a full disk) is one
+/// line on stderr and exit 1. Never a panic.
+fn exit(result: io::Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(io::stderr(), "mcpwire: cannot write the output: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A log subscriber on stderr: `RUST_LOG` when set, else the level `-v` asks for (nothing
+/// without it). What the crates log is already free of secrets (origins only, no header
+/// values, no tokens); the no-leak tests check it at TRACE.
+fn logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().ok().or_else(|| {
+        let level = match verbose {
+            0 => return None,
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        };
+        Some(EnvFilter::new(level))
+    });
+    if let Some(filter) = filter {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(io::stderr)
+            .try_init();
+    }
+}
+
+/// The most read from a whole-JSON input (`check`, `normalize` of a JSON file, `translate`):
+/// 64 MiB. A larger input is refused with a clear error instead of exhausting memory.
+pub(crate) const MAX_INPUT: u64 = 64 * 1024 * 1024;
+
+/// The error for an input over [`MAX_INPUT`].
+pub(crate) fn too_large() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "input larger than the {} MiB limit for a whole JSON document",
+            MAX_INPUT / (1024 * 1024)
+        ),
+    )
+}
+
+/// Appends what is left of `input` to `bytes`, at most [`MAX_INPUT`] bytes in all.
+pub(crate) fn read_bounded(input: impl Read, bytes: &mut Vec<u8>) -> io::Result<()> {
+    let room = MAX_INPUT.saturating_sub(bytes.len() as u64);
+    input.take(room + 1).read_to_end(bytes)?;
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(too_large());
+    }
+    Ok(())
+}
+
+/// Reads a file, or standard input for `-`, up to [`MAX_INPUT`] bytes.
+pub(crate) fn read_input(path: &str) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    if path == "-" {
+        read_bounded(io::stdin().lock(), &mut bytes)?;
+    } else {
+        read_bounded(std::fs::File::open(path)?, &mut bytes)?;
+    }
+    Ok(bytes)
 }

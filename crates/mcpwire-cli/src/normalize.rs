@@ -11,31 +11,44 @@ use mcpwire_schema::event::{Event, Vendor};
 const CHUNK: usize = 64 * 1024;
 
 /// Runs the command; events before a fault are written, then one line on stderr and exit 1.
-pub(crate) fn run(file: &str, from: Option<Vendor>, settled: bool) -> ExitCode {
+/// An output error is returned (a closed pipe ends quietly, see `main`).
+pub(crate) fn run(file: &str, from: Option<Vendor>, settled: bool) -> io::Result<ExitCode> {
     let mut input: Box<dyn Read> = if file == "-" {
         Box::new(io::stdin().lock())
     } else {
         match std::fs::File::open(file) {
             Ok(f) => Box::new(f),
-            Err(err) => return fail(&format!("cannot read {file}: {err}")),
+            Err(err) => return Ok(fail(&format!("cannot read {file}: {err}"))),
         }
     };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match normalize(&mut *input, from, settled, &mut out) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Output(err)) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(Failure::Output(err)) => fail(&format!("cannot write: {err}")),
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(Failure::Output(err)) => Err(err),
         Err(Failure::Input(message)) => {
-            let _ = out.flush();
-            fail(&message)
+            out.flush()?;
+            Ok(fail(&message))
         }
     }
 }
 
 fn fail(message: &str) -> ExitCode {
-    eprintln!("mcpwire normalize: {message}");
+    let _ = writeln!(
+        io::stderr(),
+        "mcpwire normalize: {}",
+        crate::term::line(message)
+    );
     ExitCode::FAILURE
+}
+
+/// A whole document's error, without the "event 0:" a stream's errors carry.
+fn whole_error(err: mcpwire_normalize::Error) -> String {
+    match err {
+        mcpwire_normalize::Error::Decode { source, .. } => format!("response: {source}"),
+        mcpwire_normalize::Error::Json { message, .. } => format!("not valid JSON: {message}"),
+        other => other.to_string(),
+    }
 }
 
 enum Failure {
@@ -84,10 +97,20 @@ fn normalize(
         return Err(Failure::Input("empty input".to_owned()));
     }
     if !looks_like_sse(&head) {
-        input
-            .read_to_end(&mut head)
+        // A whole JSON document starts with `{` or `[`; anything else fails now rather than
+        // after reading it all. The document itself is bounded (`MAX_INPUT`).
+        let first = head
+            .iter()
+            .find(|b| !b.is_ascii_whitespace() && !matches!(b, 0xEF | 0xBB | 0xBF));
+        if let Some(&b) = first.filter(|b| !matches!(b, b'{' | b'[')) {
+            return Err(Failure::Input(format!(
+                "neither JSON nor SSE (first byte 0x{b:02x})"
+            )));
+        }
+        crate::read_bounded(input, &mut head)
             .map_err(|e| Failure::Input(format!("cannot read: {e}")))?;
-        let mut events = normalize_whole(&head, from).map_err(|e| Failure::Input(e.to_string()))?;
+        let mut events =
+            normalize_whole(&head, from).map_err(|e| Failure::Input(whole_error(e)))?;
         write_events(&mut events, settled, out)?;
         out.flush()?;
         return Ok(());

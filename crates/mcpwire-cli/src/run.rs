@@ -1,7 +1,7 @@
 //! `mcpwire run`: one prompt, MCP servers declared on the command line, sent to either vendor
 //! through the providers crate; the normalised events printed readably (or as JSON Lines).
 
-use std::io::{IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,9 +13,11 @@ use mcpwire_auth::{Credentials, OAuthConfig, Secret};
 use mcpwire_providers::approval::{ApprovalHandler, ApprovalRequest, ApproveAll, Decision};
 use mcpwire_providers::render::RenderOptions;
 use mcpwire_providers::request::{Approval, McpRequest, McpServerSpec};
-use mcpwire_providers::{Client, ClientConfig, Endpoint};
+use mcpwire_providers::{Client, ClientConfig, Endpoint, Limits, Timeouts};
 use mcpwire_schema::anthropic::BetaVersion;
 use mcpwire_schema::event::{Event, EventBody, Vendor};
+
+use crate::term;
 
 /// What to do with approval requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,10 +43,12 @@ pub(crate) struct RunArgs {
     #[arg(long = "mcp", value_name = "NAME=URL", required = true)]
     servers: Vec<String>,
     /// A header for a server: NAME:KEY=VALUE (repeatable; OpenAI only, or an Authorization
-    /// bearer header with --lossy at Anthropic).
+    /// bearer header with --lossy at Anthropic). VALUE may be `@FILE` (read from the file,
+    /// trailing newline removed) or `env:VAR` (from the environment), to keep it out of `ps`.
     #[arg(long = "header", value_name = "NAME:KEY=VALUE")]
     headers: Vec<String>,
-    /// A bearer token for a server: NAME=TOKEN.
+    /// A bearer token for a server: NAME=TOKEN. TOKEN may be `@FILE` or `env:VAR`, to keep it
+    /// out of `ps`.
     #[arg(long = "token", value_name = "NAME=TOKEN")]
     tokens: Vec<String>,
     /// Use the tokens stored by `mcpwire auth login` for a server: NAME.
@@ -84,8 +88,82 @@ pub(crate) struct RunArgs {
     /// Output token limit.
     #[arg(long)]
     max_output_tokens: Option<u64>,
+    /// Overall deadline of the whole run in seconds: every attempt, retry and turn, and the
+    /// stream until its last event.
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = seconds)]
+    timeout: Duration,
+    /// TCP + TLS connect timeout in seconds.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    connect_timeout: Duration,
+    /// Seconds to wait for the vendor's response head, per attempt.
+    #[arg(long, value_name = "SECS", default_value = "300", value_parser = seconds)]
+    first_byte_timeout: Duration,
+    /// Seconds without any data from the vendor (between events when streaming).
+    #[arg(long, value_name = "SECS", default_value = "120", value_parser = seconds)]
+    idle_timeout: Duration,
+    /// The largest whole (non-streamed) response body read, in bytes; K, M and G suffixes
+    /// mean KiB, MiB and GiB.
+    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = byte_size)]
+    max_body: usize,
     /// The prompt.
     prompt: String,
+}
+
+/// Seconds, e.g. `30` or `1.5`.
+fn seconds(value: &str) -> Result<Duration, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("expected a positive number of seconds, got `{value}`"))
+}
+
+/// Bytes, with an optional K, M or G suffix (binary).
+fn byte_size(value: &str) -> Result<usize, String> {
+    let (digits, unit) = match value.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => value.split_at(i),
+        None => (value, ""),
+    };
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => return Err(format!("unknown unit `{unit}` (K, M or G)")),
+    };
+    digits
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(1usize << shift))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("expected a positive size in bytes, got `{value}`"))
+}
+
+/// A secret from the command line: the value itself, `@FILE` or `env:VAR`. Errors never
+/// repeat the value.
+fn secret(value: &str, flag: &str) -> Result<Secret, String> {
+    if let Some(path) = value.strip_prefix('@') {
+        let mut text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{flag}: cannot read {path}: {e}"))?;
+        // Trimmed in place and moved into the `Secret`: no other copy is left behind.
+        if text.ends_with('\n') {
+            text.pop();
+            if text.ends_with('\r') {
+                text.pop();
+            }
+        }
+        return Ok(Secret::new(text));
+    }
+    if let Some(var) = value.strip_prefix("env:") {
+        return std::env::var(var)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(Secret::new)
+            .ok_or_else(|| format!("{flag}: environment variable {var} is not set"));
+    }
+    Ok(Secret::new(value))
 }
 
 fn split_pair<'a>(value: &'a str, sep: char, what: &str) -> Result<(&'a str, &'a str), String> {
@@ -136,7 +214,7 @@ fn build_request(
         let (name, kv) = split_pair(header, ':', "--header")?;
         let (key, value) = split_pair(kv, '=', "--header")?;
         let i = find(&mut request, name, "--header")?;
-        headers[i].push((key.to_owned(), Secret::new(value)));
+        headers[i].push((key.to_owned(), secret(value, "--header")?));
     }
     for (i, list) in headers.into_iter().enumerate() {
         if !list.is_empty() {
@@ -149,7 +227,7 @@ fn build_request(
         if !matches!(request.servers[i].credentials, Credentials::None) {
             return Err(format!("--token: server `{name}` already has credentials"));
         }
-        request.servers[i].credentials = Credentials::Bearer(Secret::new(value));
+        request.servers[i].credentials = Credentials::Bearer(secret(value, "--token")?);
     }
     for name in &args.logins {
         let i = find(&mut request, name, "--login")?;
@@ -216,6 +294,15 @@ fn client(args: &RunArgs) -> Result<Client, String> {
     // MCP servers on this machine may use plain http (simulators, local development).
     render.allow_insecure_loopback = true;
     config.render = render;
+    let mut timeouts = Timeouts::default();
+    timeouts.total = args.timeout;
+    timeouts.connect = args.connect_timeout;
+    timeouts.first_byte = args.first_byte_timeout;
+    timeouts.idle = args.idle_timeout;
+    config.timeouts = timeouts;
+    let mut limits = Limits::default();
+    limits.max_body = args.max_body;
+    config.limits = limits;
     Client::new(config).map_err(|e| e.to_string())
 }
 
@@ -230,11 +317,14 @@ impl ApprovalHandler for AskHandler {
         self.spinner.pause();
         let question = format!(
             "approve {}.{} {}? [y/N] ",
-            request.server, request.tool, request.arguments
+            term::line(&request.server),
+            term::line(&request.tool),
+            term::line(&request.arguments.to_string())
         );
         let answer = tokio::task::spawn_blocking(move || {
-            eprint!("{question}");
-            let _ = std::io::stderr().flush();
+            let mut stderr = io::stderr();
+            let _ = write!(stderr, "{question}");
+            let _ = stderr.flush();
             let mut line = String::new();
             let _ = std::io::stdin().read_line(&mut line);
             line
@@ -273,8 +363,10 @@ impl Spinner {
                 loop {
                     tokio::time::sleep(Duration::from_millis(120)).await;
                     if active.load(Ordering::SeqCst) {
-                        eprint!("\r{} waiting for the vendor...", frames[i % frames.len()]);
-                        let _ = std::io::stderr().flush();
+                        let mut stderr = io::stderr();
+                        let frame = frames[i % frames.len()];
+                        let _ = write!(stderr, "\r{frame} waiting for the vendor...");
+                        let _ = stderr.flush();
                         i += 1;
                     }
                 }
@@ -285,7 +377,7 @@ impl Spinner {
 
     fn pause(&self) {
         if self.enabled && self.active.swap(false, Ordering::SeqCst) {
-            eprint!("\r\x1b[2K");
+            let _ = write!(io::stderr(), "\r\x1b[2K");
         }
     }
 
@@ -296,11 +388,16 @@ impl Spinner {
     }
 }
 
-/// Prints events readably (text deltas inline), or as JSON Lines.
+/// Prints events readably (text deltas inline), or as JSON Lines, on stdout. Everything in
+/// the readable view came from the vendor or an MCP server, so it is escaped for the terminal
+/// ([`term`]); JSON escapes control characters itself. The first output error is kept and
+/// stops the printing ([`Printer::result`]).
 pub(crate) struct Printer {
     json: bool,
     in_text: bool,
     streamed_text: std::collections::HashSet<u64>,
+    out: io::Stdout,
+    failed: Option<io::Error>,
 }
 
 fn short(text: &str, limit: usize) -> String {
@@ -318,56 +415,87 @@ impl Printer {
             json,
             in_text: false,
             streamed_text: Default::default(),
+            out: io::stdout(),
+            failed: None,
         }
     }
 
     /// Ends a line of streamed text, if one is open.
     pub(crate) fn end(&mut self) {
         if self.in_text {
-            println!();
             self.in_text = false;
+            self.write(|out| writeln!(out));
+        }
+        self.write(|out| out.flush());
+    }
+
+    /// The first output error, if any (a closed pipe, a full disk).
+    pub(crate) fn result(&mut self) -> io::Result<()> {
+        self.failed.take().map_or(Ok(()), Err)
+    }
+
+    fn write(&mut self, f: impl FnOnce(&mut io::Stdout) -> io::Result<()>) {
+        if self.failed.is_none()
+            && let Err(err) = f(&mut self.out)
+        {
+            self.failed = Some(err);
         }
     }
 
     /// Prints one event.
     pub(crate) fn print(&mut self, event: &Event) {
+        if self.failed.is_some() {
+            return;
+        }
         if self.json {
             if let Ok(line) = serde_json::to_string(event) {
-                println!("{line}");
+                self.write(|out| writeln!(out, "{line}"));
             }
             return;
         }
         if let EventBody::TextDelta { index, text } = &event.body {
             self.streamed_text.insert(*index);
-            print!("{text}");
-            let _ = std::io::stdout().flush();
             self.in_text = true;
+            let text = term::text(text);
+            self.write(|out| {
+                write!(out, "{text}")?;
+                out.flush()
+            });
             return;
         }
         if self.in_text {
-            println!();
             self.in_text = false;
+            self.write(|out| writeln!(out));
         }
-        let line = match &event.body {
+        let Some(line) = self.line(event) else {
+            return;
+        };
+        self.write(|out| writeln!(out, "{line}"));
+    }
+
+    /// The readable line of an event (escaped), or `None` for events not shown.
+    fn line(&self, event: &Event) -> Option<String> {
+        let l = |s: &str| term::line(s).into_owned();
+        Some(match &event.body {
             EventBody::ResponseStarted { response_id, model } => {
                 format!(
                     "[{}] response {} ({})",
                     event.vendor,
-                    response_id.as_deref().unwrap_or("?"),
-                    model.as_deref().unwrap_or("?")
+                    l(response_id.as_deref().unwrap_or("?")),
+                    l(model.as_deref().unwrap_or("?"))
                 )
             }
             EventBody::ToolsListed { server, tools, .. } => {
                 let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
-                format!("  tools of {server}: {}", names.join(", "))
+                format!("  tools of {}: {}", l(server), l(&names.join(", ")))
             }
             EventBody::ToolsListFailed { server, error, .. } => {
-                format!("  tools of {server}: FAILED {}", error.message)
+                format!("  tools of {}: FAILED {}", l(server), l(&error.message))
             }
             EventBody::CallStarted { server, tool, .. } => {
-                format!("  -> calling {server}.{tool} ...")
+                format!("  -> calling {}.{} ...", l(server), l(tool))
             }
-            EventBody::CallArgumentsDelta { .. } => return,
+            EventBody::CallArgumentsDelta { .. } => return None,
             EventBody::Call {
                 server,
                 tool,
@@ -385,7 +513,12 @@ impl Printer {
                 } else {
                     ""
                 };
-                format!("  -> {server}.{tool} {}{approved}", short(&args, 200))
+                format!(
+                    "  -> {}.{} {}{approved}",
+                    l(server),
+                    l(tool),
+                    l(&short(&args, 200))
+                )
             }
             EventBody::CallResult {
                 server,
@@ -408,7 +541,7 @@ impl Printer {
                     .as_ref()
                     .and_then(|e| e.message.clone())
                     .unwrap_or_else(|| text.join(" "));
-                format!("  <- {target} {status}: {}", short(&detail, 300))
+                format!("  <- {} {status}: {}", l(&target), l(&short(&detail, 300)))
             }
             EventBody::ApprovalRequested {
                 server,
@@ -417,18 +550,20 @@ impl Printer {
                 ..
             } => {
                 format!(
-                    "  ?? approval requested for {server}.{tool} {}",
-                    arguments
+                    "  ?? approval requested for {}.{} {}",
+                    l(server),
+                    l(tool),
+                    l(&arguments
                         .as_ref()
                         .map(ToString::to_string)
-                        .unwrap_or_default()
+                        .unwrap_or_default())
                 )
             }
             EventBody::Text { index, text } => {
                 if self.streamed_text.contains(index) {
-                    return;
+                    return None;
                 }
-                text.clone()
+                term::text(text).into_owned()
             }
             EventBody::ResponseCompleted {
                 stop,
@@ -444,27 +579,44 @@ impl Printer {
                     serde_json::to_string(stop)
                         .unwrap_or_default()
                         .trim_matches('"'),
-                    stop_raw.as_deref().unwrap_or("-")
+                    l(stop_raw.as_deref().unwrap_or("-"))
                 )
             }
             EventBody::Error { error } => format!(
                 "[{}] ERROR {}: {}",
-                event.vendor, error.error_type, error.message
+                event.vendor,
+                l(&error.error_type),
+                l(&error.message)
             ),
             EventBody::Other { raw, .. } => format!(
                 "  ({} kept as other)",
-                raw.get("type")
+                l(raw
+                    .get("type")
                     .and_then(|t| t.as_str())
-                    .unwrap_or("untyped")
+                    .unwrap_or("untyped"))
             ),
-            _ => return,
-        };
-        println!("{line}");
+            _ => return None,
+        })
     }
 }
 
-/// Runs the command.
-pub(crate) fn run(args: RunArgs) -> ExitCode {
+/// An error and its causes on one line, escaped for the terminal (vendor messages are
+/// remote text).
+pub(crate) fn report(err: &dyn std::error::Error) -> String {
+    let mut line = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    term::line(&line).into_owned()
+}
+
+/// Runs the command: exit 0 when the run completed, 1 when it failed (the vendor's failure
+/// included: an error event, a failed response, an error body), 2 for invalid arguments. The
+/// error's kind starts the line on stderr.
+pub(crate) fn run(args: RunArgs) -> io::Result<ExitCode> {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -472,8 +624,8 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
     {
         Ok(rt) => rt,
         Err(err) => {
-            eprintln!("mcpwire run: {err}");
-            return ExitCode::FAILURE;
+            let _ = writeln!(io::stderr(), "mcpwire run: {err}");
+            return Ok(ExitCode::FAILURE);
         }
     };
     runtime.block_on(async move {
@@ -483,8 +635,12 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
             match crate::auth::open_store(args.store.as_deref()).await {
                 Ok(s) => Some(s),
                 Err(e) => {
-                    eprintln!("mcpwire run: token store: {e}");
-                    return ExitCode::FAILURE;
+                    let _ = writeln!(
+                        io::stderr(),
+                        "mcpwire run: token store: {}",
+                        term::line(&e.to_string())
+                    );
+                    return Ok(ExitCode::FAILURE);
                 }
             }
         };
@@ -492,11 +648,15 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
             match build_request(&args, store).and_then(|r| Ok((r, client(&args)?))) {
                 Ok(pair) => pair,
                 Err(message) => {
-                    eprintln!("mcpwire run: invalid_request: {message}");
-                    return ExitCode::from(2);
+                    let _ = writeln!(
+                        io::stderr(),
+                        "mcpwire run: invalid_request: {}",
+                        term::line(&message)
+                    );
+                    return Ok(ExitCode::from(2));
                 }
             };
-        let spinner = Spinner::start(!args.json && std::io::stderr().is_terminal());
+        let spinner = Spinner::start(!args.json && io::stderr().is_terminal());
         let mut printer = Printer::new(args.json);
         let handler: Option<Box<dyn ApprovalHandler>> = match args.approve {
             ApproveMode::Ask => Some(Box::new(AskHandler {
@@ -516,19 +676,22 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
             .await;
         spinner.pause();
         spinner.enabled_off();
-        if !args.json {
-            let _ = std::io::stdout().flush();
-        }
+        printer.end();
+        printer.result()?;
         match result {
             Ok(outcome) => {
                 for warning in &outcome.warnings {
-                    eprintln!("warning: {warning}");
+                    let _ = writeln!(
+                        io::stderr(),
+                        "warning: {}",
+                        term::line(&warning.to_string())
+                    );
                 }
-                ExitCode::SUCCESS
+                Ok(ExitCode::SUCCESS)
             }
             Err(err) => {
-                eprintln!("mcpwire run: {err}");
-                ExitCode::from(1)
+                let _ = writeln!(io::stderr(), "mcpwire run: {}", report(&err));
+                Ok(ExitCode::from(1))
             }
         }
     })

@@ -105,19 +105,46 @@ impl StreamNormalizer {
         index: usize,
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
+        self.push_json_with(data, index, out, None)
+    }
+
+    /// [`push_json`](Self::push_json) that also feeds `accumulator` with the same decoded event
+    /// (one decode for both), when the accumulator is this vendor's.
+    pub fn push_json_with(
+        &mut self,
+        data: &[u8],
+        index: usize,
+        out: &mut Vec<Event>,
+        accumulator: Option<&mut Accumulator>,
+    ) -> Result<(), Error> {
         match self {
             StreamNormalizer::OpenAi(n) => {
                 let event = mcpwire_schema::decode::from_slice(data)
                     .map_err(|source| Error::Decode { index, source })?;
+                if let Some(Accumulator::OpenAi(acc)) = accumulator {
+                    acc.push(&event);
+                }
                 n.push(&event, out);
             }
             StreamNormalizer::Anthropic(n) => {
                 let event = mcpwire_schema::decode::from_slice(data)
                     .map_err(|source| Error::Decode { index, source })?;
+                if let Some(Accumulator::Anthropic(acc)) = accumulator {
+                    acc.push(&event);
+                }
                 n.push(&event, out);
             }
         }
         Ok(())
+    }
+
+    /// An empty accumulator of this vendor's final response, for
+    /// [`push_json_with`](Self::push_json_with).
+    pub fn accumulator(&self) -> Accumulator {
+        match self {
+            StreamNormalizer::OpenAi(_) => Accumulator::OpenAi(openai::Accumulator::new()),
+            StreamNormalizer::Anthropic(_) => Accumulator::Anthropic(anthropic::Accumulator::new()),
+        }
     }
 
     /// Ends the stream: flushes what is held, or reports that the final event never came.
@@ -125,6 +152,40 @@ impl StreamNormalizer {
         match self {
             StreamNormalizer::OpenAi(n) => n.finish(out),
             StreamNormalizer::Anthropic(n) => n.finish(out),
+        }
+    }
+}
+
+/// Either vendor's final response: the OpenAI `Response` or the Anthropic `Message`, read whole
+/// or rebuilt from a stream by an [`Accumulator`]. Serialises as the vendor's JSON.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
+pub enum FinalResponse {
+    /// OpenAI Responses.
+    OpenAi(mcpwire_schema::openai::Response),
+    /// Anthropic Messages.
+    Anthropic(mcpwire_schema::anthropic::Message),
+}
+
+/// Either vendor's accumulator, fed by [`StreamNormalizer::push_json_with`].
+#[derive(Debug)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
+pub enum Accumulator {
+    /// OpenAI Responses.
+    OpenAi(openai::Accumulator),
+    /// Anthropic Messages.
+    Anthropic(anthropic::Accumulator),
+}
+
+impl Accumulator {
+    /// The final response, if the stream carried enough of it.
+    pub fn finish(self) -> Option<FinalResponse> {
+        match self {
+            Accumulator::OpenAi(acc) => acc.finish().map(FinalResponse::OpenAi),
+            Accumulator::Anthropic(acc) => acc.finish().map(FinalResponse::Anthropic),
         }
     }
 }

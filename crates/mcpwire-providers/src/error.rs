@@ -2,9 +2,13 @@
 //! vendor's request id, the MCP server it concerns when the vendor says, and a short excerpt of
 //! the body from which every secret the client sent has been removed.
 
+// Without the `client` feature only the type and `From<RenderError>` are used.
+#![cfg_attr(not(feature = "client"), allow(dead_code))]
+
 use std::fmt;
 use std::time::Duration;
 
+use mcpwire_auth::Secret;
 use mcpwire_schema::event::Vendor;
 
 use crate::render::RenderError;
@@ -14,8 +18,11 @@ use crate::render::RenderError;
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The vendor rejected the API key (401/403), or MCP server credentials could not be
-    /// obtained.
+    /// obtained (the `mcpwire_auth::Error` is the [`source`](std::error::Error::source)).
     Auth,
+    /// An MCP server needs a login first (`mcpwire auth login`), or its refresh token was
+    /// rejected: no retry helps until someone logs in.
+    LoginRequired,
     /// Rate limited (429).
     RateLimited,
     /// The vendor could not use an MCP server (OpenAI 424 `external_connector_error`, Anthropic
@@ -30,11 +37,14 @@ pub enum ErrorKind {
     Server,
     /// No connection, or it broke.
     Connect,
-    /// A connect, first-byte or between-events timeout.
+    /// A connect, first-byte or between-events timeout, or the overall deadline.
     Timeout,
     /// The response could not be decoded.
     Decode,
-    /// An error event in the stream, after HTTP 200.
+    /// The response body is larger than the configured limit.
+    TooLarge,
+    /// The vendor reported a failure after HTTP 200: an error event in the stream, a
+    /// `response.failed`, a response with `status: "failed"`, or an `{"error": ...}` body.
     Stream,
     /// Anything else.
     Other,
@@ -45,6 +55,7 @@ impl ErrorKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::Auth => "auth",
+            ErrorKind::LoginRequired => "login_required",
             ErrorKind::RateLimited => "rate_limited",
             ErrorKind::McpServer => "mcp_server",
             ErrorKind::InvalidRequest => "invalid_request",
@@ -53,6 +64,7 @@ impl ErrorKind {
             ErrorKind::Connect => "connect",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Decode => "decode",
+            ErrorKind::TooLarge => "too_large",
             ErrorKind::Stream => "stream",
             ErrorKind::Other => "other",
         }
@@ -66,6 +78,8 @@ impl fmt::Display for ErrorKind {
 }
 
 /// An error from the providers client. Never contains a header value, token or API key.
+/// `Display` prints this error's own message; its cause, when there is one, is the
+/// [`source`](std::error::Error::source) (not repeated in the message).
 #[derive(Debug)]
 pub struct Error {
     pub(crate) inner: Box<Inner>,
@@ -106,6 +120,11 @@ impl Error {
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         self.inner.source = Some(Box::new(source));
+        self
+    }
+
+    pub(crate) fn with_request_id(mut self, request_id: Option<&str>) -> Self {
+        self.inner.request_id = request_id.map(str::to_owned);
         self
     }
 
@@ -182,34 +201,68 @@ impl std::error::Error for Error {
 
 impl From<RenderError> for Error {
     fn from(err: RenderError) -> Self {
-        Error::new(ErrorKind::InvalidRequest, err.to_string()).with_source(err)
+        Error::new(ErrorKind::InvalidRequest, "cannot render the request").with_source(err)
     }
 }
 
-/// Removes every occurrence of the given secrets from `text`.
-pub(crate) fn scrub(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_owned();
-    for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(secret.as_str(), "<redacted>");
+impl Error {
+    /// MCP server credentials could not be obtained for `servers[index]` (`name`): the auth
+    /// error is kept as the source, and its kind decides ours (a login is needed, the network
+    /// failed, or anything else about auth).
+    pub(crate) fn credentials(index: usize, name: &str, err: mcpwire_auth::Error) -> Self {
+        let kind = match &err {
+            mcpwire_auth::Error::NotLoggedIn { .. }
+            | mcpwire_auth::Error::LoginRequired { .. }
+            | mcpwire_auth::Error::RefreshRejected => ErrorKind::LoginRequired,
+            #[cfg(feature = "client")]
+            mcpwire_auth::Error::Http { .. } => ErrorKind::Connect,
+            _ => ErrorKind::Auth,
+        };
+        Error::new(
+            kind,
+            format!("servers[{index}] ({name}): cannot obtain credentials"),
+        )
+        .with_source(err)
     }
-    out
+
+    /// The vendor reported a failure in a 200 response (an error event, a failed response).
+    pub(crate) fn vendor_failure(vendor: Vendor, error_type: &str, message: &str) -> Self {
+        let kind = match classify(None, error_type) {
+            ErrorKind::Other => ErrorKind::Stream,
+            kind => kind,
+        };
+        Error::new(kind, format!("{error_type}: {message}")).vendor(vendor)
+    }
 }
 
-/// The first `limit` characters of `text`.
-pub(crate) fn excerpt(text: &str, limit: usize) -> String {
-    match text.char_indices().nth(limit) {
-        Some((i, _)) => format!("{}...", &text[..i]),
-        None => text.to_owned(),
+/// The start of `text` with every secret removed, for error excerpts.
+pub(crate) fn excerpt(text: &str, secrets: &[Secret]) -> String {
+    mcpwire_auth::redact::scrub_excerpt(text, secrets, 512)
+}
+
+/// The kind of a vendor error from its HTTP status (when there is one) and `error.type`.
+fn classify(status: Option<u16>, error_type: &str) -> ErrorKind {
+    match (status.unwrap_or(0), error_type) {
+        (_, "overloaded_error") | (529, _) => ErrorKind::Overloaded,
+        (_, "rate_limit_error" | "rate_limit_exceeded") | (429, _) => ErrorKind::RateLimited,
+        (401 | 403, _) | (_, "authentication_error" | "permission_error") => ErrorKind::Auth,
+        (408, _) | (504, _) | (_, "timeout_error") => ErrorKind::Timeout,
+        (_, "invalid_request_error" | "not_found_error") | (400..=499, _) => {
+            ErrorKind::InvalidRequest
+        }
+        (_, "api_error" | "server_error") | (500..=599, _) => ErrorKind::Server,
+        _ => ErrorKind::Other,
     }
 }
 
-/// Classifies a vendor error response.
+/// Classifies a vendor error response. Everything taken from it (message, body, request id)
+/// is scrubbed of the secrets the client sent.
 pub(crate) fn from_response(
     vendor: Vendor,
     status: u16,
     body: &str,
     request_id: Option<String>,
-    secrets: &[String],
+    secrets: &[Secret],
 ) -> Error {
     let value: Option<serde_json::Value> = serde_json::from_str(body).ok();
     let error = value.as_ref().and_then(|v| v.get("error"));
@@ -232,22 +285,18 @@ pub(crate) fn from_response(
     let kind = if mcp {
         ErrorKind::McpServer
     } else {
-        match (status, error_type) {
-            (_, "overloaded_error") | (529, _) => ErrorKind::Overloaded,
-            (_, "rate_limit_error") | (429, _) => ErrorKind::RateLimited,
-            (401 | 403, _) | (_, "authentication_error" | "permission_error") => ErrorKind::Auth,
-            (408, _) | (504, _) | (_, "timeout_error") => ErrorKind::Timeout,
-            (400..=499, _) => ErrorKind::InvalidRequest,
-            (500..=599, _) => ErrorKind::Server,
-            _ => ErrorKind::Other,
-        }
+        classify(Some(status), error_type)
     };
     let mut err = Error::new(kind, message).vendor(vendor);
     err.inner.status = Some(status);
-    err.inner.request_id = request_id;
+    err.inner.request_id = request_id.map(|id| scrub(&id, secrets));
     err.inner.server = server;
-    err.inner.body = Some(excerpt(&scrub(body, secrets), 512));
+    err.inner.body = Some(excerpt(body, secrets));
     err
+}
+
+fn scrub(text: &str, secrets: &[Secret]) -> String {
+    mcpwire_auth::redact::scrub(text, secrets)
 }
 
 /// Whether a vendor error is about an MCP server, and which one when the message names it.

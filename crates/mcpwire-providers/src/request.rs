@@ -133,7 +133,7 @@ impl fmt::Debug for McpServerSpec {
         // The URL may carry tenant keys in its path or query: only the origin is shown.
         f.debug_struct("McpServerSpec")
             .field("name", &self.name)
-            .field("url", &self.url.as_deref().map(crate::redact::origin))
+            .field("url", &self.url.as_deref().map(crate::origin::origin))
             .field("connector_id", &self.connector_id)
             .field("credentials", &self.credentials)
             .field("allowed_tools", &self.allowed_tools)

@@ -1,6 +1,6 @@
 //! Translating a request body from one vendor to the other (`mcpwire translate`): detect the
 //! source (an OpenAI Responses body, an Anthropic Messages body and its MCP beta, or the neutral
-//! [`crate::file`] form), parse it into the neutral request, render it for the target
+//! [`crate::neutral`] form), parse it into the neutral request, render it for the target
 //! with the static credentials it carries.
 //!
 //! ```
@@ -29,7 +29,7 @@ use mcpwire_schema::event::Vendor;
 use mcpwire_schema::openai::CreateResponse;
 use serde_json::Value;
 
-use crate::file::{self, FileError};
+use crate::neutral::{self, FileError};
 use crate::render::{self, RenderError, RenderOptions, Rendered, Warning};
 use crate::request::McpRequest;
 
@@ -91,16 +91,16 @@ impl fmt::Debug for Translated {
 #[non_exhaustive]
 pub enum TranslateError {
     /// Not JSON, or a request whose known fields are malformed.
-    #[error("{0}")]
+    #[error(transparent)]
     Decode(#[from] DecodeError),
     /// JSON that is not a request body.
     #[error("not a request body: this is {0}")]
     NotARequest(String),
     /// A neutral file with an error.
-    #[error("{0}")]
+    #[error(transparent)]
     File(#[from] FileError),
     /// Parsing or rendering failed (invalid request, or a capability gap in strict mode).
-    #[error("{0}")]
+    #[error(transparent)]
     Render(#[from] RenderError),
 }
 
@@ -132,7 +132,7 @@ pub fn parse(body_json: &[u8]) -> Result<(McpRequest, Source, Vec<Warning>), Tra
         Source::Anthropic(beta) => {
             render::from_anthropic(&decode::from_value::<CreateMessage>(&value)?, beta)?
         }
-        Source::Neutral => (file::from_value(&value)?, Vec::new()),
+        Source::Neutral => (neutral::from_value(&value)?, Vec::new()),
     };
     Ok((request, source, warnings))
 }
@@ -192,7 +192,7 @@ pub fn render_to(
                 warnings: out.warnings,
             })
         }
-        _ => {
+        Vendor::Anthropic => {
             let out = render::anthropic(request, &credentials, beta, options)?;
             Ok(Rendered {
                 body: VendorBody::Anthropic(out.body),
@@ -200,6 +200,10 @@ pub fn render_to(
                 warnings: out.warnings,
             })
         }
+        other => Err(RenderError::Invalid {
+            field: "vendor".to_owned(),
+            message: format!("cannot render for `{other}`: not supported by this build"),
+        }),
     }
 }
 

@@ -3,6 +3,7 @@
 //! timing, timeouts, an approval loop over two turns, a token refresh between turns, and
 //! gateways. (`no_leaks.rs` captures the logs of these paths.)
 
+#![cfg(feature = "client")]
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -74,8 +75,9 @@ async fn whole_responses_replay_to_the_same_events_as_normalize() {
             "{file}"
         );
         assert_eq!(
-            response.raw,
-            serde_json::from_slice::<Value>(&bytes).unwrap()
+            serde_json::to_value(&response.body).unwrap(),
+            serde_json::from_slice::<Value>(&bytes).unwrap(),
+            "the typed body is lossless"
         );
         assert_eq!(response.request_id.as_deref(), Some("req_123"));
         let sent = &server.received_requests().await.unwrap()[0];
@@ -483,12 +485,16 @@ async fn approval_loop_over_two_turns_with_previous_response_id() {
         .mount(&server)
         .await;
     let mut seen = Vec::new();
+    let mut events = Vec::new();
     let outcome = client_for(&server)
         .run(
             Vendor::OpenAi,
             &request(false),
             Some(&ApproveAll),
-            &mut |e: &Event| seen.push(e.kind()),
+            &mut |e: &Event| {
+                seen.push(e.kind());
+                events.push(e.clone());
+            },
         )
         .await
         .unwrap();
@@ -515,7 +521,7 @@ async fn approval_loop_over_two_turns_with_previous_response_id() {
         assert_eq!(tool["headers"]["x-tenant-key"], HEADER_VALUE);
     }
     // The approval link survives into the call's event.
-    let call = outcome.events.iter().find(|e| e.kind() == "call").unwrap();
+    let call = events.iter().find(|e| e.kind() == "call").unwrap();
     assert!(
         matches!(&call.body, EventBody::Call { approval_id: Some(id), .. } if id == approval_id)
     );
@@ -679,12 +685,13 @@ async fn anthropic_pause_turn_is_continued_with_the_assistant_content() {
         .expect(1)
         .mount(&server)
         .await;
+    let mut events = Vec::new();
     let outcome = client_for(&server)
         .run(
             Vendor::Anthropic,
             &anthropic_request(false),
             None,
-            &mut |_| {},
+            &mut |e: &Event| events.push(e.clone()),
         )
         .await
         .unwrap();
@@ -704,8 +711,7 @@ async fn anthropic_pause_turn_is_continued_with_the_assistant_content() {
         second["mcp_servers"], first["mcp_servers"],
         "the same servers and token again"
     );
-    let stops: Vec<&EventBody> = outcome
-        .events
+    let stops: Vec<&EventBody> = events
         .iter()
         .filter(|e| e.kind() == "response_completed")
         .map(|e| &e.body)
@@ -741,17 +747,17 @@ async fn results_after_a_pause_are_attributed_to_the_call_made_before_it() {
         .respond_with(ResponseTemplate::new(200).set_body_json(continuation))
         .mount(&server)
         .await;
-    let outcome = client_for(&server)
+    let mut events = Vec::new();
+    client_for(&server)
         .run(
             Vendor::Anthropic,
             &anthropic_request(false),
             None,
-            &mut |_| {},
+            &mut |e: &Event| events.push(e.clone()),
         )
         .await
         .unwrap();
-    let results: Vec<&EventBody> = outcome
-        .events
+    let results: Vec<&EventBody> = events
         .iter()
         .filter(|e| e.kind() == "call_result")
         .map(|e| &e.body)
@@ -761,4 +767,77 @@ async fn results_after_a_pause_are_attributed_to_the_call_made_before_it() {
         "{:?}",
         results[0]
     );
+}
+
+#[tokio::test]
+async fn a_missing_login_is_login_required_with_the_auth_error_as_source() {
+    let server = MockServer::start().await;
+    let oauth = mcpwire_auth::OAuthClient::new(
+        mcpwire_auth::OAuthConfig::default(),
+        Arc::new(mcpwire_auth::MemoryStore::default()),
+    )
+    .unwrap();
+    let req = McpRequest::new("gpt-test", "hi").server(
+        McpServerSpec::new("notion", "https://mcp.notion.example/mcp")
+            .credentials(Credentials::OAuth(Arc::new(oauth))),
+    );
+    let err = client_for(&server)
+        .send(Vendor::OpenAi, &req)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LoginRequired);
+    let source = std::error::Error::source(&err).unwrap();
+    let auth = source.downcast_ref::<mcpwire_auth::Error>().unwrap();
+    assert!(
+        matches!(auth, mcpwire_auth::Error::NotLoggedIn { .. }),
+        "{auth:?}"
+    );
+    // The cause is the source, not repeated in the message.
+    assert!(!err.to_string().contains(&auth.to_string()), "{err}");
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_whole_body_over_the_limit_is_too_large_and_names_the_limit() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            fixture("openai/response.mcp-call-success.exa.json"),
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let base = format!("{}/v1", server.uri());
+    let mut config = config_with(&base, &base);
+    config.limits.max_body = 100;
+    let err = Client::new(config)
+        .unwrap()
+        .send(Vendor::OpenAi, &request(false))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TooLarge);
+    assert!(err.to_string().contains("100-byte limit"), "{err}");
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_cap_is_not_waited_for() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "120")
+                .set_body_string(r#"{"error":{"message":"slow down","type":"rate_limit_error"}}"#),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let start = Instant::now();
+    let err = client_for(&server)
+        .send(Vendor::OpenAi, &request(false))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(120)));
+    assert!(err.to_string().contains("not retried"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(10));
 }

@@ -5,6 +5,7 @@
 //! Alone in its own test binary: tracing's callsite cache is process-wide, so a thread-local
 //! subscriber is only reliable when no other test runs beside it.
 
+#![cfg(feature = "client")]
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use mcpwire_auth::{Credentials, Resolved, Secret};
-use mcpwire_providers::file::{self, Secrets};
+use mcpwire_providers::neutral::{self, Secrets};
 use mcpwire_providers::render::{self, RenderError, RenderOptions};
 use mcpwire_providers::request::{
     Approval, Input, InputMessage, McpRequest, McpServerSpec, Role, VendorExtra,
@@ -505,7 +505,7 @@ fn planted_token_never_shows_in_debug_output() {
     let (parsed, warnings) = render::from_openai(&openai.body).unwrap();
     shown.push(format!("{parsed:?} {warnings:?}"));
     shown.push(
-        file::to_value(&request, Secrets::Redact)
+        neutral::to_value(&request, Secrets::Redact)
             .unwrap()
             .to_string(),
     );
@@ -528,7 +528,7 @@ fn planted_token_never_shows_in_debug_output() {
     for text in shown {
         assert!(!text.contains(PLANTED), "token leaked: {text}");
     }
-    let exposed = file::to_value(&request, Secrets::Expose).unwrap();
+    let exposed = neutral::to_value(&request, Secrets::Expose).unwrap();
     assert_eq!(exposed["servers"][0]["credentials"]["token"], PLANTED);
 }
 
@@ -563,7 +563,7 @@ fn file_errors_name_the_path() {
         ),
     ];
     for (value, path, needle) in cases {
-        let err = file::from_value(&value).unwrap_err();
+        let err = neutral::from_value(&value).unwrap_err();
         assert_eq!(err.path, path, "{err}");
         assert!(err.message.contains(needle), "{err}");
     }
@@ -579,9 +579,10 @@ fn neutral_fixtures_survive_the_file_round_trip() {
             continue;
         }
         let value: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        let request = file::from_value(&value).unwrap();
-        let written = file::to_value(&request, Secrets::Expose).unwrap();
-        let again = file::to_value(&file::from_value(&written).unwrap(), Secrets::Expose).unwrap();
+        let request = neutral::from_value(&value).unwrap();
+        let written = neutral::to_value(&request, Secrets::Expose).unwrap();
+        let again =
+            neutral::to_value(&neutral::from_value(&written).unwrap(), Secrets::Expose).unwrap();
         assert_eq!(written, again, "{}", path.display());
         n += 1;
     }

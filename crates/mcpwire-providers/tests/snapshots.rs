@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use mcpwire_providers::file;
+use mcpwire_providers::neutral;
 use mcpwire_providers::render::{RenderError, RenderOptions, Rendered};
 use mcpwire_providers::translate::{self, VendorBody};
 use mcpwire_schema::anthropic::BetaVersion;
@@ -33,7 +33,7 @@ fn rendered_json(mode: &str, out: &Rendered<VendorBody>) -> Value {
 }
 
 fn render(bytes: &[u8], to: Vendor, beta: BetaVersion) -> Value {
-    let request = file::from_slice(bytes).unwrap();
+    let request = neutral::from_slice(bytes).unwrap();
     match translate::render_to(&request, to, beta, &RenderOptions::strict()) {
         Ok(out) => rendered_json("strict", &out),
         Err(strict) => {

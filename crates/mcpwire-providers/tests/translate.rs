@@ -253,7 +253,8 @@ fn neutral_fixtures_render_parse_render_fixed_point() {
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
-        let request = mcpwire_providers::file::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let request =
+            mcpwire_providers::neutral::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         let mut targets = vec![(Vendor::OpenAi, BetaVersion::LATEST)];
         targets.extend(BetaVersion::ALL.map(|beta| (Vendor::Anthropic, beta)));
         for (to, beta) in targets {
@@ -280,4 +281,33 @@ fn neutral_fixtures_render_parse_render_fixed_point() {
         }
     }
     assert!(checked >= 20, "{checked}");
+}
+
+#[test]
+fn no_error_prints_its_cause_twice() {
+    let inputs: [&[u8]; 3] = [
+        b"{\"model\": ",
+        br#"{"model": "m", "input": "hi", "servers": [{"name": "x", "aproval": "never"}]}"#,
+        br#"{"model": "gpt-5", "input": "hi", "tools": [{"type": "mcp", "server_label": "s", "server_url": "https://s.example/mcp", "require_approval": "always"}]}"#,
+    ];
+    for input in inputs {
+        let err = translate::translate(
+            input,
+            Vendor::Anthropic,
+            BetaVersion::V2025_11_20,
+            &RenderOptions::strict(),
+        )
+        .unwrap_err();
+        let mut messages = vec![err.to_string()];
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            assert!(
+                !messages.iter().any(|m| m.contains(&text)),
+                "{text:?} already printed in {messages:?}"
+            );
+            messages.push(text);
+            source = cause.source();
+        }
+    }
 }

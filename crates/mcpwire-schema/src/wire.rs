@@ -110,14 +110,14 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Maybe<T> {
 
 /// A string whose value must never be printed: an HTTP header value, an access token.
 ///
-/// `Debug` prints `"<redacted>"`; serialisation is transparent because the value has to reach
-/// the vendor. The `mcpwire-auth` crate has the zeroising secret type; this one only guarantees
+/// `Debug` prints `"[redacted]"` (the marker `mcpwire-auth` uses too); serialisation is
+/// transparent because the value has to reach the vendor. The `mcpwire-auth` crate has the zeroising secret type; this one only guarantees
 /// that wire types holding credentials can be logged with `{:?}`.
 ///
 /// ```
 /// use mcpwire_schema::Sensitive;
 /// let token = Sensitive::new("tok-123");
-/// assert_eq!(format!("{token:?}"), "\"<redacted>\"");
+/// assert_eq!(format!("{token:?}"), "\"[redacted]\"");
 /// assert_eq!(token.expose(), "tok-123");
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
@@ -137,7 +137,7 @@ impl Sensitive {
 
 impl fmt::Debug for Sensitive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"<redacted>\"")
+        f.write_str("\"[redacted]\"")
     }
 }
 

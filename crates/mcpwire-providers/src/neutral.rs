@@ -28,14 +28,14 @@
 //! Unknown keys are errors; every error names the JSON path of the fault.
 //!
 //! ```
-//! use mcpwire_providers::file;
-//! let request = file::from_slice(br#"{"model": "gpt-5", "input": "hi",
+//! use mcpwire_providers::neutral;
+//! let request = neutral::from_slice(br#"{"model": "gpt-5", "input": "hi",
 //!     "servers": [{"name": "dmcp", "url": "https://dmcp-server.deno.dev/sse", "approval": "always"}]}"#)?;
 //! assert_eq!(request.servers[0].name, "dmcp");
-//! let err = file::from_slice(br#"{"model": "gpt-5", "input": "hi", "servers": [{"name": "x", "aproval": "never"}]}"#).unwrap_err();
+//! let err = neutral::from_slice(br#"{"model": "gpt-5", "input": "hi", "servers": [{"name": "x", "aproval": "never"}]}"#).unwrap_err();
 //! assert_eq!(err.path, "servers[0].aproval");
 //! assert!(err.message.contains("aproval"));
-//! # Ok::<(), file::FileError>(())
+//! # Ok::<(), neutral::FileError>(())
 //! ```
 
 use std::collections::BTreeMap;
@@ -75,7 +75,7 @@ impl FileError {
 pub enum Secrets {
     /// Write tokens and header values as they are (the file is then a secret itself).
     Expose,
-    /// Write `<redacted>` instead.
+    /// Write `[redacted]` (the shared marker) instead.
     Redact,
 }
 
@@ -323,7 +323,7 @@ pub fn to_value(request: &McpRequest, secrets: Secrets) -> Result<Value, FileErr
 fn server_value(i: usize, server: &McpServerSpec, secrets: Secrets) -> Result<Value, FileError> {
     let secret = |s: &Secret| match secrets {
         Secrets::Expose => json!(s.expose()),
-        Secrets::Redact => json!("<redacted>"),
+        Secrets::Redact => json!(mcpwire_auth::redact::MARKER),
     };
     let mut out = Map::new();
     out.insert("name".to_owned(), json!(server.name));

@@ -4,7 +4,7 @@
 /// The origin of a URL (`scheme://host[:port]`), or `<invalid url>`.
 ///
 /// ```
-/// assert_eq!(mcpwire_providers::redact::origin("https://mcp.example.com/t/ACME-KEY?k=1"), "https://mcp.example.com");
+/// assert_eq!(mcpwire_providers::origin::origin("https://mcp.example.com/t/ACME-KEY?k=1"), "https://mcp.example.com");
 /// ```
 pub fn origin(url: &str) -> String {
     match url::Url::parse(url) {
