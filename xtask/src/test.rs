@@ -18,7 +18,7 @@ use std::env;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use crate::{Result, cargo, conformance, npm};
+use crate::{Result, cargo, conformance, npm, redis};
 
 /// Environment variables for a test run.
 type Vars = Vec<(String, String)>;
@@ -62,6 +62,8 @@ const GATED: &[Gated] = &[
     //    needs                package        --test     env  provider
     gated("server-everything", "mcpwire-sim", "interop", &[], provide_server_everything),
     gated("server-everything", "mcpwire-cli", "interop", &[], provide_server_everything),
+    gated("redis-server",      "mcpwire-auth", "redis_store", &[], redis::provide_redis_server),
+    gated("redis-server",      "mcpwire-auth", "fleet",       &[], redis::provide_redis_server),
 ];
 
 /// The reference MCP server `@modelcontextprotocol/server-everything`, pinned.

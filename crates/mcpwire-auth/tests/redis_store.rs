@@ -485,3 +485,46 @@ async fn redis_restarted_mid_run() {
         .unwrap();
     assert_eq!(at.expose(), "AT-2");
 }
+
+/// Two replicas with caches: replica A's cached read is evicted when replica B writes, so A
+/// sees B's entry (through `get_cached`) without a refresh of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: cargo xtask test runs it"]
+async fn another_replicas_write_invalidates_the_cache() {
+    let redis = RedisServer::start();
+    let keys = StoreKeys::generate().unwrap();
+    let a = store(&redis.url(), &keys, "cache").await;
+    let b = store(&redis.url(), &keys, "cache").await;
+    let url = "https://mcp.example.com/mcp";
+    let key = EntryKey::token(url);
+    b.compare_and_set(&key, None, Some(&Entry::Token(sample_token(url, "1"))))
+        .await
+        .unwrap();
+    // Let A's subscription come up, then fill its cache.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let at = |v: Option<mcpwire_auth::Versioned>| {
+        v.unwrap()
+            .entry
+            .as_token()
+            .unwrap()
+            .access_token
+            .expose()
+            .to_owned()
+    };
+    assert_eq!(at(a.get_cached(&key).await.unwrap()), "AT-1");
+    let v1 = b.get(&key).await.unwrap().unwrap().version;
+    b.compare_and_set(&key, Some(v1), Some(&Entry::Token(sample_token(url, "2"))))
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if at(a.get_cached(&key).await.unwrap()) == "AT-2" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "replica A kept serving the old entry from its cache"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
