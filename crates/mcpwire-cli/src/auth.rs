@@ -14,6 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+
+use crate::term;
 use mcpwire_auth::{
     FileStore, LoginMode, OAuthClient, OAuthConfig, PreRegisteredClient, RedisStore, Secret,
     TokenStatus, TokenStore,
@@ -113,29 +115,6 @@ pub(crate) async fn client_over(
     OAuthClient::new(config, open_store(store).await?)
 }
 
-/// Escapes what a terminal would interpret: C0 and C1 control characters (`\n`, `\r`, `\t`,
-/// `\x1b`, `\u{9b}`, ...), DEL, and the Unicode bidirectional overrides and isolates, so text
-/// from a remote party can neither fake lines nor recolour or reorder the output.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() && (c as u32) < 0x80 => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if c.is_control()
-                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
-            {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn is_loopback(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| {
@@ -162,7 +141,7 @@ fn fail(err: &mut impl Write, what: &str, e: &dyn std::error::Error) -> io::Resu
         let _ = write!(line, ": {s}");
         source = s.source();
     }
-    writeln!(err, "mcpwire auth {what}: {}", escape(&line))?;
+    writeln!(err, "mcpwire auth {what}: {}", term::line(&line))?;
     Ok(ExitCode::FAILURE)
 }
 
@@ -233,7 +212,7 @@ pub(crate) fn run_to(
                         url_written = writeln!(
                             err,
                             "Open this URL to authorize mcpwire:\n\n  {}\n\nWaiting for the redirect on 127.0.0.1 ...",
-                            escape(url)
+                            term::line(url)
                         );
                     }
                 };
@@ -244,8 +223,8 @@ pub(crate) fn run_to(
                         writeln!(
                             err,
                             "logged in to {} (issuer {}, {})",
-                            escape(&status.server_url),
-                            escape(&status.issuer),
+                            term::line(&status.server_url),
+                            term::line(&status.issuer),
                             expiry(status.expires_in)
                         )?;
                         Ok(ExitCode::SUCCESS)
@@ -299,14 +278,14 @@ pub(crate) fn run_to(
                 };
                 match client.logout(&server_url).await {
                     Ok(true) => {
-                        writeln!(err, "logged out of {}", escape(&server_url))?;
+                        writeln!(err, "logged out of {}", term::line(&server_url))?;
                         Ok(ExitCode::SUCCESS)
                     }
                     Ok(false) => {
                         writeln!(
                             err,
                             "mcpwire auth logout: no stored login for {}",
-                            escape(&server_url)
+                            term::line(&server_url)
                         )?;
                         Ok(ExitCode::FAILURE)
                     }
@@ -322,16 +301,16 @@ fn write_status(out: &mut impl Write, s: &TokenStatus) -> io::Result<()> {
     writeln!(
         out,
         "{}\n  issuer: {}\n  client: {}\n  expires: {}\n  refresh token: {}\n  scope: {}",
-        escape(&s.server_url),
-        escape(&s.issuer),
-        escape(&s.client_id),
+        term::line(&s.server_url),
+        term::line(&s.issuer),
+        term::line(&s.client_id),
         expiry(s.expires_in),
         if s.has_refresh_token {
             "stored"
         } else {
             "none"
         },
-        s.scope.as_deref().map_or_else(|| "-".to_owned(), escape),
+        s.scope.as_deref().map_or_else(|| "-".to_owned(), |s| term::line(s).into_owned()),
     )
 }
 
@@ -343,20 +322,3 @@ fn expiry(expires_in: Option<Duration>) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn escape_neutralises_terminal_controls() {
-        assert_eq!(
-            escape("mcp\n\u{1b}[31mFAKE-LINE\u{1b}[0m\r\u{7}"),
-            "mcp\\n\\x1b[31mFAKE-LINE\\x1b[0m\\r\\x07"
-        );
-        assert_eq!(
-            escape("a\u{9b}b\u{202e}c\u{7f}"),
-            "a\\u{9b}b\\u{202e}c\\x7f"
-        );
-        assert_eq!(escape("https://as.example/ é"), "https://as.example/ é");
-    }
-}

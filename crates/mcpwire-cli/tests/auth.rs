@@ -276,7 +276,7 @@ async fn issue13_item9_auth_status_and_login_escape_remote_text() {
     assert!(!has_raw_controls(&out), "{out:?}");
     assert!(
         out.lines()
-            .any(|l| l == "  scope: mcp\\n\\x1b[31mFAKE-LINE\\x1b[0m\\r\\x07"),
+            .any(|l| l == "  scope: mcp\\n\\u{1b}[31mFAKE-LINE\\u{1b}[0m\\r\\u{7}"),
         "{out}"
     );
     assert!(!out.lines().any(|l| l.starts_with("FAKE")), "{out}");
@@ -296,7 +296,7 @@ async fn issue13_item9_auth_login_escapes_token_endpoint_error_text() {
     let stderr = String::from_utf8(login.stderr).unwrap();
     assert_eq!(login.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("invalid_grant"), "{stderr}");
-    assert!(stderr.contains("\\x1b[31mFAKE-LINE"), "{stderr}");
+    assert!(stderr.contains("\\u{1b}[31mFAKE-LINE"), "{stderr}");
     assert!(!has_raw_controls(&stderr), "{stderr:?}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     let _ = std::fs::remove_dir_all(&home);
