@@ -624,7 +624,9 @@ async fn anthropic_headers_and_beta() {
 
 #[tokio::test]
 async fn oauth_token_refreshed_between_turns() {
-    let auth = MockAuthServer::start(1).await;
+    // Tokens that are already expired when issued (`expires_in: 0`), so every turn must
+    // refresh (a token with life left is only renewed once per lifetime).
+    let auth = MockAuthServer::start(0).await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_raw(
