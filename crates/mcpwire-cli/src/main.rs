@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod auth;
 mod check;
 mod demo;
+mod gateway;
 mod normalize;
 mod run;
 mod translate;
@@ -64,6 +65,9 @@ enum Command {
         /// The request body (`-` for standard input).
         file: String,
     },
+    /// An HTTP gateway in front of OpenAI / Anthropic that holds the MCP credentials and vendor
+    /// keys and enforces a per-tenant MCP policy; apps change only their SDK's base URL.
+    Gateway(gateway::GatewayArgs),
     /// OAuth tokens for MCP servers: login, token, status, logout.
     #[command(subcommand)]
     Auth(auth::AuthCommand),
@@ -100,6 +104,7 @@ fn main() -> ExitCode {
             file,
         } => translate::run(&file, to, anthropic_beta, lossy),
         Command::Sim { port } => demo::run_sim(port),
+        Command::Gateway(args) => gateway::run(args),
     }
 }
 
