@@ -413,7 +413,7 @@ async fn create(cx: Ctx, vendor: Vendor, request: Request) -> Response {
         Vendor::Anthropic => policy::check_anthropic(&body, beta, tenant, ti, &shared.creds).await,
         _ => policy::check_openai(&body, tenant, ti, &shared.creds).await,
     };
-    let checked = match checked {
+    let mut checked = match checked {
         Ok(c) => c,
         Err(e) => return cx.refuse(&tenant.name, e),
     };
@@ -463,10 +463,11 @@ async fn create(cx: Ctx, vendor: Vendor, request: Request) -> Response {
         "forwarding"
     );
     let streaming = checked.stream;
+    let body = std::mem::take(&mut checked.body);
     forward(
         cx,
         ti,
-        rb.body(checked.body.clone()),
+        rb.body(body),
         Some(checked),
         vendor,
         streaming,

@@ -192,6 +192,18 @@ fn find_server<'t>(
         })
 }
 
+/// Refuses a label used twice (the vendors would reject it; the audit log and toolsets key
+/// on it).
+fn unique_label(servers: &[ServerUse], label: &str, at: &str) -> Result<(), GatewayError> {
+    if servers.iter().any(|s| s.label == label) {
+        return Err(invalid(format!(
+            "{at}: the name `{label}` is used by two MCP entries"
+        ))
+        .with_param(at.to_owned()));
+    }
+    Ok(())
+}
+
 /// Intersects a caller's tool names with the tenant's (`None`: no restriction).
 fn intersect(caller: Option<&[String]>, tenant: Option<&[String]>) -> Option<Vec<String>> {
     match (caller, tenant) {
@@ -330,6 +342,7 @@ pub(crate) async fn check_openai(
                 )
                 .with_param(format!("{at}.tunnel_id")));
             }
+            unique_label(&servers, &tool.server_label, &format!("{at}.server_label"))?;
             // Whatever the caller put here is replaced (or dropped).
             tool.authorization = Maybe::Absent;
             tool.headers = Maybe::Absent;
@@ -531,6 +544,7 @@ pub(crate) async fn check_anthropic(
                 ))
                 .with_param(format!("{at}.type")));
             }
+            unique_label(&servers, &server.name, &format!("{at}.name"))?;
             let (si, policy) = find_server(tenant, &server.url, &format!("{at}.url"))?;
             server.url = policy.url.clone();
             server.authorization_token = Maybe::Absent;

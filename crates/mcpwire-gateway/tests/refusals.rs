@@ -258,6 +258,19 @@ async fn refusals_have_vendor_shapes_and_never_reach_upstream() {
     )
     .await;
     assert_openai_error(&b, 400, s);
+    // The same label twice (the audit log and toolsets key on it).
+    let mut twice = ok_openai.clone();
+    twice["tools"] = json!([ok_openai["tools"][0].clone(), ok_openai["tools"][0].clone()]);
+    let (s, b) = raw(
+        &gw,
+        "/v1/responses",
+        false,
+        GATEWAY_KEY,
+        serde_json::to_vec(&twice).unwrap(),
+    )
+    .await;
+    assert_openai_error(&b, 400, s);
+    assert_eq!(b["error"]["param"], "tools[1].server_label");
     // A known type with a malformed body names the path.
     let mut bad = ok_openai.clone();
     bad["tools"][0]["server_label"] = json!(5);
