@@ -12,8 +12,9 @@ use std::process::{Command, ExitCode};
 
 mod conformance;
 mod npm;
-mod test;
+mod python;
 mod redis;
+mod test;
 
 type Result<T = ()> = std::result::Result<T, String>;
 

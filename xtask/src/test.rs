@@ -18,7 +18,7 @@ use std::env;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use crate::{Result, cargo, conformance, npm, redis};
+use crate::{Result, cargo, conformance, npm, python, redis};
 
 /// Environment variables for a test run.
 type Vars = Vec<(String, String)>;
@@ -64,6 +64,7 @@ const GATED: &[Gated] = &[
     gated("server-everything", "mcpwire-cli", "interop", &[], provide_server_everything),
     gated("redis-server",      "mcpwire-auth", "redis_store", &[], redis::provide_redis_server),
     gated("redis-server",      "mcpwire-auth", "fleet",       &[], redis::provide_redis_server),
+    gated("the Python SDK venv", "mcpwire-gateway", "sdk",     &[], python::provide_sdk_env),
 ];
 
 /// The reference MCP server `@modelcontextprotocol/server-everything`, pinned.

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod auth;
 mod check;
 mod demo;
+mod gateway;
 mod normalize;
 mod run;
 mod term;
@@ -69,6 +70,9 @@ enum Command {
         /// The request body (`-` for standard input).
         file: String,
     },
+    /// An HTTP gateway in front of OpenAI / Anthropic that holds the MCP credentials and vendor
+    /// keys and enforces a per-tenant MCP policy; apps change only their SDK's base URL.
+    Gateway(gateway::GatewayArgs),
     /// OAuth tokens for MCP servers: login, token, status, logout.
     Auth(auth::AuthArgs),
     /// Normalise a vendor response (JSON) or raw SSE stream to mcpwire events, one JSON object
@@ -105,6 +109,7 @@ fn main() -> ExitCode {
             file,
         } => translate::run(&file, to, anthropic_beta, lossy),
         Command::Sim { port } => demo::run_sim(port),
+        Command::Gateway(args) => gateway::run(args).into_result(),
     };
     exit(result)
 }

@@ -1,0 +1,136 @@
+//! Prometheus metrics (`/metrics`, text format), with `prometheus-client`. Labels are
+//! configuration names (tenant, server), routes and outcomes: never a caller-supplied string.
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+type L2 = [(&'static str, String); 2];
+type L3 = [(&'static str, String); 3];
+type L1 = [(&'static str, String); 1];
+type HistogramFamily = Family<L1, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 100 µs .. ~100 s.
+    Histogram::new(exponential_buckets(0.000_1, 2.0, 21))
+}
+
+/// The gateway's metrics.
+pub(crate) struct Metrics {
+    registry: Registry,
+    requests: Family<L3, Counter>,
+    refusals: Family<L2, Counter>,
+    streams: Family<[(&'static str, String); 1], Gauge>,
+    mcp_calls: Family<L3, Counter>,
+    refreshes: Family<L2, Counter>,
+    upstream_latency: HistogramFamily,
+}
+
+impl Metrics {
+    pub(crate) fn new() -> Self {
+        let mut registry = Registry::with_prefix("mcpwire_gateway");
+        let requests = Family::<L3, Counter>::default();
+        registry.register(
+            "requests",
+            "Requests by route, tenant and HTTP status",
+            requests.clone(),
+        );
+        let refusals = Family::<L2, Counter>::default();
+        registry.register(
+            "refusals",
+            "Requests refused or failed by the gateway, by route and reason",
+            refusals.clone(),
+        );
+        let streams = Family::<[(&'static str, String); 1], Gauge>::default();
+        registry.register(
+            "open_streams",
+            "Upstream responses being relayed, by tenant",
+            streams.clone(),
+        );
+        let mcp_calls = Family::<L3, Counter>::default();
+        registry.register(
+            "mcp_events",
+            "MCP activity seen in responses, by tenant, server and outcome",
+            mcp_calls.clone(),
+        );
+        let refreshes = Family::<L2, Counter>::default();
+        registry.register(
+            "token_refreshes",
+            "OAuth access tokens that changed since last used, by tenant and server",
+            refreshes.clone(),
+        );
+        let upstream_latency =
+            Family::<[(&'static str, String); 1], Histogram, fn() -> Histogram>::new_with_constructor(
+                latency_histogram,
+            );
+        registry.register(
+            "upstream_response_seconds",
+            "Time until the upstream's response headers, by vendor",
+            upstream_latency.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            refusals,
+            streams,
+            mcp_calls,
+            refreshes,
+            upstream_latency,
+        }
+    }
+
+    pub(crate) fn request(&self, route: &str, tenant: &str, status: u16) {
+        self.requests
+            .get_or_create(&[
+                ("route", route.to_owned()),
+                ("tenant", tenant.to_owned()),
+                ("status", status.to_string()),
+            ])
+            .inc();
+    }
+
+    pub(crate) fn refusal(&self, route: &str, reason: &str) {
+        self.refusals
+            .get_or_create(&[("route", route.to_owned()), ("reason", reason.to_owned())])
+            .inc();
+    }
+
+    pub(crate) fn stream_open(&self, tenant: &str, delta: i64) {
+        self.streams
+            .get_or_create(&[("tenant", tenant.to_owned())])
+            .inc_by(delta);
+    }
+
+    pub(crate) fn mcp_event(&self, tenant: &str, server: &str, outcome: &str) {
+        self.mcp_calls
+            .get_or_create(&[
+                ("tenant", tenant.to_owned()),
+                ("server", server.to_owned()),
+                ("outcome", outcome.to_owned()),
+            ])
+            .inc();
+    }
+
+    pub(crate) fn refresh(&self, tenant: &str, server: &str) {
+        self.refreshes
+            .get_or_create(&[("tenant", tenant.to_owned()), ("server", server.to_owned())])
+            .inc();
+    }
+
+    pub(crate) fn upstream_latency(&self, vendor: &str, seconds: f64) {
+        self.upstream_latency
+            .get_or_create(&[("vendor", vendor.to_owned())])
+            .observe(seconds);
+    }
+
+    /// The text exposition.
+    pub(crate) fn render(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}

@@ -1,0 +1,156 @@
+//! Shared setup: planted secrets, a config in front of given upstreams, a bearer-protected demo
+//! MCP server, and small HTTP helpers.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use mcpwire_gateway::config::{Config, Env, key_hash_hex};
+use mcpwire_gateway::{Gateway, GatewayHandle};
+use serde_json::{Value, json};
+
+/// The vendor key the gateway holds (planted: must never leave the gateway except upstream).
+pub const OPENAI_KEY: &str = "sk-PLANTED-vendor-openai-4f1c";
+/// The Anthropic vendor key.
+pub const ANTHROPIC_KEY: &str = "sk-ant-PLANTED-vendor-9d2e";
+/// The demo MCP server's bearer token (held by the gateway only).
+pub const MCP_TOKEN: &str = "mcp-PLANTED-token-7a3b";
+/// The app's gateway key (the config holds its hash).
+pub const GATEWAY_KEY: &str = "gw-PLANTED-key-team-a-5c6d";
+/// Another tenant's key.
+pub const OTHER_KEY: &str = "gw-PLANTED-key-team-b-8e9f";
+
+pub fn planted() -> [&'static str; 5] {
+    [OPENAI_KEY, ANTHROPIC_KEY, MCP_TOKEN, GATEWAY_KEY, OTHER_KEY]
+}
+
+pub fn env() -> Env {
+    [
+        ("GW_OPENAI_KEY", OPENAI_KEY),
+        ("GW_ANTHROPIC_KEY", ANTHROPIC_KEY),
+        ("GW_DEMO_TOKEN", MCP_TOKEN),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// A config with both upstreams at `base` (OpenAI `{base}/v1`), tenant `team-a` allowed the
+/// demo server at `demo_url` with `auth` (a TOML inline table), tenant `team-b` with nothing.
+pub fn config_text(
+    base: &str,
+    demo_url: &str,
+    auth: &str,
+    extra_server: &str,
+    extra_mcp: &str,
+) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+max_body_bytes = 65536
+response_timeout_secs = 2
+idle_timeout_secs = 5
+{extra_server}
+
+[upstream.openai]
+base_url = "{base}/v1"
+api_key_env = "GW_OPENAI_KEY"
+
+[upstream.anthropic]
+base_url = "{base}"
+api_key_env = "GW_ANTHROPIC_KEY"
+
+[[tenants]]
+name = "team-a"
+key_sha256 = ["{a}"]
+connectors = [{{ id = "connector_allowed" }}]
+
+[[tenants.mcp]]
+name = "demo"
+url = "{demo_url}"
+auth = {auth}
+{extra_mcp}
+
+[[tenants]]
+name = "team-b"
+key_sha256 = ["{b}"]
+"#,
+        a = key_hash_hex(GATEWAY_KEY),
+        b = key_hash_hex(OTHER_KEY),
+    )
+}
+
+pub async fn start(text: &str) -> GatewayHandle {
+    let config = Config::parse(text, &env()).unwrap();
+    Gateway::start_with_env(config, &env()).await.unwrap()
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+pub fn openai_body(demo_url: &str, input: &str, stream: bool) -> Value {
+    json!({
+        "model": "gpt-sim",
+        "input": input,
+        "stream": stream,
+        "tools": [{"type": "mcp", "server_label": "demo", "server_url": demo_url,
+                   "require_approval": "never", "authorization": "caller-supplied-token"}],
+    })
+}
+
+pub fn anthropic_body(demo_url: &str, input: &str, stream: bool) -> Value {
+    json!({
+        "model": "claude-sim",
+        "max_tokens": 256,
+        "stream": stream,
+        "messages": [{"role": "user", "content": input}],
+        "mcp_servers": [{"type": "url", "url": demo_url, "name": "demo",
+                         "authorization_token": "caller-supplied-token"}],
+        "tools": [{"type": "mcp_toolset", "mcp_server_name": "demo"}],
+    })
+}
+
+pub async fn post_openai(gw: &GatewayHandle, key: &str, body: &Value) -> reqwest::Response {
+    http()
+        .post(format!("{}/v1/responses", gw.url()))
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub async fn post_anthropic(gw: &GatewayHandle, key: &str, body: &Value) -> reqwest::Response {
+    http()
+        .post(format!("{}/v1/messages", gw.url()))
+        .header("x-api-key", key)
+        .header("anthropic-version", "2023-06-01")
+        .header("anthropic-beta", "mcp-client-2025-11-20")
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A fresh directory under the system temp dir.
+pub fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "mcpwire-gw-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64,
+    );
+    h.finish()
+}

@@ -1,0 +1,67 @@
+//! The official Python SDKs against the gateway: `sdk-tests/test_sdks.py` with the pinned
+//! `openai` and `anthropic` packages from `sdk-tests/requirements.txt`, in a virtualenv that
+//! `cargo xtask test` provides (`MCPWIRE_SDK_PYTHON` names its interpreter).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the Python SDK venv: cargo xtask test runs it (MCPWIRE_SDK_PYTHON)"]
+async fn official_python_sdks_through_the_gateway() {
+    let python = std::env::var("MCPWIRE_SDK_PYTHON")
+        .expect("MCPWIRE_SDK_PYTHON must name the venv's python (cargo xtask test sets it)");
+    let demo = DemoServer::start(DemoOptions::new().with_token(MCP_TOKEN))
+        .await
+        .unwrap();
+    let sim = Simulator::start(SimOptions::new()).await.unwrap();
+    let text = config_text(
+        &sim.base_url(),
+        demo.url(),
+        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
+        "",
+        "allowed_tools = [\"echo\", \"add\", \"slow\", \"fail\"]\nrequire_approval = [\"slow\"]",
+    );
+    let gw = start(&text).await;
+    let dir = tempdir();
+    let report = dir.join("sdk-report.json");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sdk-tests/test_sdks.py");
+    let (url, demo_url) = (gw.url(), demo.url().to_owned());
+    let out = tokio::task::spawn_blocking({
+        let report = report.clone();
+        move || {
+            Command::new(python)
+                .arg(script)
+                // Only what an app would have: no MCP token, no vendor key.
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("GATEWAY_URL", url)
+                .env("GATEWAY_KEY", GATEWAY_KEY)
+                .env("DEMO_MCP_URL", demo_url)
+                .env("SDK_REPORT", &report)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(report["checks"].as_array().unwrap().len() >= 10, "{report}");
+    let text = report.to_string();
+    for secret in [OPENAI_KEY, ANTHROPIC_KEY, MCP_TOKEN] {
+        assert!(!text.contains(secret), "the SDK process saw a secret");
+    }
+    assert!(
+        text.contains("demo.add returned 5"),
+        "the report holds what was received"
+    );
+}
