@@ -1,5 +1,6 @@
 //! What may be logged (the providers' rules): URL origins only, never a header value, token or
-//! URL path; and a scrubber that removes known secrets from bytes on their way out.
+//! URL path; and the streaming form of `mcpwire_auth::redact::scrub` (same marker), which removes
+//! known secrets from bytes on their way out, across chunk boundaries.
 
 use mcpwire_schema::Sensitive;
 
@@ -11,7 +12,8 @@ pub(crate) fn origin(url: &str) -> String {
     }
 }
 
-const MASK: &[u8] = b"[redacted]";
+/// The one marker (`mcpwire_auth::redact`): what a removed secret becomes, here as everywhere.
+const MASK: &[u8] = mcpwire_auth::redact::MARKER.as_bytes();
 
 /// Replaces every occurrence of a secret in a byte stream, across chunk boundaries. Bytes are
 /// held back only while the end of a chunk could be the start of a secret.
