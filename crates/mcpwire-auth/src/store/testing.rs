@@ -1,10 +1,11 @@
 //! A conformance suite for [`TokenStore`] implementations (feature `testing`).
 //!
-//! ```ignore
-//! #[tokio::test(flavor = "multi_thread")]
-//! async fn my_store_conforms() {
-//!     mcpwire_auth::testing::check_store(std::sync::Arc::new(MyStore::new())).await;
-//! }
+//! ```no_run
+//! # async fn demo() {
+//! // In a test of your own store (`MyStore` here is the crate's `MemoryStore`):
+//! # use mcpwire_auth::MemoryStore as MyStore;
+//! mcpwire_auth::testing::check_store(std::sync::Arc::new(MyStore::new())).await;
+//! # }
 //! ```
 //!
 //! Every check uses keys of its own (random suffix), so one store, even a shared one, can run
