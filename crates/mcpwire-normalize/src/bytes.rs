@@ -4,7 +4,7 @@
 
 use mcpwire_schema::check::{self, Kind, stream_vendor};
 use mcpwire_schema::event::{ErrorInfo, Event, EventBody, Vendor};
-use mcpwire_schema::sse::{SseDecoder, SseEvent};
+use mcpwire_schema::sse::{SseDecoder, SseEvent, SseEventRef};
 use mcpwire_schema::{anthropic as wire_anthropic, decode, openai as wire_openai};
 use serde_json::Value;
 
@@ -15,15 +15,22 @@ const DETECT_WINDOW: usize = 64;
 
 /// Bytes of a `text/event-stream` body in, events out, one chunk at a time. Memory is bounded by
 /// the largest event and what the vendor normaliser holds in flight.
+///
+/// An event that lies within the chunk being fed is decoded straight from it, without a copy.
 #[derive(Debug)]
 pub struct ByteNormalizer {
     decoder: SseDecoder,
+    state: State,
+}
+
+/// Everything but the SSE decoder, so that its callback can borrow both.
+#[derive(Debug)]
+struct State {
     vendor: Option<Vendor>,
     normalizer: Option<StreamNormalizer>,
     /// Events that arrived before the vendor was known.
     waiting: Vec<SseEvent>,
     index: usize,
-    sse: Vec<SseEvent>,
 }
 
 impl ByteNormalizer {
@@ -31,69 +38,74 @@ impl ByteNormalizer {
     pub fn new(vendor: Option<Vendor>) -> Self {
         ByteNormalizer {
             decoder: SseDecoder::new(),
-            vendor,
-            normalizer: vendor.map(StreamNormalizer::new),
-            waiting: Vec::new(),
-            index: 0,
-            sse: Vec::new(),
+            state: State {
+                vendor,
+                normalizer: vendor.map(StreamNormalizer::new),
+                waiting: Vec::new(),
+                index: 0,
+            },
         }
     }
 
     /// The vendor, once known.
     pub fn vendor(&self) -> Option<Vendor> {
-        self.vendor
+        self.state.vendor
     }
 
     /// Decodes a chunk and appends the events it completes to `out`. On an error, the events
     /// before the fault are already in `out`.
     pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<Event>) -> Result<(), Error> {
-        let mut sse = std::mem::take(&mut self.sse);
-        sse.clear();
-        let framing = self.decoder.feed(bytes, &mut sse);
-        let result = self.process(&mut sse, out);
-        self.sse = sse;
+        let state = &mut self.state;
+        let mut result = Ok(());
+        let framing = self.decoder.feed_with(bytes, |event| {
+            // After a fault, the rest of the chunk is framed but not normalised.
+            if result.is_ok() {
+                result = state.process(event, out);
+            }
+        });
         result?;
         framing.map_err(Error::from)
     }
 
     /// Ends the stream: the events still held go to `out`, then an error if the stream was cut.
     pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), Error> {
-        let mut sse = Vec::new();
-        let framing = self.decoder.finish(&mut sse);
-        self.process(&mut sse, out)?;
+        let state = &mut self.state;
+        let mut result = Ok(());
+        let framing = self.decoder.finish_with(|event| {
+            if result.is_ok() {
+                result = state.process(event, out);
+            }
+        });
+        result?;
         if let Err(err) = framing {
             // The stream was cut: still release what the normaliser holds.
-            if let Some(n) = &mut self.normalizer {
+            if let Some(n) = &mut state.normalizer {
                 let _incomplete = n.finish(out);
             }
             return Err(err.into());
         }
-        if self.normalizer.is_none() {
-            if self.waiting.is_empty() && self.index == 0 {
-                return Err(Error::UnknownPayload("empty stream".to_owned()));
-            }
-            return Err(Error::UnknownPayload(
-                "no event says which vendor this stream is from".to_owned(),
-            ));
-        }
-        match &mut self.normalizer {
+        match &mut state.normalizer {
             Some(n) => n.finish(out),
-            None => Ok(()),
+            None if state.waiting.is_empty() && state.index == 0 => {
+                Err(Error::UnknownPayload("empty stream".to_owned()))
+            }
+            None => Err(Error::UnknownPayload(
+                "no event says which vendor this stream is from".to_owned(),
+            )),
         }
     }
+}
 
-    fn process(&mut self, sse: &mut Vec<SseEvent>, out: &mut Vec<Event>) -> Result<(), Error> {
-        for event in sse.drain(..) {
-            if self.normalizer.is_none() {
-                self.waiting.push(event);
-                self.detect()?;
-                if self.normalizer.is_some() {
-                    for waiting in std::mem::take(&mut self.waiting) {
-                        self.one(&waiting, out)?;
-                    }
-                }
-            } else {
-                self.one(&event, out)?;
+impl State {
+    fn process(&mut self, event: SseEventRef<'_>, out: &mut Vec<Event>) -> Result<(), Error> {
+        if self.normalizer.is_some() {
+            return self.one(event.data, out);
+        }
+        self.waiting.push(event.to_owned_event());
+        self.detect()?;
+        if self.normalizer.is_some() {
+            for waiting in std::mem::take(&mut self.waiting) {
+                self.one(&waiting.data, out)?;
             }
         }
         Ok(())
@@ -120,26 +132,24 @@ impl ByteNormalizer {
         Ok(())
     }
 
-    fn one(&mut self, event: &SseEvent, out: &mut Vec<Event>) -> Result<(), Error> {
+    fn one(&mut self, data: &str, out: &mut Vec<Event>) -> Result<(), Error> {
         let index = self.index;
         self.index += 1;
-        if event.data.trim() == "[DONE]" {
+        if data.trim_ascii() == "[DONE]" {
             return Ok(());
         }
         let Some(normalizer) = self.normalizer.as_mut() else {
             return Ok(());
         };
-        normalizer
-            .push_json(event.data.as_bytes(), index, out)
-            .map_err(
-                |err| match serde_json::from_str::<serde::de::IgnoredAny>(&event.data) {
-                    Err(json) => Error::Json {
-                        index,
-                        message: json.to_string(),
-                    },
-                    Ok(_) => err,
+        normalizer.push_json(data.as_bytes(), index, out).map_err(
+            |err| match serde_json::from_str::<serde::de::IgnoredAny>(data) {
+                Err(json) => Error::Json {
+                    index,
+                    message: json.to_string(),
                 },
-            )
+                Ok(_) => err,
+            },
+        )
     }
 }
 

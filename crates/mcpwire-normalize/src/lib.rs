@@ -109,12 +109,12 @@ impl StreamNormalizer {
             StreamNormalizer::OpenAi(n) => {
                 let event = mcpwire_schema::decode::from_slice(data)
                     .map_err(|source| Error::Decode { index, source })?;
-                n.push(&event, out);
+                n.push_owned(event, out);
             }
             StreamNormalizer::Anthropic(n) => {
                 let event = mcpwire_schema::decode::from_slice(data)
                     .map_err(|source| Error::Decode { index, source })?;
-                n.push(&event, out);
+                n.push_owned(event, out);
             }
         }
         Ok(())
