@@ -12,7 +12,8 @@
 //! * `mcp_tool_result.content` as a string or as a list of text blocks.
 //!
 //! Out-of-order input never panics: a delta or stop for a block that never started is passed
-//! through as `other` (delta) or ignored (stop); unknown event types become `other`.
+//! through as `other` (delta) or ignored (stop). Unknown event types and deltas of an unknown
+//! type become `other` events with `stream_only` (they have no place in the final message).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -224,10 +225,12 @@ pub fn settle_block_owned(
         ContentBlock::Unknown(raw) => out.push(event(EventBody::Other {
             raw,
             index: Some(index),
+            stream_only: false,
         })),
         other => out.push(event(EventBody::Other {
             raw: serde_json::to_value(&other).unwrap_or(Value::Null),
             index: Some(index),
+            stream_only: false,
         })),
     }
 }
@@ -312,6 +315,15 @@ impl OpenBlock {
     }
 }
 
+/// An `other` event for a stream event or delta with no place in the final message.
+fn stream_other(ev: &MessageStreamEvent, index: Option<u64>) -> Event {
+    event(EventBody::Other {
+        raw: serde_json::to_value(ev).unwrap_or(Value::Null),
+        index,
+        stream_only: true,
+    })
+}
+
 /// Appends `text` to the string field `key` of `raw` (a field that is not a string is replaced),
 /// in place: no copy of what is there already.
 fn append(raw: &mut serde_json::Map<String, Value>, key: &str, text: &str) {
@@ -394,7 +406,9 @@ impl StreamNormalizer {
                 }
             }
             E::ContentBlockStart(start) => self.block_start(start.index, start.content_block, out),
-            E::ContentBlockDelta(d) if self.open.contains_key(&d.index) => {
+            E::ContentBlockDelta(d)
+                if self.open.contains_key(&d.index) && !matches!(d.delta, Delta::Unknown(_)) =>
+            {
                 let ContentBlockDelta { index, delta, .. } = d;
                 let Some(open) = self.open.get_mut(&index) else {
                     return;
@@ -456,6 +470,10 @@ impl StreamNormalizer {
                 content_block,
                 ..
             }) => self.block_start(*index, content_block.clone(), out),
+            E::ContentBlockDelta(d) if matches!(d.delta, Delta::Unknown(_)) => {
+                // A delta of an unknown type: passed through, stream-only.
+                out.push(stream_other(ev, Some(d.index)));
+            }
             E::ContentBlockDelta(d) => match self.open.get_mut(&d.index) {
                 Some(open) => {
                     open.apply(&d.delta);
@@ -477,10 +495,7 @@ impl StreamNormalizer {
                         _ => {}
                     }
                 }
-                None => out.push(event(EventBody::Other {
-                    raw: serde_json::to_value(ev).unwrap_or(Value::Null),
-                    index: Some(d.index),
-                })),
+                None => out.push(stream_other(ev, Some(d.index))),
             },
             E::ContentBlockStop(stop) => {
                 if let Some(open) = self.open.remove(&stop.index) {
@@ -507,10 +522,8 @@ impl StreamNormalizer {
                     message: e.error.message.clone(),
                 },
             })),
-            other => out.push(event(EventBody::Other {
-                raw: serde_json::to_value(other).unwrap_or(Value::Null),
-                index: None,
-            })),
+            // An unknown event: it has no place in the final message.
+            other => out.push(stream_other(other, None)),
         }
     }
 

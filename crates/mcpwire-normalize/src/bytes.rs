@@ -161,7 +161,7 @@ pub fn normalize_whole(bytes: &[u8], vendor: Option<Vendor>) -> Result<Vec<Event
         message: err.to_string(),
     })?;
     let kind = check::detect(&value).map_err(|err| Error::UnknownPayload(err.message))?;
-    let decode_err = |source| Error::Decode { index: 0, source };
+    let decode_err = |error| Error::Decode { index: 0, error };
     let kind = match (vendor, kind) {
         (Some(Vendor::OpenAi), Kind::AnthropicError | Kind::OpenAiError) => Kind::OpenAiError,
         (Some(Vendor::Anthropic), Kind::AnthropicError | Kind::OpenAiError) => Kind::AnthropicError,

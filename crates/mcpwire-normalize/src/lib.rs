@@ -42,9 +42,10 @@ use mcpwire_schema::sse::SseError;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The byte stream is not valid SSE.
+    /// The byte stream is not valid SSE. (The cause is part of the message, not a `source`,
+    /// so that printing the error chain shows it once.)
     #[error("stream: {0}")]
-    Sse(#[from] SseError),
+    Sse(SseError),
     /// An event's `data` is not JSON.
     #[error("event {index}: data is not valid JSON: {message}")]
     Json {
@@ -54,13 +55,12 @@ pub enum Error {
         message: String,
     },
     /// A known event, item or block type with a malformed body.
-    #[error("event {index}: {source}")]
+    #[error("event {index}: {error}")]
     Decode {
         /// Position of the event in the stream, or 0 for a whole response.
         index: usize,
-        /// Where and why.
-        #[source]
-        source: DecodeError,
+        /// Where and why (part of the message, not a `source`: printed once).
+        error: DecodeError,
     },
     /// The payload is neither vendor's response, message or stream.
     #[error("cannot tell which vendor produced this: {0}")]
@@ -71,6 +71,12 @@ pub enum Error {
         /// The event that never came.
         expected: &'static str,
     },
+}
+
+impl From<SseError> for Error {
+    fn from(err: SseError) -> Self {
+        Error::Sse(err)
+    }
 }
 
 /// Only the settled events (drops `call_started`, `call_arguments_delta`, `text_delta`).
@@ -108,12 +114,12 @@ impl StreamNormalizer {
         match self {
             StreamNormalizer::OpenAi(n) => {
                 let event = mcpwire_schema::decode::from_slice(data)
-                    .map_err(|source| Error::Decode { index, source })?;
+                    .map_err(|error| Error::Decode { index, error })?;
                 n.push_owned(event, out);
             }
             StreamNormalizer::Anthropic(n) => {
                 let event = mcpwire_schema::decode::from_slice(data)
-                    .map_err(|source| Error::Decode { index, source })?;
+                    .map_err(|error| Error::Decode { index, error })?;
                 n.push_owned(event, out);
             }
         }
@@ -128,3 +134,9 @@ impl StreamNormalizer {
         }
     }
 }
+
+/// The public error type can cross threads and be boxed as `dyn Error + Send + Sync`.
+const _: () = {
+    const fn send_sync_static<T: Send + Sync + 'static>() {}
+    send_sync_static::<Error>();
+};

@@ -15,9 +15,10 @@
 //!   `response.mcp_call.arguments.delta` / `.done`.
 //!
 //! Out-of-order input never panics: a delta for an unknown call is passed through with the
-//! item id it names; a second `output_item.done` for the same index is ignored; an unknown event
-//! type with no item becomes `other`; progress events of items we do not model (reasoning, web
-//! search, ...) are absorbed because the item arrives whole in `output_item.done`.
+//! item id it names; a second `output_item.done` for the same index is ignored. An unknown event
+//! type (progress of items we do not model, such as reasoning or web search, included: the item
+//! itself arrives whole in `output_item.done`) becomes an `other` event with `stream_only`, so
+//! the settled events still equal the final response's.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -190,6 +191,7 @@ pub fn settle_item_owned(index: u64, item: Item, out: &mut Vec<Event>) {
         Item::Unknown(raw) => out.push(event(EventBody::Other {
             raw,
             index: Some(index),
+            stream_only: false,
         })),
         other => out.push(other_event(&other, index)),
     }
@@ -199,6 +201,7 @@ fn other_event(raw: &impl serde::Serialize, index: u64) -> Event {
     event(EventBody::Other {
         raw: serde_json::to_value(raw).unwrap_or(Value::Null),
         index: Some(index),
+        stream_only: false,
     })
 }
 
@@ -496,17 +499,13 @@ impl StreamNormalizer {
                     message: e.message.clone(),
                 },
             })),
-            E::Unknown(raw) => {
-                // Progress of an item we do not model arrives whole in `output_item.done`.
-                let item_progress =
-                    raw.get("item_id").is_some() || raw.get("output_index").is_some();
-                if !item_progress {
-                    out.push(event(EventBody::Other {
-                        raw: raw.clone(),
-                        index: None,
-                    }));
-                }
-            }
+            // An unknown event (progress of an item we do not model included: the item itself
+            // arrives whole in `output_item.done`): passed through, stream-only.
+            E::Unknown(raw) => out.push(event(EventBody::Other {
+                raw: raw.clone(),
+                index: raw.get("output_index").and_then(Value::as_u64),
+                stream_only: true,
+            })),
             // Progress markers: the item itself arrives in `output_item.done`.
             _ => {}
         }

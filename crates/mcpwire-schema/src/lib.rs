@@ -40,3 +40,11 @@ pub mod sse;
 pub mod wire;
 
 pub use wire::{Finding, Inspect, Maybe, Sensitive};
+
+/// Every public error type can cross threads and be boxed as `dyn Error + Send + Sync`.
+const _: () = {
+    const fn send_sync_static<T: Send + Sync + 'static>() {}
+    send_sync_static::<decode::DecodeError>();
+    send_sync_static::<sse::SseError>();
+    send_sync_static::<anthropic::UnknownBeta>();
+};

@@ -222,16 +222,65 @@ pub enum Tagged<'de, A> {
     Untagged(Value),
 }
 
+/// A `type` value: a string, borrowed when it can be, or anything else as a `Value`.
+enum TagValue<'de> {
+    Str(Cow<'de, str>),
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for TagValue<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TagVisitor;
+        impl<'de> Visitor<'de> for TagVisitor {
+            type Value = TagValue<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a type tag")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<TagValue<'de>, E> {
+                Ok(TagValue::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TagValue<'de>, E> {
+                Ok(TagValue::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<TagValue<'de>, E> {
+                Ok(TagValue::Str(Cow::Owned(v)))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<TagValue<'de>, E> {
+                Ok(TagValue::Other(Value::Bool(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<TagValue<'de>, E> {
+                Ok(TagValue::Other(v.into()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<TagValue<'de>, E> {
+                Ok(TagValue::Other(v.into()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<TagValue<'de>, E> {
+                Ok(TagValue::Other(AnyValue::f64(v)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<TagValue<'de>, E> {
+                Ok(TagValue::Other(Value::Null))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<TagValue<'de>, A::Error> {
+                AnyValue::seq(seq).map(TagValue::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<TagValue<'de>, A::Error> {
+                Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(TagValue::Other)
+            }
+        }
+        deserializer.deserialize_any(TagVisitor)
+    }
+}
+
 /// Reads entries of `map` until the `type` key, buffering the ones before it.
 #[doc(hidden)]
 pub fn read_tag<'de, A: MapAccess<'de>>(mut map: A) -> Result<Tagged<'de, A>, A::Error> {
     let mut buffered: Vec<(String, Value)> = Vec::new();
     while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
         if key == "type" {
-            let tag: Value = map.next_value()?;
+            let tag: TagValue<'de> = map.next_value()?;
             return Ok(match tag {
-                Value::String(tag) => Tagged::Tag(Cow::Owned(tag), buffered, map),
-                other => {
+                TagValue::Str(tag) => Tagged::Tag(tag, buffered, map),
+                TagValue::Other(other) => {
                     let mut object: Map<String, Value> = buffered.into_iter().collect();
                     object.insert(key.into_owned(), other);
                     collect_rest(&mut object, map)?;
