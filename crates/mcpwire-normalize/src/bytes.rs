@@ -153,9 +153,134 @@ impl State {
     }
 }
 
+/// What an input is, as [`Sniffer`] tells from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputFormat {
+    /// A raw `text/event-stream` body: feed it to a [`ByteNormalizer`].
+    Sse,
+    /// Anything else: a whole JSON payload for [`normalize_whole`] (which reports what is wrong
+    /// with it, if anything).
+    Json,
+    /// Nothing but whitespace (and a byte-order mark).
+    Empty,
+}
+
+/// The SSE field prefixes a stream can start with.
+const SSE_STARTS: [&[u8]; 5] = [b"data:", b"event:", b"id:", b"retry:", b":"];
+
+/// Tells JSON from SSE as input arrives, in any chunks (a first read of a single byte
+/// included), in time linear in the input and memory bounded by a few bytes: leading
+/// whitespace and a UTF-8 byte-order mark are skipped, not kept.
+///
+/// ```
+/// use mcpwire_normalize::{InputFormat, Sniffer};
+/// let mut sniffer = Sniffer::new();
+/// assert_eq!(sniffer.push(b"\n\n da"), None);
+/// assert_eq!(sniffer.push(b"ta: {}\n\n"), Some(InputFormat::Sse));
+/// // What to feed on: the input from its first significant line.
+/// assert_eq!(sniffer.into_head(), b" data: {}\n\n");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Sniffer {
+    /// The input from the first significant byte on (plus one blank kept for a line that began
+    /// with spaces), once there is one.
+    head: Vec<u8>,
+    /// Bytes seen so far.
+    seen: u64,
+    /// Spaces or tabs since the last line end, before the first significant byte.
+    indented: bool,
+    /// How many bytes of a leading byte-order mark have been seen.
+    bom: usize,
+    decided: Option<InputFormat>,
+}
+
+impl Sniffer {
+    /// A sniffer at the start of the input.
+    pub fn new() -> Self {
+        Sniffer::default()
+    }
+
+    /// Takes the next bytes; `Some` once the format is known (every later call says the same
+    /// and keeps the bytes).
+    pub fn push(&mut self, bytes: &[u8]) -> Option<InputFormat> {
+        if self.decided.is_some() {
+            self.head.extend_from_slice(bytes);
+            return self.decided;
+        }
+        let mut rest = bytes;
+        if self.head.is_empty() {
+            // Skip a leading byte-order mark, then whitespace; keep nothing of either.
+            while let Some((&b, tail)) = rest.split_first() {
+                if self.seen < 3 && self.bom as u64 == self.seen && b == b"\xEF\xBB\xBF"[self.bom] {
+                    self.bom += 1;
+                } else if b == b'\n' || b == b'\r' {
+                    self.indented = false;
+                } else if b.is_ascii_whitespace() {
+                    self.indented = true;
+                } else {
+                    break;
+                }
+                self.seen += 1;
+                rest = tail;
+            }
+            if rest.is_empty() {
+                return None;
+            }
+            if self.bom > 0 && self.bom < 3 {
+                // A partial mark is content.
+                self.head.extend_from_slice(&b"\xEF\xBB\xBF"[..self.bom]);
+            } else if self.indented {
+                // A line that began with blanks is an unknown SSE field however many there
+                // were: one keeps its meaning.
+                self.head.push(b' ');
+            }
+        }
+        self.seen += rest.len() as u64;
+        self.head.extend_from_slice(rest);
+        self.decided = self.decide(false);
+        self.decided
+    }
+
+    /// The input has ended: what it was.
+    pub fn finish(&mut self) -> InputFormat {
+        let format = self
+            .decided
+            .or(self.decide(true))
+            .unwrap_or(InputFormat::Json);
+        self.decided = Some(format);
+        format
+    }
+
+    /// The input to normalise: from its first significant line on.
+    pub fn into_head(self) -> Vec<u8> {
+        self.head
+    }
+
+    fn decide(&self, at_end: bool) -> Option<InputFormat> {
+        let significant = self.head.trim_ascii_start();
+        if significant.is_empty() {
+            return at_end.then_some(InputFormat::Empty);
+        }
+        if SSE_STARTS.iter().any(|p| significant.starts_with(p)) {
+            return Some(InputFormat::Sse);
+        }
+        let may_be_sse = SSE_STARTS.iter().any(|p| p.starts_with(significant));
+        if may_be_sse && !at_end {
+            None
+        } else {
+            Some(InputFormat::Json)
+        }
+    }
+}
+
 /// Normalises a whole payload: an OpenAI response object, an Anthropic message, or either
 /// vendor's HTTP error body (an `error` event). `vendor` forces the vendor.
 pub fn normalize_whole(bytes: &[u8], vendor: Option<Vendor>) -> Result<Vec<Event>, Error> {
+    // A UTF-8 byte-order mark is accepted before JSON as before SSE.
+    let bytes = bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(bytes);
     let value: Value = serde_json::from_slice(bytes).map_err(|err| Error::Json {
         index: 0,
         message: err.to_string(),

@@ -32,7 +32,7 @@ pub mod anthropic;
 mod bytes;
 pub mod openai;
 
-pub use bytes::{ByteNormalizer, normalize_whole};
+pub use bytes::{ByteNormalizer, InputFormat, Sniffer, normalize_whole};
 use mcpwire_schema::decode::DecodeError;
 use mcpwire_schema::event::{Event, Vendor};
 use mcpwire_schema::sse::SseError;

@@ -169,6 +169,10 @@ pub fn check(bytes: &[u8]) -> Result<Report, DecodeError> {
     if looks_like_sse(bytes) {
         return check_stream(bytes);
     }
+    // A UTF-8 byte-order mark is accepted before JSON as before SSE.
+    let bytes = bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(bytes);
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|err| DecodeError::new("$", format!("not valid JSON: {err}")))?;
     match &value {
