@@ -31,15 +31,24 @@
 //! ```
 #![warn(clippy::exhaustive_enums, clippy::exhaustive_structs)]
 
+#[macro_use]
+mod macros;
+
 pub mod anthropic;
 pub mod check;
 pub mod decode;
 pub mod event;
+pub mod inspect;
+mod maybe;
 pub mod openai;
+mod sensitive;
 pub mod sse;
+#[doc(hidden)]
 pub mod wire;
 
-pub use wire::{Finding, Inspect, Maybe, Sensitive};
+pub use inspect::{Finding, Inspect};
+pub use maybe::Maybe;
+pub use sensitive::Sensitive;
 
 /// Every public error type can cross threads and be boxed as `dyn Error + Send + Sync`.
 const _: () = {
