@@ -213,3 +213,40 @@ fn unknown_stream_events_and_deltas_come_out_stream_only_and_settled_drops_them(
         assert!(!settled.contains(r#""kind":"other""#), "{name}: {settled}");
     }
 }
+
+/// Issue: big integers lose precision while `check` says "round trip ok": `check` now reports
+/// the loss instead.
+#[test]
+fn big_integers_lose_precision_while_check_says_round_trip_ok() {
+    let item = temp(
+        "big.json",
+        br#"{"type":"mcp_call","id":"mcp_1","server_label":"s","name":"t","arguments":"{}","output":null,"error":null,"big":123456789012345678901234567890}"#,
+    );
+    let output = mcpwire().arg("check").arg(&item).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(!output.status.success(), "{stdout}");
+    assert!(!stdout.contains("round trip ok"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL") && stdout.contains("123456789012345678901234567890"),
+        "{stdout}"
+    );
+}
+
+/// Issue: big integers lose precision: `normalize` should pass them through exactly into
+/// `other.raw` and `call.arguments`.
+#[test]
+#[ignore = "not done: serde_json::Value cannot hold them without `arbitrary_precision`, which breaks derived untagged/flattened types across the workspace (rmcp included); needs raw JSON in the event model"]
+fn big_integers_pass_through_normalize_exactly() {
+    let response = temp(
+        "big-response.json",
+        br#"{"id":"resp_1","object":"response","status":"completed","model":"m","output":[{"type":"brand_new","big":123456789012345678901234567890},{"type":"mcp_call","id":"mcp_1","server_label":"s","name":"t","arguments":"{\"n\":123456789012345678901234567890}","output":"ok","error":null,"status":"completed"}]}"#,
+    );
+    let output = mcpwire().arg("normalize").arg(&response).output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        stdout.matches("123456789012345678901234567890").count(),
+        2,
+        "{stdout}"
+    );
+}
