@@ -4,7 +4,7 @@
 
 use mcpwire_schema::check::{self, Kind, stream_vendor};
 use mcpwire_schema::event::{ErrorInfo, Event, EventBody, Vendor};
-use mcpwire_schema::sse::{SseDecoder, SseEvent, SseEventRef};
+use mcpwire_schema::sse::{SseDecoder, SseEventRef};
 use mcpwire_schema::{anthropic as wire_anthropic, decode, openai as wire_openai};
 use serde_json::Value;
 
@@ -28,8 +28,8 @@ pub struct ByteNormalizer {
 struct State {
     vendor: Option<Vendor>,
     normalizer: Option<StreamNormalizer>,
-    /// Events that arrived before the vendor was known.
-    waiting: Vec<SseEvent>,
+    /// The `data` of events that arrived before the vendor was known.
+    waiting: Vec<Vec<u8>>,
     index: usize,
 }
 
@@ -101,11 +101,11 @@ impl State {
         if self.normalizer.is_some() {
             return self.one(event.data, out);
         }
-        self.waiting.push(event.to_owned_event());
+        self.waiting.push(event.data.to_vec());
         self.detect()?;
         if self.normalizer.is_some() {
             for waiting in std::mem::take(&mut self.waiting) {
-                self.one(&waiting.data, out)?;
+                self.one(&waiting, out)?;
             }
         }
         Ok(())
@@ -115,7 +115,7 @@ impl State {
         let Some(last) = self.waiting.last() else {
             return Ok(());
         };
-        if let Some(vendor) = serde_json::from_str::<Value>(&last.data)
+        if let Some(vendor) = serde_json::from_slice::<Value>(last)
             .ok()
             .as_ref()
             .and_then(stream_vendor)
@@ -132,24 +132,24 @@ impl State {
         Ok(())
     }
 
-    fn one(&mut self, data: &str, out: &mut Vec<Event>) -> Result<(), Error> {
+    fn one(&mut self, data: &[u8], out: &mut Vec<Event>) -> Result<(), Error> {
         let index = self.index;
         self.index += 1;
-        if data.trim_ascii() == "[DONE]" {
+        if data.trim_ascii() == b"[DONE]" {
             return Ok(());
         }
         let Some(normalizer) = self.normalizer.as_mut() else {
             return Ok(());
         };
-        normalizer.push_json(data.as_bytes(), index, out).map_err(
-            |err| match serde_json::from_str::<serde::de::IgnoredAny>(data) {
+        normalizer.push_json(data, index, out).map_err(|err| {
+            match serde_json::from_slice::<serde::de::IgnoredAny>(data) {
                 Err(json) => Error::Json {
                     index,
                     message: json.to_string(),
                 },
                 Ok(_) => err,
-            },
-        )
+            }
+        })
     }
 }
 

@@ -60,13 +60,17 @@ pub enum SseError {
 /// One dispatched event, borrowed: from the chunk being fed when the event lies within it (no
 /// copy), else from the decoder's reused buffers. Valid for the duration of the callback of
 /// [`SseDecoder::feed_with`].
+///
+/// `data` is the bytes as sent: [`feed_with`](SseDecoder::feed_with) does not check `data`
+/// lines as UTF-8, because the JSON parser that reads them checks their strings anyway (once is
+/// enough). Every other field is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SseEventRef<'a> {
     /// The `event` field, or `message` when there was none.
     pub event_type: &'a str,
-    /// The `data` lines joined with `\n`.
-    pub data: &'a str,
+    /// The `data` lines joined with `\n`, as bytes (see above).
+    pub data: &'a [u8],
     /// The last event id seen so far.
     pub id: Option<&'a str>,
     /// The last `retry` value seen so far, in milliseconds.
@@ -78,7 +82,7 @@ impl SseEventRef<'_> {
     pub fn to_owned_event(&self) -> SseEvent {
         SseEvent {
             event_type: self.event_type.to_owned(),
-            data: self.data.to_owned(),
+            data: String::from_utf8_lossy(self.data).into_owned(),
             id: self.id.map(str::to_owned),
             retry: self.retry,
         }
@@ -97,7 +101,10 @@ pub struct SseDecoder {
     event_type: String,
     /// The data lines seen so far, joined with `\n` (no trailing newline), unless the only data
     /// line is still `borrowed` from the chunk being decoded.
-    data: String,
+    data: Vec<u8>,
+    /// Whether `data` lines are checked as UTF-8 (for [`feed`](Self::feed), whose events hold
+    /// `String`s) or left to the JSON parser ([`feed_with`](Self::feed_with)).
+    check_data: bool,
     /// How many `data` lines the current event has.
     data_lines: usize,
     /// Byte range, in the chunk being decoded, of the event's only data line so far.
@@ -133,7 +140,8 @@ impl SseDecoder {
             skip_lf: false,
             at_start: true,
             event_type: String::new(),
-            data: String::new(),
+            data: Vec::new(),
+            check_data: true,
             data_lines: 0,
             borrowed: None,
             last_id: None,
@@ -154,12 +162,24 @@ impl SseDecoder {
     /// event) is dropped, and the bytes after it are kept: the next call (even with an empty
     /// chunk) resumes decoding there.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
-        self.feed_with(chunk, |event| out.push(event.to_owned_event()))
+        self.check_data = true;
+        self.feed_any(chunk, &mut |event: SseEventRef<'_>| {
+            out.push(event.to_owned_event());
+        })
     }
 
     /// Decodes a chunk, handing every completed event to `on_event` without copying it when it
     /// lies within `chunk`. Errors as for [`feed`](Self::feed).
     pub fn feed_with<F: FnMut(SseEventRef<'_>)>(
+        &mut self,
+        chunk: &[u8],
+        mut on_event: F,
+    ) -> Result<(), SseError> {
+        self.check_data = false;
+        self.feed_any(chunk, &mut on_event)
+    }
+
+    fn feed_any<F: FnMut(SseEventRef<'_>)>(
         &mut self,
         chunk: &[u8],
         mut on_event: F,
@@ -238,26 +258,27 @@ impl SseDecoder {
     /// Copies a data line borrowed from `chunk` into the decoder before `chunk` goes away.
     fn own_borrowed(&mut self, chunk: &[u8]) {
         if let Some((start, end)) = self.borrowed.take() {
-            // Checked UTF-8 when it was borrowed.
-            self.data
-                .push_str(std::str::from_utf8(&chunk[start..end]).unwrap_or_default());
+            self.data.extend_from_slice(&chunk[start..end]);
         }
     }
 
     /// Ends the stream, decoding what an earlier error left pending into `out`: an error if an
     /// event was left unfinished (WHATWG discards it).
     pub fn finish(&mut self, out: &mut Vec<SseEvent>) -> Result<(), SseError> {
-        self.finish_with(|event| out.push(event.to_owned_event()))
+        self.check_data = true;
+        self.finish_any(|event| out.push(event.to_owned_event()))
     }
 
     /// [`finish`](Self::finish), handing events to `on_event` as [`feed_with`](Self::feed_with)
     /// does.
-    pub fn finish_with<F: FnMut(SseEventRef<'_>)>(
-        &mut self,
-        mut on_event: F,
-    ) -> Result<(), SseError> {
+    pub fn finish_with<F: FnMut(SseEventRef<'_>)>(&mut self, on_event: F) -> Result<(), SseError> {
+        self.check_data = false;
+        self.finish_any(on_event)
+    }
+
+    fn finish_any<F: FnMut(SseEventRef<'_>)>(&mut self, mut on_event: F) -> Result<(), SseError> {
         while !self.pending.is_empty() {
-            self.feed_with(&[], &mut on_event)?;
+            self.feed_any(&[], &mut on_event)?;
         }
         let pending = self.line.len() + self.data.len() + self.data_lines;
         self.line.clear();
@@ -273,7 +294,7 @@ impl SseDecoder {
         self.discarding = true;
         self.line = Vec::new();
         self.reset_event();
-        self.data = String::new();
+        self.data = Vec::new();
         SseError::EventTooLarge {
             offset: self.event_offset,
             limit: self.max_event_size,
@@ -340,28 +361,21 @@ impl SseDecoder {
         if line[0] == b':' {
             return Ok(());
         }
+        if !self.check_data {
+            if let Some(value) = line.strip_prefix(b"data:".as_slice()) {
+                // Left to the JSON parser to check (see `SseEventRef`).
+                let value = value.strip_prefix(b" ".as_slice()).unwrap_or(value);
+                self.data_line(chunk, line_end, value);
+                return Ok(());
+            }
+        }
         let line = std::str::from_utf8(line).map_err(|_| SseError::InvalidUtf8 { offset })?;
         let (field, value) = match line.split_once(':') {
             Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
             None => (line, ""),
         };
         match field {
-            "data" => {
-                self.data_lines += 1;
-                match line_end {
-                    // The first data line, within the chunk: borrow it.
-                    Some(end) if self.data_lines == 1 => {
-                        self.borrowed = Some((end - value.len(), end));
-                    }
-                    _ => {
-                        self.own_borrowed(chunk);
-                        if self.data_lines > 1 {
-                            self.data.push('\n');
-                        }
-                        self.data.push_str(value);
-                    }
-                }
-            }
+            "data" => self.data_line(chunk, line_end, value.as_bytes()),
             "event" => {
                 self.event_type.clear();
                 self.event_type.push_str(value);
@@ -375,12 +389,29 @@ impl SseDecoder {
         Ok(())
     }
 
+    /// A `data` line's value; `line_end` is where the line ends in `chunk`, if it is in it.
+    fn data_line(&mut self, chunk: &[u8], line_end: Option<usize>, value: &[u8]) {
+        self.data_lines += 1;
+        match line_end {
+            // The first data line, within the chunk: borrow it.
+            Some(end) if self.data_lines == 1 => {
+                self.borrowed = Some((end - value.len(), end));
+            }
+            _ => {
+                self.own_borrowed(chunk);
+                if self.data_lines > 1 {
+                    self.data.push(b'\n');
+                }
+                self.data.extend_from_slice(value);
+            }
+        }
+    }
+
     fn dispatch<F: FnMut(SseEventRef<'_>)>(&mut self, chunk: &[u8], on_event: &mut F) {
         if self.data_lines > 0 {
             let data = match self.borrowed {
-                // Checked UTF-8 when it was borrowed.
-                Some((start, end)) => std::str::from_utf8(&chunk[start..end]).unwrap_or_default(),
-                None => self.data.as_str(),
+                Some((start, end)) => &chunk[start..end],
+                None => self.data.as_slice(),
             };
             on_event(SseEventRef {
                 event_type: if self.event_type.is_empty() {
@@ -533,6 +564,40 @@ mod tests {
         );
         decoder.finish(&mut events).unwrap();
         assert!(events.is_empty());
+    }
+
+    #[test]
+    fn feed_with_borrows_the_same_events_at_every_chunking() {
+        let input = "\u{feff}: c\r\nevent: a\r\ndata: {\"x\":1}\r\n\r\ndata: one\ndata: two\n\nid: 9\ndata: caf\u{e9}\n\n";
+        let owned = decode_all(input.as_bytes()).unwrap();
+        for size in 1..input.len() {
+            let mut decoder = SseDecoder::new();
+            let mut got = Vec::new();
+            for chunk in input.as_bytes().chunks(size) {
+                decoder
+                    .feed_with(chunk, |e| got.push(e.to_owned_event()))
+                    .unwrap();
+            }
+            decoder
+                .finish_with(|e| got.push(e.to_owned_event()))
+                .unwrap();
+            assert_eq!(got, owned, "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn feed_with_leaves_data_bytes_to_the_json_parser() {
+        let mut decoder = SseDecoder::new();
+        let mut data = Vec::new();
+        decoder
+            .feed_with(b"data: \xFF\n\n", |e| data.push(e.data.to_vec()))
+            .unwrap();
+        assert_eq!(data, [b"\xFF".to_vec()]);
+        // Other fields are still checked.
+        assert!(matches!(
+            decoder.feed_with(b"event: \xFF\n\n", |_| {}),
+            Err(SseError::InvalidUtf8 { .. })
+        ));
     }
 
     #[test]
