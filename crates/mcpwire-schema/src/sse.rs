@@ -361,13 +361,13 @@ impl SseDecoder {
         if line[0] == b':' {
             return Ok(());
         }
-        if !self.check_data {
-            if let Some(value) = line.strip_prefix(b"data:".as_slice()) {
-                // Left to the JSON parser to check (see `SseEventRef`).
-                let value = value.strip_prefix(b" ".as_slice()).unwrap_or(value);
-                self.data_line(chunk, line_end, value);
-                return Ok(());
-            }
+        if !self.check_data
+            && let Some(value) = line.strip_prefix(b"data:".as_slice())
+        {
+            // Left to the JSON parser to check (see `SseEventRef`).
+            let value = value.strip_prefix(b" ".as_slice()).unwrap_or(value);
+            self.data_line(chunk, line_end, value);
+            return Ok(());
         }
         let line = std::str::from_utf8(line).map_err(|_| SseError::InvalidUtf8 { offset })?;
         let (field, value) = match line.split_once(':') {
