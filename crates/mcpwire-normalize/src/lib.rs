@@ -9,8 +9,8 @@
 //!   [`anthropic::Accumulator`].
 //!
 //! The invariant: the *settled* events of a stream (all but `call_started`,
-//! `call_arguments_delta` and `text_delta`) equal the events of the final response, in the same
-//! order.
+//! `call_arguments_delta`, `text_delta` and `other` events with `stream_only`, made of unknown
+//! stream events or deltas) equal the events of the final response, in the same order.
 //!
 //! ```
 //! use mcpwire_normalize::ByteNormalizer;
@@ -79,7 +79,8 @@ impl From<SseError> for Error {
     }
 }
 
-/// Only the settled events (drops `call_started`, `call_arguments_delta`, `text_delta`).
+/// Only the settled events (drops `call_started`, `call_arguments_delta`, `text_delta`, and the
+/// `other` events made of unknown stream events or deltas, marked `stream_only`).
 pub fn settled(events: impl IntoIterator<Item = Event>) -> Vec<Event> {
     events.into_iter().filter(|e| !e.is_stream_only()).collect()
 }
