@@ -4,6 +4,8 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
+
 use std::collections::BTreeSet;
 use std::env;
 use std::fs;
@@ -32,8 +34,8 @@ tasks:
   snapshots [--check]  run the snapshot tests; review (or, with --check, reject) new, changed
                        and unreferenced snapshots
   snapshots --accept   accept every pending snapshot and delete unreferenced ones
-  bench                release build of `mcpwire`, then `cargo bench -p mcpwire-normalize` with the
-                       1 GiB peak-memory measurement of `mcpwire normalize`";
+  bench                decoding speed of mcpwire vs serde_json::Value, IgnoredAny and async-openai
+                       (medians, ratios), and peak memory and throughput of `mcpwire normalize`";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -41,7 +43,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["test"] => test::test(),
         ["conformance"] => conformance::conformance(),
-        ["bench"] => bench(),
+        ["bench"] => bench::bench(),
         ["fixtures"] => fixtures(false),
         ["fixtures", "--check"] => fixtures(true),
         ["snapshots"] => snapshots(Mode::Review),
@@ -84,19 +86,6 @@ fn target_dir() -> PathBuf {
     env::var_os("CARGO_TARGET_DIR")
         .filter(|d| !d.is_empty())
         .map_or_else(|| project_root().join("target"), PathBuf::from)
-}
-
-/// The normaliser benchmark, with the memory measurement of the release CLI.
-fn bench() -> Result {
-    let mut build = cargo();
-    build.args(["build", "--release", "--locked", "-p", "mcpwire-cli"]);
-    run(build, "cargo build --release -p mcpwire-cli")?;
-    let target =
-        env::var("CARGO_TARGET_DIR").map_or_else(|_| project_root().join("target"), PathBuf::from);
-    let mut cmd = cargo();
-    cmd.args(["bench", "--locked", "-p", "mcpwire-normalize"])
-        .env("MCPWIRE_BIN", target.join("release").join("mcpwire"));
-    run(cmd, "cargo bench -p mcpwire-normalize")
 }
 
 /// The workspace root: the parent of `xtask/`.

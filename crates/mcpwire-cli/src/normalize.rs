@@ -4,8 +4,7 @@
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
-use mcpwire_normalize::{ByteNormalizer, normalize_whole};
-use mcpwire_schema::check::looks_like_sse;
+use mcpwire_normalize::{ByteNormalizer, InputFormat, Sniffer, normalize_whole};
 use mcpwire_schema::event::{Event, Vendor};
 
 const CHUNK: usize = 64 * 1024;
@@ -80,23 +79,22 @@ fn normalize(
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let mut buf = vec![0u8; CHUNK];
-    let mut head = Vec::new();
-    // Read until the first non-whitespace byte says JSON or SSE.
-    loop {
+    // Read until the first bytes say JSON or SSE (linear, leading whitespace not kept).
+    let mut sniffer = Sniffer::new();
+    let format = loop {
         let n = read(input, &mut buf)?;
-        head.extend_from_slice(&buf[..n]);
-        if n == 0
-            || head
-                .iter()
-                .any(|b| !b.is_ascii_whitespace() && !matches!(b, 0xEF | 0xBB | 0xBF))
-        {
-            break;
+        if n == 0 {
+            break sniffer.finish();
         }
-    }
-    if head.iter().all(u8::is_ascii_whitespace) {
+        if let Some(format) = sniffer.push(&buf[..n]) {
+            break format;
+        }
+    };
+    let mut head = sniffer.into_head();
+    if format == InputFormat::Empty {
         return Err(Failure::Input("empty input".to_owned()));
     }
-    if !looks_like_sse(&head) {
+    if format == InputFormat::Json {
         // A whole JSON document starts with `{` or `[`; anything else fails now rather than
         // after reading it all. The document itself is bounded (`MAX_INPUT`).
         let first = head

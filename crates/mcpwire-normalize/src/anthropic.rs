@@ -12,14 +12,15 @@
 //! * `mcp_tool_result.content` as a string or as a list of text blocks.
 //!
 //! Out-of-order input never panics: a delta or stop for a block that never started is passed
-//! through as `other` (delta) or ignored (stop); unknown event types become `other`.
+//! through as `other` (delta) or ignored (stop). Unknown event types and deltas of an unknown
+//! type become `other` events with `stream_only` (they have no place in the final message).
 
 use std::collections::{BTreeMap, HashMap};
 
 use mcpwire_schema::Maybe;
 use mcpwire_schema::anthropic::{
-    ContentBlock, ContentBlockStart, Delta, McpToolUse, Message, MessageContent, MessageParam,
-    MessageStreamEvent, StopReason, ToolResultContent, Usage as WireUsage,
+    ContentBlock, ContentBlockDelta, ContentBlockStart, Delta, McpToolUse, Message, MessageContent,
+    MessageParam, MessageStreamEvent, StopReason, ToolResultContent, Usage as WireUsage,
 };
 use mcpwire_schema::event::{
     CallError, CallErrorKind, ErrorInfo, Event, EventBody, Stop, ToolInfo, Usage, Vendor,
@@ -28,7 +29,7 @@ use mcpwire_schema::event::{
 use serde_json::Value;
 
 use crate::Error;
-use crate::openai::{content_parts, text_part};
+use crate::openai::{content_parts, text_part_owned};
 
 fn event(body: EventBody) -> Event {
     Event::new(Vendor::Anthropic, body)
@@ -142,22 +143,35 @@ fn completed(stop_reason: Option<&StopReason>, usage: Option<&WireUsage>) -> Eve
 
 /// The settled events of one content block.
 pub fn settle_block(index: u64, block: &ContentBlock, context: &mut Context, out: &mut Vec<Event>) {
+    settle_block_owned(index, block.clone(), context, out);
+}
+
+/// [`settle_block`], taking the block: its strings and values move into the events.
+pub fn settle_block_owned(
+    index: u64,
+    block: ContentBlock,
+    context: &mut Context,
+    out: &mut Vec<Event>,
+) {
     match block {
         ContentBlock::Text(text) => out.push(event(EventBody::Text {
             index,
-            text: text.text.clone(),
+            text: text.text,
         })),
         ContentBlock::McpToolUse(tool_use) => {
-            context.observe(block);
-            let (arguments, arguments_text) = match &tool_use.input {
+            context.uses.insert(
+                tool_use.id.clone(),
+                (tool_use.server_name.clone(), tool_use.name.clone()),
+            );
+            let (arguments, arguments_text) = match tool_use.input {
                 // An input whose streamed JSON did not parse is kept as its text.
-                Value::String(text) => split_arguments(text),
-                input => (Some(input.clone()), None),
+                Value::String(text) => split_arguments(&text),
+                input => (Some(input), None),
             };
             out.push(event(EventBody::Call {
-                call_id: tool_use.id.clone(),
-                server: tool_use.server_name.clone(),
-                tool: tool_use.name.clone(),
+                call_id: tool_use.id,
+                server: tool_use.server_name,
+                tool: tool_use.name,
                 arguments,
                 arguments_text,
                 approval_id: None,
@@ -165,13 +179,13 @@ pub fn settle_block(index: u64, block: &ContentBlock, context: &mut Context, out
         }
         ContentBlock::McpToolResult(result) => {
             let (server, tool) = context.lookup(&result.tool_use_id);
-            let content = match result.content.get() {
-                Some(ToolResultContent::Text(text)) => vec![text_part(text)],
-                Some(ToolResultContent::Blocks(blocks)) => {
-                    content_parts(&serde_json::to_value(blocks).unwrap_or(Value::Null))
+            let content = match result.content {
+                Maybe::Value(ToolResultContent::Text(text)) => vec![text_part_owned(text)],
+                Maybe::Value(ToolResultContent::Blocks(blocks)) => {
+                    blocks.into_iter().map(block_part).collect()
                 }
-                Some(ToolResultContent::Other(raw)) => content_parts(raw),
-                Some(_) | None => Vec::new(),
+                Maybe::Value(ToolResultContent::Other(raw)) => content_parts(&raw),
+                _ => Vec::new(),
             };
             let is_error = result.is_error.get().copied().unwrap_or(false);
             let error = is_error.then(|| CallError {
@@ -183,7 +197,7 @@ pub fn settle_block(index: u64, block: &ContentBlock, context: &mut Context, out
                     .map(str::to_owned),
             });
             out.push(event(EventBody::CallResult {
-                call_id: result.tool_use_id.clone(),
+                call_id: result.tool_use_id,
                 server,
                 tool,
                 is_error,
@@ -194,24 +208,47 @@ pub fn settle_block(index: u64, block: &ContentBlock, context: &mut Context, out
         ContentBlock::McpToolListing(listing) => {
             let tools = listing
                 .tools
-                .iter()
+                .into_iter()
                 .map(|t| ToolInfo {
-                    name: t.name.clone(),
-                    description: t.description.get().cloned(),
-                    input_schema: t.input_schema.clone(),
+                    name: t.name,
+                    description: t.description.into_option(),
+                    input_schema: t.input_schema,
                     annotations: None,
                 })
                 .collect();
             out.push(event(EventBody::ToolsListed {
-                server: listing.mcp_server_name.clone(),
+                server: listing.mcp_server_name,
                 tools,
                 list_id: None,
             }));
         }
-        other => out.push(event(EventBody::Other {
-            raw: serde_json::to_value(other).unwrap_or(Value::Null),
+        ContentBlock::Unknown(raw) => out.push(event(EventBody::Other {
+            raw,
             index: Some(index),
+            stream_only: false,
         })),
+        other => out.push(event(EventBody::Other {
+            raw: serde_json::to_value(&other).unwrap_or(Value::Null),
+            index: Some(index),
+            stream_only: false,
+        })),
+    }
+}
+
+/// One block of an `mcp_tool_result`'s content as a content part: a text block with nothing
+/// else set becomes `{type, text}`, anything else is kept verbatim (as [`content_parts`] does).
+fn block_part(block: ContentBlock) -> Value {
+    match block {
+        ContentBlock::Text(text)
+            if !matches!(text.citations, Maybe::Value(_))
+                && !matches!(text.cache_control, Maybe::Value(_))
+                && text.extra.values().all(Value::is_null) =>
+        {
+            text_part_owned(text.text)
+        }
+        // No unknown block is a `text` block: verbatim.
+        ContentBlock::Unknown(raw) => raw,
+        other => serde_json::to_value(&other).unwrap_or(Value::Null),
     }
 }
 
@@ -245,25 +282,13 @@ impl OpenBlock {
                 slot => *slot = Maybe::Value(Value::Array(vec![d.citation.clone()])),
             },
             (Delta::Thinking(d), ContentBlock::Unknown(Value::Object(raw))) => {
-                let text = raw
-                    .get("thinking")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-                    + &d.thinking;
-                raw.insert("thinking".to_owned(), Value::String(text));
+                append(raw, "thinking", &d.thinking);
             }
             (Delta::Signature(d), ContentBlock::Unknown(Value::Object(raw))) => {
                 raw.insert("signature".to_owned(), Value::String(d.signature.clone()));
             }
             (Delta::Text(d), ContentBlock::Unknown(Value::Object(raw))) => {
-                let text = raw
-                    .get("text")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-                    + &d.text;
-                raw.insert("text".to_owned(), Value::String(text));
+                append(raw, "text", &d.text);
             }
             _ => {}
         }
@@ -287,6 +312,26 @@ impl OpenBlock {
             }
         }
         self.block
+    }
+}
+
+/// An `other` event for a stream event or delta with no place in the final message.
+fn stream_other(ev: &MessageStreamEvent, index: Option<u64>) -> Event {
+    event(EventBody::Other {
+        raw: serde_json::to_value(ev).unwrap_or(Value::Null),
+        index,
+        stream_only: true,
+    })
+}
+
+/// Appends `text` to the string field `key` of `raw` (a field that is not a string is replaced),
+/// in place: no copy of what is there already.
+fn append(raw: &mut serde_json::Map<String, Value>, key: &str, text: &str) {
+    match raw.get_mut(key) {
+        Some(Value::String(s)) => s.push_str(text),
+        _ => {
+            raw.insert(key.to_owned(), Value::String(text.to_owned()));
+        }
     }
 }
 
@@ -343,6 +388,68 @@ impl StreamNormalizer {
         self.completed
     }
 
+    /// [`push`](Self::push), taking the event: its strings and values move into the events
+    /// instead of being copied (what [`crate::ByteNormalizer`] uses).
+    pub fn push_owned(&mut self, ev: MessageStreamEvent, out: &mut Vec<Event>) {
+        use MessageStreamEvent as E;
+        match ev {
+            E::MessageStart(start) => {
+                let mut message = start.message;
+                self.started = true;
+                out.push(started(&message));
+                if let Some(usage) = message.usage.get() {
+                    self.usage = usage.clone();
+                }
+                self.stop_reason = message.stop_reason.get().cloned();
+                for (index, block) in std::mem::take(&mut message.content).into_iter().enumerate() {
+                    settle_block_owned(index as u64, block, &mut self.context, out);
+                }
+            }
+            E::ContentBlockStart(start) => self.block_start(start.index, start.content_block, out),
+            E::ContentBlockDelta(d)
+                if self.open.contains_key(&d.index) && !matches!(d.delta, Delta::Unknown(_)) =>
+            {
+                let ContentBlockDelta { index, delta, .. } = d;
+                let Some(open) = self.open.get_mut(&index) else {
+                    return;
+                };
+                open.apply(&delta);
+                match (delta, &open.block) {
+                    (Delta::Text(t), ContentBlock::Text(_)) => {
+                        out.push(event(EventBody::TextDelta {
+                            index,
+                            text: t.text,
+                        }));
+                    }
+                    (Delta::InputJson(j), ContentBlock::McpToolUse(tool_use))
+                        if !j.partial_json.is_empty() =>
+                    {
+                        out.push(event(EventBody::CallArgumentsDelta {
+                            call_id: tool_use.id.clone(),
+                            delta: j.partial_json,
+                        }));
+                    }
+                    _ => {}
+                }
+            }
+            other => self.push(&other, out),
+        }
+    }
+
+    fn block_start(&mut self, index: u64, block: ContentBlock, out: &mut Vec<Event>) {
+        if let ContentBlock::McpToolUse(tool_use) = &block {
+            out.push(event(EventBody::CallStarted {
+                call_id: tool_use.id.clone(),
+                server: tool_use.server_name.clone(),
+                tool: tool_use.name.clone(),
+            }));
+        }
+        if let Some(previous) = self.open.insert(index, OpenBlock::new(block)) {
+            // A second start for an open index: the first block is settled as it stands.
+            settle_block_owned(index, previous.finish(), &mut self.context, out);
+        }
+    }
+
     /// Normalises one event, appending the events it completes to `out`.
     pub fn push(&mut self, ev: &MessageStreamEvent, out: &mut Vec<Event>) {
         use MessageStreamEvent as E;
@@ -362,21 +469,10 @@ impl StreamNormalizer {
                 index,
                 content_block,
                 ..
-            }) => {
-                if let ContentBlock::McpToolUse(tool_use) = content_block {
-                    out.push(event(EventBody::CallStarted {
-                        call_id: tool_use.id.clone(),
-                        server: tool_use.server_name.clone(),
-                        tool: tool_use.name.clone(),
-                    }));
-                }
-                if let Some(previous) = self
-                    .open
-                    .insert(*index, OpenBlock::new(content_block.clone()))
-                {
-                    // A second start for an open index: the first block is settled as it stands.
-                    settle_block(*index, &previous.finish(), &mut self.context, out);
-                }
+            }) => self.block_start(*index, content_block.clone(), out),
+            E::ContentBlockDelta(d) if matches!(d.delta, Delta::Unknown(_)) => {
+                // A delta of an unknown type: passed through, stream-only.
+                out.push(stream_other(ev, Some(d.index)));
             }
             E::ContentBlockDelta(d) => match self.open.get_mut(&d.index) {
                 Some(open) => {
@@ -399,14 +495,11 @@ impl StreamNormalizer {
                         _ => {}
                     }
                 }
-                None => out.push(event(EventBody::Other {
-                    raw: serde_json::to_value(ev).unwrap_or(Value::Null),
-                    index: Some(d.index),
-                })),
+                None => out.push(stream_other(ev, Some(d.index))),
             },
             E::ContentBlockStop(stop) => {
                 if let Some(open) = self.open.remove(&stop.index) {
-                    settle_block(stop.index, &open.finish(), &mut self.context, out);
+                    settle_block_owned(stop.index, open.finish(), &mut self.context, out);
                 }
             }
             E::MessageDelta(delta) => {
@@ -429,16 +522,14 @@ impl StreamNormalizer {
                     message: e.error.message.clone(),
                 },
             })),
-            other => out.push(event(EventBody::Other {
-                raw: serde_json::to_value(other).unwrap_or(Value::Null),
-                index: None,
-            })),
+            // An unknown event: it has no place in the final message.
+            other => out.push(stream_other(other, None)),
         }
     }
 
     fn flush(&mut self, out: &mut Vec<Event>) {
         for (index, open) in std::mem::take(&mut self.open) {
-            settle_block(index, &open.finish(), &mut self.context, out);
+            settle_block_owned(index, open.finish(), &mut self.context, out);
         }
     }
 

@@ -4,7 +4,7 @@
 
 use mcpwire_schema::check::{self, Kind, stream_vendor};
 use mcpwire_schema::event::{ErrorInfo, Event, EventBody, Vendor};
-use mcpwire_schema::sse::{SseDecoder, SseEvent};
+use mcpwire_schema::sse::{SseDecoder, SseEventRef};
 use mcpwire_schema::{anthropic as wire_anthropic, decode, openai as wire_openai};
 use serde_json::Value;
 
@@ -15,15 +15,22 @@ const DETECT_WINDOW: usize = 64;
 
 /// Bytes of a `text/event-stream` body in, events out, one chunk at a time. Memory is bounded by
 /// the largest event and what the vendor normaliser holds in flight.
+///
+/// An event that lies within the chunk being fed is decoded straight from it, without a copy.
 #[derive(Debug)]
 pub struct ByteNormalizer {
     decoder: SseDecoder,
+    state: State,
+}
+
+/// Everything but the SSE decoder, so that its callback can borrow both.
+#[derive(Debug)]
+struct State {
     vendor: Option<Vendor>,
     normalizer: Option<StreamNormalizer>,
-    /// Events that arrived before the vendor was known.
-    waiting: Vec<SseEvent>,
+    /// The `data` of events that arrived before the vendor was known.
+    waiting: Vec<Vec<u8>>,
     index: usize,
-    sse: Vec<SseEvent>,
 }
 
 impl ByteNormalizer {
@@ -31,69 +38,74 @@ impl ByteNormalizer {
     pub fn new(vendor: Option<Vendor>) -> Self {
         ByteNormalizer {
             decoder: SseDecoder::new(),
-            vendor,
-            normalizer: vendor.map(StreamNormalizer::new),
-            waiting: Vec::new(),
-            index: 0,
-            sse: Vec::new(),
+            state: State {
+                vendor,
+                normalizer: vendor.map(StreamNormalizer::new),
+                waiting: Vec::new(),
+                index: 0,
+            },
         }
     }
 
     /// The vendor, once known.
     pub fn vendor(&self) -> Option<Vendor> {
-        self.vendor
+        self.state.vendor
     }
 
     /// Decodes a chunk and appends the events it completes to `out`. On an error, the events
     /// before the fault are already in `out`.
     pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<Event>) -> Result<(), Error> {
-        let mut sse = std::mem::take(&mut self.sse);
-        sse.clear();
-        let framing = self.decoder.feed(bytes, &mut sse);
-        let result = self.process(&mut sse, out);
-        self.sse = sse;
+        let state = &mut self.state;
+        let mut result = Ok(());
+        let framing = self.decoder.feed_with(bytes, |event| {
+            // After a fault, the rest of the chunk is framed but not normalised.
+            if result.is_ok() {
+                result = state.process(event, out);
+            }
+        });
         result?;
         framing.map_err(Error::from)
     }
 
     /// Ends the stream: the events still held go to `out`, then an error if the stream was cut.
     pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), Error> {
-        let mut sse = Vec::new();
-        let framing = self.decoder.finish(&mut sse);
-        self.process(&mut sse, out)?;
+        let state = &mut self.state;
+        let mut result = Ok(());
+        let framing = self.decoder.finish_with(|event| {
+            if result.is_ok() {
+                result = state.process(event, out);
+            }
+        });
+        result?;
         if let Err(err) = framing {
             // The stream was cut: still release what the normaliser holds.
-            if let Some(n) = &mut self.normalizer {
+            if let Some(n) = &mut state.normalizer {
                 let _incomplete = n.finish(out);
             }
             return Err(err.into());
         }
-        if self.normalizer.is_none() {
-            if self.waiting.is_empty() && self.index == 0 {
-                return Err(Error::UnknownPayload("empty stream".to_owned()));
-            }
-            return Err(Error::UnknownPayload(
-                "no event says which vendor this stream is from".to_owned(),
-            ));
-        }
-        match &mut self.normalizer {
+        match &mut state.normalizer {
             Some(n) => n.finish(out),
-            None => Ok(()),
+            None if state.waiting.is_empty() && state.index == 0 => {
+                Err(Error::UnknownPayload("empty stream".to_owned()))
+            }
+            None => Err(Error::UnknownPayload(
+                "no event says which vendor this stream is from".to_owned(),
+            )),
         }
     }
+}
 
-    fn process(&mut self, sse: &mut Vec<SseEvent>, out: &mut Vec<Event>) -> Result<(), Error> {
-        for event in sse.drain(..) {
-            if self.normalizer.is_none() {
-                self.waiting.push(event);
-                self.detect()?;
-                if self.normalizer.is_some() {
-                    for waiting in std::mem::take(&mut self.waiting) {
-                        self.one(&waiting, out)?;
-                    }
-                }
-            } else {
-                self.one(&event, out)?;
+impl State {
+    fn process(&mut self, event: SseEventRef<'_>, out: &mut Vec<Event>) -> Result<(), Error> {
+        if self.normalizer.is_some() {
+            return self.one(event.data, out);
+        }
+        self.waiting.push(event.data.to_vec());
+        self.detect()?;
+        if self.normalizer.is_some() {
+            for waiting in std::mem::take(&mut self.waiting) {
+                self.one(&waiting, out)?;
             }
         }
         Ok(())
@@ -103,7 +115,7 @@ impl ByteNormalizer {
         let Some(last) = self.waiting.last() else {
             return Ok(());
         };
-        if let Some(vendor) = serde_json::from_str::<Value>(&last.data)
+        if let Some(vendor) = serde_json::from_slice::<Value>(last)
             .ok()
             .as_ref()
             .and_then(stream_vendor)
@@ -120,38 +132,161 @@ impl ByteNormalizer {
         Ok(())
     }
 
-    fn one(&mut self, event: &SseEvent, out: &mut Vec<Event>) -> Result<(), Error> {
+    fn one(&mut self, data: &[u8], out: &mut Vec<Event>) -> Result<(), Error> {
         let index = self.index;
         self.index += 1;
-        if event.data.trim() == "[DONE]" {
+        if data.trim_ascii() == b"[DONE]" {
             return Ok(());
         }
         let Some(normalizer) = self.normalizer.as_mut() else {
             return Ok(());
         };
-        normalizer
-            .push_json(event.data.as_bytes(), index, out)
-            .map_err(
-                |err| match serde_json::from_str::<serde::de::IgnoredAny>(&event.data) {
-                    Err(json) => Error::Json {
-                        index,
-                        message: json.to_string(),
-                    },
-                    Ok(_) => err,
+        normalizer.push_json(data, index, out).map_err(|err| {
+            match serde_json::from_slice::<serde::de::IgnoredAny>(data) {
+                Err(json) => Error::Json {
+                    index,
+                    message: json.to_string(),
                 },
-            )
+                Ok(_) => err,
+            }
+        })
+    }
+}
+
+/// What an input is, as [`Sniffer`] tells from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputFormat {
+    /// A raw `text/event-stream` body: feed it to a [`ByteNormalizer`].
+    Sse,
+    /// Anything else: a whole JSON payload for [`normalize_whole`] (which reports what is wrong
+    /// with it, if anything).
+    Json,
+    /// Nothing but whitespace (and a byte-order mark).
+    Empty,
+}
+
+/// The SSE field prefixes a stream can start with.
+const SSE_STARTS: [&[u8]; 5] = [b"data:", b"event:", b"id:", b"retry:", b":"];
+
+/// Tells JSON from SSE as input arrives, in any chunks (a first read of a single byte
+/// included), in time linear in the input and memory bounded by a few bytes: leading
+/// whitespace and a UTF-8 byte-order mark are skipped, not kept.
+///
+/// ```
+/// use mcpwire_normalize::{InputFormat, Sniffer};
+/// let mut sniffer = Sniffer::new();
+/// assert_eq!(sniffer.push(b"\n\n da"), None);
+/// assert_eq!(sniffer.push(b"ta: {}\n\n"), Some(InputFormat::Sse));
+/// // What to feed on: the input from its first significant line.
+/// assert_eq!(sniffer.into_head(), b" data: {}\n\n");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Sniffer {
+    /// The input from the first significant byte on (plus one blank kept for a line that began
+    /// with spaces), once there is one.
+    head: Vec<u8>,
+    /// Bytes seen so far.
+    seen: u64,
+    /// Spaces or tabs since the last line end, before the first significant byte.
+    indented: bool,
+    /// How many bytes of a leading byte-order mark have been seen.
+    bom: usize,
+    decided: Option<InputFormat>,
+}
+
+impl Sniffer {
+    /// A sniffer at the start of the input.
+    pub fn new() -> Self {
+        Sniffer::default()
+    }
+
+    /// Takes the next bytes; `Some` once the format is known (every later call says the same
+    /// and keeps the bytes).
+    pub fn push(&mut self, bytes: &[u8]) -> Option<InputFormat> {
+        if self.decided.is_some() {
+            self.head.extend_from_slice(bytes);
+            return self.decided;
+        }
+        let mut rest = bytes;
+        if self.head.is_empty() {
+            // Skip a leading byte-order mark, then whitespace; keep nothing of either.
+            while let Some((&b, tail)) = rest.split_first() {
+                if self.seen < 3 && self.bom as u64 == self.seen && b == b"\xEF\xBB\xBF"[self.bom] {
+                    self.bom += 1;
+                } else if b == b'\n' || b == b'\r' {
+                    self.indented = false;
+                } else if b.is_ascii_whitespace() {
+                    self.indented = true;
+                } else {
+                    break;
+                }
+                self.seen += 1;
+                rest = tail;
+            }
+            if rest.is_empty() {
+                return None;
+            }
+            if self.bom > 0 && self.bom < 3 {
+                // A partial mark is content.
+                self.head.extend_from_slice(&b"\xEF\xBB\xBF"[..self.bom]);
+            } else if self.indented {
+                // A line that began with blanks is an unknown SSE field however many there
+                // were: one keeps its meaning.
+                self.head.push(b' ');
+            }
+        }
+        self.seen += rest.len() as u64;
+        self.head.extend_from_slice(rest);
+        self.decided = self.decide(false);
+        self.decided
+    }
+
+    /// The input has ended: what it was.
+    pub fn finish(&mut self) -> InputFormat {
+        let format = self
+            .decided
+            .or(self.decide(true))
+            .unwrap_or(InputFormat::Json);
+        self.decided = Some(format);
+        format
+    }
+
+    /// The input to normalise: from its first significant line on.
+    pub fn into_head(self) -> Vec<u8> {
+        self.head
+    }
+
+    fn decide(&self, at_end: bool) -> Option<InputFormat> {
+        let significant = self.head.trim_ascii_start();
+        if significant.is_empty() {
+            return at_end.then_some(InputFormat::Empty);
+        }
+        if SSE_STARTS.iter().any(|p| significant.starts_with(p)) {
+            return Some(InputFormat::Sse);
+        }
+        let may_be_sse = SSE_STARTS.iter().any(|p| p.starts_with(significant));
+        if may_be_sse && !at_end {
+            None
+        } else {
+            Some(InputFormat::Json)
+        }
     }
 }
 
 /// Normalises a whole payload: an OpenAI response object, an Anthropic message, or either
 /// vendor's HTTP error body (an `error` event). `vendor` forces the vendor.
 pub fn normalize_whole(bytes: &[u8], vendor: Option<Vendor>) -> Result<Vec<Event>, Error> {
+    // A UTF-8 byte-order mark is accepted before JSON as before SSE.
+    let bytes = bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(bytes);
     let value: Value = serde_json::from_slice(bytes).map_err(|err| Error::Json {
         index: 0,
         message: err.to_string(),
     })?;
     let kind = check::detect(&value).map_err(|err| Error::UnknownPayload(err.message))?;
-    let decode_err = |source| Error::Decode { index: 0, source };
+    let decode_err = |error| Error::Decode { index: 0, error };
     let kind = match (vendor, kind) {
         (Some(Vendor::OpenAi), Kind::AnthropicError | Kind::OpenAiError) => Kind::OpenAiError,
         (Some(Vendor::Anthropic), Kind::AnthropicError | Kind::OpenAiError) => Kind::AnthropicError,

@@ -9,8 +9,8 @@
 //!   [`anthropic::Accumulator`].
 //!
 //! The invariant: the *settled* events of a stream (all but `call_started`,
-//! `call_arguments_delta` and `text_delta`) equal the events of the final response, in the same
-//! order.
+//! `call_arguments_delta`, `text_delta` and `other` events with `stream_only`, made of unknown
+//! stream events or deltas) equal the events of the final response, in the same order.
 //!
 //! ```
 //! use mcpwire_normalize::ByteNormalizer;
@@ -32,7 +32,7 @@ pub mod anthropic;
 mod bytes;
 pub mod openai;
 
-pub use bytes::{ByteNormalizer, normalize_whole};
+pub use bytes::{ByteNormalizer, InputFormat, Sniffer, normalize_whole};
 use mcpwire_schema::decode::DecodeError;
 use mcpwire_schema::event::{Event, Vendor};
 use mcpwire_schema::sse::SseError;
@@ -42,9 +42,10 @@ use mcpwire_schema::sse::SseError;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The byte stream is not valid SSE.
+    /// The byte stream is not valid SSE. (The cause is part of the message, not a `source`,
+    /// so that printing the error chain shows it once.)
     #[error("stream: {0}")]
-    Sse(#[from] SseError),
+    Sse(SseError),
     /// An event's `data` is not JSON.
     #[error("event {index}: data is not valid JSON: {message}")]
     Json {
@@ -54,13 +55,12 @@ pub enum Error {
         message: String,
     },
     /// A known event, item or block type with a malformed body.
-    #[error("event {index}: {source}")]
+    #[error("event {index}: {error}")]
     Decode {
         /// Position of the event in the stream, or 0 for a whole response.
         index: usize,
-        /// Where and why.
-        #[source]
-        source: DecodeError,
+        /// Where and why (part of the message, not a `source`: printed once).
+        error: DecodeError,
     },
     /// The payload is neither vendor's response, message or stream.
     #[error("cannot tell which vendor produced this: {0}")]
@@ -73,7 +73,14 @@ pub enum Error {
     },
 }
 
-/// Only the settled events (drops `call_started`, `call_arguments_delta`, `text_delta`).
+impl From<SseError> for Error {
+    fn from(err: SseError) -> Self {
+        Error::Sse(err)
+    }
+}
+
+/// Only the settled events (drops `call_started`, `call_arguments_delta`, `text_delta`, and the
+/// `other` events made of unknown stream events or deltas, marked `stream_only`).
 pub fn settled(events: impl IntoIterator<Item = Event>) -> Vec<Event> {
     events.into_iter().filter(|e| !e.is_stream_only()).collect()
 }
@@ -120,19 +127,19 @@ impl StreamNormalizer {
         match self {
             StreamNormalizer::OpenAi(n) => {
                 let event = mcpwire_schema::decode::from_slice(data)
-                    .map_err(|source| Error::Decode { index, source })?;
+                    .map_err(|error| Error::Decode { index, error })?;
                 if let Some(Accumulator::OpenAi(acc)) = accumulator {
                     acc.push(&event);
                 }
-                n.push(&event, out);
+                n.push_owned(event, out);
             }
             StreamNormalizer::Anthropic(n) => {
                 let event = mcpwire_schema::decode::from_slice(data)
-                    .map_err(|source| Error::Decode { index, source })?;
+                    .map_err(|error| Error::Decode { index, error })?;
                 if let Some(Accumulator::Anthropic(acc)) = accumulator {
                     acc.push(&event);
                 }
-                n.push(&event, out);
+                n.push_owned(event, out);
             }
         }
         Ok(())
@@ -189,3 +196,9 @@ impl Accumulator {
         }
     }
 }
+
+/// The public error type can cross threads and be boxed as `dyn Error + Send + Sync`.
+const _: () = {
+    const fn send_sync_static<T: Send + Sync + 'static>() {}
+    send_sync_static::<Error>();
+};

@@ -15,12 +15,14 @@
 //!   `response.mcp_call.arguments.delta` / `.done`.
 //!
 //! Out-of-order input never panics: a delta for an unknown call is passed through with the
-//! item id it names; a second `output_item.done` for the same index is ignored; an unknown event
-//! type with no item becomes `other`; progress events of items we do not model (reasoning, web
-//! search, ...) are absorbed because the item arrives whole in `output_item.done`.
+//! item id it names; a second `output_item.done` for the same index is ignored. An unknown event
+//! type (progress of items we do not model, such as reasoning or web search, included: the item
+//! itself arrives whole in `output_item.done`) becomes an `other` event with `stream_only`, so
+//! the settled events still equal the final response's.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use mcpwire_schema::Maybe;
 use mcpwire_schema::event::{
     CallError, CallErrorKind, ErrorInfo, Event, EventBody, ListError, Stop, ToolInfo, Usage,
     Vendor, split_arguments,
@@ -29,7 +31,7 @@ use mcpwire_schema::openai::{
     ContentPart, Item, McpCall, McpCallError, McpCallStatus, McpListTools, MessageContent,
     OutputItemEvent, Response, ResponseStatus, ResponseStreamEvent,
 };
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 
 use crate::Error;
 
@@ -66,6 +68,12 @@ fn started(response: &Response) -> Event {
 
 /// The tail of a response: an `error` event when it failed, then `response_completed`.
 fn finish_response(response: &Response, out: &mut Vec<Event>) {
+    let last_is_approval = matches!(response.output.last(), Some(Item::McpApprovalRequest(_)));
+    finish_response_with(response, last_is_approval, out);
+}
+
+/// [`finish_response`], told whether the last output item is an approval request.
+fn finish_response_with(response: &Response, last_is_approval: bool, out: &mut Vec<Event>) {
     if let Some(error) = response.error.get() {
         out.push(event(EventBody::Error {
             error: ErrorInfo {
@@ -79,7 +87,6 @@ fn finish_response(response: &Response, out: &mut Vec<Event>) {
         }));
     }
     let status = response.status.get();
-    let last_is_approval = matches!(response.output.last(), Some(Item::McpApprovalRequest(_)));
     let reason = response
         .incomplete_details
         .get()
@@ -106,53 +113,87 @@ fn finish_response(response: &Response, out: &mut Vec<Event>) {
 
 /// The settled events of one output item.
 pub fn settle_item(index: u64, item: &Item, out: &mut Vec<Event>) {
+    settle_item_owned(index, item.clone(), out);
+}
+
+/// [`settle_item`], taking the item: its strings and values move into the events.
+pub fn settle_item_owned(index: u64, item: Item, out: &mut Vec<Event>) {
     match item {
-        Item::McpListTools(list) => out.push(list_event(list)),
-        Item::McpCall(call) => {
+        Item::McpListTools(list) => out.push(list_event(&list)),
+        Item::McpCall(mut call) => {
             let (arguments, arguments_text) = split_arguments(&call.arguments);
-            out.push(event(EventBody::Call {
-                call_id: call.id.clone(),
-                server: call.server_label.clone(),
-                tool: call.name.clone(),
-                arguments,
-                arguments_text,
-                approval_id: call.approval_request_id.get().cloned(),
-            }));
-            if let Some(result) = call_result(call) {
-                out.push(result);
+            let output = std::mem::take(&mut call.output);
+            let result = call_result(&call, output);
+            let McpCall {
+                id,
+                server_label,
+                name,
+                approval_request_id,
+                ..
+            } = call;
+            let approval_id = approval_request_id.into_option();
+            match result {
+                Some(result) => {
+                    out.push(event(EventBody::Call {
+                        call_id: id.clone(),
+                        server: server_label.clone(),
+                        tool: name.clone(),
+                        arguments,
+                        arguments_text,
+                        approval_id,
+                    }));
+                    out.push(result);
+                }
+                None => out.push(event(EventBody::Call {
+                    call_id: id,
+                    server: server_label,
+                    tool: name,
+                    arguments,
+                    arguments_text,
+                    approval_id,
+                })),
             }
         }
         Item::McpApprovalRequest(request) => {
             let (arguments, arguments_text) = split_arguments(&request.arguments);
             out.push(event(EventBody::ApprovalRequested {
-                approval_id: request.id.clone(),
-                server: request.server_label.clone(),
-                tool: request.name.clone(),
+                approval_id: request.id,
+                server: request.server_label,
+                tool: request.name,
                 arguments,
                 arguments_text,
             }));
         }
-        Item::Message(message) => match &message.content {
-            MessageContent::Parts(parts) => {
-                for part in parts {
-                    match part {
-                        ContentPart::OutputText(text) => {
-                            out.push(event(EventBody::Text {
-                                index,
-                                text: text.text.clone(),
-                            }));
+        Item::Message(message)
+            if matches!(
+                message.content,
+                MessageContent::Parts(_) | MessageContent::Text(_)
+            ) =>
+        {
+            match message.content {
+                MessageContent::Parts(parts) => {
+                    for part in parts {
+                        match part {
+                            ContentPart::OutputText(text) => {
+                                out.push(event(EventBody::Text {
+                                    index,
+                                    text: text.text,
+                                }));
+                            }
+                            other => out.push(other_event(&other, index)),
                         }
-                        other => out.push(other_event(other, index)),
                     }
                 }
+                MessageContent::Text(text) => out.push(event(EventBody::Text { index, text })),
+                _ => {}
             }
-            MessageContent::Text(text) => out.push(event(EventBody::Text {
-                index,
-                text: text.clone(),
-            })),
-            _ => out.push(other_event(item, index)),
-        },
-        _ => out.push(other_event(item, index)),
+        }
+        Item::Unknown(raw) => out.push(event(EventBody::Other {
+            raw,
+            index: Some(index),
+            stream_only: false,
+        })),
+        other => out.push(other_event(&other, index)),
     }
 }
 
@@ -160,6 +201,7 @@ fn other_event(raw: &impl serde::Serialize, index: u64) -> Event {
     event(EventBody::Other {
         raw: serde_json::to_value(raw).unwrap_or(Value::Null),
         index: Some(index),
+        stream_only: false,
     })
 }
 
@@ -201,7 +243,15 @@ fn list_event(list: &McpListTools) -> Event {
 
 /// A text part as the event model writes it.
 pub(crate) fn text_part(text: &str) -> Value {
-    json!({"type": "text", "text": text})
+    text_part_owned(text.to_owned())
+}
+
+/// [`text_part`], taking the text.
+pub(crate) fn text_part_owned(text: String) -> Value {
+    let mut part = Map::with_capacity(2);
+    part.insert("type".to_owned(), Value::String("text".to_owned()));
+    part.insert("text".to_owned(), Value::String(text));
+    Value::Object(part)
 }
 
 /// MCP content parts: text parts reduced to `{type, text}` when nothing else in them is set,
@@ -228,20 +278,20 @@ pub(crate) fn content_parts(parts: &Value) -> Vec<Value> {
     }
 }
 
-fn call_result(call: &McpCall) -> Option<Event> {
+/// The `call_result` of a call, with its `output` taken out of it.
+fn call_result(call: &McpCall, output: Maybe<String>) -> Option<Event> {
     let status = call.status.get();
     let error = call.error.get();
     let finished = !matches!(
         status,
         Some(McpCallStatus::InProgress | McpCallStatus::Calling)
     );
-    if !finished && error.is_none() && call.output.get().is_none() {
+    if !finished && error.is_none() && output.get().is_none() {
         return None;
     }
-    let mut content: Vec<Value> = call
-        .output
-        .get()
-        .map(|o| vec![text_part(o)])
+    let mut content: Vec<Value> = output
+        .into_option()
+        .map(|o| vec![text_part_owned(o)])
         .unwrap_or_default();
     let error = error.map(|e| {
         let (kind, code, message) = match e {
@@ -341,20 +391,66 @@ impl StreamNormalizer {
 
     /// Normalises one event, appending the events it completes to `out`.
     pub fn push(&mut self, ev: &ResponseStreamEvent, out: &mut Vec<Event>) {
+        self.push_ref(ev, out);
+    }
+
+    /// [`push`](Self::push), taking the event: its strings and values move into the events
+    /// instead of being copied (what [`crate::ByteNormalizer`] uses).
+    pub fn push_owned(&mut self, ev: ResponseStreamEvent, out: &mut Vec<Event>) {
+        use ResponseStreamEvent as E;
+        match ev {
+            E::Completed(e) | E::Failed(e) | E::Incomplete(e) => {
+                let mut response = e.response;
+                if !self.started {
+                    self.started = true;
+                    out.push(started(&response));
+                }
+                let output = std::mem::take(&mut response.output);
+                let last_is_approval = matches!(output.last(), Some(Item::McpApprovalRequest(_)));
+                self.complete(output, out);
+                finish_response_with(&response, last_is_approval, out);
+                self.completed = true;
+            }
+            E::OutputItemDone(OutputItemEvent {
+                output_index, item, ..
+            }) => self.item_done(output_index, item, out),
+            E::OutputTextDelta(d) => out.push(event(EventBody::TextDelta {
+                index: d.output_index,
+                text: d.delta,
+            })),
+            other => self.push_ref(&other, out),
+        }
+    }
+
+    fn item_done(&mut self, output_index: u64, item: Item, out: &mut Vec<Event>) {
+        if self.late.remove(&output_index) {
+            // Its turn has passed: settle it now, out of order.
+            settle_item_owned(output_index, item, out);
+        } else if output_index >= self.next {
+            let slot = self.items.entry(output_index).or_insert(Slot::Open);
+            if matches!(slot, Slot::Open) {
+                // Items we do not model may still change before `response.completed`
+                // (OpenAI re-encrypts `reasoning.encrypted_content`).
+                *slot = if matches!(item, Item::Unknown(_)) {
+                    Slot::Provisional(Box::new(item))
+                } else {
+                    let mut events = Vec::new();
+                    settle_item_owned(output_index, item, &mut events);
+                    Slot::Held(events)
+                };
+                self.release_ready(out);
+                self.bound(out);
+            }
+        }
+        // Else: a second `done` for a released item, ignored.
+    }
+
+    fn push_ref(&mut self, ev: &ResponseStreamEvent, out: &mut Vec<Event>) {
         use ResponseStreamEvent as E;
         match ev {
             E::Created(e) | E::InProgress(e) | E::Queued(e) if !self.started => {
                 self.started = true;
                 out.push(started(&e.response));
-            }
-            E::Completed(e) | E::Failed(e) | E::Incomplete(e) => {
-                if !self.started {
-                    self.started = true;
-                    out.push(started(&e.response));
-                }
-                self.complete(&e.response.output, out);
-                finish_response(&e.response, out);
-                self.completed = true;
             }
             E::OutputItemAdded(OutputItemEvent {
                 output_index, item, ..
@@ -373,34 +469,14 @@ impl StreamNormalizer {
             }
             E::OutputItemDone(OutputItemEvent {
                 output_index, item, ..
-            }) => {
-                if self.late.remove(output_index) {
-                    // Its turn has passed: settle it now, out of order.
-                    settle_item(*output_index, item, out);
-                } else if *output_index >= self.next {
-                    let slot = self.items.entry(*output_index).or_insert(Slot::Open);
-                    if matches!(slot, Slot::Open) {
-                        // Items we do not model may still change before `response.completed`
-                        // (OpenAI re-encrypts `reasoning.encrypted_content`).
-                        *slot = if matches!(item, Item::Unknown(_)) {
-                            Slot::Provisional(Box::new(item.clone()))
-                        } else {
-                            let mut events = Vec::new();
-                            settle_item(*output_index, item, &mut events);
-                            Slot::Held(events)
-                        };
-                        self.release_ready(out);
-                        self.bound(out);
-                    }
-                }
-                // Else: a second `done` for a released item, ignored.
-            }
+            }) => self.item_done(*output_index, item.clone(), out),
             E::OutputTextDelta(d) => {
                 out.push(event(EventBody::TextDelta {
                     index: d.output_index,
                     text: d.delta.clone(),
                 }));
             }
+            E::Completed(_) | E::Failed(_) | E::Incomplete(_) => self.push_owned(ev.clone(), out),
             E::McpCallArgumentsDelta(d)
             | E::McpCallArgumentsDeltaSdk2025(d)
             | E::McpCallArgumentsDeltaDocs2025(d) => {
@@ -423,17 +499,13 @@ impl StreamNormalizer {
                     message: e.message.clone(),
                 },
             })),
-            E::Unknown(raw) => {
-                // Progress of an item we do not model arrives whole in `output_item.done`.
-                let item_progress =
-                    raw.get("item_id").is_some() || raw.get("output_index").is_some();
-                if !item_progress {
-                    out.push(event(EventBody::Other {
-                        raw: raw.clone(),
-                        index: None,
-                    }));
-                }
-            }
+            // An unknown event (progress of an item we do not model included: the item itself
+            // arrives whole in `output_item.done`): passed through, stream-only.
+            E::Unknown(raw) => out.push(event(EventBody::Other {
+                raw: raw.clone(),
+                index: raw.get("output_index").and_then(Value::as_u64),
+                stream_only: true,
+            })),
             // Progress markers: the item itself arrives in `output_item.done`.
             _ => {}
         }
@@ -456,7 +528,7 @@ impl StreamNormalizer {
         for (index, slot) in std::mem::take(&mut self.items) {
             match slot {
                 Slot::Held(events) => out.extend(events),
-                Slot::Provisional(item) => settle_item(index, &item, out),
+                Slot::Provisional(item) => settle_item_owned(index, *item, out),
                 Slot::Open => {
                     self.late.insert(index);
                 }
@@ -466,15 +538,17 @@ impl StreamNormalizer {
     }
 
     /// At `response.completed`: the final output is authoritative for every item not yet out.
-    fn complete(&mut self, output: &[Item], out: &mut Vec<Event>) {
-        for (index, item) in output.iter().enumerate() {
+    fn complete(&mut self, output: Vec<Item>, out: &mut Vec<Event>) {
+        for (index, item) in output.into_iter().enumerate() {
             let index = index as u64;
             if self.late.remove(&index) {
-                settle_item(index, item, out);
+                settle_item_owned(index, item, out);
             } else if index >= self.next {
                 match self.items.remove(&index) {
                     Some(Slot::Held(events)) => out.extend(events),
-                    Some(Slot::Open | Slot::Provisional(_)) | None => settle_item(index, item, out),
+                    Some(Slot::Open | Slot::Provisional(_)) | None => {
+                        settle_item_owned(index, item, out);
+                    }
                 }
                 self.next = index + 1;
             }
@@ -487,7 +561,7 @@ impl StreamNormalizer {
         for (index, slot) in std::mem::take(&mut self.items) {
             match slot {
                 Slot::Held(events) => out.extend(events),
-                Slot::Provisional(item) => settle_item(index, &item, out),
+                Slot::Provisional(item) => settle_item_owned(index, *item, out),
                 Slot::Open => {}
             }
             self.next = self.next.max(index + 1);

@@ -7,7 +7,7 @@ mod common;
 
 use common::{fixture, kinds, normalize_json, normalize_stream};
 use mcpwire_normalize::{Error, anthropic, settled};
-use mcpwire_schema::event::{CallErrorKind, EventBody, Stop};
+use mcpwire_schema::event::{CallErrorKind, Event, EventBody, Stop};
 use serde_json::{Value, json};
 
 /// An SSE stream from JSON events (`event:` = the payload's type).
@@ -584,10 +584,27 @@ fn bad_input_stream_cut_mid_event() {
         kinds(&events).contains(&"approval_requested"),
         "events before the cut survive"
     );
-    // Cut between events: no SSE error, but the final event never came.
-    let between = raw.windows(2).rposition(|w| w == b"\n\n").unwrap();
-    let (_, err) = normalize_stream(&raw[..between + 2 - 1 - 1]);
-    assert!(err.is_some());
+    // Cut between events, just before the final one: no SSE error, but the final event never
+    // came.
+    let ends: Vec<usize> = raw
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| *w == b"\n\n")
+        .map(|(i, _)| i + 2)
+        .collect();
+    let before_last = ends[ends.len() - 2];
+    assert!(
+        String::from_utf8_lossy(&raw[before_last..]).contains("response.completed"),
+        "the cut drops exactly the final event"
+    );
+    let (events, err) = normalize_stream(&raw[..before_last]);
+    assert_eq!(
+        err,
+        Some(Error::Incomplete {
+            expected: "response.completed"
+        })
+    );
+    assert!(kinds(&events).contains(&"approval_requested"));
 }
 
 #[test]
@@ -618,17 +635,26 @@ fn bad_input_unknown_event_types() {
     ]);
     let (events, err) = normalize_stream(&stream);
     assert!(err.is_none());
-    // A stream event with no item becomes `other`; progress of an item we do not model is
-    // absorbed (the item arrives whole).
+    // Every unknown stream event (progress of an item we do not model included) becomes a
+    // stream-only `other`, so the settled events still equal the final response's.
     assert_eq!(
         kinds(&events),
-        ["response_started", "other", "response_completed"]
+        ["response_started", "other", "other", "response_completed"]
     );
+    assert!(events[1..3].iter().all(Event::is_stream_only));
+    assert!(matches!(
+        &events[2].body,
+        EventBody::Other {
+            index: Some(0),
+            stream_only: true,
+            ..
+        }
+    ));
     let mut stream = vec![an_start(), json!({"type":"brand_new_event","x":1})];
     stream.extend(an_end());
     let (events, _) = normalize_stream(&sse(&stream));
     assert!(
-        matches!(&events[1].body, EventBody::Other { raw, index: None } if raw["type"] == "brand_new_event")
+        matches!(&events[1].body, EventBody::Other { raw, index: None, stream_only: true } if raw["type"] == "brand_new_event")
     );
 }
 

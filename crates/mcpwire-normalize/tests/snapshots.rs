@@ -32,6 +32,7 @@ fn events_of(bytes: &[u8]) -> Option<Vec<Event>> {
                 mcpwire_schema::event::EventBody::Other {
                     raw: serde_json::json!({"normalize_error": err.to_string()}),
                     index: None,
+                    stream_only: false,
                 },
             ));
         }

@@ -169,8 +169,13 @@ pub fn check(bytes: &[u8]) -> Result<Report, DecodeError> {
     if looks_like_sse(bytes) {
         return check_stream(bytes);
     }
+    // A UTF-8 byte-order mark is accepted before JSON as before SSE.
+    let bytes = bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(bytes);
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|err| DecodeError::new("$", format!("not valid JSON: {err}")))?;
+    inexact_number(bytes, "$")?;
     match &value {
         Value::Array(items) => {
             let mut findings = Vec::new();
@@ -202,6 +207,76 @@ pub fn check(bytes: &[u8]) -> Result<Report, DecodeError> {
             })
         }
     }
+}
+
+/// An error when a number in the JSON text `bytes` would not survive a decode and re-encode
+/// unchanged (an integer beyond 64 bits, a decimal with more digits than a double holds): the
+/// round trip would silently change it, so `check` must not call it ok.
+fn inexact_number(bytes: &[u8], path: &str) -> Result<(), DecodeError> {
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Skip the string, escapes included.
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < bytes.len()
+                    && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                let literal = std::str::from_utf8(&bytes[start..i]).unwrap_or_default();
+                if let Some(kept) = changed_number(literal) {
+                    return Err(DecodeError::new(
+                        path,
+                        format!(
+                            "the number {literal} (byte {start}) cannot be kept exactly: a round trip makes it {kept}"
+                        ),
+                    ));
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    Ok(())
+}
+
+/// What `serde_json` (without `arbitrary_precision`) writes back for a number literal, when that
+/// is a different number.
+fn changed_number(literal: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(literal).ok()?;
+    let kept = value.to_string();
+    (decimal(&kept) != decimal(literal)).then_some(kept)
+}
+
+/// A number literal as (negative, significant digits, exponent), zeros normalised away.
+fn decimal(literal: &str) -> (bool, String, i64) {
+    let (negative, rest) = match literal.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, literal),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(at) => (&rest[..at], rest[at + 1..].parse::<i64>().unwrap_or(0)),
+        None => (rest, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut digits = format!("{int}{frac}");
+    let mut exponent = exponent - frac.len() as i64;
+    while digits.ends_with('0') {
+        digits.pop();
+        exponent += 1;
+    }
+    let digits = digits.trim_start_matches('0').to_owned();
+    if digits.is_empty() {
+        return (false, String::new(), 0);
+    }
+    (negative, digits, exponent)
 }
 
 /// `true` when the bytes look like a raw `text/event-stream` body.
@@ -253,6 +328,7 @@ fn check_stream(bytes: &[u8]) -> Result<Report, DecodeError> {
         let value: Value = serde_json::from_str(&event.data).map_err(|err| {
             DecodeError::new(parent.clone(), format!("data is not valid JSON: {err}"))
         })?;
+        inexact_number(event.data.as_bytes(), &parent)?;
         if vendor.is_none() {
             vendor = stream_vendor(&value);
         }
@@ -412,4 +488,51 @@ pub fn detect(value: &Value) -> Result<Kind, DecodeError> {
         }
     };
     Ok(kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_that_survive_a_round_trip_are_not_reported() {
+        for ok in [
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "1.0",
+            "0.1",
+            "1e5",
+            "1E-7",
+            "2.50",
+            "123.456",
+            "1.7976931348623157e308",
+        ] {
+            assert_eq!(changed_number(ok), None, "{ok}");
+        }
+    }
+
+    #[test]
+    fn big_integers_lose_precision_while_check_says_round_trip_ok() {
+        assert_eq!(
+            changed_number("123456789012345678901234567890").as_deref(),
+            Some("1.2345678901234568e+29")
+        );
+        assert!(changed_number("18446744073709551616").is_some());
+        assert!(changed_number("0.12345678901234567890123").is_some());
+        let item = br#"{"type":"brand_new","big":123456789012345678901234567890,"s":"1234567890123456789012345"}"#;
+        let err = check(item).unwrap_err();
+        assert!(
+            err.message.contains("123456789012345678901234567890"),
+            "{err}"
+        );
+        let call = br#"{"type":"mcp_call","id":"mcp_1","server_label":"s","name":"t","arguments":"{}","big":-123456789012345678901}"#;
+        assert!(check(call).is_err());
+        // Inside a string the digits are text: nothing is lost.
+        let text = br#"{"type":"mcp_call","id":"mcp_1","server_label":"s","name":"t","arguments":"{\"big\":123456789012345678901234567890}","s":"123456789012345678901234567890"}"#;
+        check(text).unwrap();
+    }
 }

@@ -1,8 +1,7 @@
 //! The mcpwire event model: one vocabulary for hosted MCP activity, whichever vendor ran it.
 //!
-//! This is a serialisable contract, documented in the repository's `docs/event-model.md`: one
-//! JSON object per event, tagged by `kind`, each with `vendor`. Fields marked optional are
-//! omitted when absent.
+//! This is a serialisable contract (`docs/event-model.md`): one JSON object per event,
+//! tagged by `kind`, each with `vendor`. Fields marked optional are omitted when absent.
 //!
 //! ```
 //! use mcpwire_schema::event::{Event, EventBody, Vendor};
@@ -65,18 +64,53 @@ impl std::str::FromStr for Vendor {
 /// One normalised event: the vendor and what happened.
 ///
 /// Serialises as one flat object, `kind` first, then `vendor`, then the body's fields.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// Deserialising an object whose `kind` this version does not know yields
+/// [`EventBody::Unknown`], which keeps the whole object and writes it back unchanged.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// Which vendor produced it.
     pub vendor: Vendor,
     /// What happened.
-    #[serde(flatten)]
     pub body: EventBody,
+}
+
+/// An event of a kind this version knows, as the derived decoder reads it.
+#[derive(Deserialize)]
+struct KnownEvent {
+    vendor: Vendor,
+    #[serde(flatten)]
+    body: EventBody,
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = Value::deserialize(deserializer)?;
+        let kind = value.get("kind").and_then(Value::as_str);
+        if kind.is_some_and(|k| EventBody::KINDS.contains(&k)) {
+            let known = KnownEvent::deserialize(value).map_err(D::Error::custom)?;
+            return Ok(Event::new(known.vendor, known.body));
+        }
+        if !value.is_object() {
+            return Err(D::Error::custom("an event is a JSON object"));
+        }
+        if kind.is_none() {
+            return Err(D::Error::missing_field("kind"));
+        }
+        let vendor = match value.get("vendor") {
+            Some(v) => Vendor::deserialize(v).map_err(D::Error::custom)?,
+            None => return Err(D::Error::missing_field("vendor")),
+        };
+        Ok(Event::new(vendor, EventBody::Unknown { raw: value }))
+    }
 }
 
 impl Serialize for Event {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error as _, SerializeMap as _};
+        if let EventBody::Unknown { raw } = &self.body {
+            return raw.serialize(serializer);
+        }
         let Value::Object(fields) = serde_json::to_value(&self.body).map_err(S::Error::custom)?
         else {
             return Err(S::Error::custom("event body is not an object"));
@@ -103,15 +137,18 @@ impl Event {
     }
 
     /// `true` for the three kinds only a stream produces (`call_started`,
-    /// `call_arguments_delta`, `text_delta`); every other kind is *settled* and appears in the
-    /// whole form too.
+    /// `call_arguments_delta`, `text_delta`), for an `other` event made of an unknown stream
+    /// event or delta (`stream_only`), and for an event of an unknown kind that says
+    /// `"stream_only": true`; every other event is *settled* and appears in the whole form too.
     pub fn is_stream_only(&self) -> bool {
-        matches!(
-            self.body,
+        match &self.body {
             EventBody::CallStarted { .. }
-                | EventBody::CallArgumentsDelta { .. }
-                | EventBody::TextDelta { .. }
-        )
+            | EventBody::CallArgumentsDelta { .. }
+            | EventBody::TextDelta { .. } => true,
+            EventBody::Other { stream_only, .. } => *stream_only,
+            EventBody::Unknown { raw } => raw.get("stream_only") == Some(&Value::Bool(true)),
+            _ => false,
+        }
     }
 }
 
@@ -348,11 +385,43 @@ pub enum EventBody {
         /// Output item or content block index, when known.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         index: Option<u64>,
+        /// `true` for an unknown stream event or delta: it has no place in the final response,
+        /// so it is stream-only (`--settled` drops it). Omitted when `false`.
+        #[serde(default, skip_serializing_if = "is_false")]
+        stream_only: bool,
+    },
+    /// An event of a `kind` this version does not know (written by a newer mcpwire): the whole
+    /// object, `kind` and `vendor` included, kept as it was and written back unchanged.
+    #[serde(skip)]
+    Unknown {
+        /// The event object.
+        raw: Value,
     },
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 impl EventBody {
-    /// The `kind` string.
+    /// Every `kind` this version knows.
+    pub const KINDS: &'static [&'static str] = &[
+        "response_started",
+        "tools_listed",
+        "tools_list_failed",
+        "call_started",
+        "call_arguments_delta",
+        "call",
+        "call_result",
+        "approval_requested",
+        "text_delta",
+        "text",
+        "response_completed",
+        "error",
+        "other",
+    ];
+
+    /// The `kind` string (`unknown` for [`EventBody::Unknown`], whose own `kind` is in `raw`).
     pub fn kind(&self) -> &'static str {
         match self {
             EventBody::ResponseStarted { .. } => "response_started",
@@ -368,6 +437,7 @@ impl EventBody {
             EventBody::ResponseCompleted { .. } => "response_completed",
             EventBody::Error { .. } => "error",
             EventBody::Other { .. } => "other",
+            EventBody::Unknown { .. } => "unknown",
         }
     }
 }

@@ -31,12 +31,29 @@
 //! ```
 #![warn(clippy::exhaustive_enums, clippy::exhaustive_structs)]
 
+#[macro_use]
+mod macros;
+
 pub mod anthropic;
 pub mod check;
 pub mod decode;
 pub mod event;
+pub mod inspect;
+mod maybe;
 pub mod openai;
+mod sensitive;
 pub mod sse;
+#[doc(hidden)]
 pub mod wire;
 
-pub use wire::{Finding, Inspect, Maybe, Sensitive};
+pub use inspect::{Finding, Inspect};
+pub use maybe::Maybe;
+pub use sensitive::Sensitive;
+
+/// Every public error type can cross threads and be boxed as `dyn Error + Send + Sync`.
+const _: () = {
+    const fn send_sync_static<T: Send + Sync + 'static>() {}
+    send_sync_static::<decode::DecodeError>();
+    send_sync_static::<sse::SseError>();
+    send_sync_static::<anthropic::UnknownBeta>();
+};

@@ -57,6 +57,38 @@ pub enum SseError {
     },
 }
 
+/// One dispatched event, borrowed: from the chunk being fed when the event lies within it (no
+/// copy), else from the decoder's reused buffers. Valid for the duration of the callback of
+/// [`SseDecoder::feed_with`].
+///
+/// `data` is the bytes as sent: [`feed_with`](SseDecoder::feed_with) does not check `data`
+/// lines as UTF-8, because the JSON parser that reads them checks their strings anyway (once is
+/// enough). Every other field is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SseEventRef<'a> {
+    /// The `event` field, or `message` when there was none.
+    pub event_type: &'a str,
+    /// The `data` lines joined with `\n`, as bytes (see above).
+    pub data: &'a [u8],
+    /// The last event id seen so far.
+    pub id: Option<&'a str>,
+    /// The last `retry` value seen so far, in milliseconds.
+    pub retry: Option<u64>,
+}
+
+impl SseEventRef<'_> {
+    /// An owned copy.
+    pub fn to_owned_event(&self) -> SseEvent {
+        SseEvent {
+            event_type: self.event_type.to_owned(),
+            data: String::from_utf8_lossy(self.data).into_owned(),
+            id: self.id.map(str::to_owned),
+            retry: self.retry,
+        }
+    }
+}
+
 /// The default limit on one event: 16 MiB (real MCP results reach a few hundred KiB).
 pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 * 1024 * 1024;
 
@@ -67,7 +99,16 @@ pub struct SseDecoder {
     skip_lf: bool,
     at_start: bool,
     event_type: String,
-    data: String,
+    /// The data lines seen so far, joined with `\n` (no trailing newline), unless the only data
+    /// line is still `borrowed` from the chunk being decoded.
+    data: Vec<u8>,
+    /// Whether `data` lines are checked as UTF-8 (for [`feed`](Self::feed), whose events hold
+    /// `String`s) or left to the JSON parser ([`feed_with`](Self::feed_with)).
+    check_data: bool,
+    /// How many `data` lines the current event has.
+    data_lines: usize,
+    /// Byte range, in the chunk being decoded, of the event's only data line so far.
+    borrowed: Option<(usize, usize)>,
     last_id: Option<String>,
     retry: Option<u64>,
     max_event_size: usize,
@@ -99,7 +140,10 @@ impl SseDecoder {
             skip_lf: false,
             at_start: true,
             event_type: String::new(),
-            data: String::new(),
+            data: Vec::new(),
+            check_data: true,
+            data_lines: 0,
+            borrowed: None,
             last_id: None,
             retry: None,
             max_event_size: limit,
@@ -118,25 +162,52 @@ impl SseDecoder {
     /// event) is dropped, and the bytes after it are kept: the next call (even with an empty
     /// chunk) resumes decoding there.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+        self.check_data = true;
+        self.feed_any(chunk, &mut |event: SseEventRef<'_>| {
+            out.push(event.to_owned_event());
+        })
+    }
+
+    /// Decodes a chunk, handing every completed event to `on_event` without copying it when it
+    /// lies within `chunk`. Errors as for [`feed`](Self::feed).
+    pub fn feed_with<F: FnMut(SseEventRef<'_>)>(
+        &mut self,
+        chunk: &[u8],
+        mut on_event: F,
+    ) -> Result<(), SseError> {
+        self.check_data = false;
+        self.feed_any(chunk, &mut on_event)
+    }
+
+    fn feed_any<F: FnMut(SseEventRef<'_>)>(
+        &mut self,
+        chunk: &[u8],
+        mut on_event: F,
+    ) -> Result<(), SseError> {
         if self.pending.is_empty() {
-            return self.feed_inner(chunk, out);
+            return self.feed_inner(chunk, &mut on_event);
         }
         let mut joined = std::mem::take(&mut self.pending);
         joined.extend_from_slice(chunk);
-        self.feed_inner(&joined, out)
+        self.feed_inner(&joined, &mut on_event)
     }
 
-    fn feed_inner(&mut self, mut chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+    fn feed_inner<F: FnMut(SseEventRef<'_>)>(
+        &mut self,
+        chunk: &[u8],
+        on_event: &mut F,
+    ) -> Result<(), SseError> {
         let mut first_error = None;
+        let mut at = 0;
         if self.skip_lf && !chunk.is_empty() {
             self.skip_lf = false;
             if chunk[0] == b'\n' {
-                chunk = &chunk[1..];
+                at = 1;
                 self.offset += 1;
             }
         }
-        while let Some(pos) = memchr::memchr2(b'\n', b'\r', chunk) {
-            let line_end = pos;
+        while let Some(rel) = memchr::memchr2(b'\n', b'\r', &chunk[at..]) {
+            let pos = at + rel;
             let mut next = pos + 1;
             if chunk[pos] == b'\r' {
                 match chunk.get(next) {
@@ -145,39 +216,37 @@ impl SseDecoder {
                     None => self.skip_lf = true,
                 }
             }
-            let part = &chunk[..line_end];
             let line_offset = self.offset - self.line.len() as u64;
             let partial_dropped = std::mem::take(&mut self.discard_partial);
             let result = if self.discarding {
                 // Drop lines until the blank line that ends the oversized event.
-                if part.is_empty() && !partial_dropped {
+                if pos == at && !partial_dropped {
                     self.discarding = false;
                     self.event_offset = line_offset + 1;
                 }
                 Ok(())
             } else if self.line.is_empty() {
-                self.process_line(part, line_offset, out)
+                self.process_line(chunk, Some((at, pos)), line_offset, on_event)
             } else {
-                let mut line = std::mem::take(&mut self.line);
-                line.extend_from_slice(part);
-                let result = self.process_line(&line, line_offset, out);
-                line.clear();
-                self.line = line;
-                result
+                self.line.extend_from_slice(&chunk[at..pos]);
+                self.process_line(chunk, None, line_offset, on_event)
             };
-            self.offset += next as u64;
-            chunk = &chunk[next..];
+            self.offset += (next - at) as u64;
+            at = next;
             if let Err(err) = result {
+                self.own_borrowed(chunk);
                 // Not counted in `offset` yet: they are when the next call decodes them.
-                self.pending = chunk.to_vec();
+                self.pending = chunk[at..].to_vec();
                 return Err(err);
             }
         }
-        self.offset += chunk.len() as u64;
+        self.own_borrowed(chunk);
+        let rest = &chunk[at..];
+        self.offset += rest.len() as u64;
         if self.discarding {
-            self.discard_partial |= !chunk.is_empty();
+            self.discard_partial |= !rest.is_empty();
         } else {
-            self.line.extend_from_slice(chunk);
+            self.line.extend_from_slice(rest);
             if self.event_bytes + self.line.len() > self.max_event_size {
                 first_error.get_or_insert(self.overflow());
                 self.discard_partial = true;
@@ -186,13 +255,32 @@ impl SseDecoder {
         first_error.map_or(Ok(()), Err)
     }
 
+    /// Copies a data line borrowed from `chunk` into the decoder before `chunk` goes away.
+    fn own_borrowed(&mut self, chunk: &[u8]) {
+        if let Some((start, end)) = self.borrowed.take() {
+            self.data.extend_from_slice(&chunk[start..end]);
+        }
+    }
+
     /// Ends the stream, decoding what an earlier error left pending into `out`: an error if an
     /// event was left unfinished (WHATWG discards it).
     pub fn finish(&mut self, out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+        self.check_data = true;
+        self.finish_any(|event| out.push(event.to_owned_event()))
+    }
+
+    /// [`finish`](Self::finish), handing events to `on_event` as [`feed_with`](Self::feed_with)
+    /// does.
+    pub fn finish_with<F: FnMut(SseEventRef<'_>)>(&mut self, on_event: F) -> Result<(), SseError> {
+        self.check_data = false;
+        self.finish_any(on_event)
+    }
+
+    fn finish_any<F: FnMut(SseEventRef<'_>)>(&mut self, mut on_event: F) -> Result<(), SseError> {
         while !self.pending.is_empty() {
-            self.feed(&[], out)?;
+            self.feed_any(&[], &mut on_event)?;
         }
-        let pending = self.line.len() + self.data.len();
+        let pending = self.line.len() + self.data.len() + self.data_lines;
         self.line.clear();
         self.reset_event();
         if pending > 0 && !self.discarding {
@@ -206,7 +294,7 @@ impl SseDecoder {
         self.discarding = true;
         self.line = Vec::new();
         self.reset_event();
-        self.data = String::new();
+        self.data = Vec::new();
         SseError::EventTooLarge {
             offset: self.event_offset,
             limit: self.max_event_size,
@@ -216,15 +304,42 @@ impl SseDecoder {
     fn reset_event(&mut self) {
         self.event_type.clear();
         self.data.clear();
+        self.data_lines = 0;
+        self.borrowed = None;
         self.event_bytes = 0;
     }
 
-    fn process_line(
+    /// Processes one line: `chunk[range]` when `range` is given, else the line buffer (which is
+    /// cleared afterwards).
+    fn process_line<F: FnMut(SseEventRef<'_>)>(
         &mut self,
+        chunk: &[u8],
+        range: Option<(usize, usize)>,
+        offset: u64,
+        on_event: &mut F,
+    ) -> Result<(), SseError> {
+        let mut line_buf = std::mem::take(&mut self.line);
+        let result = match range {
+            Some((start, end)) => {
+                self.line_fields(chunk, start, &chunk[start..end], offset, on_event)
+            }
+            None => self.line_fields(chunk, usize::MAX, &line_buf, offset, on_event),
+        };
+        line_buf.clear();
+        self.line = line_buf;
+        result
+    }
+
+    /// `line` is `chunk[start..]` up to its end when `start` is not `usize::MAX`.
+    fn line_fields<F: FnMut(SseEventRef<'_>)>(
+        &mut self,
+        chunk: &[u8],
+        start: usize,
         mut line: &[u8],
         offset: u64,
-        out: &mut Vec<SseEvent>,
+        on_event: &mut F,
     ) -> Result<(), SseError> {
+        let line_end = start.checked_add(line.len());
         if self.at_start {
             self.at_start = false;
             if let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF".as_slice()) {
@@ -232,7 +347,7 @@ impl SseDecoder {
             }
         }
         if line.is_empty() {
-            self.dispatch(out);
+            self.dispatch(chunk, on_event);
             self.event_offset = offset + 1;
             return Ok(());
         }
@@ -246,16 +361,21 @@ impl SseDecoder {
         if line[0] == b':' {
             return Ok(());
         }
+        if !self.check_data
+            && let Some(value) = line.strip_prefix(b"data:".as_slice())
+        {
+            // Left to the JSON parser to check (see `SseEventRef`).
+            let value = value.strip_prefix(b" ".as_slice()).unwrap_or(value);
+            self.data_line(chunk, line_end, value);
+            return Ok(());
+        }
         let line = std::str::from_utf8(line).map_err(|_| SseError::InvalidUtf8 { offset })?;
         let (field, value) = match line.split_once(':') {
             Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
             None => (line, ""),
         };
         match field {
-            "data" => {
-                self.data.push_str(value);
-                self.data.push('\n');
-            }
+            "data" => self.data_line(chunk, line_end, value.as_bytes()),
             "event" => {
                 self.event_type.clear();
                 self.event_type.push_str(value);
@@ -269,23 +389,41 @@ impl SseDecoder {
         Ok(())
     }
 
-    fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
-        if self.data.is_empty() {
-            self.reset_event();
-            return;
+    /// A `data` line's value; `line_end` is where the line ends in `chunk`, if it is in it.
+    fn data_line(&mut self, chunk: &[u8], line_end: Option<usize>, value: &[u8]) {
+        self.data_lines += 1;
+        match line_end {
+            // The first data line, within the chunk: borrow it.
+            Some(end) if self.data_lines == 1 => {
+                self.borrowed = Some((end - value.len(), end));
+            }
+            _ => {
+                self.own_borrowed(chunk);
+                if self.data_lines > 1 {
+                    self.data.push(b'\n');
+                }
+                self.data.extend_from_slice(value);
+            }
         }
-        self.data.pop();
-        let event_type = if self.event_type.is_empty() {
-            "message".to_owned()
-        } else {
-            std::mem::take(&mut self.event_type)
-        };
-        out.push(SseEvent {
-            event_type,
-            data: std::mem::take(&mut self.data),
-            id: self.last_id.clone(),
-            retry: self.retry,
-        });
+    }
+
+    fn dispatch<F: FnMut(SseEventRef<'_>)>(&mut self, chunk: &[u8], on_event: &mut F) {
+        if self.data_lines > 0 {
+            let data = match self.borrowed {
+                Some((start, end)) => &chunk[start..end],
+                None => self.data.as_slice(),
+            };
+            on_event(SseEventRef {
+                event_type: if self.event_type.is_empty() {
+                    "message"
+                } else {
+                    &self.event_type
+                },
+                data,
+                id: self.last_id.as_deref(),
+                retry: self.retry,
+            });
+        }
         self.reset_event();
     }
 }
@@ -426,6 +564,40 @@ mod tests {
         );
         decoder.finish(&mut events).unwrap();
         assert!(events.is_empty());
+    }
+
+    #[test]
+    fn feed_with_borrows_the_same_events_at_every_chunking() {
+        let input = "\u{feff}: c\r\nevent: a\r\ndata: {\"x\":1}\r\n\r\ndata: one\ndata: two\n\nid: 9\ndata: caf\u{e9}\n\n";
+        let owned = decode_all(input.as_bytes()).unwrap();
+        for size in 1..input.len() {
+            let mut decoder = SseDecoder::new();
+            let mut got = Vec::new();
+            for chunk in input.as_bytes().chunks(size) {
+                decoder
+                    .feed_with(chunk, |e| got.push(e.to_owned_event()))
+                    .unwrap();
+            }
+            decoder
+                .finish_with(|e| got.push(e.to_owned_event()))
+                .unwrap();
+            assert_eq!(got, owned, "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn feed_with_leaves_data_bytes_to_the_json_parser() {
+        let mut decoder = SseDecoder::new();
+        let mut data = Vec::new();
+        decoder
+            .feed_with(b"data: \xFF\n\n", |e| data.push(e.data.to_vec()))
+            .unwrap();
+        assert_eq!(data, [b"\xFF".to_vec()]);
+        // Other fields are still checked.
+        assert!(matches!(
+            decoder.feed_with(b"event: \xFF\n\n", |_| {}),
+            Err(SseError::InvalidUtf8 { .. })
+        ));
     }
 
     #[test]
