@@ -115,7 +115,6 @@ pub(crate) async fn client_over(
     OAuthClient::new(config, open_store(store).await?)
 }
 
-
 fn is_loopback(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| {
         matches!(u.host(), Some(url::Host::Domain("localhost")))
@@ -310,7 +309,9 @@ fn write_status(out: &mut impl Write, s: &TokenStatus) -> io::Result<()> {
         } else {
             "none"
         },
-        s.scope.as_deref().map_or_else(|| "-".to_owned(), |s| term::line(s).into_owned()),
+        s.scope
+            .as_deref()
+            .map_or_else(|| "-".to_owned(), |s| term::line(s).into_owned()),
     )
 }
 
@@ -321,4 +322,3 @@ fn expiry(expires_in: Option<Duration>) -> String {
         None => "no expiry given".to_owned(),
     }
 }
-

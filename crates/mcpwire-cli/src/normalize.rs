@@ -44,7 +44,7 @@ fn fail(message: &str) -> ExitCode {
 /// A whole document's error, without the "event 0:" a stream's errors carry.
 fn whole_error(err: mcpwire_normalize::Error) -> String {
     match err {
-        mcpwire_normalize::Error::Decode { source, .. } => format!("response: {source}"),
+        mcpwire_normalize::Error::Decode { error, .. } => format!("response: {error}"),
         mcpwire_normalize::Error::Json { message, .. } => format!("not valid JSON: {message}"),
         other => other.to_string(),
     }
