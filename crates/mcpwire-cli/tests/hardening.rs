@@ -220,14 +220,10 @@ async fn api_key_leaks_through_the_request_id() {
             .mount(&server)
             .await;
         let base = format!("{}/v1", server.uri());
-        let out =
-            blocking(move || run_env(vendor, &base, &[(var, "sk-PLANTED-key-0042")], &[])).await;
+        let out = blocking(move || run_env(vendor, &base, &[(var, "planted-key-0042")], &[])).await;
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert!(
-            !stderr.contains("sk-PLANTED-key-0042"),
-            "{vendor}: {stderr}"
-        );
+        assert!(!stderr.contains("planted-key-0042"), "{vendor}: {stderr}");
         assert!(stderr.contains("[request id: req_"), "{vendor}: {stderr}");
         assert!(stderr.contains("[redacted]"), "{vendor}: {stderr}");
     }
@@ -636,7 +632,7 @@ async fn header_and_token_accept_file_and_env_forms() {
 #[tokio::test(flavor = "multi_thread")]
 async fn rust_log_trace_logs_to_stderr_without_secrets() {
     let secrets = [
-        "sk-PLANTED-api-key-77",
+        "planted-api-key-77",
         "tok-PLANTED-bearer-88",
         "hdr-PLANTED-value-99",
         "PLANTED-PATH",
@@ -659,7 +655,7 @@ async fn rust_log_trace_logs_to_stderr_without_secrets() {
             .await;
         let base = format!("{}/v1", server.uri());
         let out = blocking(move || {
-            let mut envs = vec![("OPENAI_API_KEY", "sk-PLANTED-api-key-77")];
+            let mut envs = vec![("OPENAI_API_KEY", "planted-api-key-77")];
             let mut flags = vec![
                 "--mcp",
                 "a=https://a.example.com/mcp/PLANTED-PATH?k=PLANTED-QUERY",

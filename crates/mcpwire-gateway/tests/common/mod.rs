@@ -8,9 +8,9 @@ use mcpwire_gateway::{Gateway, GatewayHandle};
 use serde_json::{Value, json};
 
 /// The vendor key the gateway holds (planted: must never leave the gateway except upstream).
-pub const OPENAI_KEY: &str = "sk-PLANTED-vendor-openai-4f1c";
+pub const OPENAI_KEY: &str = "planted-vendor-openai-4f1c";
 /// The Anthropic vendor key.
-pub const ANTHROPIC_KEY: &str = "sk-ant-PLANTED-vendor-9d2e";
+pub const ANTHROPIC_KEY: &str = "planted-vendor-anthropic-9d2e";
 /// The demo MCP server's bearer token (held by the gateway only).
 pub const MCP_TOKEN: &str = "mcp-PLANTED-token-7a3b";
 /// The app's gateway key (the config holds its hash).
