@@ -167,6 +167,29 @@ fn check_unknowns(findings: &[Finding], mcp_prefixes: &[String]) -> Result<(), G
 // ---------------------------------------------------------------------------------------------
 // Shared policy helpers.
 
+/// Fresh credentials for an allowed MCP server (both vendors), noting a refresh by name.
+async fn server_credentials(
+    creds: &CredentialSet,
+    tenant_index: usize,
+    server_index: usize,
+    policy: &McpServerPolicy,
+    refreshes: &mut Vec<String>,
+) -> Result<Injection, GatewayError> {
+    let (injection, refreshed) = creds
+        .server(tenant_index, server_index, &policy.url)
+        .await
+        .map_err(|e| {
+            GatewayError::new(
+                Kind::Credentials,
+                format!("no credentials for MCP server `{}`: {}", policy.name, e.0),
+            )
+        })?;
+    if refreshed {
+        refreshes.push(policy.name.clone());
+    }
+    Ok(injection)
+}
+
 fn find_server<'t>(
     tenant: &'t Tenant,
     url: &str,
@@ -386,19 +409,7 @@ pub(crate) async fn check_openai(
                         label: tool.server_label.clone(),
                         name: policy.name.clone(),
                     });
-                    let (inj, refreshed) = creds
-                        .server(tenant_index, si, &policy.url)
-                        .await
-                        .map_err(|e| {
-                            GatewayError::new(
-                                Kind::Credentials,
-                                format!("no credentials for MCP server `{}`: {}", policy.name, e.0),
-                            )
-                        })?;
-                    if refreshed {
-                        refreshes.push(policy.name.clone());
-                    }
-                    inj
+                    server_credentials(creds, tenant_index, si, policy, &mut refreshes).await?
                 }
                 (None, None) => {
                     return Err(
@@ -579,18 +590,8 @@ pub(crate) async fn check_anthropic(
                 label: server.name.clone(),
                 name: policy.name.clone(),
             });
-            let (injection, refreshed) = creds
-                .server(tenant_index, si, &policy.url)
-                .await
-                .map_err(|e| {
-                    GatewayError::new(
-                        Kind::Credentials,
-                        format!("no credentials for MCP server `{}`: {}", policy.name, e.0),
-                    )
-                })?;
-            if refreshed {
-                refreshes.push(policy.name.clone());
-            }
+            let injection =
+                server_credentials(creds, tenant_index, si, policy, &mut refreshes).await?;
             match injection {
                 Injection::None => {}
                 Injection::Bearer(token) => {
