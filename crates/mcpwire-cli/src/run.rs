@@ -532,9 +532,9 @@ impl Printer {
                     (Some(s), Some(t)) => format!("{s}.{t}"),
                     _ => "earlier call".to_owned(),
                 };
-                let text: Vec<&str> = content
+                let text: Vec<String> = content
                     .iter()
-                    .filter_map(|c| c.get("text").and_then(|t| t.as_str()))
+                    .filter_map(|c| c.field("text")?.as_str().map(|t| t.into_owned()))
                     .collect();
                 let status = if *is_error { "ERROR" } else { "ok" };
                 let detail = error
@@ -590,10 +590,7 @@ impl Printer {
             ),
             EventBody::Other { raw, .. } => format!(
                 "  ({} kept as other)",
-                l(raw
-                    .get("type")
-                    .and_then(|t| t.as_str())
-                    .unwrap_or("untyped"))
+                l(raw.type_tag().as_deref().unwrap_or("untyped"))
             ),
             _ => return None,
         })

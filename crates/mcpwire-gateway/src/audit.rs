@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use mcpwire_normalize::{ByteNormalizer, normalize_whole};
+use mcpwire_schema::Json;
 use mcpwire_schema::event::{Event, EventBody, Vendor};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -70,7 +71,7 @@ struct OpenCall {
     server: String,
     tool: String,
     since: Instant,
-    arguments: Option<Value>,
+    arguments: Option<Json>,
 }
 
 struct Auditor {
@@ -170,11 +171,15 @@ impl Auditor {
                 if self.cx.log.include_arguments {
                     line.insert(
                         "arguments".into(),
-                        open.and_then(|o| o.arguments).unwrap_or(Value::Null),
+                        open.and_then(|o| o.arguments)
+                            .map_or(Value::Null, |a| a.to_value()),
                     );
                 }
                 if self.cx.log.include_outputs {
-                    line.insert("output".into(), Value::Array(content));
+                    line.insert(
+                        "output".into(),
+                        Value::Array(content.iter().map(Json::to_value).collect()),
+                    );
                 }
                 self.emit(line, &server, if is_error { "error" } else { "ok" });
             }
@@ -192,7 +197,10 @@ impl Auditor {
                 line.insert("error".into(), Value::Null);
                 line.insert("latency_ms".into(), Value::Null);
                 if self.cx.log.include_arguments {
-                    line.insert("arguments".into(), arguments.unwrap_or(Value::Null));
+                    line.insert(
+                        "arguments".into(),
+                        arguments.map_or(Value::Null, |a| a.to_value()),
+                    );
                 }
                 self.emit(line, &server, "approval_requested");
             }

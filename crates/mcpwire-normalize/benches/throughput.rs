@@ -72,7 +72,12 @@ fn main() {
         return;
     };
     let dir = Path::new(&dir);
+    // `MCPWIRE_BENCH_VENDOR=openai` (or `anthropic`) measures one corpus only, for profiling.
+    let only = std::env::var("MCPWIRE_BENCH_VENDOR").ok();
     for vendor in ["openai", "anthropic"] {
+        if only.as_deref().is_some_and(|o| o != vendor) {
+            continue;
+        }
         let bytes = std::fs::read(dir.join(format!("{vendor}.sse"))).unwrap();
         let lengths: Vec<usize> = std::fs::read_to_string(dir.join(format!("{vendor}.idx")))
             .unwrap()

@@ -26,10 +26,11 @@ use mcpwire_schema::event::{
     CallError, CallErrorKind, ErrorInfo, Event, EventBody, Stop, ToolInfo, Usage, Vendor,
     split_arguments,
 };
+use mcpwire_schema::{Extra, Json};
 use serde_json::Value;
 
 use crate::Error;
-use crate::openai::{content_parts, text_part_owned};
+use crate::openai::{content_part, content_parts, first_text, text_part};
 
 fn event(body: EventBody) -> Event {
     Event::new(Vendor::Anthropic, body)
@@ -163,10 +164,10 @@ pub fn settle_block_owned(
                 tool_use.id.clone(),
                 (tool_use.server_name.clone(), tool_use.name.clone()),
             );
-            let (arguments, arguments_text) = match tool_use.input {
+            let (arguments, arguments_text) = match tool_use.input.as_str() {
                 // An input whose streamed JSON did not parse is kept as its text.
-                Value::String(text) => split_arguments(&text),
-                input => (Some(input), None),
+                Some(text) => split_arguments(&text),
+                None => (Some(tool_use.input), None),
             };
             out.push(event(EventBody::Call {
                 call_id: tool_use.id,
@@ -180,9 +181,9 @@ pub fn settle_block_owned(
         ContentBlock::McpToolResult(result) => {
             let (server, tool) = context.lookup(&result.tool_use_id);
             let content = match result.content {
-                Maybe::Value(ToolResultContent::Text(text)) => vec![text_part_owned(text)],
+                Maybe::Value(ToolResultContent::Text(text)) => vec![text_part(&text)],
                 Maybe::Value(ToolResultContent::Blocks(blocks)) => {
-                    blocks.into_iter().map(block_part).collect()
+                    blocks.into_iter().map(content_part).collect()
                 }
                 Maybe::Value(ToolResultContent::Other(raw)) => content_parts(&raw),
                 _ => Vec::new(),
@@ -191,10 +192,7 @@ pub fn settle_block_owned(
             let error = is_error.then(|| CallError {
                 kind: CallErrorKind::ToolExecution,
                 code: None,
-                message: content
-                    .iter()
-                    .find_map(|p| p.get("text").and_then(Value::as_str))
-                    .map(str::to_owned),
+                message: first_text(&content),
             });
             out.push(event(EventBody::CallResult {
                 call_id: result.tool_use_id,
@@ -228,27 +226,10 @@ pub fn settle_block_owned(
             stream_only: false,
         })),
         other => out.push(event(EventBody::Other {
-            raw: serde_json::to_value(&other).unwrap_or(Value::Null),
+            raw: Json::from_serialize(&other).unwrap_or_default(),
             index: Some(index),
             stream_only: false,
         })),
-    }
-}
-
-/// One block of an `mcp_tool_result`'s content as a content part: a text block with nothing
-/// else set becomes `{type, text}`, anything else is kept verbatim (as [`content_parts`] does).
-fn block_part(block: ContentBlock) -> Value {
-    match block {
-        ContentBlock::Text(text)
-            if !matches!(text.citations, Maybe::Value(_))
-                && !matches!(text.cache_control, Maybe::Value(_))
-                && text.extra.values().all(Value::is_null) =>
-        {
-            text_part_owned(text.text)
-        }
-        // No unknown block is a `text` block: verbatim.
-        ContentBlock::Unknown(raw) => raw,
-        other => serde_json::to_value(&other).unwrap_or(Value::Null),
     }
 }
 
@@ -256,16 +237,48 @@ fn block_part(block: ContentBlock) -> Value {
 #[derive(Debug)]
 struct OpenBlock {
     block: ContentBlock,
+    /// The fields of a block of a type we do not model (thinking, ...), for deltas to edit.
+    fields: Option<Extra>,
+    /// Text appended to fields of `fields` (`thinking`, `text`), kept apart so that each delta
+    /// is an append, not a rewrite of the field.
+    appended: Vec<(&'static str, String)>,
+    /// A field of `fields` was set by a delta.
+    changed: bool,
     json: String,
     saw_json: bool,
 }
 
 impl OpenBlock {
     fn new(block: ContentBlock) -> Self {
+        let fields = match &block {
+            ContentBlock::Unknown(raw) => raw.as_object(),
+            _ => None,
+        };
         OpenBlock {
             block,
+            fields,
+            appended: Vec::new(),
+            changed: false,
             json: String::new(),
             saw_json: false,
+        }
+    }
+
+    /// Appends to the string field `key` of an unknown block.
+    fn append(&mut self, key: &'static str, text: &str) {
+        let Some(fields) = &self.fields else {
+            return;
+        };
+        match self.appended.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, so_far)) => so_far.push_str(text),
+            None => {
+                let mut so_far = fields
+                    .get(key)
+                    .and_then(|v| v.as_str().map(|s| s.into_owned()))
+                    .unwrap_or_default();
+                so_far.push_str(text);
+                self.appended.push((key, so_far));
+            }
         }
     }
 
@@ -277,19 +290,23 @@ impl OpenBlock {
                 self.saw_json = true;
                 self.json.push_str(&d.partial_json);
             }
-            (Delta::Citations(d), ContentBlock::Text(text)) => match &mut text.citations {
-                Maybe::Value(Value::Array(list)) => list.push(d.citation.clone()),
-                slot => *slot = Maybe::Value(Value::Array(vec![d.citation.clone()])),
-            },
-            (Delta::Thinking(d), ContentBlock::Unknown(Value::Object(raw))) => {
-                append(raw, "thinking", &d.thinking);
+            (Delta::Citations(d), ContentBlock::Text(text)) => {
+                let mut list = text
+                    .citations
+                    .get()
+                    .and_then(Json::as_array)
+                    .unwrap_or_default();
+                list.push(d.citation.clone());
+                text.citations = Maybe::Value(Json::from_serialize(&list).unwrap_or_default());
             }
-            (Delta::Signature(d), ContentBlock::Unknown(Value::Object(raw))) => {
-                raw.insert("signature".to_owned(), Value::String(d.signature.clone()));
+            (Delta::Thinking(d), ContentBlock::Unknown(_)) => self.append("thinking", &d.thinking),
+            (Delta::Signature(d), ContentBlock::Unknown(_)) => {
+                if let Some(fields) = &mut self.fields {
+                    fields.insert("signature", Json::string(&d.signature));
+                    self.changed = true;
+                }
             }
-            (Delta::Text(d), ContentBlock::Unknown(Value::Object(raw))) => {
-                append(raw, "text", &d.text);
-            }
+            (Delta::Text(d), ContentBlock::Unknown(_)) => self.append("text", &d.text),
             _ => {}
         }
     }
@@ -297,19 +314,28 @@ impl OpenBlock {
     /// The finished block: tool-use input parsed from the streamed JSON (`{}` when it was
     /// empty; the raw text as a JSON string when it does not parse).
     fn finish(mut self) -> ContentBlock {
-        if self.saw_json {
-            let input = if self.json.trim().is_empty() {
-                Value::Object(serde_json::Map::new())
+        let input = self.saw_json.then(|| {
+            if self.json.trim().is_empty() {
+                Json::from(Value::Object(serde_json::Map::new()))
             } else {
-                serde_json::from_str(&self.json).unwrap_or(Value::String(self.json))
-            };
-            match &mut self.block {
-                ContentBlock::McpToolUse(tool_use) => tool_use.input = input,
-                ContentBlock::Unknown(Value::Object(raw)) => {
-                    raw.insert("input".to_owned(), input);
-                }
-                _ => {}
+                Json::from_text(&self.json).unwrap_or_else(|_| Json::string(&self.json))
             }
+        });
+        if let ContentBlock::McpToolUse(tool_use) = &mut self.block
+            && let Some(input) = input.clone()
+        {
+            tool_use.input = input;
+        }
+        if let Some(mut fields) = self.fields.take()
+            && (input.is_some() || !self.appended.is_empty() || self.changed)
+        {
+            for (key, text) in std::mem::take(&mut self.appended) {
+                fields.insert(key, Json::string(&text));
+            }
+            if let Some(input) = input {
+                fields.insert("input", input);
+            }
+            self.block = ContentBlock::Unknown(fields.to_json());
         }
         self.block
     }
@@ -318,21 +344,10 @@ impl OpenBlock {
 /// An `other` event for a stream event or delta with no place in the final message.
 fn stream_other(ev: &MessageStreamEvent, index: Option<u64>) -> Event {
     event(EventBody::Other {
-        raw: serde_json::to_value(ev).unwrap_or(Value::Null),
+        raw: Json::from_serialize(ev).unwrap_or_default(),
         index,
         stream_only: true,
     })
-}
-
-/// Appends `text` to the string field `key` of `raw` (a field that is not a string is replaced),
-/// in place: no copy of what is there already.
-fn append(raw: &mut serde_json::Map<String, Value>, key: &str, text: &str) {
-    match raw.get_mut(key) {
-        Some(Value::String(s)) => s.push_str(text),
-        _ => {
-            raw.insert(key.to_owned(), Value::String(text.to_owned()));
-        }
-    }
 }
 
 /// Merges the usage of a `message_delta` (cumulative) into the running usage.
@@ -352,8 +367,8 @@ fn merge_usage(into: &mut WireUsage, from: &WireUsage) {
     if !from.server_tool_use.is_absent() {
         into.server_tool_use = from.server_tool_use.clone();
     }
-    for (k, v) in &from.extra {
-        into.extra.insert(k.clone(), v.clone());
+    for (k, v) in from.extra.iter() {
+        into.extra.insert(k, v.clone());
     }
 }
 

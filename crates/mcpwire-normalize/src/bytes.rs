@@ -286,6 +286,8 @@ pub fn normalize_whole(bytes: &[u8], vendor: Option<Vendor>) -> Result<Vec<Event
         message: err.to_string(),
     })?;
     let kind = check::detect(&value).map_err(|err| Error::UnknownPayload(err.message))?;
+    // Decoded from the bytes, not from `value`: numbers beyond 64 bits stay exact.
+    drop(value);
     let decode_err = |error| Error::Decode { index: 0, error };
     let kind = match (vendor, kind) {
         (Some(Vendor::OpenAi), Kind::AnthropicError | Kind::OpenAiError) => Kind::OpenAiError,
@@ -299,16 +301,15 @@ pub fn normalize_whole(bytes: &[u8], vendor: Option<Vendor>) -> Result<Vec<Event
     };
     match kind {
         Kind::OpenAiResponse => {
-            let response: wire_openai::Response = decode::from_value(&value).map_err(decode_err)?;
+            let response: wire_openai::Response = decode::from_slice(bytes).map_err(decode_err)?;
             Ok(openai::normalize_response(&response))
         }
         Kind::AnthropicMessage => {
-            let message: wire_anthropic::Message =
-                decode::from_value(&value).map_err(decode_err)?;
+            let message: wire_anthropic::Message = decode::from_slice(bytes).map_err(decode_err)?;
             Ok(anthropic::normalize_message(&message))
         }
         Kind::OpenAiError => {
-            let body: wire_openai::ErrorBody = decode::from_value(&value).map_err(decode_err)?;
+            let body: wire_openai::ErrorBody = decode::from_slice(bytes).map_err(decode_err)?;
             Ok(vec![Event::new(
                 Vendor::OpenAi,
                 EventBody::Error {
@@ -325,7 +326,7 @@ pub fn normalize_whole(bytes: &[u8], vendor: Option<Vendor>) -> Result<Vec<Event
             )])
         }
         Kind::AnthropicError => {
-            let body: wire_anthropic::ErrorBody = decode::from_value(&value).map_err(decode_err)?;
+            let body: wire_anthropic::ErrorBody = decode::from_slice(bytes).map_err(decode_err)?;
             Ok(vec![Event::new(
                 Vendor::Anthropic,
                 EventBody::Error {

@@ -22,6 +22,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use mcpwire_schema::Json;
 use mcpwire_schema::Maybe;
 use mcpwire_schema::event::{
     CallError, CallErrorKind, ErrorInfo, Event, EventBody, ListError, Stop, ToolInfo, Usage,
@@ -31,7 +32,7 @@ use mcpwire_schema::openai::{
     ContentPart, Item, McpCall, McpCallError, McpCallStatus, McpListTools, MessageContent,
     OutputItemEvent, Response, ResponseStatus, ResponseStreamEvent,
 };
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 
 use crate::Error;
 
@@ -90,8 +91,9 @@ fn finish_response_with(response: &Response, last_is_approval: bool, out: &mut V
     let reason = response
         .incomplete_details
         .get()
-        .and_then(|d| d.get("reason"))
-        .and_then(Value::as_str);
+        .and_then(|d| d.field("reason"))
+        .and_then(|r| r.as_str().map(|s| s.into_owned()));
+    let reason = reason.as_deref();
     let stop = match status {
         Some(ResponseStatus::Completed) if last_is_approval => Stop::NeedsApproval,
         Some(ResponseStatus::Completed) => Stop::End,
@@ -199,7 +201,7 @@ pub fn settle_item_owned(index: u64, item: Item, out: &mut Vec<Event>) {
 
 fn other_event(raw: &impl serde::Serialize, index: u64) -> Event {
     event(EventBody::Other {
-        raw: serde_json::to_value(raw).unwrap_or(Value::Null),
+        raw: Json::from_serialize(raw).unwrap_or_default(),
         index: Some(index),
         stream_only: false,
     })
@@ -208,14 +210,14 @@ fn other_event(raw: &impl serde::Serialize, index: u64) -> Event {
 fn list_event(list: &McpListTools) -> Event {
     let list_id = Some(list.id.clone());
     if let Some(error) = list.error.get() {
-        let (message, raw) = match error {
-            Value::String(s) => (s.clone(), None),
-            other => (
-                other
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map_or_else(|| other.to_string(), str::to_owned),
-                Some(other.clone()),
+        let (message, raw) = match error.as_str() {
+            Some(s) => (s.into_owned(), None),
+            None => (
+                error
+                    .field("message")
+                    .and_then(|m| m.as_str().map(|s| s.into_owned()))
+                    .unwrap_or_else(|| error.get().to_owned()),
+                Some(error.clone()),
             ),
         };
         return event(EventBody::ToolsListFailed {
@@ -241,41 +243,63 @@ fn list_event(list: &McpListTools) -> Event {
     })
 }
 
-/// A text part as the event model writes it.
-pub(crate) fn text_part(text: &str) -> Value {
-    text_part_owned(text.to_owned())
+/// A text part as the event model writes it: `{"type":"text","text":...}`.
+pub(crate) fn text_part(text: &str) -> Json {
+    text_part_raw(&Json::string(text))
 }
 
-/// [`text_part`], taking the text.
-pub(crate) fn text_part_owned(text: String) -> Value {
-    let mut part = Map::with_capacity(2);
-    part.insert("type".to_owned(), Value::String("text".to_owned()));
-    part.insert("text".to_owned(), Value::String(text));
-    Value::Object(part)
+/// A text part around `text`, a JSON string as it came (escapes kept).
+fn text_part_raw(text: &Json) -> Json {
+    Json::object([("type", &Json::string("text")), ("text", text)])
+}
+
+/// One MCP content part: a text part with nothing else set (other fields absent or `null`)
+/// becomes `{type, text}`, anything else is kept verbatim. The text itself is never decoded,
+/// and a part already in that form (what the vendors send) is returned as it is, uncopied.
+pub(crate) fn content_part(part: Json) -> Json {
+    let Some(fields) = part.fields() else {
+        return part;
+    };
+    let is_text = |v: &RawValue| v.get() == r#""text""#;
+    let plain = fields.iter().any(|(k, v)| k == "type" && is_text(v))
+        && fields
+            .iter()
+            .all(|(k, v)| k == "type" || k == "text" || v.get() == "null");
+    let text = fields
+        .iter()
+        .find(|(k, _)| k == "text")
+        .map(|(_, v)| *v)
+        .filter(|v| v.get().starts_with('"'));
+    match text {
+        Some(_) if plain && fields.len() == 2 && fields[0].0 == "type" => part,
+        Some(text) if plain => {
+            let text = Json::from_text(text.get()).unwrap_or_default();
+            text_part_raw(&text)
+        }
+        _ => part,
+    }
 }
 
 /// MCP content parts: text parts reduced to `{type, text}` when nothing else in them is set,
-/// every other part verbatim.
-pub(crate) fn content_parts(parts: &Value) -> Vec<Value> {
-    match parts {
-        Value::Array(parts) => parts
-            .iter()
-            .map(|part| {
-                let is_plain_text = part.get("type").and_then(Value::as_str) == Some("text")
-                    && part.as_object().is_some_and(|o| {
-                        o.iter()
-                            .all(|(k, v)| k == "type" || k == "text" || v.is_null())
-                    });
-                match part.get("text").and_then(Value::as_str) {
-                    Some(text) if is_plain_text => text_part(text),
-                    _ => part.clone(),
-                }
-            })
-            .collect(),
-        Value::String(text) => vec![text_part(text)],
-        Value::Null => Vec::new(),
-        other => vec![other.clone()],
+/// every other part verbatim; a string is one text part.
+pub(crate) fn content_parts(parts: &Json) -> Vec<Json> {
+    if let Some(parts) = parts.as_array() {
+        return parts.into_iter().map(content_part).collect();
     }
+    if let Some(text) = parts.as_str() {
+        return vec![text_part(&text)];
+    }
+    if parts.is_null() {
+        return Vec::new();
+    }
+    vec![parts.clone()]
+}
+
+/// The text of the first text part.
+pub(crate) fn first_text(parts: &[Json]) -> Option<String> {
+    parts
+        .iter()
+        .find_map(|p| p.field("text")?.as_str().map(|s| s.into_owned()))
 }
 
 /// The `call_result` of a call, with its `output` taken out of it.
@@ -289,9 +313,9 @@ fn call_result(call: &McpCall, output: Maybe<String>) -> Option<Event> {
     if !finished && error.is_none() && output.get().is_none() {
         return None;
     }
-    let mut content: Vec<Value> = output
+    let mut content: Vec<Json> = output
         .into_option()
-        .map(|o| vec![text_part_owned(o)])
+        .map(|o| vec![text_part(&o)])
         .unwrap_or_default();
     let error = error.map(|e| {
         let (kind, code, message) = match e {
@@ -303,10 +327,7 @@ fn call_result(call: &McpCall, output: Maybe<String>) -> Option<Event> {
             McpCallError::Http(h) => (CallErrorKind::Http, Some(h.code), Some(h.message.clone())),
             McpCallError::ToolExecution(t) => {
                 let parts = content_parts(&t.content);
-                let message = parts
-                    .iter()
-                    .find_map(|p| p.get("text").and_then(Value::as_str))
-                    .map(str::to_owned);
+                let message = first_text(&parts);
                 if content.is_empty() {
                     content = parts;
                 }
@@ -314,12 +335,11 @@ fn call_result(call: &McpCall, output: Maybe<String>) -> Option<Event> {
             }
             McpCallError::Legacy(s) => (CallErrorKind::Other, None, Some(s.clone())),
             other => {
-                let raw = raw_of(other);
-                let code = raw.get("code").and_then(Value::as_i64);
+                let raw = Json::from_serialize(other).unwrap_or_default();
+                let code = raw.field("code").and_then(|c| c.as_i64());
                 let message = raw
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
+                    .field("message")
+                    .and_then(|m| m.as_str().map(|s| s.into_owned()));
                 (CallErrorKind::Other, code, message)
             }
         };
@@ -338,10 +358,6 @@ fn call_result(call: &McpCall, output: Maybe<String>) -> Option<Event> {
         content,
         error,
     }))
-}
-
-fn raw_of(error: &McpCallError) -> Value {
-    serde_json::to_value(error).unwrap_or(Value::Null)
 }
 
 /// How many output items may wait behind one whose final form has not arrived before they are
@@ -493,9 +509,8 @@ impl StreamNormalizer {
                     error_type: e
                         .code
                         .get()
-                        .and_then(Value::as_str)
-                        .unwrap_or("error")
-                        .to_owned(),
+                        .and_then(|c| c.as_str().map(|s| s.into_owned()))
+                        .unwrap_or_else(|| "error".to_owned()),
                     message: e.message.clone(),
                 },
             })),
@@ -503,7 +518,7 @@ impl StreamNormalizer {
             // arrives whole in `output_item.done`): passed through, stream-only.
             E::Unknown(raw) => out.push(event(EventBody::Other {
                 raw: raw.clone(),
-                index: raw.get("output_index").and_then(Value::as_u64),
+                index: raw.field("output_index").and_then(|i| i.as_u64()),
                 stream_only: true,
             })),
             // Progress markers: the item itself arrives in `output_item.done`.

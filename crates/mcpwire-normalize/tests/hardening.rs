@@ -55,7 +55,7 @@ fn unknown_stream_events_and_deltas_vanish_or_break_the_invariant_openai() {
     }
     assert!(matches!(
         &others[0].body,
-        EventBody::Other { raw, index: Some(0), .. } if raw["type"] == "response.mcp_call.progress"
+        EventBody::Other { raw, index: Some(0), .. } if raw.to_value()["type"] == "response.mcp_call.progress"
     ));
     // Settled stream == whole response.
     let mut accumulator = openai::Accumulator::new();
@@ -90,11 +90,11 @@ fn unknown_stream_events_and_deltas_vanish_or_break_the_invariant_anthropic() {
     assert_eq!(others.len(), 2, "{:?}", kinds(&events));
     assert!(matches!(
         &others[0].body,
-        EventBody::Other { raw, index: Some(0), stream_only: true } if raw["delta"]["type"] == "sparkle_delta"
+        EventBody::Other { raw, index: Some(0), stream_only: true } if raw.to_value()["delta"]["type"] == "sparkle_delta"
     ));
     assert!(matches!(
         &others[1].body,
-        EventBody::Other { raw, index: None, stream_only: true } if raw["type"] == "message_sparkle"
+        EventBody::Other { raw, index: None, stream_only: true } if raw.to_value()["type"] == "message_sparkle"
     ));
     let mut accumulator = anthropic::Accumulator::new();
     for ev in decode_all(&stream) {

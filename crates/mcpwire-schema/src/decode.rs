@@ -51,6 +51,18 @@ fn path_of(path: &serde_path_to_error::Path) -> String {
     }
 }
 
+/// The message of a decode error without serde_json's " at line L column C" (the path says
+/// where, and the same fault reads the same whether the text was compact or pretty-printed).
+fn without_position(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    if err.line() == 0 {
+        return text;
+    }
+    let suffix = format!(" at line {} column {}", err.line(), err.column());
+    text.strip_suffix(&suffix)
+        .map_or(text.clone(), str::to_owned)
+}
+
 /// Decodes JSON bytes into `T`.
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     match serde_json::from_slice(bytes) {
@@ -61,7 +73,7 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
                 Ok(_) => Err(DecodeError::new("$", fast.to_string())),
                 Err(err) => Err(DecodeError::new(
                     path_of(err.path()),
-                    err.inner().to_string(),
+                    without_position(err.inner()),
                 )),
             }
         }

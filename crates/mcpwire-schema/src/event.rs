@@ -20,6 +20,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::{Extra, Json};
+
 /// Which vendor produced an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,54 +76,168 @@ pub struct Event {
     pub body: EventBody,
 }
 
-/// An event of a kind this version knows, as the derived decoder reads it.
-#[derive(Deserialize)]
-struct KnownEvent {
-    vendor: Vendor,
-    #[serde(flatten)]
-    body: EventBody,
-}
-
 impl<'de> Deserialize<'de> for Event {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
-        let value = Value::deserialize(deserializer)?;
-        let kind = value.get("kind").and_then(Value::as_str);
-        if kind.is_some_and(|k| EventBody::KINDS.contains(&k)) {
-            let known = KnownEvent::deserialize(value).map_err(D::Error::custom)?;
-            return Ok(Event::new(known.vendor, known.body));
-        }
-        if !value.is_object() {
-            return Err(D::Error::custom("an event is a JSON object"));
-        }
-        if kind.is_none() {
-            return Err(D::Error::missing_field("kind"));
-        }
-        let vendor = match value.get("vendor") {
-            Some(v) => Vendor::deserialize(v).map_err(D::Error::custom)?,
+        // Every field as exact JSON text, in order.
+        let mut fields = Extra::deserialize(deserializer)
+            .map_err(|e| D::Error::custom(format_args!("an event is a JSON object: {e}")))?;
+        let kind = match fields.get("kind") {
+            Some(kind) => kind
+                .as_str()
+                .ok_or_else(|| D::Error::custom("kind: expected a string"))?
+                .into_owned(),
+            None => return Err(D::Error::missing_field("kind")),
+        };
+        let vendor: Vendor = match fields.get("vendor") {
+            Some(v) => v
+                .parse()
+                .map_err(|e| D::Error::custom(format_args!("vendor: {e}")))?,
             None => return Err(D::Error::missing_field("vendor")),
         };
-        Ok(Event::new(vendor, EventBody::Unknown { raw: value }))
+        if !EventBody::KINDS.contains(&kind.as_str()) {
+            return Ok(Event::new(
+                vendor,
+                EventBody::Unknown {
+                    raw: fields.to_json(),
+                },
+            ));
+        }
+        fields.remove("kind");
+        fields.remove("vendor");
+        // The body in its own (externally tagged) form: `{"<kind>": {fields}}`.
+        let mut text = String::with_capacity(kind.len() + 8);
+        text.push('{');
+        text.push_str(Json::string(&kind).get());
+        text.push(':');
+        text.push_str(fields.to_json().get());
+        text.push('}');
+        let body: EventBody = serde_json::from_str(&text).map_err(D::Error::custom)?;
+        Ok(Event::new(vendor, body))
     }
 }
 
 impl Serialize for Event {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{Error as _, SerializeMap as _};
         if let EventBody::Unknown { raw } = &self.body {
             return raw.serialize(serializer);
         }
-        let Value::Object(fields) = serde_json::to_value(&self.body).map_err(S::Error::custom)?
-        else {
-            return Err(S::Error::custom("event body is not an object"));
-        };
-        let mut map = serializer.serialize_map(Some(fields.len() + 1))?;
-        map.serialize_entry("kind", self.kind())?;
-        map.serialize_entry("vendor", &self.vendor)?;
-        for (key, value) in fields.iter().filter(|(key, _)| key.as_str() != "kind") {
-            map.serialize_entry(key, value)?;
+        self.body.serialize(flat::Flat {
+            inner: serializer,
+            vendor: self.vendor,
+        })
+    }
+}
+
+/// Writes an [`EventBody`] (a struct variant) as one flat map: `kind`, `vendor`, then its
+/// fields, straight into the caller's serializer (no intermediate `Value`, so [`Json`] fields
+/// are written exactly).
+mod flat {
+    use serde::Serialize;
+    use serde::ser::{self, Error as _, Impossible, SerializeMap, Serializer};
+
+    use super::Vendor;
+
+    pub(super) struct Flat<S> {
+        pub(super) inner: S,
+        pub(super) vendor: Vendor,
+    }
+
+    pub(super) struct FlatFields<M>(M);
+
+    impl<M: SerializeMap> ser::SerializeStructVariant for FlatFields<M> {
+        type Ok = M::Ok;
+        type Error = M::Error;
+        fn serialize_field<T: ?Sized + Serialize>(
+            &mut self,
+            key: &'static str,
+            value: &T,
+        ) -> Result<(), M::Error> {
+            self.0.serialize_entry(key, value)
         }
-        map.end()
+        fn end(self) -> Result<M::Ok, M::Error> {
+            self.0.end()
+        }
+    }
+
+    macro_rules! not_a_body {
+        ($($method:ident($($arg:ty),*) -> $ret:ty;)*) => {
+            $(fn $method(self, $(_: $arg),*) -> Result<$ret, S::Error> {
+                Err(S::Error::custom("an event body is a struct variant"))
+            })*
+        };
+    }
+
+    impl<S: Serializer> Serializer for Flat<S> {
+        type Ok = S::Ok;
+        type Error = S::Error;
+        type SerializeSeq = Impossible<S::Ok, S::Error>;
+        type SerializeTuple = Impossible<S::Ok, S::Error>;
+        type SerializeTupleStruct = Impossible<S::Ok, S::Error>;
+        type SerializeTupleVariant = Impossible<S::Ok, S::Error>;
+        type SerializeMap = Impossible<S::Ok, S::Error>;
+        type SerializeStruct = Impossible<S::Ok, S::Error>;
+        type SerializeStructVariant = FlatFields<S::SerializeMap>;
+
+        fn serialize_struct_variant(
+            self,
+            _name: &'static str,
+            _index: u32,
+            variant: &'static str,
+            len: usize,
+        ) -> Result<Self::SerializeStructVariant, S::Error> {
+            let mut map = self.inner.serialize_map(Some(len + 2))?;
+            map.serialize_entry("kind", variant)?;
+            map.serialize_entry("vendor", &self.vendor)?;
+            Ok(FlatFields(map))
+        }
+
+        not_a_body! {
+            serialize_bool(bool) -> S::Ok;
+            serialize_i8(i8) -> S::Ok;
+            serialize_i16(i16) -> S::Ok;
+            serialize_i32(i32) -> S::Ok;
+            serialize_i64(i64) -> S::Ok;
+            serialize_u8(u8) -> S::Ok;
+            serialize_u16(u16) -> S::Ok;
+            serialize_u32(u32) -> S::Ok;
+            serialize_u64(u64) -> S::Ok;
+            serialize_f32(f32) -> S::Ok;
+            serialize_f64(f64) -> S::Ok;
+            serialize_char(char) -> S::Ok;
+            serialize_str(&str) -> S::Ok;
+            serialize_bytes(&[u8]) -> S::Ok;
+            serialize_none() -> S::Ok;
+            serialize_unit() -> S::Ok;
+            serialize_unit_struct(&'static str) -> S::Ok;
+            serialize_unit_variant(&'static str, u32, &'static str) -> S::Ok;
+            serialize_seq(Option<usize>) -> Self::SerializeSeq;
+            serialize_tuple(usize) -> Self::SerializeTuple;
+            serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+            serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+            serialize_map(Option<usize>) -> Self::SerializeMap;
+            serialize_struct(&'static str, usize) -> Self::SerializeStruct;
+        }
+
+        fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<S::Ok, S::Error> {
+            Err(S::Error::custom("an event body is a struct variant"))
+        }
+        fn serialize_newtype_struct<T: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: &T,
+        ) -> Result<S::Ok, S::Error> {
+            Err(S::Error::custom("an event body is a struct variant"))
+        }
+        fn serialize_newtype_variant<T: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<S::Ok, S::Error> {
+            Err(S::Error::custom("an event body is a struct variant"))
+        }
     }
 }
 
@@ -146,7 +262,9 @@ impl Event {
             | EventBody::CallArgumentsDelta { .. }
             | EventBody::TextDelta { .. } => true,
             EventBody::Other { stream_only, .. } => *stream_only,
-            EventBody::Unknown { raw } => raw.get("stream_only") == Some(&Value::Bool(true)),
+            EventBody::Unknown { raw } => {
+                raw.field("stream_only").is_some_and(|v| v.get() == "true")
+            }
             _ => false,
         }
     }
@@ -161,10 +279,10 @@ pub struct ToolInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The JSON Schema of the arguments.
-    pub input_schema: Value,
+    pub input_schema: Json,
     /// Annotations as the vendor gave them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub annotations: Option<Value>,
+    pub annotations: Option<Json>,
 }
 
 /// Why listing tools failed.
@@ -174,7 +292,7 @@ pub struct ListError {
     pub message: String,
     /// The vendor's error value, when it was not a plain string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw: Option<Value>,
+    pub raw: Option<Json>,
 }
 
 /// The kind of a call failure.
@@ -248,8 +366,11 @@ pub struct ErrorInfo {
 }
 
 /// What happened, tagged by `kind`.
+///
+/// Its serde form on its own is externally tagged (`{"text": {...}}`); [`Event`] writes and
+/// reads the flat contract form, `kind` and `vendor` first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EventBody {
     /// A response began.
@@ -307,7 +428,7 @@ pub enum EventBody {
         tool: String,
         /// Arguments, when they are valid JSON.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        arguments: Option<Value>,
+        arguments: Option<Json>,
         /// Argument text, when it is not valid JSON.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         arguments_text: Option<String>,
@@ -328,7 +449,7 @@ pub enum EventBody {
         /// Whether the call failed.
         is_error: bool,
         /// Result content: `{"type":"text","text":...}` parts, other parts verbatim.
-        content: Vec<Value>,
+        content: Vec<Json>,
         /// Why it failed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<CallError>,
@@ -343,7 +464,7 @@ pub enum EventBody {
         tool: String,
         /// Arguments, when they are valid JSON.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        arguments: Option<Value>,
+        arguments: Option<Json>,
         /// Argument text, when it is not valid JSON.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         arguments_text: Option<String>,
@@ -381,7 +502,7 @@ pub enum EventBody {
     /// Anything without an MCP meaning, verbatim.
     Other {
         /// The vendor's JSON, unchanged.
-        raw: Value,
+        raw: Json,
         /// Output item or content block index, when known.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         index: Option<u64>,
@@ -395,7 +516,7 @@ pub enum EventBody {
     #[serde(skip)]
     Unknown {
         /// The event object.
-        raw: Value,
+        raw: Json,
     },
 }
 
@@ -444,11 +565,14 @@ impl EventBody {
 
 /// Parses argument text: a JSON value when it is valid JSON (`arguments`), else the text
 /// (`arguments_text`). Empty text means no arguments: `{}`.
-pub fn split_arguments(text: &str) -> (Option<Value>, Option<String>) {
+pub fn split_arguments(text: &str) -> (Option<Json>, Option<String>) {
     if text.trim().is_empty() {
-        return (Some(Value::Object(serde_json::Map::new())), None);
+        return (
+            Some(Json::from(Value::Object(serde_json::Map::new()))),
+            None,
+        );
     }
-    match serde_json::from_str::<Value>(text) {
+    match Json::from_text(text) {
         Ok(value) => (Some(value), None),
         Err(_) => (None, Some(text.to_owned())),
     }

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::{Maybe, Sensitive};
+use crate::{Extra, Json, Maybe, Sensitive};
 
 /// Walks a typed tree and reports what was kept without being understood.
 pub trait Inspect {
@@ -65,24 +65,19 @@ pub fn join(path: &str, key: &str) -> String {
 /// Reports every key of `extra` as an unknown field, except the documented vendor fields this
 /// crate keeps raw on purpose (`keep`).
 #[doc(hidden)]
-pub fn inspect_extra(
-    extra: &Map<String, Value>,
-    keep: &[&str],
-    path: &str,
-    out: &mut Vec<Finding>,
-) {
-    for key in extra.keys().filter(|k| !keep.contains(&k.as_str())) {
+pub fn inspect_extra(extra: &Extra, keep: &[&str], path: &str, out: &mut Vec<Finding>) {
+    for key in extra.keys().filter(|k| !keep.contains(k)) {
         out.push(Finding::UnknownField {
             path: join(path, key),
         });
     }
 }
 
-/// Reports an `Unknown(Value)` enum arm, unless its type is a documented vendor type this crate
+/// Reports an `Unknown(Json)` enum arm, unless its type is a documented vendor type this crate
 /// keeps raw on purpose (`keep`; `""` stands for objects without a `type`).
 #[doc(hidden)]
-pub fn inspect_unknown(raw: &Value, keep: &[&str], path: &str, out: &mut Vec<Finding>) {
-    let type_name = raw.get("type").and_then(Value::as_str).map(str::to_owned);
+pub fn inspect_unknown(raw: &Json, keep: &[&str], path: &str, out: &mut Vec<Finding>) {
+    let type_name = raw.type_tag();
     if keep.contains(&type_name.as_deref().unwrap_or("")) && raw.is_object() {
         return;
     }
@@ -99,7 +94,7 @@ pub fn inspect_unknown(raw: &Value, keep: &[&str], path: &str, out: &mut Vec<Fin
 macro_rules! inspect_nothing {
     ($($t:ty),*) => { $(impl Inspect for $t { fn inspect(&self, _: &str, _: &mut Vec<Finding>) {} })* };
 }
-inspect_nothing!(String, bool, u64, i64, f64, Value, Sensitive, Map<String, Value>);
+inspect_nothing!(String, bool, u64, i64, f64, Value, Json, Extra, Sensitive, Map<String, Value>);
 
 impl<T: Inspect> Inspect for Vec<T> {
     fn inspect(&self, path: &str, out: &mut Vec<Finding>) {

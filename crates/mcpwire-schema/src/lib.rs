@@ -6,7 +6,8 @@
 //! `mcpwire-normalize` to turn vendor output into [`event::Event`]s.
 //!
 //! Every type follows three rules:
-//! * unknown fields are kept (`extra`), and absent and `null` stay distinct ([`Maybe`]);
+//! * unknown fields are kept (`extra`, as exact JSON text: [`Json`]), and absent and `null`
+//!   stay distinct ([`Maybe`]);
 //! * an unknown `type` (item, block, event, delta, error) is kept verbatim in `Unknown` and
 //!   re-serialises unchanged;
 //! * a *known* type with a malformed body is an error naming the JSON path ([`decode`]).
@@ -39,6 +40,7 @@ pub mod check;
 pub mod decode;
 pub mod event;
 pub mod inspect;
+mod json;
 mod maybe;
 pub mod openai;
 mod sensitive;
@@ -47,6 +49,7 @@ pub mod sse;
 pub mod wire;
 
 pub use inspect::{Finding, Inspect};
+pub use json::{Extra, Json};
 pub use maybe::Maybe;
 pub use sensitive::Sensitive;
 

@@ -5,7 +5,7 @@
 //!   and a missing required field is reported by name.
 //! * [`wire_enum!`](crate::wire_enum): an enum tagged by `type`; a known tag must decode into its
 //!   payload (a malformed body is an error, never silently "unknown"), an unknown tag (or no tag
-//!   at all) is kept verbatim in `Unknown(Value)` and re-serialises unchanged.
+//!   at all) is kept verbatim in `Unknown(Json)` and re-serialises unchanged.
 //! * [`open_enum!`](crate::open_enum): an open string enum; unknown values are kept in
 //!   `Other(String)`.
 //! * [`union_enum!`](crate::union_enum): an untagged union decided by the JSON kind (string,
@@ -36,21 +36,21 @@ macro_rules! wire_struct {
         pub struct $name {
             $( $(#[$fmeta])* pub $field: $crate::wire_struct!(@ty $kind $ty), )*
             /// Fields this version does not model, kept verbatim.
-            pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            pub extra: $crate::Extra,
         }
 
         impl $crate::wire::WireFields for $name {
             #[allow(unused_mut)]
             fn deserialize_fields<'de, A: ::serde::de::MapAccess<'de>>(
-                buffered: ::std::vec::Vec<(::std::string::String, ::serde_json::Value)>,
+                buffered: ::std::vec::Vec<(::std::string::String, $crate::Json)>,
                 mut map: A,
             ) -> ::std::result::Result<Self, A::Error> {
                 $( let mut $field: ::std::option::Option<$crate::wire_struct!(@ty $kind $ty)> = None; )*
-                let mut extra = ::serde_json::Map::new();
+                let mut extra = $crate::Extra::new();
                 for (key, value) in buffered {
                     match key.as_str() {
                         $( $key => { $field = Some($crate::wire::from_buffered($key, value)?); } )*
-                        _ => { extra.insert(key, value); }
+                        _ => { extra.push(key, value); }
                     }
                 }
                 while let Some($crate::wire::Key(key)) = map.next_key::<$crate::wire::Key<'de>>()? {
@@ -62,8 +62,8 @@ macro_rules! wire_struct {
                             $field = Some(map.next_value()?);
                         } )*
                         _ => {
-                            let value: ::serde_json::Value = map.next_value()?;
-                            extra.insert(key.into_owned(), value);
+                            let value: $crate::Json = map.next_value()?;
+                            extra.push(key.into_owned(), value);
                         }
                     }
                 }
@@ -75,7 +75,7 @@ macro_rules! wire_struct {
 
             fn serialize_fields<M: ::serde::ser::SerializeMap>(&self, map: &mut M) -> ::std::result::Result<(), M::Error> {
                 $( $crate::wire_struct!(@ser $kind map self.$field, $key); )*
-                for (key, value) in &self.extra {
+                for (key, value) in self.extra.iter() {
                     map.serialize_entry(key, value)?;
                 }
                 Ok(())
@@ -121,7 +121,7 @@ macro_rules! wire_struct {
 }
 
 /// Declares a forward-compatible enum tagged by `type`: each known tag decodes strictly into
-/// its payload, anything else is kept in `Unknown(Value)`. An optional `string Variant` arm
+/// its payload, anything else is kept in `Unknown(Json)`. An optional `string Variant` arm
 /// takes a bare JSON string (a legacy form some fields had).
 #[macro_export]
 #[doc(hidden)]
@@ -145,12 +145,12 @@ macro_rules! wire_enum {
             $( $(#[$vmeta])* $variant($payload), )*
             $( $(#[$smeta])* $svariant(::std::string::String), )?
             /// A `type` this build does not know (or a value without one), kept verbatim.
-            Unknown(::serde_json::Value),
+            Unknown($crate::Json),
         }
 
         impl ::std::default::Default for $name {
             fn default() -> Self {
-                $name::Unknown(::serde_json::Value::Null)
+                $name::Unknown($crate::Json::null())
             }
         }
 
@@ -159,11 +159,11 @@ macro_rules! wire_enum {
             pub const KNOWN_TYPES: &'static [&'static str] = &[$($tag),*];
 
             /// The `type` tag, for known and unknown objects alike.
-            pub fn type_name(&self) -> ::std::option::Option<&str> {
+            pub fn type_name(&self) -> ::std::option::Option<::std::borrow::Cow<'static, str>> {
                 match self {
-                    $( $name::$variant(_) => Some($tag), )*
+                    $( $name::$variant(_) => Some(::std::borrow::Cow::Borrowed($tag)), )*
                     $( $name::$svariant(_) => None, )?
-                    $name::Unknown(raw) => raw.get("type").and_then(::serde_json::Value::as_str),
+                    $name::Unknown(raw) => raw.type_tag().map(::std::borrow::Cow::Owned),
                 }
             }
         }
@@ -205,19 +205,19 @@ macro_rules! wire_enum {
                     }
                     $crate::wire_enum!(@strings $name $($svariant)?);
                     fn visit_bool<E: ::serde::de::Error>(self, v: bool) -> ::std::result::Result<$name, E> {
-                        Ok($name::Unknown(::serde_json::Value::Bool(v)))
+                        Ok($name::Unknown($crate::wire::AnyValue::scalar(v)))
                     }
                     fn visit_i64<E: ::serde::de::Error>(self, v: i64) -> ::std::result::Result<$name, E> {
-                        Ok($name::Unknown(v.into()))
+                        Ok($name::Unknown($crate::wire::AnyValue::scalar(v)))
                     }
                     fn visit_u64<E: ::serde::de::Error>(self, v: u64) -> ::std::result::Result<$name, E> {
-                        Ok($name::Unknown(v.into()))
+                        Ok($name::Unknown($crate::wire::AnyValue::scalar(v)))
                     }
                     fn visit_f64<E: ::serde::de::Error>(self, v: f64) -> ::std::result::Result<$name, E> {
-                        Ok($name::Unknown($crate::wire::AnyValue::f64(v)))
+                        Ok($name::Unknown($crate::wire::AnyValue::scalar(v)))
                     }
                     fn visit_unit<E: ::serde::de::Error>(self) -> ::std::result::Result<$name, E> {
-                        Ok($name::Unknown(::serde_json::Value::Null))
+                        Ok($name::Unknown($crate::Json::null()))
                     }
                     fn visit_seq<A: ::serde::de::SeqAccess<'de>>(self, seq: A) -> ::std::result::Result<$name, A::Error> {
                         Ok($name::Unknown($crate::wire::AnyValue::seq(seq)?))
@@ -250,7 +250,7 @@ macro_rules! wire_enum {
     };
     (@strings $name:ident) => {
         fn visit_str<E: ::serde::de::Error>(self, v: &str) -> ::std::result::Result<$name, E> {
-            Ok($name::Unknown(::serde_json::Value::String(v.to_owned())))
+            Ok($name::Unknown($crate::wire::AnyValue::string(v)))
         }
     };
 }
@@ -319,7 +319,7 @@ macro_rules! open_enum {
 }
 
 /// Declares an untagged union decided by the JSON kind (string, array, object); any other kind
-/// is kept in `Other(Value)`.
+/// is kept in `Other(Json)`.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! union_enum {
@@ -340,7 +340,7 @@ macro_rules! union_enum {
             $( $(#[$seqmeta])* $seqv($seqty), )?
             $( $(#[$mapmeta])* $mapv($mapty), )?
             /// A JSON value of a kind this build does not expect, kept verbatim.
-            Other(::serde_json::Value),
+            Other($crate::Json),
         }
 
         impl ::serde::Serialize for $name {
@@ -366,13 +366,13 @@ macro_rules! union_enum {
                         $( return <$strty as ::serde::Deserialize>::deserialize(
                             ::serde::de::value::StrDeserializer::<E>::new(v)).map($name::$strv); )?
                         #[allow(unreachable_code)]
-                        Ok($name::Other(::serde_json::Value::String(v.to_owned())))
+                        Ok($name::Other($crate::wire::AnyValue::string(v)))
                     }
                     fn visit_string<E: ::serde::de::Error>(self, v: ::std::string::String) -> ::std::result::Result<$name, E> {
                         $( return <$strty as ::serde::Deserialize>::deserialize(
                             ::serde::de::value::StringDeserializer::<E>::new(v)).map($name::$strv); )?
                         #[allow(unreachable_code)]
-                        Ok($name::Other(::serde_json::Value::String(v)))
+                        Ok($name::Other($crate::wire::AnyValue::string(&v)))
                     }
                     fn visit_seq<A: ::serde::de::SeqAccess<'de>>(self, seq: A) -> ::std::result::Result<$name, A::Error> {
                         $( return <$seqty as ::serde::Deserialize>::deserialize(
@@ -384,23 +384,22 @@ macro_rules! union_enum {
                         $( return <$mapty as ::serde::Deserialize>::deserialize(
                             ::serde::de::value::MapAccessDeserializer::new(map)).map($name::$mapv); )?
                         #[allow(unreachable_code)]
-                        Ok($name::Other(<::serde_json::Value as ::serde::Deserialize>::deserialize(
-                            ::serde::de::value::MapAccessDeserializer::new(map))?))
+                        Ok($name::Other($crate::wire::AnyValue::map(map)?))
                     }
                     fn visit_bool<E: ::serde::de::Error>(self, v: bool) -> ::std::result::Result<$name, E> {
-                        Ok($name::Other(::serde_json::Value::Bool(v)))
+                        Ok($name::Other($crate::wire::AnyValue::scalar(v)))
                     }
                     fn visit_i64<E: ::serde::de::Error>(self, v: i64) -> ::std::result::Result<$name, E> {
-                        Ok($name::Other(v.into()))
+                        Ok($name::Other($crate::wire::AnyValue::scalar(v)))
                     }
                     fn visit_u64<E: ::serde::de::Error>(self, v: u64) -> ::std::result::Result<$name, E> {
-                        Ok($name::Other(v.into()))
+                        Ok($name::Other($crate::wire::AnyValue::scalar(v)))
                     }
                     fn visit_f64<E: ::serde::de::Error>(self, v: f64) -> ::std::result::Result<$name, E> {
-                        Ok($name::Other($crate::wire::AnyValue::f64(v)))
+                        Ok($name::Other($crate::wire::AnyValue::scalar(v)))
                     }
                     fn visit_unit<E: ::serde::de::Error>(self) -> ::std::result::Result<$name, E> {
-                        Ok($name::Other(::serde_json::Value::Null))
+                        Ok($name::Other($crate::Json::null()))
                     }
                 }
                 deserializer.deserialize_any(UnionVisitor)
@@ -409,7 +408,7 @@ macro_rules! union_enum {
 
         impl ::std::default::Default for $name {
             fn default() -> Self {
-                $name::Other(::serde_json::Value::Null)
+                $name::Other($crate::Json::null())
             }
         }
 

@@ -10,7 +10,8 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde::ser::SerializeMap;
-use serde_json::{Map, Value};
+
+use crate::{Extra, Json};
 
 /// A map key, borrowed from the input when possible.
 #[doc(hidden)]
@@ -44,7 +45,7 @@ pub trait WireFields: Sized {
     /// Decodes the fields: first the entries the caller already read (`buffered`), then the
     /// rest of `map`.
     fn deserialize_fields<'de, A: MapAccess<'de>>(
-        buffered: Vec<(String, Value)>,
+        buffered: Vec<(String, Json)>,
         map: A,
     ) -> Result<Self, A::Error>;
 
@@ -54,8 +55,10 @@ pub trait WireFields: Sized {
 
 /// Decodes one buffered entry into a field type, naming the field on error.
 #[doc(hidden)]
-pub fn from_buffered<T: DeserializeOwned, E: de::Error>(key: &str, value: Value) -> Result<T, E> {
-    T::deserialize(value).map_err(|err| E::custom(format_args!("{key}: {err}")))
+pub fn from_buffered<T: DeserializeOwned, E: de::Error>(key: &str, value: Json) -> Result<T, E> {
+    value
+        .parse()
+        .map_err(|err| E::custom(format_args!("{key}: {err}")))
 }
 
 /// A visitor that decodes a [`WireFields`] type from a JSON object.
@@ -76,15 +79,15 @@ impl<'de, T: WireFields> Visitor<'de> for FieldsVisitor<T> {
 #[doc(hidden)]
 pub enum Tagged<'de, A> {
     /// A `type` string was found; the buffered entries and the rest of the map follow.
-    Tag(Cow<'de, str>, Vec<(String, Value)>, A),
+    Tag(Cow<'de, str>, Vec<(String, Json)>, A),
     /// No usable tag: the whole object, verbatim.
-    Untagged(Value),
+    Untagged(Json),
 }
 
-/// A `type` value: a string, borrowed when it can be, or anything else as a `Value`.
+/// A `type` value: a string, borrowed when it can be, or anything else as [`Json`].
 enum TagValue<'de> {
     Str(Cow<'de, str>),
-    Other(Value),
+    Other(Json),
 }
 
 impl<'de> Deserialize<'de> for TagValue<'de> {
@@ -105,25 +108,25 @@ impl<'de> Deserialize<'de> for TagValue<'de> {
                 Ok(TagValue::Str(Cow::Owned(v)))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<TagValue<'de>, E> {
-                Ok(TagValue::Other(Value::Bool(v)))
+                Ok(TagValue::Other(AnyValue::scalar(v)))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<TagValue<'de>, E> {
-                Ok(TagValue::Other(v.into()))
+                Ok(TagValue::Other(AnyValue::scalar(v)))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<TagValue<'de>, E> {
-                Ok(TagValue::Other(v.into()))
+                Ok(TagValue::Other(AnyValue::scalar(v)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<TagValue<'de>, E> {
-                Ok(TagValue::Other(AnyValue::f64(v)))
+                Ok(TagValue::Other(AnyValue::scalar(v)))
             }
             fn visit_unit<E: de::Error>(self) -> Result<TagValue<'de>, E> {
-                Ok(TagValue::Other(Value::Null))
+                Ok(TagValue::Other(Json::null()))
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<TagValue<'de>, A::Error> {
-                AnyValue::seq(seq).map(TagValue::Other)
+                Json::from_elements(seq).map(TagValue::Other)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<TagValue<'de>, A::Error> {
-                Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(TagValue::Other)
+                Json::from_entries([], map).map(TagValue::Other)
             }
         }
         deserializer.deserialize_any(TagVisitor)
@@ -133,68 +136,57 @@ impl<'de> Deserialize<'de> for TagValue<'de> {
 /// Reads entries of `map` until the `type` key, buffering the ones before it.
 #[doc(hidden)]
 pub fn read_tag<'de, A: MapAccess<'de>>(mut map: A) -> Result<Tagged<'de, A>, A::Error> {
-    let mut buffered: Vec<(String, Value)> = Vec::new();
+    let mut buffered: Vec<(String, Json)> = Vec::new();
     while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
         if key == "type" {
             let tag: TagValue<'de> = map.next_value()?;
             return Ok(match tag {
                 TagValue::Str(tag) => Tagged::Tag(tag, buffered, map),
                 TagValue::Other(other) => {
-                    let mut object: Map<String, Value> = buffered.into_iter().collect();
-                    object.insert(key.into_owned(), other);
-                    collect_rest(&mut object, map)?;
-                    Tagged::Untagged(Value::Object(object))
+                    buffered.push((key.into_owned(), other));
+                    Tagged::Untagged(Json::from_entries(buffered, map)?)
                 }
             });
         }
-        let value: Value = map.next_value()?;
+        let value: Json = map.next_value()?;
         buffered.push((key.into_owned(), value));
     }
-    Ok(Tagged::Untagged(Value::Object(
-        buffered.into_iter().collect(),
-    )))
+    Ok(Tagged::Untagged(Extra::from_iter(buffered).to_json()))
 }
 
 /// Rebuilds an object with an unknown tag, in its original key order.
 #[doc(hidden)]
 pub fn unknown_object<'de, A: MapAccess<'de>>(
     tag: Cow<'de, str>,
-    buffered: Vec<(String, Value)>,
+    mut buffered: Vec<(String, Json)>,
     map: A,
-) -> Result<Value, A::Error> {
-    let mut object: Map<String, Value> = buffered.into_iter().collect();
-    object.insert("type".to_owned(), Value::String(tag.into_owned()));
-    collect_rest(&mut object, map)?;
-    Ok(Value::Object(object))
+) -> Result<Json, A::Error> {
+    buffered.push(("type".to_owned(), Json::string(&tag)));
+    Json::from_entries(buffered, map)
 }
 
-fn collect_rest<'de, A: MapAccess<'de>>(
-    object: &mut Map<String, Value>,
-    mut map: A,
-) -> Result<(), A::Error> {
-    while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-        let value: Value = map.next_value()?;
-        object.insert(key.into_owned(), value);
-    }
-    Ok(())
-}
-
-/// Decodes any non-object JSON value into a `Value` (for the `Unknown` arm of enums).
+/// Builds [`Json`] for the non-object values the `Unknown` arms of enums can meet.
 #[doc(hidden)]
 pub struct AnyValue;
 
 impl AnyValue {
-    /// Decodes a sequence into `Value::Array`.
-    pub fn seq<'de, A: de::SeqAccess<'de>>(mut seq: A) -> Result<Value, A::Error> {
-        let mut out = Vec::new();
-        while let Some(v) = seq.next_element::<Value>()? {
-            out.push(v);
-        }
-        Ok(Value::Array(out))
+    /// A scalar as JSON (a float that is not finite becomes `null`, as in serde_json).
+    pub fn scalar<T: serde::Serialize>(v: T) -> Json {
+        Json::from_serialize(&v).unwrap_or_default()
     }
 
-    /// A float as a JSON number (non-finite floats become `null`, as in serde_json).
-    pub fn f64(v: f64) -> Value {
-        serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
+    /// A string as JSON.
+    pub fn string(v: &str) -> Json {
+        Json::string(v)
+    }
+
+    /// A sequence, element by element.
+    pub fn seq<'de, A: de::SeqAccess<'de>>(seq: A) -> Result<Json, A::Error> {
+        Json::from_elements(seq)
+    }
+
+    /// An object, entry by entry.
+    pub fn map<'de, A: MapAccess<'de>>(map: A) -> Result<Json, A::Error> {
+        Json::from_entries([], map)
     }
 }

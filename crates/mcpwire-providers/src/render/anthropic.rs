@@ -11,7 +11,7 @@ use mcpwire_schema::anthropic::{
     BetaVersion, CreateMessage, McpServer, McpToolset, MessageContent, MessageParam, Tool,
     ToolConfiguration, ToolsetConfig,
 };
-use mcpwire_schema::{Maybe, Sensitive};
+use mcpwire_schema::{Json, Maybe, Sensitive};
 use serde_json::Value;
 
 use super::common::{Gaps, invalid, merge, validate};
@@ -75,7 +75,7 @@ pub fn anthropic(
     body.model = Maybe::Value(request.model.clone());
     body.max_tokens = Maybe::Value(request.max_output_tokens.unwrap_or(DEFAULT_MAX_TOKENS));
     if let Some(instructions) = &request.instructions {
-        body.system = Maybe::Value(Value::String(instructions.clone()));
+        body.system = Maybe::Value(Json::string(instructions));
     }
     body.messages = Maybe::Value(messages(&request.input));
     if !toolsets.is_empty() {

@@ -78,7 +78,7 @@ pub(super) fn input(input: &Input) -> WireInput {
         Input::Messages(messages) => WireInput::Items(
             messages
                 .iter()
-                .map(|m| Item::Unknown(json!({"role": m.role.as_str(), "content": m.text})))
+                .map(|m| Item::Unknown(json!({"role": m.role.as_str(), "content": m.text}).into()))
                 .collect(),
         ),
     }

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use mcpwire_auth::{Credentials, Resolved, Secret};
+use mcpwire_schema::Json;
 use mcpwire_schema::anthropic::{self as wire_a, BetaVersion, CreateMessage};
 use mcpwire_schema::openai::{self as wire_o, CreateResponse};
 use serde_json::{Map, Value};
@@ -93,7 +94,7 @@ pub fn from_openai(body: &CreateResponse) -> Result<(McpRequest, Vec<Warning>), 
                 originals.push(mcp);
             }
             other => {
-                warnings.push(non_mcp_tool(j, other.type_name(), "openai"));
+                warnings.push(non_mcp_tool(j, other.type_name().as_deref(), "openai"));
                 other_tools.push(json(other));
             }
         }
@@ -139,7 +140,8 @@ pub fn from_anthropic(
     let mut request = McpRequest::new(model, "").input(anthropic_input(body, &mut warnings));
     request.max_output_tokens = body.max_tokens.get().copied();
     request.stream = body.stream.get() == Some(&true);
-    request.instructions = match body.system.get() {
+    let system = body.system.get().map(Json::to_value);
+    request.instructions = match &system {
         None => None,
         Some(Value::String(text)) => Some(text.clone()),
         Some(other) => {
@@ -176,7 +178,7 @@ pub fn from_anthropic(
                 apply_toolset(i, toolset, &mut request.servers[i], &mut warnings);
             }
             other => {
-                warnings.push(non_mcp_tool(j, other.type_name(), "anthropic"));
+                warnings.push(non_mcp_tool(j, other.type_name().as_deref(), "anthropic"));
                 other_tools.push(json(other));
             }
         }

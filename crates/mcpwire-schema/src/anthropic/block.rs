@@ -1,16 +1,14 @@
 //! Content blocks.
 
-use serde_json::Value;
-
 crate::wire_struct! {
     /// A `text` block.
     pub struct TextBlock {
         /// The text.
         req text: String = "text",
         /// Citations.
-        opt citations: Value = "citations",
+        opt citations: crate::Json = "citations",
         /// Cache breakpoint.
-        opt cache_control: Value = "cache_control",
+        opt cache_control: crate::Json = "cache_control",
     }
 }
 
@@ -24,9 +22,9 @@ crate::wire_struct! {
         /// The `mcp_servers[].name`.
         req server_name: String = "server_name",
         /// Arguments (`{}` in a stream's `content_block_start`).
-        req input: Value = "input",
+        req input: crate::Json = "input",
         /// Cache breakpoint (request side).
-        opt cache_control: Value = "cache_control",
+        opt cache_control: crate::Json = "cache_control",
     }
 }
 
@@ -37,8 +35,9 @@ crate::union_enum! {
         /// Plain text.
         Text(String),
         seq
-        /// Blocks (text blocks in every capture; others kept verbatim).
-        Blocks(Vec<ContentBlock>),
+        /// Content blocks (text blocks in every capture), each kept as exact JSON text: a tool's
+        /// output is passed through and never decoded (it can be large).
+        Blocks(Vec<crate::Json>),
     }
 }
 
@@ -52,7 +51,7 @@ crate::wire_struct! {
         /// The result.
         opt content: ToolResultContent = "content",
         /// Cache breakpoint (request side).
-        opt cache_control: Value = "cache_control",
+        opt cache_control: crate::Json = "cache_control",
     }
 }
 
@@ -64,7 +63,7 @@ crate::wire_struct! {
         /// Description.
         opt description: String = "description",
         /// The JSON Schema of the arguments, verbatim.
-        req input_schema: Value = "input_schema",
+        req input_schema: crate::Json = "input_schema",
     }
 }
 

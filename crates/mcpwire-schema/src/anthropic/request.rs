@@ -2,8 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use super::{McpToolDefinition, MessageContent};
 use crate::Sensitive;
 
@@ -65,7 +63,7 @@ crate::wire_struct! {
         /// Per-tool overrides, by tool name.
         opt configs: BTreeMap<String, ToolsetConfig> = "configs",
         /// Cache breakpoint.
-        opt cache_control: Value = "cache_control",
+        opt cache_control: crate::Json = "cache_control",
         /// Pinned tool listing (2026-09-15): the server is not asked for tools.
         opt tools: Vec<McpToolDefinition> = "tools",
     }
@@ -117,7 +115,7 @@ crate::wire_struct! {
         /// Messages.
         opt messages: Vec<MessageParam> = "messages",
         /// System prompt (string or blocks).
-        opt system: Value = "system",
+        opt system: crate::Json = "system",
         /// Tools.
         opt tools: Vec<Tool> = "tools",
         /// MCP servers.

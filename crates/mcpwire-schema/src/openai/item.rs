@@ -1,8 +1,6 @@
 //! Output and input items: `mcp_list_tools`, `mcp_call`, `mcp_approval_request`,
 //! `mcp_approval_response`, and `message`.
 
-use serde_json::Value;
-
 crate::wire_struct! {
     /// `MCPListTools`: the tools OpenAI imported from one server (`mcpl_...`). Its `tools` is
     /// empty in `response.output_item.added` and filled in `.done`.
@@ -14,7 +12,7 @@ crate::wire_struct! {
         /// The tools.
         req tools: Vec<McpListToolsTool> = "tools",
         /// Why listing failed: a string in the spec, reported as an object too; kept raw.
-        opt error: Value = "error",
+        opt error: crate::Json = "error",
     }
 }
 
@@ -26,9 +24,9 @@ crate::wire_struct! {
         /// Description.
         opt description: String = "description",
         /// The JSON Schema of the arguments, verbatim.
-        req input_schema: Value = "input_schema",
+        req input_schema: crate::Json = "input_schema",
         /// OpenAI-normalised annotations (e.g. `{"read_only": true}`).
-        opt annotations: Value = "annotations",
+        opt annotations: crate::Json = "annotations",
     }
 }
 
@@ -84,7 +82,7 @@ crate::wire_struct! {
     /// `MCPToolExecutionError`: the tool returned `isError`; `content` is the MCP content array.
     pub struct McpToolExecutionError {
         /// MCP content, verbatim.
-        req content: Value = "content",
+        req content: crate::Json = "content",
     }
 }
 
@@ -158,9 +156,9 @@ crate::wire_struct! {
         /// The text.
         req text: String = "text",
         /// Annotations, verbatim.
-        opt annotations: Value = "annotations",
+        opt annotations: crate::Json = "annotations",
         /// Token log-probabilities, verbatim.
-        opt logprobs: Value = "logprobs",
+        opt logprobs: crate::Json = "logprobs",
     }
 }
 

@@ -1,7 +1,5 @@
 //! The response object, the create request and the HTTP error body.
 
-use serde_json::Value;
-
 use super::{Item, Tool, ToolChoice};
 
 crate::open_enum! {
@@ -68,7 +66,7 @@ crate::wire_struct! {
         /// Error.
         opt error: ResponseError = "error",
         /// Why the response is incomplete.
-        opt incomplete_details: Value = "incomplete_details",
+        opt incomplete_details: crate::Json = "incomplete_details",
         /// The response this one continues.
         opt previous_response_id: String = "previous_response_id",
         /// Whether it is stored.
@@ -136,7 +134,7 @@ crate::wire_struct! {
         /// The parameter at fault.
         opt param: String = "param",
         /// Error code (a string, sometimes `null`).
-        opt code: Value = "code",
+        opt code: crate::Json = "code",
     }
 }
 

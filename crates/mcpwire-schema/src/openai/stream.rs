@@ -1,7 +1,5 @@
 //! `ResponseStreamEvent`: the server-sent events of a streamed response.
 
-use serde_json::Value;
-
 use super::{ContentPart, Item, Response};
 
 crate::wire_struct! {
@@ -56,7 +54,7 @@ crate::wire_struct! {
         /// Sequence number.
         opt sequence_number: u64 = "sequence_number",
         /// Token log-probabilities, verbatim.
-        opt logprobs: serde_json::Value = "logprobs",
+        opt logprobs: crate::Json = "logprobs",
         /// Side-channel padding (`stream_options.include_obfuscation`).
         opt obfuscation: String = "obfuscation",
     }
@@ -74,7 +72,7 @@ crate::wire_struct! {
         /// The whole text.
         req text: String = "text",
         /// Token log-probabilities, verbatim.
-        opt logprobs: Value = "logprobs",
+        opt logprobs: crate::Json = "logprobs",
         /// Sequence number.
         opt sequence_number: u64 = "sequence_number",
     }
@@ -102,7 +100,7 @@ crate::union_enum! {
         Text(String),
         map
         /// A JSON object (old shape).
-        Json(serde_json::Map<String, Value>),
+        Json(crate::Extra),
     }
 }
 
@@ -111,9 +109,7 @@ impl ArgumentsText {
     pub fn to_text(&self) -> std::borrow::Cow<'_, str> {
         match self {
             ArgumentsText::Text(s) => std::borrow::Cow::Borrowed(s),
-            ArgumentsText::Json(map) => {
-                std::borrow::Cow::Owned(Value::Object(map.clone()).to_string())
-            }
+            ArgumentsText::Json(map) => std::borrow::Cow::Owned(map.to_json().get().to_owned()),
             ArgumentsText::Other(v) => std::borrow::Cow::Owned(v.to_string()),
         }
     }
@@ -153,7 +149,7 @@ crate::wire_struct! {
     /// The stream `error` event.
     pub struct StreamError {
         /// Error code.
-        opt code: Value = "code",
+        opt code: crate::Json = "code",
         /// Message.
         req message: String = "message",
         /// The parameter at fault.

@@ -230,7 +230,7 @@ pub(super) async fn list_tools(
                 .map(|t| ToolView {
                     name: t.name.clone(),
                     description: t.description.get().cloned(),
-                    input_schema: t.input_schema.clone(),
+                    input_schema: t.input_schema.to_value(),
                 })
                 .collect();
         }
