@@ -125,6 +125,8 @@ impl StreamNormalizer {
         accumulator: Option<&mut Accumulator>,
     ) -> Result<(), Error> {
         match self {
+            StreamNormalizer::OpenAi(_)
+                if accumulator.is_none() && openai::push_text_delta(data, out) => {}
             StreamNormalizer::OpenAi(n) => {
                 let event = mcpwire_schema::decode::from_slice(data)
                     .map_err(|error| Error::Decode { index, error })?;

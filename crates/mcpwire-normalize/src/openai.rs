@@ -360,6 +360,47 @@ fn call_result(call: &McpCall, output: Maybe<String>) -> Option<Event> {
     }))
 }
 
+/// The fast path for the most frequent event, `response.output_text.delta` (nine in ten
+/// events of a text-heavy stream): reads only what its `text_delta` needs, borrowed, and
+/// copies only the text. `false` when `data` is not one, or is not one this build would
+/// accept (the caller then decodes it fully, which reports the fault): it accepts exactly
+/// what [`OutputTextDelta`](mcpwire_schema::openai::OutputTextDelta) accepts.
+pub(crate) fn push_text_delta(data: &[u8], out: &mut Vec<Event>) -> bool {
+    const PREFIX: &[u8] = br#"{"type":"response.output_text.delta","#;
+    if !data.starts_with(PREFIX) {
+        return false;
+    }
+    match serde_json::from_slice::<TextDeltaView<'_>>(data) {
+        Ok(view) => {
+            out.push(event(EventBody::TextDelta {
+                index: view.output_index,
+                text: view.delta.into_owned(),
+            }));
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// `response.output_text.delta` as [`push_text_delta`] reads it: the same
+/// required fields and field types as `OutputTextDelta`, strings borrowed, the rest skipped.
+#[derive(serde::Deserialize)]
+struct TextDeltaView<'a> {
+    #[serde(borrow)]
+    #[allow(dead_code)]
+    item_id: std::borrow::Cow<'a, str>,
+    output_index: u64,
+    #[allow(dead_code)]
+    content_index: u64,
+    #[serde(borrow)]
+    delta: std::borrow::Cow<'a, str>,
+    #[allow(dead_code)]
+    sequence_number: Option<u64>,
+    #[serde(borrow)]
+    #[allow(dead_code)]
+    obfuscation: Option<std::borrow::Cow<'a, str>>,
+}
+
 /// How many output items may wait behind one whose final form has not arrived before they are
 /// released anyway (bounding memory on endless streams).
 pub const MAX_WAITING_ITEMS: usize = 64;
@@ -642,5 +683,31 @@ impl Accumulator {
             response.output = self.items.into_values().collect();
         }
         Some(response)
+    }
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+
+    /// The equivalence with the full decode is tested in `tests/fast_path.rs`; this checks that
+    /// the fast path is really the one taken for a well-formed delta, and declines the rest.
+    #[test]
+    fn the_fast_path_takes_well_formed_deltas_and_declines_the_rest() {
+        let mut out = Vec::new();
+        let ok = br#"{"type":"response.output_text.delta","item_id":"m","output_index":3,"content_index":0,"delta":"Hi \"x\"","obfuscation":"abc","logprobs":[]}"#;
+        assert!(push_text_delta(ok, &mut out));
+        assert_eq!(
+            out,
+            [event(EventBody::TextDelta {
+                index: 3,
+                text: "Hi \"x\"".to_owned()
+            })]
+        );
+        let missing = br#"{"type":"response.output_text.delta","output_index":3,"content_index":0,"delta":"x"}"#;
+        assert!(!push_text_delta(missing, &mut out));
+        let other = br#"{"type":"response.output_text.done","item_id":"m","output_index":3,"content_index":0,"text":"x"}"#;
+        assert!(!push_text_delta(other, &mut out));
+        assert_eq!(out.len(), 1);
     }
 }
