@@ -32,7 +32,17 @@ use crate::wire::Key;
 /// assert_eq!(serde_json::to_string(&big).unwrap(), big.get());
 /// ```
 #[derive(Clone)]
-pub struct Json(Box<RawValue>);
+pub struct Json(Repr);
+
+/// Where the text lives.
+#[derive(Clone)]
+enum Repr {
+    /// As the parser (or `serde_json`'s writer) produced it.
+    Raw(Box<RawValue>),
+    /// Built here from valid parts (an object around values that are valid already), in a
+    /// buffer of exactly its size: not re-validated when built, only when written out.
+    Built(Box<str>),
+}
 
 impl Json {
     /// `null`.
@@ -42,7 +52,10 @@ impl Json {
 
     /// The JSON text.
     pub fn get(&self) -> &str {
-        self.0.get()
+        match &self.0 {
+            Repr::Raw(raw) => raw.get(),
+            Repr::Built(text) => text,
+        }
     }
 
     /// Validates and compacts JSON text.
@@ -53,7 +66,7 @@ impl Json {
 
     /// Writes a value as JSON (through `serde_json`: strings escaped, numbers exact).
     pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Result<Json, serde_json::Error> {
-        serde_json::value::to_raw_value(value).map(Json)
+        serde_json::value::to_raw_value(value).map(|raw| Json(Repr::Raw(raw)))
     }
 
     /// A JSON string holding `text`.
@@ -65,7 +78,31 @@ impl Json {
     /// re-validated).
     pub fn object<'a>(entries: impl IntoIterator<Item = (&'a str, &'a Json)>) -> Json {
         let entries: Vec<(&str, &Json)> = entries.into_iter().collect();
-        Json::written(&Entries(&entries))
+        Json::built_object(&entries)
+    }
+
+    /// `{"key":value,...}` in a buffer of exactly its size.
+    fn built_object(entries: &[(&str, &Json)]) -> Json {
+        let keys: Vec<String> = entries.iter().map(|(k, _)| quoted(k)).collect();
+        let size = 2
+            + entries.len().saturating_sub(1)
+            + keys
+                .iter()
+                .zip(entries)
+                .map(|(k, (_, v))| k.len() + 1 + v.get().len())
+                .sum::<usize>();
+        let mut out = String::with_capacity(size);
+        out.push('{');
+        for (i, (key, (_, value))) in keys.iter().zip(entries).enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(key);
+            out.push(':');
+            out.push_str(value.get());
+        }
+        out.push('}');
+        Json(Repr::Built(out.into_boxed_str()))
     }
 
     /// Decodes the value into `T`.
@@ -188,9 +225,9 @@ impl Json {
     /// re-validation of what it wrote.
     fn written<T: Serialize + ?Sized>(value: &T) -> Json {
         match serde_json::value::to_raw_value(value) {
-            Ok(raw) => Json(raw),
+            Ok(raw) => Json(Repr::Raw(raw)),
             // Only a map with non-string keys fails, and none is written here.
-            Err(_) => Json(RawValue::NULL.to_owned()),
+            Err(_) => Json(Repr::Raw(RawValue::NULL.to_owned())),
         }
     }
 
@@ -198,8 +235,8 @@ impl Json {
     fn from_boxed(raw: Box<RawValue>) -> Json {
         // Compacting valid JSON leaves it valid; should it ever not, the text stays as sent.
         match compact(raw.get()).map(RawValue::from_string) {
-            Some(Ok(compacted)) => Json(compacted),
-            Some(Err(_)) | None => Json(raw),
+            Some(Ok(compacted)) => Json(Repr::Raw(compacted)),
+            Some(Err(_)) | None => Json(Repr::Raw(raw)),
         }
     }
 
@@ -226,6 +263,15 @@ impl Json {
             elements.push(value);
         }
         Ok(Json::written(&elements))
+    }
+}
+
+/// `key` as a JSON string (escaped by `serde_json` only when it needs it).
+fn quoted(key: &str) -> String {
+    if key.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        Json::string(key).get().to_owned()
+    } else {
+        format!("\"{key}\"")
     }
 }
 
@@ -417,7 +463,17 @@ impl From<&Value> for Json {
 
 impl Serialize for Json {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        match &self.0 {
+            Repr::Raw(raw) => raw.serialize(serializer),
+            // Valid by construction; checked here rather than when built (most built values are
+            // never written out).
+            Repr::Built(text) => match serde_json::from_str::<&RawValue>(text) {
+                Ok(raw) => raw.serialize(serializer),
+                Err(err) => Err(serde::ser::Error::custom(format_args!(
+                    "invalid JSON: {err}"
+                ))),
+            },
+        }
     }
 }
 
@@ -494,7 +550,8 @@ impl Extra {
 
     /// The fields as one JSON object.
     pub fn to_json(&self) -> Json {
-        Json::written(self)
+        let entries: Vec<(&str, &Json)> = self.iter().collect();
+        Json::built_object(&entries)
     }
 
     /// Appends a field without looking for an earlier one of the same key (the decoder's path:
@@ -608,6 +665,12 @@ mod tests {
         e.insert("z", Json::string("2"));
         assert_eq!(e.keys().collect::<Vec<_>>(), ["z", "a"]);
         assert_eq!(e.to_json().get(), r#"{"z":"2","a":null}"#);
+        // Built here (not by the parser): written out the same, and equal to the parsed form.
+        assert_eq!(serde_json::to_string(&e.to_json()).unwrap(), r#"{"z":"2","a":null}"#);
+        assert_eq!(e.to_json(), Json::from_text(r#"{"z":"2","a":null}"#).unwrap());
+        let odd = Json::object([("q\"\n", &Json::string("v"))]);
+        assert_eq!(odd.get(), r#"{"q\"\n":"v"}"#);
+        assert_eq!(odd.to_value(), serde_json::json!({"q\"\n": "v"}));
         assert_eq!(e.remove("z").unwrap().as_str().unwrap(), "2");
         assert_eq!(e.len(), 1);
     }
