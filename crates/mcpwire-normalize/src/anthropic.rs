@@ -19,8 +19,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use mcpwire_schema::Maybe;
 use mcpwire_schema::anthropic::{
-    ContentBlock, ContentBlockDelta, ContentBlockStart, Delta, McpToolUse, Message, MessageContent,
-    MessageParam, MessageStreamEvent, StopReason, ToolResultContent, Usage as WireUsage,
+    ContentBlock, ContentBlockDelta, ContentBlockStart, ContentPart, Delta, McpToolUse, Message,
+    MessageContent, MessageParam, MessageStreamEvent, StopReason, ToolResultContent,
+    Usage as WireUsage,
 };
 use mcpwire_schema::event::{
     CallError, CallErrorKind, ErrorInfo, Event, EventBody, Stop, ToolInfo, Usage, Vendor,
@@ -30,7 +31,7 @@ use mcpwire_schema::{Extra, Json};
 use serde_json::Value;
 
 use crate::Error;
-use crate::openai::{content_part, content_parts, first_text, text_part};
+use crate::openai::{content_parts, fields_part, first_text, text_part};
 
 fn event(body: EventBody) -> Event {
     Event::new(Vendor::Anthropic, body)
@@ -182,9 +183,14 @@ pub fn settle_block_owned(
             let (server, tool) = context.lookup(&result.tool_use_id);
             let content = match result.content {
                 Maybe::Value(ToolResultContent::Text(text)) => vec![text_part(&text)],
-                Maybe::Value(ToolResultContent::Blocks(blocks)) => {
-                    blocks.into_iter().map(content_part).collect()
-                }
+                Maybe::Value(ToolResultContent::Blocks(blocks)) => blocks
+                    .into_iter()
+                    .map(|part| match part {
+                        ContentPart::Fields(fields) => fields_part(fields),
+                        ContentPart::Other(raw) => raw,
+                        other => Json::from_serialize(&other).unwrap_or_default(),
+                    })
+                    .collect(),
                 Maybe::Value(ToolResultContent::Other(raw)) => content_parts(&raw),
                 _ => Vec::new(),
             };

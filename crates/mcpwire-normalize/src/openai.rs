@@ -22,6 +22,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use mcpwire_schema::Extra;
 use mcpwire_schema::Json;
 use mcpwire_schema::Maybe;
 use mcpwire_schema::event::{
@@ -32,7 +33,6 @@ use mcpwire_schema::openai::{
     ContentPart, Item, McpCall, McpCallError, McpCallStatus, McpListTools, MessageContent,
     OutputItemEvent, Response, ResponseStatus, ResponseStreamEvent,
 };
-use serde_json::value::RawValue;
 
 use crate::Error;
 
@@ -245,38 +245,30 @@ fn list_event(list: &McpListTools) -> Event {
 
 /// A text part as the event model writes it: `{"type":"text","text":...}`.
 pub(crate) fn text_part(text: &str) -> Json {
-    text_part_raw(&Json::string(text))
-}
-
-/// A text part around `text`, a JSON string as it came (escapes kept).
-fn text_part_raw(text: &Json) -> Json {
-    Json::object([("type", &Json::string("text")), ("text", text)])
+    Json::text_part(Json::string(text))
 }
 
 /// One MCP content part: a text part with nothing else set (other fields absent or `null`)
-/// becomes `{type, text}`, anything else is kept verbatim. The text itself is never decoded,
-/// and a part already in that form (what the vendors send) is returned as it is, uncopied.
+/// becomes `{type, text}`, anything else is kept verbatim. The text itself is never decoded.
 pub(crate) fn content_part(part: Json) -> Json {
-    let Some(fields) = part.fields() else {
-        return part;
-    };
-    let is_text = |v: &RawValue| v.get() == r#""text""#;
-    let plain = fields.iter().any(|(k, v)| k == "type" && is_text(v))
+    match part.as_object() {
+        Some(fields) => fields_part(fields),
+        None => part,
+    }
+}
+
+/// [`content_part`] for an object already split into its fields: the text is moved into the
+/// part, not copied (a tool's output can be large).
+pub(crate) fn fields_part(mut fields: Extra) -> Json {
+    let plain = fields.get("type").is_some_and(|t| t.get() == r#""text""#)
         && fields
             .iter()
-            .all(|(k, v)| k == "type" || k == "text" || v.get() == "null");
-    let text = fields
-        .iter()
-        .find(|(k, _)| k == "text")
-        .map(|(_, v)| *v)
-        .filter(|v| v.get().starts_with('"'));
-    match text {
-        Some(_) if plain && fields.len() == 2 && fields[0].0 == "type" => part,
-        Some(text) if plain => {
-            let text = Json::from_text(text.get()).unwrap_or_default();
-            text_part_raw(&text)
+            .all(|(k, v)| k == "type" || k == "text" || v.is_null());
+    match fields.get("text") {
+        Some(text) if plain && text.is_string() => {
+            Json::text_part(fields.remove("text").unwrap_or_default())
         }
-        _ => part,
+        _ => fields.to_json(),
     }
 }
 

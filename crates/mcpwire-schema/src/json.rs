@@ -42,7 +42,17 @@ enum Repr {
     /// Built here from valid parts (an object around values that are valid already), in a
     /// buffer of exactly its size: not re-validated when built, only when written out.
     Built(Box<str>),
+    /// `{"type":"text","text":<text>}` around a JSON string as it came, without copying it: a
+    /// tool's output can be large. Written out piece by piece; its whole text is put together
+    /// only if asked for ([`Json::get`]).
+    TextPart {
+        text: Box<RawValue>,
+        whole: std::sync::OnceLock<Box<str>>,
+    },
 }
+
+/// The opening of a text part, up to its text.
+const TEXT_PART_OPEN: &str = r#"{"type":"text","text":"#;
 
 impl Json {
     /// `null`.
@@ -55,6 +65,13 @@ impl Json {
         match &self.0 {
             Repr::Raw(raw) => raw.get(),
             Repr::Built(text) => text,
+            Repr::TextPart { text, whole } => whole.get_or_init(|| {
+                let mut out = String::with_capacity(TEXT_PART_OPEN.len() + text.get().len() + 1);
+                out.push_str(TEXT_PART_OPEN);
+                out.push_str(text.get());
+                out.push('}');
+                out.into_boxed_str()
+            }),
         }
     }
 
@@ -103,6 +120,21 @@ impl Json {
         }
         out.push('}');
         Json(Repr::Built(out.into_boxed_str()))
+    }
+
+    /// The MCP text part `{"type":"text","text":<text>}` around `text`, a JSON string; the
+    /// string is moved in, not copied. Anything else than a string gives an object holding it.
+    pub fn text_part(text: Json) -> Json {
+        match text.0 {
+            Repr::Raw(raw) if raw.get().starts_with('"') => Json(Repr::TextPart {
+                text: raw,
+                whole: std::sync::OnceLock::new(),
+            }),
+            other => {
+                let text = Json(other);
+                Json::object([("type", &Json::string("text")), ("text", &text)])
+            }
+        }
     }
 
     /// Decodes the value into `T`.
@@ -465,6 +497,12 @@ impl Serialize for Json {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
             Repr::Raw(raw) => raw.serialize(serializer),
+            Repr::TextPart { text, .. } => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("type", "text")?;
+                map.serialize_entry("text", text)?;
+                map.end()
+            }
             // Valid by construction; checked here rather than when built (most built values are
             // never written out).
             Repr::Built(text) => match serde_json::from_str::<&RawValue>(text) {
@@ -666,8 +704,28 @@ mod tests {
         assert_eq!(e.keys().collect::<Vec<_>>(), ["z", "a"]);
         assert_eq!(e.to_json().get(), r#"{"z":"2","a":null}"#);
         // Built here (not by the parser): written out the same, and equal to the parsed form.
-        assert_eq!(serde_json::to_string(&e.to_json()).unwrap(), r#"{"z":"2","a":null}"#);
-        assert_eq!(e.to_json(), Json::from_text(r#"{"z":"2","a":null}"#).unwrap());
+        assert_eq!(
+            serde_json::to_string(&e.to_json()).unwrap(),
+            r#"{"z":"2","a":null}"#
+        );
+        assert_eq!(
+            e.to_json(),
+            Json::from_text(r#"{"z":"2","a":null}"#).unwrap()
+        );
+        let part = Json::text_part(Json::string("a \" b"));
+        assert_eq!(
+            serde_json::to_string(&part).unwrap(),
+            r#"{"type":"text","text":"a \" b"}"#
+        );
+        assert_eq!(part.get(), r#"{"type":"text","text":"a \" b"}"#);
+        assert_eq!(
+            part,
+            Json::from_text(r#"{"type":"text","text":"a \" b"}"#).unwrap()
+        );
+        assert_eq!(
+            part.to_value(),
+            serde_json::json!({"type": "text", "text": "a \" b"})
+        );
         let odd = Json::object([("q\"\n", &Json::string("v"))]);
         assert_eq!(odd.get(), r#"{"q\"\n":"v"}"#);
         assert_eq!(odd.to_value(), serde_json::json!({"q\"\n": "v"}));

@@ -35,9 +35,18 @@ crate::union_enum! {
         /// Plain text.
         Text(String),
         seq
-        /// Content blocks (text blocks in every capture), each kept as exact JSON text: a tool's
-        /// output is passed through and never decoded (it can be large).
-        Blocks(Vec<crate::Json>),
+        /// Content blocks (text blocks in every capture).
+        Blocks(Vec<ContentPart>),
+    }
+}
+
+crate::union_enum! {
+    /// One block of `mcp_tool_result.content`: a tool's output, passed through and never decoded
+    /// (it can be large), so each field is kept as exact JSON text.
+    pub enum ContentPart {
+        map
+        /// An object (`{"type":"text","text":...}` in every capture).
+        Fields(crate::Extra),
     }
 }
 
