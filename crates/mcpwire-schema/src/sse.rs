@@ -109,6 +109,9 @@ pub struct SseDecoder {
     data_lines: usize,
     /// Byte range, in the chunk being decoded, of the event's only data line so far.
     borrowed: Option<(usize, usize)>,
+    /// Where the event's data starts in `data` (after `data: `, when a whole line buffer was
+    /// taken over as `data` instead of copied).
+    data_start: usize,
     last_id: Option<String>,
     retry: Option<u64>,
     max_event_size: usize,
@@ -144,6 +147,7 @@ impl SseDecoder {
             check_data: true,
             data_lines: 0,
             borrowed: None,
+            data_start: 0,
             last_id: None,
             retry: None,
             max_event_size: limit,
@@ -304,6 +308,7 @@ impl SseDecoder {
     fn reset_event(&mut self) {
         self.event_type.clear();
         self.data.clear();
+        self.data_start = 0;
         self.data_lines = 0;
         self.borrowed = None;
         self.event_bytes = 0;
@@ -319,6 +324,27 @@ impl SseDecoder {
         on_event: &mut F,
     ) -> Result<(), SseError> {
         let mut line_buf = std::mem::take(&mut self.line);
+        if range.is_none()
+            && let Some(start) = self.data_value_start(&line_buf)
+        {
+            // The first data line of an event, assembled across chunks: take the buffer over
+            // as `data` instead of copying it (a large event is one long line).
+            if self.event_bytes == 0 {
+                self.event_offset = offset;
+            }
+            self.event_bytes += line_buf.len() + 1;
+            if self.event_bytes > self.max_event_size {
+                line_buf.clear();
+                self.line = line_buf;
+                return Err(self.overflow());
+            }
+            self.data_lines += 1;
+            std::mem::swap(&mut self.data, &mut line_buf);
+            self.data_start = start;
+            line_buf.clear();
+            self.line = line_buf;
+            return Ok(());
+        }
         let result = match range {
             Some((start, end)) => {
                 self.line_fields(chunk, start, &chunk[start..end], offset, on_event)
@@ -328,6 +354,21 @@ impl SseDecoder {
         line_buf.clear();
         self.line = line_buf;
         result
+    }
+
+    /// Where the value starts in `line` when it is the first `data` line of an event and can be
+    /// taken over as the event's data as it is (`feed_with` only: `feed` checks the text).
+    fn data_value_start(&self, line: &[u8]) -> Option<usize> {
+        if self.check_data
+            || self.at_start
+            || self.data_lines > 0
+            || self.borrowed.is_some()
+            || !self.data.is_empty()
+        {
+            return None;
+        }
+        let value = line.strip_prefix(b"data:".as_slice())?;
+        Some(line.len() - value.strip_prefix(b" ".as_slice()).unwrap_or(value).len())
     }
 
     /// `line` is `chunk[start..]` up to its end when `start` is not `usize::MAX`.
@@ -411,7 +452,7 @@ impl SseDecoder {
         if self.data_lines > 0 {
             let data = match self.borrowed {
                 Some((start, end)) => &chunk[start..end],
-                None => self.data.as_slice(),
+                None => self.data.get(self.data_start..).unwrap_or_default(),
             };
             on_event(SseEventRef {
                 event_type: if self.event_type.is_empty() {
