@@ -329,14 +329,10 @@ impl SseDecoder {
         {
             // The first data line of an event, assembled across chunks: take the buffer over
             // as `data` instead of copying it (a large event is one long line).
-            if self.event_bytes == 0 {
-                self.event_offset = offset;
-            }
-            self.event_bytes += line_buf.len() + 1;
-            if self.event_bytes > self.max_event_size {
+            if let Err(err) = self.count_line(line_buf.len(), offset) {
                 line_buf.clear();
                 self.line = line_buf;
-                return Err(self.overflow());
+                return Err(err);
             }
             self.data_lines += 1;
             std::mem::swap(&mut self.data, &mut line_buf);
@@ -354,6 +350,19 @@ impl SseDecoder {
         line_buf.clear();
         self.line = line_buf;
         result
+    }
+
+    /// Counts a non-blank line of `len` bytes starting at `offset` towards the event's size: the
+    /// event starts at its first line, and one beyond `max_event_size` is an error.
+    fn count_line(&mut self, len: usize, offset: u64) -> Result<(), SseError> {
+        if self.event_bytes == 0 {
+            self.event_offset = offset;
+        }
+        self.event_bytes += len + 1;
+        if self.event_bytes > self.max_event_size {
+            return Err(self.overflow());
+        }
+        Ok(())
     }
 
     /// Where the value starts in `line` when it is the first `data` line of an event and can be
@@ -392,13 +401,7 @@ impl SseDecoder {
             self.event_offset = offset + 1;
             return Ok(());
         }
-        if self.event_bytes == 0 {
-            self.event_offset = offset;
-        }
-        self.event_bytes += line.len() + 1;
-        if self.event_bytes > self.max_event_size {
-            return Err(self.overflow());
-        }
+        self.count_line(line.len(), offset)?;
         if line[0] == b':' {
             return Ok(());
         }
