@@ -254,16 +254,16 @@ fn numbers(text: &str) -> Vec<((bool, String, i64), &str)> {
 fn changed_number(input: &str, output: &str) -> Option<String> {
     let before = numbers(input);
     let after = numbers(output);
-    if before.len() == after.len() && before.iter().zip(&after).all(|(a, b)| a.0 == b.0) {
-        return None;
-    }
-    let kept: Vec<&(bool, String, i64)> = after.iter().map(|(d, _)| d).collect();
-    before
-        .iter()
-        .find(|(d, _)| !kept.contains(&d))
-        .or(before.first())
-        .map(|(_, literal)| (*literal).to_owned())
-        .or_else(|| Some("(a number)".to_owned()))
+    // Both sorted by value: the first place they differ holds a number only one side has (the
+    // smaller of the two; a missing one when the other side ran out).
+    let at = (0..before.len().max(after.len()))
+        .find(|&i| before.get(i).map(|b| &b.0) != after.get(i).map(|a| &a.0))?;
+    let differing = match (before.get(at), after.get(at)) {
+        (Some(b), Some(a)) => b.min(a),
+        (Some(only), None) | (None, Some(only)) => only,
+        (None, None) => return None,
+    };
+    Some(differing.1.to_owned())
 }
 
 /// A number literal as (negative, significant digits, exponent), zeros normalised away.
