@@ -532,10 +532,8 @@ impl Printer {
                     (Some(s), Some(t)) => format!("{s}.{t}"),
                     _ => "earlier call".to_owned(),
                 };
-                let text: Vec<String> = content
-                    .iter()
-                    .filter_map(|c| c.field("text")?.as_str().map(|t| t.into_owned()))
-                    .collect();
+                let text: Vec<String> =
+                    content.iter().filter_map(|c| c.field_str("text")).collect();
                 let status = if *is_error { "ERROR" } else { "ok" };
                 let detail = error
                     .as_ref()

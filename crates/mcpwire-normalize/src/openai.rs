@@ -91,8 +91,7 @@ fn finish_response_with(response: &Response, last_is_approval: bool, out: &mut V
     let reason = response
         .incomplete_details
         .get()
-        .and_then(|d| d.field("reason"))
-        .and_then(|r| r.as_str().map(|s| s.into_owned()));
+        .and_then(|d| d.field_str("reason"));
     let reason = reason.as_deref();
     let stop = match status {
         Some(ResponseStatus::Completed) if last_is_approval => Stop::NeedsApproval,
@@ -214,8 +213,7 @@ fn list_event(list: &McpListTools) -> Event {
             Some(s) => (s.into_owned(), None),
             None => (
                 error
-                    .field("message")
-                    .and_then(|m| m.as_str().map(|s| s.into_owned()))
+                    .field_str("message")
                     .unwrap_or_else(|| error.get().to_owned()),
                 Some(error.clone()),
             ),
@@ -289,9 +287,7 @@ pub(crate) fn content_parts(parts: &Json) -> Vec<Json> {
 
 /// The text of the first text part.
 pub(crate) fn first_text(parts: &[Json]) -> Option<String> {
-    parts
-        .iter()
-        .find_map(|p| p.field("text")?.as_str().map(|s| s.into_owned()))
+    parts.iter().find_map(|p| p.field_str("text"))
 }
 
 /// The `call_result` of a call, with its `output` taken out of it.
@@ -329,9 +325,7 @@ fn call_result(call: &McpCall, output: Maybe<String>) -> Option<Event> {
             other => {
                 let raw = Json::from_serialize(other).unwrap_or_default();
                 let code = raw.field("code").and_then(|c| c.as_i64());
-                let message = raw
-                    .field("message")
-                    .and_then(|m| m.as_str().map(|s| s.into_owned()));
+                let message = raw.field_str("message");
                 (CallErrorKind::Other, code, message)
             }
         };

@@ -214,9 +214,15 @@ impl Json {
         self.parse().ok()
     }
 
-    /// The field `key` of an object.
+    /// The field `key` of an object (only that field is copied).
     pub fn field(&self, key: &str) -> Option<Json> {
-        self.as_object()?.remove(key)
+        let (_, value) = self.fields()?.into_iter().find(|(k, _)| k == key)?;
+        Some(Json::from_boxed(value.to_owned()))
+    }
+
+    /// The field `key` of an object, when it is a string.
+    pub fn field_str(&self, key: &str) -> Option<String> {
+        self.field(key)?.as_str().map(Cow::into_owned)
     }
 
     /// The elements of an array, each as [`Json`]; `None` when the value is not an array.
@@ -284,7 +290,7 @@ impl Json {
             entries.push((key.into_owned(), value));
         }
         let entries: Vec<(&str, &Json)> = entries.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        Ok(Json::written(&Entries(&entries)))
+        Ok(Json::built_object(&entries))
     }
 
     /// Rebuilds an array from the elements of `seq`.
@@ -304,19 +310,6 @@ fn quoted(key: &str) -> String {
         Json::string(key).get().to_owned()
     } else {
         format!("\"{key}\"")
-    }
-}
-
-/// Entries written as one JSON object, in order.
-struct Entries<'a>(&'a [(&'a str, &'a Json)]);
-
-impl Serialize for Entries<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (k, v) in self.0 {
-            map.serialize_entry(k, v)?;
-        }
-        map.end()
     }
 }
 
@@ -591,17 +584,6 @@ impl Extra {
         let entries: Vec<(&str, &Json)> = self.iter().collect();
         Json::built_object(&entries)
     }
-
-    /// Appends a field without looking for an earlier one of the same key (the decoder's path:
-    /// a duplicate key is refused before it gets here, or the last one wins as in `serde_json`).
-    #[doc(hidden)]
-    pub fn push(&mut self, key: String, value: Json) {
-        if self.contains_key(&key) {
-            self.insert(key, value);
-        } else {
-            self.0.push((key, value));
-        }
-    }
 }
 
 impl fmt::Debug for Extra {
@@ -622,7 +604,7 @@ impl FromIterator<(String, Json)> for Extra {
     fn from_iter<I: IntoIterator<Item = (String, Json)>>(iter: I) -> Extra {
         let mut extra = Extra::new();
         for (k, v) in iter {
-            extra.push(k, v);
+            extra.insert(k, v);
         }
         extra
     }
@@ -650,7 +632,7 @@ impl<'de> Deserialize<'de> for Extra {
                 let mut extra = Extra::new();
                 while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                     let value: Json = map.next_value()?;
-                    extra.push(key.into_owned(), value);
+                    extra.insert(key.into_owned(), value);
                 }
                 Ok(extra)
             }

@@ -50,7 +50,7 @@ macro_rules! wire_struct {
                 for (key, value) in buffered {
                     match key.as_str() {
                         $( $key => { $field = Some($crate::wire::from_buffered($key, value)?); } )*
-                        _ => { extra.push(key, value); }
+                        _ => { extra.insert(key, value); }
                     }
                 }
                 while let Some($crate::wire::Key(key)) = map.next_key::<$crate::wire::Key<'de>>()? {
@@ -63,7 +63,7 @@ macro_rules! wire_struct {
                         } )*
                         _ => {
                             let value: $crate::Json = map.next_value()?;
-                            extra.push(key.into_owned(), value);
+                            extra.insert(key.into_owned(), value);
                         }
                     }
                 }
@@ -220,7 +220,7 @@ macro_rules! wire_enum {
                         Ok($name::Unknown($crate::Json::null()))
                     }
                     fn visit_seq<A: ::serde::de::SeqAccess<'de>>(self, seq: A) -> ::std::result::Result<$name, A::Error> {
-                        Ok($name::Unknown($crate::wire::AnyValue::seq(seq)?))
+                        Ok($name::Unknown($crate::Json::from_elements(seq)?))
                     }
                 }
                 deserializer.deserialize_any(EnumVisitor)
@@ -250,7 +250,7 @@ macro_rules! wire_enum {
     };
     (@strings $name:ident) => {
         fn visit_str<E: ::serde::de::Error>(self, v: &str) -> ::std::result::Result<$name, E> {
-            Ok($name::Unknown($crate::wire::AnyValue::string(v)))
+            Ok($name::Unknown($crate::Json::string(v)))
         }
     };
 }
@@ -366,25 +366,25 @@ macro_rules! union_enum {
                         $( return <$strty as ::serde::Deserialize>::deserialize(
                             ::serde::de::value::StrDeserializer::<E>::new(v)).map($name::$strv); )?
                         #[allow(unreachable_code)]
-                        Ok($name::Other($crate::wire::AnyValue::string(v)))
+                        Ok($name::Other($crate::Json::string(v)))
                     }
                     fn visit_string<E: ::serde::de::Error>(self, v: ::std::string::String) -> ::std::result::Result<$name, E> {
                         $( return <$strty as ::serde::Deserialize>::deserialize(
                             ::serde::de::value::StringDeserializer::<E>::new(v)).map($name::$strv); )?
                         #[allow(unreachable_code)]
-                        Ok($name::Other($crate::wire::AnyValue::string(&v)))
+                        Ok($name::Other($crate::Json::string(&v)))
                     }
                     fn visit_seq<A: ::serde::de::SeqAccess<'de>>(self, seq: A) -> ::std::result::Result<$name, A::Error> {
                         $( return <$seqty as ::serde::Deserialize>::deserialize(
                             ::serde::de::value::SeqAccessDeserializer::new(seq)).map($name::$seqv); )?
                         #[allow(unreachable_code)]
-                        Ok($name::Other($crate::wire::AnyValue::seq(seq)?))
+                        Ok($name::Other($crate::Json::from_elements(seq)?))
                     }
                     fn visit_map<A: ::serde::de::MapAccess<'de>>(self, map: A) -> ::std::result::Result<$name, A::Error> {
                         $( return <$mapty as ::serde::Deserialize>::deserialize(
                             ::serde::de::value::MapAccessDeserializer::new(map)).map($name::$mapv); )?
                         #[allow(unreachable_code)]
-                        Ok($name::Other($crate::wire::AnyValue::map(map)?))
+                        Ok($name::Other($crate::Json::from_entries([], map)?))
                     }
                     fn visit_bool<E: ::serde::de::Error>(self, v: bool) -> ::std::result::Result<$name, E> {
                         Ok($name::Other($crate::wire::AnyValue::scalar(v)))

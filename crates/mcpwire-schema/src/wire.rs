@@ -174,19 +174,4 @@ impl AnyValue {
     pub fn scalar<T: serde::Serialize>(v: T) -> Json {
         Json::from_serialize(&v).unwrap_or_default()
     }
-
-    /// A string as JSON.
-    pub fn string(v: &str) -> Json {
-        Json::string(v)
-    }
-
-    /// A sequence, element by element.
-    pub fn seq<'de, A: de::SeqAccess<'de>>(seq: A) -> Result<Json, A::Error> {
-        Json::from_elements(seq)
-    }
-
-    /// An object, entry by entry.
-    pub fn map<'de, A: MapAccess<'de>>(map: A) -> Result<Json, A::Error> {
-        Json::from_entries([], map)
-    }
 }
