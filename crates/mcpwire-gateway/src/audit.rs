@@ -1,6 +1,8 @@
-//! Every use of `mcpwire-normalize`: a copy of each upstream response runs through the
-//! normaliser (off the forwarding path, in its own task) to write one audit line per MCP event
-//! and count MCP activity in the metrics.
+//! The audit log (JSON Lines, file mode 0600): one `request` line per relayed request, one
+//! `refusal` line per refused one, and, for requests that use MCP, one line per MCP event.
+//! Every use of `mcpwire-normalize` is here: a copy of each MCP response runs through the
+//! normaliser (off the forwarding path, in its own task) to write the event lines and count
+//! MCP activity in the metrics. Every line is scrubbed of the secrets the request carried.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -14,33 +16,149 @@ use mcpwire_schema::event::{Event, EventBody, Vendor};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use mcpwire_auth::redact::Scrubber;
+
 use crate::metrics::Metrics;
 use crate::policy::ServerUse;
-use crate::redact::Scrubber;
+use crate::summary::Summary;
 
 /// Where audit lines go.
 pub(crate) struct AuditLog {
     file: Option<Mutex<std::fs::File>>,
     include_arguments: bool,
     include_outputs: bool,
+    replica: String,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A refused request, for [`AuditLog::refusal`].
+pub(crate) struct Refusal<'a> {
+    pub(crate) tenant: Option<&'a str>,
+    pub(crate) user: Option<&'a str>,
+    pub(crate) request_id: &'a str,
+    pub(crate) route: &'a str,
+    pub(crate) reason: &'a str,
+    pub(crate) status: u16,
+    pub(crate) message: &'a str,
+    pub(crate) param: Option<&'a str>,
+    /// The MCP server (origin only: paths can hold keys) or connector refused.
+    pub(crate) target: Option<&'a str>,
+    /// What arrived from upstream, when that was the problem.
+    pub(crate) upstream: Option<Value>,
+}
+
+/// A relayed request at its end, for [`AuditLog::request`].
+pub(crate) struct Finished<'a> {
+    pub(crate) tenant: &'a str,
+    pub(crate) user: Option<&'a str>,
+    pub(crate) request_id: &'a str,
+    pub(crate) route: &'a str,
+    pub(crate) vendor: Vendor,
+    pub(crate) stream: bool,
+    pub(crate) servers: &'a [ServerUse],
+    pub(crate) requested_model: Option<&'a str>,
+    pub(crate) status: u16,
+    /// `ok`, `error` (the vendor reported a failure), `incomplete` (the stream ended early),
+    /// `client_closed`.
+    pub(crate) outcome: &'a str,
+    pub(crate) duration_ms: f64,
+    pub(crate) first_byte_ms: f64,
+    pub(crate) summary: &'a Summary,
 }
 
 impl AuditLog {
-    pub(crate) fn open(config: &crate::config::AuditConfig) -> std::io::Result<Self> {
+    pub(crate) fn open(
+        config: &crate::config::AuditConfig,
+        replica: &str,
+    ) -> std::io::Result<Self> {
         let file = match &config.path {
-            Some(path) => Some(Mutex::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)?,
-            )),
+            Some(path) => {
+                let mut options = std::fs::OpenOptions::new();
+                options.create(true).append(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt as _;
+                    options.mode(0o600);
+                }
+                Some(Mutex::new(options.open(path)?))
+            }
             None => None,
         };
         Ok(AuditLog {
             file,
             include_arguments: config.include_arguments,
             include_outputs: config.include_outputs,
+            replica: replica.to_owned(),
         })
+    }
+
+    /// One line for a refused request.
+    pub(crate) fn refusal(&self, r: &Refusal<'_>, scrubber: &Scrubber) {
+        if self.file.is_none() {
+            return;
+        }
+        let mut line = serde_json::Map::new();
+        line.insert("ts_ms".into(), now_ms().into());
+        line.insert("event".into(), "refusal".into());
+        line.insert("replica".into(), self.replica.clone().into());
+        line.insert("tenant".into(), r.tenant.into());
+        line.insert("user".into(), r.user.into());
+        line.insert("request_id".into(), r.request_id.into());
+        line.insert("route".into(), r.route.into());
+        line.insert("reason".into(), r.reason.into());
+        line.insert("status".into(), r.status.into());
+        line.insert("message".into(), r.message.into());
+        line.insert("param".into(), r.param.into());
+        line.insert("target".into(), r.target.into());
+        if let Some(u) = &r.upstream {
+            line.insert("upstream".into(), u.clone());
+        }
+        self.write(&scrubber.scrub_str(&Value::Object(line).to_string()));
+    }
+
+    /// One line for a relayed request, when its response has ended.
+    pub(crate) fn request(&self, r: &Finished<'_>, scrubber: &Scrubber) {
+        if self.file.is_none() {
+            return;
+        }
+        let s = r.summary;
+        let mut line = serde_json::Map::new();
+        line.insert("ts_ms".into(), now_ms().into());
+        line.insert("event".into(), "request".into());
+        line.insert("replica".into(), self.replica.clone().into());
+        line.insert("tenant".into(), r.tenant.into());
+        line.insert("user".into(), r.user.into());
+        line.insert("request_id".into(), r.request_id.into());
+        line.insert("route".into(), r.route.into());
+        line.insert("vendor".into(), r.vendor.as_str().into());
+        line.insert(
+            "model".into(),
+            s.model.as_deref().or(r.requested_model).into(),
+        );
+        line.insert("stream".into(), r.stream.into());
+        line.insert(
+            "servers".into(),
+            r.servers
+                .iter()
+                .map(|u| u.name.clone())
+                .collect::<Vec<_>>()
+                .into(),
+        );
+        line.insert("status".into(), r.status.into());
+        line.insert("outcome".into(), r.outcome.into());
+        line.insert("finish".into(), s.finish.clone().into());
+        line.insert("error".into(), s.error.clone().into());
+        line.insert("duration_ms".into(), round_ms(r.duration_ms).into());
+        line.insert("first_byte_ms".into(), round_ms(r.first_byte_ms).into());
+        line.insert("input_tokens".into(), s.input_tokens.into());
+        line.insert("output_tokens".into(), s.output_tokens.into());
+        line.insert("response_id".into(), s.response_id.clone().into());
+        self.write(&scrubber.scrub_str(&Value::Object(line).to_string()));
     }
 
     fn write(&self, line: &str) {
@@ -61,10 +179,15 @@ pub(crate) struct AuditContext {
     pub(crate) log: Arc<AuditLog>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) tenant: String,
+    pub(crate) user: Option<String>,
     pub(crate) request_id: String,
     pub(crate) vendor: Vendor,
     pub(crate) servers: Vec<ServerUse>,
     pub(crate) scrubber: Scrubber,
+}
+
+fn round_ms(ms: f64) -> f64 {
+    (ms * 1000.0).round() / 1000.0
 }
 
 struct OpenCall {
@@ -91,11 +214,10 @@ impl Auditor {
     fn emit(&self, mut line: serde_json::Map<String, Value>, server_label: &str, outcome: &str) {
         let server = self.server_name(server_label);
         self.cx.metrics.mcp_event(&self.cx.tenant, &server, outcome);
-        let ts = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        line.insert("ts_ms".into(), ts.into());
+        line.insert("ts_ms".into(), now_ms().into());
+        line.insert("replica".into(), self.cx.log.replica.clone().into());
         line.insert("tenant".into(), self.cx.tenant.clone().into());
+        line.insert("user".into(), self.cx.user.clone().into());
         line.insert("request_id".into(), self.cx.request_id.clone().into());
         line.insert("vendor".into(), self.cx.vendor.as_str().into());
         line.insert("server".into(), server.into());

@@ -13,6 +13,7 @@ use mcpwire_schema::Sensitive;
 use sha2::Digest as _;
 
 use crate::config::{AuthSpec, Config, Env};
+use crate::error::Kind;
 
 /// What to put into a vendor request for one MCP server or connector.
 pub(crate) enum Injection {
@@ -26,7 +27,46 @@ pub(crate) enum Injection {
 
 /// Why credentials could not be had; the message never holds a secret.
 #[derive(Debug, Clone)]
-pub(crate) struct CredentialError(pub(crate) String);
+pub(crate) struct CredentialError {
+    /// How the refusal is reported (retryable or not).
+    pub(crate) kind: Kind,
+    pub(crate) message: String,
+}
+
+impl CredentialError {
+    fn unconfigured() -> Self {
+        CredentialError {
+            kind: Kind::CredentialsUnavailable,
+            message: "no credentials configured".to_owned(),
+        }
+    }
+}
+
+impl From<mcpwire_auth::Error> for CredentialError {
+    /// Only a login or an operator can fix a missing or unrenewable token or a store key that
+    /// does not open a record (424, not retryable); an unreachable store is 503; anything
+    /// else (the authorization server failing for a moment) is worth a retry.
+    fn from(e: mcpwire_auth::Error) -> Self {
+        let kind = if e.needs_login()
+            || matches!(
+                e,
+                mcpwire_auth::Error::StoreDecrypt { .. } | mcpwire_auth::Error::StoreKey { .. }
+            ) {
+            Kind::CredentialsUnavailable
+        } else if matches!(
+            e,
+            mcpwire_auth::Error::StoreUnavailable { .. } | mcpwire_auth::Error::RefreshWait { .. }
+        ) {
+            Kind::StoreUnavailable
+        } else {
+            Kind::CredentialsTransient
+        };
+        CredentialError {
+            kind,
+            message: e.to_string(),
+        }
+    }
+}
 
 /// Credentials for every tenant's servers and connectors, built once.
 pub(crate) struct CredentialSet {
@@ -142,11 +182,11 @@ impl CredentialSet {
             .servers
             .get(tenant)
             .and_then(|s| s.get(server))
-            .ok_or_else(|| CredentialError("no credentials configured".to_owned()))?;
+            .ok_or_else(CredentialError::unconfigured)?;
         let resolved = creds
             .resolve(url, self.min_remaining)
             .await
-            .map_err(|e| CredentialError(e.to_string()))?;
+            .map_err(CredentialError::from)?;
         let injection = to_injection(resolved);
         let refreshed = match (&injection, creds) {
             (Injection::Bearer(token), Credentials::OAuth(_)) => {
@@ -170,11 +210,11 @@ impl CredentialSet {
             .connectors
             .get(tenant)
             .and_then(|s| s.get(connector))
-            .ok_or_else(|| CredentialError("no credentials configured".to_owned()))?;
+            .ok_or_else(CredentialError::unconfigured)?;
         let resolved = creds
             .resolve("", self.min_remaining)
             .await
-            .map_err(|e| CredentialError(e.to_string()))?;
+            .map_err(CredentialError::from)?;
         Ok(to_injection(resolved))
     }
 }

@@ -26,6 +26,9 @@ pub(crate) struct Metrics {
     mcp_calls: Family<L3, Counter>,
     refreshes: Family<L2, Counter>,
     upstream_latency: HistogramFamily,
+    connections: Gauge,
+    connections_refused: Family<L1, Counter>,
+    connections_closed: Family<L1, Counter>,
 }
 
 impl Metrics {
@@ -70,7 +73,28 @@ impl Metrics {
             "Time until the upstream's response headers, by vendor",
             upstream_latency.clone(),
         );
+        let connections = Gauge::default();
+        registry.register(
+            "open_connections",
+            "Client connections open now",
+            connections.clone(),
+        );
+        let connections_refused = Family::<L1, Counter>::default();
+        registry.register(
+            "connections_refused",
+            "Client connections closed as they were accepted, by limit (total, peer)",
+            connections_refused.clone(),
+        );
+        let connections_closed = Family::<L1, Counter>::default();
+        registry.register(
+            "connections_timed_out",
+            "Client connections closed by the gateway, by timeout (header, idle)",
+            connections_closed.clone(),
+        );
         Metrics {
+            connections,
+            connections_refused,
+            connections_closed,
             registry,
             requests,
             refusals,
@@ -123,6 +147,22 @@ impl Metrics {
         self.upstream_latency
             .get_or_create(&[("vendor", vendor.to_owned())])
             .observe(seconds);
+    }
+
+    pub(crate) fn connection_open(&self, delta: i64) {
+        self.connections.inc_by(delta);
+    }
+
+    pub(crate) fn connection_refused(&self, limit: &'static str) {
+        self.connections_refused
+            .get_or_create(&[("limit", limit.to_owned())])
+            .inc();
+    }
+
+    pub(crate) fn connection_timed_out(&self, timeout: &'static str) {
+        self.connections_closed
+            .get_or_create(&[("timeout", timeout.to_owned())])
+            .inc();
     }
 
     /// The text exposition.

@@ -125,7 +125,9 @@ async fn not_logged_in_is_a_gateway_error_and_nothing_goes_upstream() {
     let up = upstream().await;
     let gw = start(&config(&up, &store)).await;
     let r = post_openai(&gw, GATEWAY_KEY, &openai_body(DEMO_URL, "x", false)).await;
-    assert_eq!(r.status(), 502);
+    // Only a login can fix this: 424 (as OpenAI uses for MCP failures), not a retryable 5xx.
+    assert_eq!(r.status(), 424);
+    assert_eq!(r.headers()["x-should-retry"], "false");
     let body: Value = r.json().await.unwrap();
     assert!(
         body["error"]["message"]

@@ -1,0 +1,324 @@
+//! The gateway's TOML configuration: parsed, then validated once at start. Every error names
+//! the line of the offending key or table.
+//!
+//! ```toml
+//! [server]
+//! listen = "127.0.0.1:8080"
+//! max_body_bytes = 1048576
+//!
+//! [upstream.openai]
+//! base_url = "https://api.openai.com/v1"      # POST {base_url}/responses
+//! api_key_env = "OPENAI_API_KEY"
+//!
+//! [upstream.anthropic]
+//! base_url = "https://api.anthropic.com"      # POST {base_url}/v1/messages
+//! api_key_env = "ANTHROPIC_API_KEY"
+//!
+//! [stores.main]
+//! path = "/var/lib/mcpwire/tokens.json"       # an `mcpwire auth` file store
+//!
+//! [[tenants]]
+//! name = "team-a"
+//! key_sha256 = ["<sha256 hex of a gateway key>"]
+//!
+//! [[tenants.mcp]]
+//! name = "docs"
+//! url = "https://mcp.example.com/mcp"
+//! allowed_tools = ["search", "fetch"]
+//! require_approval = ["fetch"]                 # or "always"
+//! auth = { oauth = "main" }                    # or { bearer_env = "VAR" } or { headers_env = { "X-Key" = "VAR" } }
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A configuration that cannot be used: the line and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: {message}")]
+    Read {
+        /// The path.
+        path: String,
+        /// The IO error.
+        message: String,
+    },
+    /// Invalid TOML or a value of the wrong type (the message names line and column).
+    #[error("{0}")]
+    Syntax(String),
+    /// A value that parses but is not acceptable.
+    #[error("line {line}: {message}")]
+    Invalid {
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Limits and timeouts (`[server]`).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// TCP connect timeout to the upstream.
+    pub connect_timeout: Duration,
+    /// Until the upstream's response headers.
+    pub response_timeout: Duration,
+    /// Longest silence between two body chunks.
+    pub idle_timeout: Duration,
+    /// Whole request, body included.
+    pub total_timeout: Duration,
+    /// How long SIGTERM waits for open streams.
+    pub shutdown_grace: Duration,
+    /// OAuth tokens are refreshed when less than this is left.
+    pub min_token_lifetime: Duration,
+    /// A client must send a request's whole head within this (slowloris, silent connections).
+    pub header_timeout: Duration,
+    /// A kept-alive client connection with no request in flight is closed after this.
+    pub client_idle_timeout: Duration,
+    /// Open client connections at most; more are closed as they are accepted.
+    pub max_connections: usize,
+    /// Open client connections from one IP address at most.
+    pub max_connections_per_peer: usize,
+}
+
+/// One vendor API the gateway forwards to.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Upstream {
+    /// Base URL without a trailing slash (OpenAI: including `/v1`; Anthropic: without).
+    pub base_url: String,
+    /// The vendor API key, read from the environment at start.
+    pub api_key: mcpwire_schema::Sensitive,
+    /// Exact paths forwarded as they are (`GET` only), e.g. `/v1/models`.
+    pub passthrough: Vec<String>,
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream")
+            .field("base_url", &mcpwire_auth::redact::origin(&self.base_url))
+            .field("api_key", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the gateway authenticates to one MCP server or connector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthSpec {
+    /// Nothing is sent.
+    None,
+    /// OAuth tokens from the named store (`[stores.NAME]`), refreshed ahead of expiry.
+    OAuth {
+        /// The store name.
+        store: String,
+    },
+    /// A bearer token read from this environment variable at start.
+    BearerEnv(String),
+    /// Headers, each read from an environment variable at start (header name, variable).
+    HeadersEnv(Vec<(String, String)>),
+}
+
+/// Which calls of a server must be approved first (a floor the caller can only raise).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ApprovalFloor {
+    /// Every call.
+    Always,
+    /// Calls of these tools.
+    Tools(Vec<String>),
+}
+
+/// One MCP server a tenant may use.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct McpServerPolicy {
+    /// Name used in metrics and the audit log.
+    pub name: String,
+    /// The normalised URL ([`normalize_url`]).
+    pub url: String,
+    /// Tools the tenant may use (`None`: all).
+    pub allowed_tools: Option<Vec<String>>,
+    /// Approval floor.
+    pub approval: Option<ApprovalFloor>,
+    /// Credentials.
+    pub auth: AuthSpec,
+}
+
+/// A connector id a tenant may use (OpenAI `connector_id`).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConnectorPolicy {
+    /// The id, e.g. `connector_googlecalendar`.
+    pub id: String,
+    /// Credentials (OAuth is not available for connectors: use `bearer_env`).
+    pub auth: AuthSpec,
+}
+
+/// A tenant: its keys (hashes), servers, connectors and limits.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Tenant {
+    /// Name (logs, metrics, audit).
+    pub name: String,
+    /// SHA-256 of each gateway key.
+    pub key_hashes: Vec<[u8; 32]>,
+    /// Allowed MCP servers.
+    pub mcp: Vec<McpServerPolicy>,
+    /// Allowed connectors.
+    pub connectors: Vec<ConnectorPolicy>,
+    /// In-flight upstream requests at once.
+    pub max_concurrent_streams: usize,
+    /// Whether response ids this gateway did not relay to the tenant may be used
+    /// (`GET`/`DELETE`/cancel, `previous_response_id`). Ids it relayed to another tenant are
+    /// refused either way.
+    pub allow_foreign_response_ids: bool,
+}
+
+/// The audit log (`[audit]`).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct AuditConfig {
+    /// JSON Lines file (appended); `None`: no audit log.
+    pub path: Option<PathBuf>,
+    /// Include tool arguments.
+    pub include_arguments: bool,
+    /// Include tool outputs.
+    pub include_outputs: bool,
+}
+
+/// `/metrics` access (`[metrics]`).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct MetricsConfig {
+    /// SHA-256 of each bearer token that may read `/metrics`; empty: open to anyone who can
+    /// reach the listener.
+    pub bearer_hashes: Vec<[u8; 32]>,
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// Limits and timeouts.
+    pub limits: Limits,
+    /// OpenAI Responses upstream.
+    pub openai: Option<Upstream>,
+    /// Anthropic Messages upstream.
+    pub anthropic: Option<Upstream>,
+    /// Token stores by name: `Some(path)` for a file store, `None` for memory.
+    pub stores: BTreeMap<String, Option<PathBuf>>,
+    /// Audit log.
+    pub audit: AuditConfig,
+    /// `/metrics` access.
+    pub metrics: MetricsConfig,
+    /// Tenants.
+    pub tenants: Vec<Tenant>,
+}
+
+/// The environment variables a configuration reads (tests pass their own).
+pub type Env = HashMap<String, String>;
+
+/// Normalises an MCP server URL for comparison: scheme and host lower-cased, default port
+/// dropped, empty path as `/`, fragment dropped. User info is refused.
+///
+/// ```
+/// use mcpwire_gateway::config::normalize_url;
+/// assert_eq!(normalize_url("HTTPS://MCP.Example.com:443/mcp#x").unwrap(), "https://mcp.example.com/mcp");
+/// assert!(normalize_url("https://user:pw@mcp.example.com/").is_err());
+/// ```
+pub fn normalize_url(raw: &str) -> Result<String, String> {
+    let mut url = url::Url::parse(raw.trim()).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("scheme `{}` is not http or https", url.scheme()));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("URLs with user info are not accepted".to_owned());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("no host".to_owned());
+    }
+    url.set_fragment(None);
+    Ok(url.to_string())
+}
+
+/// The SHA-256 of a gateway key, as hex (what `key_sha256` holds).
+///
+/// ```
+/// assert_eq!(mcpwire_gateway::config::key_hash_hex("k").len(), 64);
+/// ```
+pub fn key_hash_hex(key: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+mod parse;
+mod raw;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> Env {
+        [("OAI", "sk-x"), ("TOK", "t")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    const BASE: &str =
+        "[upstream.openai]\nbase_url = \"http://127.0.0.1:1/v1\"\napi_key_env = \"OAI\"\n";
+
+    #[test]
+    fn errors_name_the_line() {
+        let text = format!(
+            "{BASE}\n[[tenants]]\nname = \"a\"\nkey_sha256 = [\"{}\"]\n[[tenants.mcp]]\nurl = \"ftp://x\"\n",
+            key_hash_hex("k")
+        );
+        let err = Config::parse(&text, &env()).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { line: 9, .. }), "{err}");
+        assert!(err.to_string().contains("scheme `ftp`"), "{err}");
+
+        let err = Config::parse(&format!("{BASE}bogus = 1\n"), &env()).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { line: 4, .. }), "{err}");
+
+        let text = format!("{BASE}[[tenants]]\nname = \"a\"\nkey_sha256 = [\"not-a-hash\"]\n");
+        let err = Config::parse(&text, &env()).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { line: 6, .. }), "{err}");
+
+        let text =
+            "[upstream.openai]\nbase_url = \"http://127.0.0.1:1/v1\"\napi_key_env = \"MISSING\"\n";
+        let err = Config::parse(text, &env()).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { line: 3, .. }), "{err}");
+    }
+
+    #[test]
+    fn a_full_config_validates() {
+        let text = format!(
+            "{BASE}[stores.main]\n[[tenants]]\nname = \"a\"\nkey_sha256 = [\"{}\"]\nconnectors = [{{ id = \"connector_x\", auth = {{ bearer_env = \"TOK\" }} }}]\n[[tenants.mcp]]\nurl = \"HTTP://127.0.0.1:9/mcp\"\nallowed_tools = [\"echo\"]\nrequire_approval = [\"echo\"]\nauth = {{ oauth = \"main\" }}\n",
+            key_hash_hex("k")
+        );
+        let c = Config::parse(&text, &env()).unwrap();
+        assert_eq!(c.tenants[0].mcp[0].url, "http://127.0.0.1:9/mcp");
+        assert_eq!(
+            c.tenants[0].mcp[0].approval,
+            Some(ApprovalFloor::Tools(vec!["echo".into()]))
+        );
+        assert_eq!(
+            c.tenants[0].connectors[0].auth,
+            AuthSpec::BearerEnv("TOK".into())
+        );
+        assert!(!format!("{c:?}").contains("sk-x"));
+    }
+}

@@ -1,0 +1,322 @@
+//! Validation: the raw TOML types become a [`Config`], every error naming its line.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::raw::{RawApproval, RawAuth, RawConfig, RawUpstream};
+use super::{
+    ApprovalFloor, AuditConfig, AuthSpec, Config, ConfigError, ConnectorPolicy, Env, Limits,
+    McpServerPolicy, MetricsConfig, Tenant, Upstream, normalize_url,
+};
+
+impl Config {
+    /// Reads and validates a file, taking secrets from the process environment.
+    pub fn load(path: &std::path::Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Config::parse(&text, &std::env::vars().collect())
+    }
+
+    /// Parses and validates TOML text, with secrets from `env`.
+    pub fn parse(text: &str, env: &Env) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            // toml's message names the line and column; keep it, minus the quoted source.
+            let line = e.span().map(|s| line_of(text, s.start));
+            match line {
+                Some(line) => ConfigError::Invalid {
+                    line,
+                    message: e.message().to_owned(),
+                },
+                None => ConfigError::Syntax(e.message().to_owned()),
+            }
+        })?;
+        let at = |span: std::ops::Range<usize>, message: String| ConfigError::Invalid {
+            line: line_of(text, span.start),
+            message,
+        };
+        let s = &raw.server;
+        let listen: SocketAddr = s.listen.get_ref().parse().map_err(|e| {
+            at(
+                s.listen.span(),
+                format!("server.listen `{}`: {e}", s.listen.get_ref()),
+            )
+        })?;
+        for (key, value) in [
+            ("max_body_bytes", s.max_body_bytes as u64),
+            ("header_timeout_secs", s.header_timeout_secs),
+            ("client_idle_timeout_secs", s.client_idle_timeout_secs),
+            ("max_connections", s.max_connections as u64),
+            (
+                "max_connections_per_peer",
+                s.max_connections_per_peer as u64,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Syntax(format!(
+                    "server.{key} must be positive"
+                )));
+            }
+        }
+        let limits = Limits {
+            max_body_bytes: s.max_body_bytes,
+            connect_timeout: Duration::from_millis(s.connect_timeout_ms),
+            response_timeout: Duration::from_secs(s.response_timeout_secs),
+            idle_timeout: Duration::from_secs(s.idle_timeout_secs),
+            total_timeout: Duration::from_secs(s.total_timeout_secs),
+            shutdown_grace: Duration::from_secs(s.shutdown_grace_secs),
+            min_token_lifetime: Duration::from_secs(s.min_token_lifetime_secs),
+            header_timeout: Duration::from_secs(s.header_timeout_secs),
+            client_idle_timeout: Duration::from_secs(s.client_idle_timeout_secs),
+            max_connections: s.max_connections,
+            max_connections_per_peer: s.max_connections_per_peer,
+        };
+        let upstream = |u: &Option<RawUpstream>,
+                        which: &str|
+         -> Result<Option<Upstream>, ConfigError> {
+            let Some(u) = u else { return Ok(None) };
+            let base = u.base_url.get_ref().trim_end_matches('/').to_owned();
+            normalize_url(&base)
+                .map_err(|e| at(u.base_url.span(), format!("upstream.{which}.base_url: {e}")))?;
+            let key = env.get(u.api_key_env.get_ref()).ok_or_else(|| {
+                at(
+                    u.api_key_env.span(),
+                    format!(
+                        "upstream.{which}.api_key_env: environment variable `{}` is not set",
+                        u.api_key_env.get_ref()
+                    ),
+                )
+            })?;
+            let mut passthrough = Vec::new();
+            for p in &u.passthrough {
+                if !p.get_ref().starts_with('/') {
+                    return Err(at(
+                        p.span(),
+                        format!(
+                            "upstream.{which}.passthrough: `{}` must start with /",
+                            p.get_ref()
+                        ),
+                    ));
+                }
+                passthrough.push(p.get_ref().clone());
+            }
+            Ok(Some(Upstream {
+                base_url: base,
+                api_key: mcpwire_schema::Sensitive::new(key.clone()),
+                passthrough,
+            }))
+        };
+        let openai = upstream(&raw.upstream.openai, "openai")?;
+        let anthropic = upstream(&raw.upstream.anthropic, "anthropic")?;
+        let stores: BTreeMap<String, Option<PathBuf>> = raw
+            .stores
+            .iter()
+            .map(|(k, v)| (k.clone(), v.path.clone()))
+            .collect();
+
+        let auth = |a: &Option<RawAuth>,
+                    span: std::ops::Range<usize>,
+                    what: &str,
+                    allow_oauth: bool|
+         -> Result<AuthSpec, ConfigError> {
+            Ok(match a {
+                None => AuthSpec::None,
+                Some(RawAuth::Oauth(store)) => {
+                    if !allow_oauth {
+                        return Err(at(
+                            store.span(),
+                            format!("{what}: OAuth is only available for MCP server URLs"),
+                        ));
+                    }
+                    if !stores.contains_key(store.get_ref()) {
+                        return Err(at(
+                            store.span(),
+                            format!("{what}: no [stores.{}] table", store.get_ref()),
+                        ));
+                    }
+                    AuthSpec::OAuth {
+                        store: store.get_ref().clone(),
+                    }
+                }
+                Some(RawAuth::BearerEnv(var)) => {
+                    if !env.contains_key(var.get_ref()) {
+                        return Err(at(
+                            var.span(),
+                            format!(
+                                "{what}: environment variable `{}` is not set",
+                                var.get_ref()
+                            ),
+                        ));
+                    }
+                    AuthSpec::BearerEnv(var.get_ref().clone())
+                }
+                Some(RawAuth::HeadersEnv(map)) => {
+                    for (name, var) in map {
+                        if axum::http::HeaderName::try_from(name.as_str()).is_err() {
+                            return Err(at(span, format!("{what}: `{name}` is not a header name")));
+                        }
+                        if !env.contains_key(var) {
+                            return Err(at(
+                                span,
+                                format!("{what}: environment variable `{var}` is not set"),
+                            ));
+                        }
+                    }
+                    AuthSpec::HeadersEnv(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                }
+            })
+        };
+
+        let mut tenants = Vec::new();
+        let mut seen_hashes: HashMap<[u8; 32], String> = HashMap::new();
+        let mut seen_names = Vec::new();
+        for t in &raw.tenants {
+            let t_span = t.span();
+            let t = t.get_ref();
+            let name = t.name.get_ref().clone();
+            if name.is_empty() || seen_names.contains(&name) {
+                return Err(at(
+                    t.name.span(),
+                    format!("tenant name `{name}` is empty or used twice"),
+                ));
+            }
+            seen_names.push(name.clone());
+            if t.key_sha256.is_empty() {
+                return Err(at(
+                    t_span,
+                    format!("tenant `{name}`: key_sha256 needs at least one hash"),
+                ));
+            }
+            let mut key_hashes = Vec::new();
+            for h in &t.key_sha256 {
+                let hash = parse_hash(h.get_ref()).ok_or_else(|| {
+                    at(
+                        h.span(),
+                        format!(
+                            "tenant `{name}`: key_sha256 entries are 64 hex digits (the SHA-256 of a key, never the key)"
+                        ),
+                    )
+                })?;
+                if let Some(other) = seen_hashes.insert(hash, name.clone()) {
+                    return Err(at(
+                        h.span(),
+                        format!("tenant `{name}`: this key hash is also tenant `{other}`'s"),
+                    ));
+                }
+                key_hashes.push(hash);
+            }
+            let mut mcp: Vec<McpServerPolicy> = Vec::new();
+            for m in &t.mcp {
+                let span = m.span();
+                let m = m.get_ref();
+                let url = normalize_url(m.url.get_ref())
+                    .map_err(|e| at(m.url.span(), format!("tenant `{name}`: mcp url: {e}")))?;
+                if mcp.iter().any(|o| o.url == url) {
+                    return Err(at(
+                        m.url.span(),
+                        format!("tenant `{name}`: mcp url `{url}` is listed twice"),
+                    ));
+                }
+                let approval = match &m.require_approval {
+                    None => None,
+                    Some(RawApproval::Always) => Some(ApprovalFloor::Always),
+                    Some(RawApproval::Tools(tools)) => Some(ApprovalFloor::Tools(tools.clone())),
+                };
+                let server_name = m.name.clone().unwrap_or_else(|| {
+                    url::Url::parse(&url)
+                        .ok()
+                        .and_then(|u| u.host_str().map(str::to_owned))
+                        .unwrap_or_default()
+                });
+                mcp.push(McpServerPolicy {
+                    name: server_name,
+                    auth: auth(&m.auth, span, &format!("tenant `{name}` mcp `{url}`"), true)?,
+                    url,
+                    allowed_tools: m.allowed_tools.clone(),
+                    approval,
+                });
+            }
+            let mut connectors = Vec::new();
+            for c in &t.connectors {
+                let span = c.span();
+                let c = c.get_ref();
+                connectors.push(ConnectorPolicy {
+                    id: c.id.clone(),
+                    auth: auth(
+                        &c.auth,
+                        span,
+                        &format!("tenant `{name}` connector `{}`", c.id),
+                        false,
+                    )?,
+                });
+            }
+            if t.max_concurrent_streams == 0 {
+                return Err(at(
+                    t_span,
+                    format!("tenant `{name}`: max_concurrent_streams must be positive"),
+                ));
+            }
+            tenants.push(Tenant {
+                name,
+                key_hashes,
+                mcp,
+                connectors,
+                max_concurrent_streams: t.max_concurrent_streams,
+                allow_foreign_response_ids: t.allow_foreign_response_ids,
+            });
+        }
+        if openai.is_none() && anthropic.is_none() {
+            return Err(ConfigError::Syntax(
+                "no [upstream.openai] or [upstream.anthropic]: nothing to forward to".into(),
+            ));
+        }
+        Ok(Config {
+            listen,
+            limits,
+            openai,
+            anthropic,
+            stores,
+            audit: AuditConfig {
+                path: raw.audit.path,
+                include_arguments: raw.audit.include_arguments,
+                include_outputs: raw.audit.include_outputs,
+            },
+            metrics: MetricsConfig {
+                bearer_hashes: raw
+                    .metrics
+                    .bearer_sha256
+                    .iter()
+                    .map(|h| {
+                        parse_hash(h.get_ref()).ok_or_else(|| {
+                            at(
+                                h.span(),
+                                "metrics.bearer_sha256 entries are 64 hex digits (the SHA-256 of a token, never the token)".to_owned(),
+                            )
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
+            tenants,
+        })
+    }
+}
+
+fn parse_hash(hex: &str) -> Option<[u8; 32]> {
+    let hex = hex.trim();
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset.min(text.len()))
+        .map_or(1, |t| t.bytes().filter(|b| *b == b'\n').count() + 1)
+}

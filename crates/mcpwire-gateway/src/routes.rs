@@ -1,0 +1,84 @@
+//! The routes: which path goes to which handler. Handlers here only make the request's
+//! [`Ctx`] and hand over to the module that does the work.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use mcpwire_schema::event::Vendor;
+
+use crate::error::Shape;
+use crate::state::{App, Ctx};
+use crate::{by_id, caller, create, passthrough};
+
+/// The gateway's router.
+pub(crate) fn router(app: Arc<App>) -> axum::Router {
+    axum::Router::new()
+        .route("/v1/responses", post(openai_create))
+        .route("/v1/responses/{id}", get(openai_by_id).delete(openai_by_id))
+        .route("/v1/responses/{id}/cancel", post(openai_by_id))
+        .route("/v1/messages", post(anthropic_create))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(fallback)
+        .with_state(app)
+}
+
+async fn openai_create(State(app): State<Arc<App>>, request: Request) -> Response {
+    let cx = Ctx::new(&app, "responses", Shape::OpenAi);
+    create::create(cx, Vendor::OpenAi, request).await
+}
+
+async fn anthropic_create(State(app): State<Arc<App>>, request: Request) -> Response {
+    let cx = Ctx::new(&app, "messages", Shape::Anthropic);
+    create::create(cx, Vendor::Anthropic, request).await
+}
+
+async fn openai_by_id(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response {
+    let cx = Ctx::new(&app, "responses_by_id", Shape::OpenAi);
+    by_id::serve(cx, id, request).await
+}
+
+async fn fallback(State(app): State<Arc<App>>, request: Request) -> Response {
+    let cx = Ctx::new(&app, "other", passthrough::shape_of(&request));
+    passthrough::serve(cx, request).await
+}
+
+/// 200 `ready`, or 503 `draining` from SIGTERM until the process exits (the listener stays
+/// open while open streams drain, so load balancers see it).
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    if app.draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining").into_response()
+    } else {
+        "ready".into_response()
+    }
+}
+
+/// Prometheus text; with `[metrics] bearer_sha256`, only for a listed bearer token.
+async fn metrics(State(app): State<Arc<App>>, request: Request) -> Response {
+    let live = app.live();
+    let hashes = &live.config.metrics.bearer_hashes;
+    if !hashes.is_empty() && !caller::bearer_matches(request.headers(), hashes) {
+        let mut r = (
+            StatusCode::UNAUTHORIZED,
+            "a metrics bearer token is required\n",
+        )
+            .into_response();
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return r;
+    }
+    let mut r = app.metrics.render().into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
+}

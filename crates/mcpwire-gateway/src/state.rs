@@ -1,0 +1,171 @@
+//! The gateway's state: [`App`] lives as long as the process (metrics, the HTTP client,
+//! limits, response owners); [`Live`] is one generation of the configuration (tenants,
+//! credentials, audit log). A request takes the current `Live` when it starts and keeps it to
+//! its end, so a reload applies to new requests while open streams finish under the old one.
+//! [`Ctx`] is one request's identity for logs, metrics and the audit log.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
+use axum::response::Response;
+use mcpwire_auth::redact::Scrubber;
+
+use crate::StartError;
+use crate::audit::{AuditLog, Refusal};
+use crate::config::{Config, Env, Tenant};
+use crate::credentials::CredentialSet;
+use crate::error::{GatewayError, Shape};
+use crate::limits::Limiter;
+use crate::metrics::Metrics;
+use crate::owners::Owners;
+
+/// One generation of the configuration and what is built from it.
+pub(crate) struct Live {
+    pub(crate) config: Config,
+    pub(crate) creds: CredentialSet,
+    pub(crate) audit: Arc<AuditLog>,
+    /// Scrubs every secret known at start (vendor keys, static tokens) from what is logged.
+    pub(crate) static_scrubber: Scrubber,
+}
+
+impl Live {
+    pub(crate) fn build(config: Config, env: &Env, replica: &str) -> Result<Live, StartError> {
+        let creds = CredentialSet::build(&config, env, Default::default())
+            .map_err(StartError::Credentials)?;
+        let audit = AuditLog::open(&config.audit, replica).map_err(StartError::Audit)?;
+        let static_scrubber = Scrubber::new(creds.static_secrets().iter().map(|s| s.expose()));
+        Ok(Live {
+            config,
+            creds,
+            audit: Arc::new(audit),
+            static_scrubber,
+        })
+    }
+}
+
+/// What lives as long as the process.
+pub(crate) struct App {
+    live: ArcSwap<Live>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) limits: Limiter,
+    pub(crate) owners: Owners,
+    pub(crate) draining: AtomicBool,
+    next_id: AtomicU64,
+    id_prefix: String,
+}
+
+impl App {
+    pub(crate) fn new(live: Live) -> Result<App, StartError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(live.config.limits.connect_timeout)
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(1024)
+            .build()
+            .map_err(|e| StartError::Http(e.to_string()))?;
+        Ok(App {
+            live: ArcSwap::from_pointee(live),
+            metrics: Arc::new(Metrics::new()),
+            http,
+            limits: Limiter::default(),
+            owners: Owners::memory(),
+            draining: AtomicBool::new(false),
+            next_id: AtomicU64::new(1),
+            id_prefix: format!("gw_{:08x}", rand::random::<u32>()),
+        })
+    }
+
+    /// The configuration new requests use.
+    pub(crate) fn live(&self) -> Arc<Live> {
+        self.live.load_full()
+    }
+
+    pub(crate) fn draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    fn request_id(&self) -> String {
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        format!("{}{n:010}", self.id_prefix)
+    }
+}
+
+/// One request: where it came in, under which configuration, for whom.
+pub(crate) struct Ctx {
+    pub(crate) app: Arc<App>,
+    pub(crate) live: Arc<Live>,
+    pub(crate) request_id: String,
+    pub(crate) route: &'static str,
+    pub(crate) shape: Shape,
+    pub(crate) started: Instant,
+    /// The caller's tenant, once authenticated (an index into `live.config.tenants`).
+    pub(crate) tenant: Option<usize>,
+}
+
+impl Ctx {
+    pub(crate) fn new(app: &Arc<App>, route: &'static str, shape: Shape) -> Ctx {
+        Ctx {
+            live: app.live(),
+            request_id: app.request_id(),
+            app: app.clone(),
+            route,
+            shape,
+            started: Instant::now(),
+            tenant: None,
+        }
+    }
+
+    pub(crate) fn tenant(&self) -> Option<&Tenant> {
+        self.tenant.map(|i| &self.live.config.tenants[i])
+    }
+
+    pub(crate) fn tenant_name(&self) -> &str {
+        self.tenant().map_or("", |t| t.name.as_str())
+    }
+
+    /// Renders a refusal, counting it and writing its log and audit lines.
+    pub(crate) fn refuse(&self, err: GatewayError) -> Response {
+        self.refuse_with(err, None)
+    }
+
+    /// [`Ctx::refuse`], with what arrived from upstream when that was the problem.
+    pub(crate) fn refuse_with(
+        &self,
+        err: GatewayError,
+        upstream: Option<serde_json::Value>,
+    ) -> Response {
+        let response = err.render(self.shape, &self.request_id);
+        let status = response.status().as_u16();
+        let tenant = self.tenant_name();
+        self.app.metrics.refusal(self.route, err.reason());
+        self.app.metrics.request(self.route, tenant, status);
+        tracing::info!(
+            request_id = %self.request_id,
+            route = self.route,
+            tenant,
+            reason = err.reason(),
+            status,
+            "refused"
+        );
+        self.live.audit.refusal(
+            &Refusal {
+                tenant: self.tenant().map(|t| t.name.as_str()),
+                user: None,
+                request_id: &self.request_id,
+                route: self.route,
+                reason: err.reason(),
+                status,
+                message: &err.message,
+                param: err.param.as_deref(),
+                target: err.target.as_deref(),
+                upstream,
+            },
+            &self.live.static_scrubber,
+        );
+        response
+    }
+}
