@@ -222,7 +222,13 @@ impl GatewayError {
             Shape::Anthropic => {
                 error.insert("type".into(), self.kind.anthropic_type().into());
                 error.insert("message".into(), self.message.clone().into());
-                if let Some(code) = self.code {
+                // The Anthropic shape has no code; the gateway's own conditions name one so
+                // that an app can tell them apart.
+                let own = matches!(
+                    self.kind,
+                    Kind::CredentialsUnavailable | Kind::UpstreamGarbage | Kind::StoreUnavailable
+                );
+                if let Some(code) = self.code.or(own.then(|| self.kind.label())) {
                     error.insert("code".into(), code.into());
                 }
             }

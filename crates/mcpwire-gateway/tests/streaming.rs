@@ -173,16 +173,37 @@ async fn shutdown_drains_open_streams() {
     tokio::time::sleep(Duration::from_millis(150)).await;
     let shutdown = tokio::spawn(gw.shutdown());
     tokio::time::sleep(Duration::from_millis(100)).await;
-    // Draining: not ready, new requests refused (or the listener is already closed).
-    if let Ok(r) = http().get(format!("{url}/readyz")).send().await {
-        assert_eq!(r.status(), 503);
-    }
+    // Draining: the listener stays open so that load balancers see /readyz turn 503, and new
+    // requests are refused with a retryable 503 (another replica will serve them).
+    let r = http().get(format!("{url}/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.text().await.unwrap(), "draining");
+    let r = http()
+        .post(format!("{url}/v1/responses"))
+        .bearer_auth(GATEWAY_KEY)
+        .json(&body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["x-should-retry"], "true");
+    assert_eq!(
+        http()
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let text = reader.await.unwrap();
     assert!(
         text.contains("event: response.completed\n"),
         "the open stream was cut: {text}"
     );
     shutdown.await.unwrap();
+    // Drained: now the listener is gone.
+    assert!(http().get(format!("{url}/healthz")).send().await.is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

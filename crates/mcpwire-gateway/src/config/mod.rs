@@ -321,4 +321,77 @@ mod tests {
         );
         assert!(!format!("{c:?}").contains("sk-x"));
     }
+
+    fn with_mcp(extra: &str) -> String {
+        format!(
+            "{BASE}[[tenants]]\nname = \"a\"\nkey_sha256 = [\"{}\"]\n[[tenants.mcp]]\nurl = \"http://127.0.0.1:9/mcp\"\n{extra}\n",
+            key_hash_hex("k")
+        )
+    }
+
+    #[test]
+    fn every_approval_form_loads_or_names_the_field() {
+        let floor = |extra: &str| {
+            Config::parse(&with_mcp(extra), &env()).map(|c| c.tenants[0].mcp[0].approval.clone())
+        };
+        assert_eq!(floor("").unwrap(), None);
+        assert_eq!(
+            floor("require_approval = \"always\"").unwrap(),
+            Some(ApprovalFloor::Always)
+        );
+        assert_eq!(
+            floor("require_approval = [\"fetch\"]").unwrap(),
+            Some(ApprovalFloor::Tools(vec!["fetch".into()]))
+        );
+        for (bad, says) in [
+            (
+                "require_approval = [\"always\"]",
+                "would name a tool called `always`",
+            ),
+            (
+                "require_approval = [\"fetch\", \"never\"]",
+                "would name a tool called `never`",
+            ),
+            ("require_approval = \"never\"", "is not a floor"),
+            (
+                "require_approval = \"sometimes\"",
+                "\"sometimes\" is not accepted",
+            ),
+            ("require_approval = 5", "require_approval takes \"always\""),
+            (
+                "require_approval = { always = true }",
+                "require_approval takes \"always\"",
+            ),
+        ] {
+            let err = floor(bad).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Invalid { line: 9, .. }),
+                "{bad}: {err}"
+            );
+            let text = err.to_string();
+            assert!(text.contains(says), "{bad}: {text}");
+            assert!(text.contains("require_approval"), "{bad}: {text}");
+        }
+    }
+
+    #[test]
+    fn new_server_keys_have_defaults_and_refuse_zero() {
+        let c = Config::parse(BASE, &env()).unwrap();
+        assert_eq!(c.limits.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.limits.client_idle_timeout, Duration::from_secs(60));
+        assert!(c.limits.max_connections >= c.limits.max_connections_per_peer);
+        let err =
+            Config::parse(&format!("[server]\nmax_connections = 0\n{BASE}"), &env()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("server.max_connections must be positive"),
+            "{err}"
+        );
+        let err = Config::parse(
+            &format!("[metrics]\nbearer_sha256 = [\"x\"]\n{BASE}"),
+            &env(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { line: 2, .. }), "{err}");
+    }
 }
