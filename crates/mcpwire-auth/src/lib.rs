@@ -81,5 +81,9 @@ pub use store::{
 };
 #[cfg(all(feature = "client", feature = "redis"))]
 pub use store::{RedisOptions, RedisStore, StoreKeys};
+/// Opens a token store named by a URL (`file:`, `file:PATH`, `memory:`, `redis://`,
+/// `rediss://`): the one opener the CLI and the gateway share.
+#[cfg(feature = "client")]
+pub use store::{StoreKeySource, open as open_store};
 #[cfg(feature = "client")]
 pub use token::{AuthMethod, SigningKey};

@@ -17,8 +17,7 @@ use clap::{Args, Subcommand};
 
 use crate::term;
 use mcpwire_auth::{
-    FileStore, LoginMode, OAuthClient, OAuthConfig, PreRegisteredClient, RedisStore, Secret,
-    TokenStatus, TokenStore,
+    LoginMode, OAuthClient, OAuthConfig, PreRegisteredClient, Secret, TokenStatus, TokenStore,
 };
 
 /// `mcpwire auth [--store URL] <command>`.
@@ -88,23 +87,11 @@ pub(crate) enum AuthCommand {
 /// Opens the token store named by a `--store` URL (`None`: the default file); also used by
 /// `mcpwire run --login`. A Redis URL may hold a password, so it is never printed.
 pub(crate) async fn open_store(url: Option<&str>) -> mcpwire_auth::Result<Arc<dyn TokenStore>> {
-    let url = url
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-        .unwrap_or("file:");
-    if url.starts_with("redis://") || url.starts_with("rediss://") {
-        return Ok(Arc::new(RedisStore::open(&Secret::new(url)).await?));
-    }
-    match url
-        .strip_prefix("file:")
-        .map(|p| p.strip_prefix("//").unwrap_or(p))
-    {
-        Some("") => Ok(Arc::new(FileStore::new(FileStore::default_path()?))),
-        Some(path) => Ok(Arc::new(FileStore::new(path))),
-        None => Err(mcpwire_auth::Error::InvalidUrl {
-            field: "--store (file:, file:PATH, redis://, rediss://)",
-        }),
-    }
+    mcpwire_auth::open_store(
+        &Secret::new(url.unwrap_or("file:")),
+        mcpwire_auth::StoreKeySource::Env,
+    )
+    .await
 }
 
 /// An [`OAuthClient`] over the store named by `store` (see [`open_store`]).

@@ -66,7 +66,7 @@ async fn prepare(
         Vendor::OpenAi,
         &upstream.api_key,
     );
-    let permit = cx.app.limits.acquire_stream(tenant)?;
+    let permit = cx.app.limits.admit(tenant, &cx.request_id, false).await?;
     Ok((
         rb,
         Plan {

@@ -69,7 +69,7 @@ async fn prepare(
             .check(&c.id, tenant, None, Some(c.field))
             .await?;
     }
-    let permit = cx.app.limits.acquire_stream(tenant)?;
+    let permit = cx.app.limits.admit(tenant, &cx.request_id, true).await?;
     let url = match vendor {
         Vendor::Anthropic => format!("{}/v1/messages", upstream.base_url),
         _ => format!("{}/responses", upstream.base_url),

@@ -7,12 +7,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mcpwire_auth::{
-    Credentials, FileStore, MemoryStore, OAuthClient, OAuthConfig, Resolved, Secret, TokenStore,
+    Credentials, OAuthClient, OAuthConfig, Resolved, Secret, StoreKeySource, TokenStore,
 };
 use mcpwire_schema::Sensitive;
 use sha2::Digest as _;
 
-use crate::config::{AuthSpec, Config, Env};
+use crate::config::{AuthSpec, Config, Env, StoreKey, StoreSpec};
 use crate::error::Kind;
 
 /// What to put into a vendor request for one MCP server or connector.
@@ -70,6 +70,8 @@ impl From<mcpwire_auth::Error> for CredentialError {
 
 /// Credentials for every tenant's servers and connectors, built once.
 pub(crate) struct CredentialSet {
+    /// The configured stores by name (reachability for `/readyz`).
+    stores: BTreeMap<String, Arc<dyn TokenStore>>,
     /// `[tenant][server]`.
     servers: Vec<Vec<Credentials>>,
     /// `[tenant][connector]`.
@@ -81,15 +83,16 @@ pub(crate) struct CredentialSet {
     static_secrets: Vec<Sensitive>,
 }
 
-/// An OAuth client over a store file, for tests and tools that log in or plant tokens.
-pub(crate) fn oauth_client(store: Option<&std::path::Path>) -> Result<Arc<OAuthClient>, String> {
-    let store: Arc<dyn TokenStore> = match store {
-        Some(path) => Arc::new(FileStore::new(path)),
-        None => Arc::new(MemoryStore::new()),
+/// Opens a configured token store (the one opener `mcpwire auth --store` uses too).
+pub(crate) async fn open_store(
+    spec: &StoreSpec,
+) -> Result<Arc<dyn TokenStore>, mcpwire_auth::Error> {
+    let keys = match &spec.key {
+        StoreKey::None => StoreKeySource::Env,
+        StoreKey::Value(v) => StoreKeySource::Value(Secret::new(v.expose())),
+        StoreKey::File(p) => StoreKeySource::File(p.clone()),
     };
-    OAuthClient::new(OAuthConfig::default(), store)
-        .map(Arc::new)
-        .map_err(|e| e.to_string())
+    mcpwire_auth::open_store(&Secret::new(spec.url.expose()), keys).await
 }
 
 fn env_secret(env: &Env, var: &str) -> Result<Secret, String> {
@@ -100,15 +103,17 @@ fn env_secret(env: &Env, var: &str) -> Result<Secret, String> {
 
 impl CredentialSet {
     /// Builds the credentials of `config`; `stores` overrides named stores (tests).
-    pub(crate) fn build(
-        config: &Config,
-        env: &Env,
-        mut stores: BTreeMap<String, Arc<OAuthClient>>,
-    ) -> Result<Self, String> {
-        for (name, path) in &config.stores {
-            if !stores.contains_key(name) {
-                stores.insert(name.clone(), oauth_client(path.as_deref())?);
-            }
+    pub(crate) async fn build(config: &Config, env: &Env) -> Result<Self, String> {
+        let mut stores = BTreeMap::new();
+        let mut store_handles = BTreeMap::new();
+        for (name, spec) in &config.stores {
+            let store = open_store(spec)
+                .await
+                .map_err(|e| format!("stores.{name}: {e}"))?;
+            let client = OAuthClient::new(OAuthConfig::default(), store.clone())
+                .map_err(|e| format!("stores.{name}: {e}"))?;
+            stores.insert(name.clone(), Arc::new(client));
+            store_handles.insert(name.clone(), store);
         }
         let mut static_secrets = Vec::new();
         for up in [&config.openai, &config.anthropic].into_iter().flatten() {
@@ -156,12 +161,28 @@ impl CredentialSet {
             );
         }
         Ok(CredentialSet {
+            stores: store_handles,
             servers,
             connectors,
             min_remaining: config.limits.min_token_lifetime,
             last: Mutex::new(HashMap::new()),
             static_secrets,
         })
+    }
+
+    /// Whether each store can be reached now, by name.
+    pub(crate) async fn store_health(&self) -> Vec<(String, Result<(), String>)> {
+        let mut out = Vec::new();
+        for (name, store) in &self.stores {
+            let check = tokio::time::timeout(Duration::from_secs(1), store.check()).await;
+            let status = match check {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("no answer within 1 s".to_owned()),
+            };
+            out.push((name.clone(), status));
+        }
+        out
     }
 
     /// Secrets known at start: vendor keys, static tokens and header values.

@@ -138,6 +138,63 @@ impl Kind {
     }
 }
 
+/// Which rate limit refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RateLimit {
+    /// `requests_per_minute`.
+    Requests,
+    /// `tokens_per_day`.
+    Tokens,
+}
+
+/// A rate-limit refusal, rendered as the vendor's rate-limit headers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RateLimited {
+    pub(crate) what: RateLimit,
+    pub(crate) limit: u64,
+    pub(crate) remaining: u64,
+    pub(crate) reset: std::time::Duration,
+}
+
+/// A duration as OpenAI writes its `x-ratelimit-reset-*` headers: `1h2m5s`, `6m0s`, `17s`.
+fn go_duration(d: std::time::Duration) -> String {
+    let s = d.as_secs().max(1);
+    let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
+    if h > 0 {
+        format!("{h}h{m}m{s}s")
+    } else if m > 0 {
+        format!("{m}m{s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// An instant `d` from now as RFC 3339 (Anthropic's `anthropic-ratelimit-*-reset`).
+fn rfc3339_in(d: std::time::Duration) -> String {
+    let at = std::time::SystemTime::now() + d;
+    let secs = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
 /// A refusal or failure, rendered in a vendor's shape (boxed: it travels in every `Result`
 /// of the request path).
 #[derive(Debug, Clone)]
@@ -172,6 +229,8 @@ pub(crate) struct ErrorInfo {
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     /// Overrides [`Kind::retryable`] (a daily budget that is spent is not worth a retry).
     pub(crate) retry: Option<bool>,
+    /// A rate limit, rendered as the vendor's headers.
+    pub(crate) rate_limit: Option<RateLimited>,
 }
 
 impl GatewayError {
@@ -185,6 +244,7 @@ impl GatewayError {
             fields: Map::new(),
             headers: Vec::new(),
             retry: None,
+            rate_limit: None,
         }))
     }
 
@@ -203,6 +263,16 @@ impl GatewayError {
         self
     }
 
+    pub(crate) fn with_retry(mut self, retry: bool) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    pub(crate) fn with_rate_limit(mut self, limit: RateLimited) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
     /// The reason in metrics and the audit log.
     pub(crate) fn reason(&self) -> &'static str {
         self.code.unwrap_or_else(|| self.kind.label())
@@ -213,7 +283,14 @@ impl GatewayError {
         let mut error = Map::new();
         match shape {
             Shape::OpenAi => {
-                let (t, code) = self.kind.openai_type();
+                let (mut t, code) = self.kind.openai_type();
+                if let Some(r) = &self.rate_limit {
+                    // OpenAI names the exhausted limit in `type`.
+                    t = match r.what {
+                        RateLimit::Requests => "requests",
+                        RateLimit::Tokens => "tokens",
+                    };
+                }
                 error.insert("message".into(), self.message.clone().into());
                 error.insert("type".into(), t.into());
                 error.insert("param".into(), self.param.clone().into());
@@ -264,6 +341,77 @@ impl GatewayError {
         for (name, value) in &self.headers {
             headers.insert(name.clone(), value.clone());
         }
+        if let Some(r) = &self.rate_limit {
+            let word = match r.what {
+                RateLimit::Requests => "requests",
+                RateLimit::Tokens => "tokens",
+            };
+            let set = |h: &mut axum::http::HeaderMap, name: String, value: String| {
+                if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+                    h.insert(n, v);
+                }
+            };
+            set(
+                headers,
+                "retry-after".into(),
+                r.reset.as_secs().max(1).to_string(),
+            );
+            match shape {
+                Shape::OpenAi => {
+                    set(
+                        headers,
+                        format!("x-ratelimit-limit-{word}"),
+                        r.limit.to_string(),
+                    );
+                    set(
+                        headers,
+                        format!("x-ratelimit-remaining-{word}"),
+                        r.remaining.to_string(),
+                    );
+                    set(
+                        headers,
+                        format!("x-ratelimit-reset-{word}"),
+                        go_duration(r.reset),
+                    );
+                }
+                Shape::Anthropic => {
+                    set(
+                        headers,
+                        format!("anthropic-ratelimit-{word}-limit"),
+                        r.limit.to_string(),
+                    );
+                    set(
+                        headers,
+                        format!("anthropic-ratelimit-{word}-remaining"),
+                        r.remaining.to_string(),
+                    );
+                    set(
+                        headers,
+                        format!("anthropic-ratelimit-{word}-reset"),
+                        rfc3339_in(r.reset),
+                    );
+                }
+            }
+        }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_header_formats() {
+        use std::time::Duration;
+        assert_eq!(go_duration(Duration::from_secs(3725)), "1h2m5s");
+        assert_eq!(go_duration(Duration::from_secs(360)), "6m0s");
+        assert_eq!(go_duration(Duration::from_millis(10)), "1s");
+        let t = rfc3339_in(Duration::ZERO);
+        assert_eq!(t.len(), 20, "{t}");
+        assert!(
+            t.starts_with("20") && t.ends_with('Z') && &t[10..11] == "T",
+            "{t}"
+        );
     }
 }

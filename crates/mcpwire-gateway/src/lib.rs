@@ -37,6 +37,7 @@ mod policy;
 mod relay;
 mod routes;
 mod server;
+mod shared;
 mod state;
 mod summary;
 
@@ -103,13 +104,17 @@ impl Gateway {
             addr: listen,
             source,
         })?;
-        let replica = format!("{}:{}", hostname(), std::process::id());
-        let live = Live::build(config, env, &replica)?;
-        let app = Arc::new(App::new(live)?);
+        let replica = config
+            .replica_id
+            .clone()
+            .unwrap_or_else(|| format!("{}:{}", hostname(), std::process::id()));
+        let live = Live::build(config, env, &replica).await?;
+        let app = Arc::new(App::new(live, replica, env.clone())?);
         let router = routes::router(app.clone());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let join = tokio::spawn(server::serve(listener, app, router, stop_rx));
+        let join = tokio::spawn(server::serve(listener, app.clone(), router, stop_rx));
         Ok(GatewayHandle {
+            app,
             addr,
             stop: Some(stop_tx),
             join: Some(join),
@@ -141,14 +146,96 @@ fn hostname() -> String {
 }
 
 /// A running gateway; dropping it stops the server without draining.
-#[derive(Debug)]
 pub struct GatewayHandle {
+    app: Arc<App>,
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     join: Option<tokio::task::JoinHandle<()>>,
 }
 
+impl std::fmt::Debug for GatewayHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayHandle")
+            .field("addr", &self.addr)
+            .field("replica", &self.app.replica)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a new configuration was not applied (the old one keeps serving).
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReloadError {
+    /// The file is not a valid configuration; the message names the line.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// It is valid, but what it names could not be set up (a store, the audit log).
+    #[error("{0}")]
+    Start(String),
+}
+
 impl GatewayHandle {
+    /// This replica's id (`[server] replica_id`, default `host:pid`).
+    pub fn replica_id(&self) -> &str {
+        &self.app.replica
+    }
+
+    /// Applies `config` to new requests; requests already open finish under the old one.
+    /// Counted in `mcpwire_config_reloads_total{result}`.
+    pub async fn reload(&self, config: Config) -> Result<(), ReloadError> {
+        let result = self.app.reload(config).await.map_err(ReloadError::Start);
+        self.app
+            .metrics
+            .config_reload(if result.is_ok() { "ok" } else { "rejected" });
+        result
+    }
+
+    /// Reads and validates `path` (secrets from the environment the gateway started with)
+    /// and applies it as [`GatewayHandle::reload`] does. An invalid file is rejected, the
+    /// old configuration keeps serving, and the error names the line.
+    pub async fn reload_file(&self, path: &std::path::Path) -> Result<(), ReloadError> {
+        let parsed = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Read {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })
+            .and_then(|text| Config::parse(&text, &self.app.env));
+        match parsed {
+            Ok(config) => self.reload(config).await,
+            Err(e) => {
+                self.app.metrics.config_reload("rejected");
+                Err(ReloadError::Config(e))
+            }
+        }
+    }
+
+    /// Reloads `path` on every SIGHUP until the gateway stops, logging each outcome (Unix).
+    pub fn reload_on_sighup(&self, path: std::path::PathBuf) {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let Ok(mut hup) = signal(SignalKind::hangup()) else {
+                tracing::warn!("cannot listen for SIGHUP; reloads are off");
+                return;
+            };
+            let handle = ReloadHandle {
+                app: self.app.clone(),
+            };
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    match handle.reload_file(&path).await {
+                        Ok(()) => tracing::info!(path = %path.display(), "configuration reloaded"),
+                        Err(e) => {
+                            tracing::error!(path = %path.display(), error = %e, "configuration reload rejected; the previous configuration keeps serving")
+                        }
+                    }
+                }
+            });
+        }
+        #[cfg(not(unix))]
+        let _ = path;
+    }
+
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -181,6 +268,30 @@ impl GatewayHandle {
     /// Stops accepting requests, drains open streams up to the grace period, and returns.
     pub async fn shutdown(mut self) {
         self.stop_and_wait().await;
+    }
+}
+
+/// What a SIGHUP task needs of the handle.
+struct ReloadHandle {
+    app: Arc<App>,
+}
+
+impl ReloadHandle {
+    async fn reload_file(&self, path: &std::path::Path) -> Result<(), ReloadError> {
+        let parsed = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Read {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })
+            .and_then(|text| Config::parse(&text, &self.app.env));
+        let result = match parsed {
+            Ok(config) => self.app.reload(config).await.map_err(ReloadError::Start),
+            Err(e) => Err(ReloadError::Config(e)),
+        };
+        self.app
+            .metrics
+            .config_reload(if result.is_ok() { "ok" } else { "rejected" });
+        result
     }
 }
 

@@ -29,11 +29,30 @@ pub(crate) struct Metrics {
     connections: Gauge,
     connections_refused: Family<L1, Counter>,
     connections_closed: Family<L1, Counter>,
+    shared_fallbacks: Counter,
+    reloads: Family<L1, Counter>,
 }
 
 impl Metrics {
-    pub(crate) fn new() -> Self {
-        let mut registry = Registry::with_prefix("mcpwire_gateway");
+    pub(crate) fn new(replica: &str) -> Self {
+        let mut root = Registry::with_prefix("mcpwire");
+        let reloads = Family::<L1, Counter>::default();
+        root.register(
+            "config_reloads",
+            "Configuration reloads (SIGHUP), by result (ok, rejected)",
+            reloads.clone(),
+        );
+        let registry = root.sub_registry_with_prefix("gateway");
+        let info = Family::<L1, Gauge>::default();
+        registry.register("replica", "This replica's id (value 1)", info.clone());
+        info.get_or_create(&[("replica", replica.to_owned())])
+            .set(1);
+        let shared_fallbacks = Counter::default();
+        registry.register(
+            "shared_state_fallbacks",
+            "Requests whose limits or owner checks could not use the shared Redis",
+            shared_fallbacks.clone(),
+        );
         let requests = Family::<L3, Counter>::default();
         registry.register(
             "requests",
@@ -92,10 +111,12 @@ impl Metrics {
             connections_closed.clone(),
         );
         Metrics {
+            registry: root,
+            shared_fallbacks,
+            reloads,
             connections,
             connections_refused,
             connections_closed,
-            registry,
             requests,
             refusals,
             streams,
@@ -162,6 +183,16 @@ impl Metrics {
     pub(crate) fn connection_timed_out(&self, timeout: &'static str) {
         self.connections_closed
             .get_or_create(&[("timeout", timeout.to_owned())])
+            .inc();
+    }
+
+    pub(crate) fn shared_fallback(&self) {
+        self.shared_fallbacks.inc();
+    }
+
+    pub(crate) fn config_reload(&self, result: &'static str) {
+        self.reloads
+            .get_or_create(&[("result", result.to_owned())])
             .inc();
     }
 

@@ -2,14 +2,19 @@
 //! OpenAI response id it relays, and `GET`/`DELETE /v1/responses/{id}`, cancel and
 //! `previous_response_id` / `conversation` are served only to that owner. Everyone else gets
 //! the vendor's own 404, as for an id that does not exist, so a foreign id's existence does
-//! not leak. Records live as long as the vendor keeps a stored response (30 days).
+//! not leak. Records live as long as the vendor keeps a stored response (30 days), in this
+//! process's memory and, with `[shared]`, in Redis for every replica (`{p}:gw:resp:{id}`).
+//! The Redis write is sent as the id is first seen, beside the chunk that carries it; while
+//! Redis cannot be reached a replica still knows the ids it relayed itself, and refuses
+//! others with a retryable 503 rather than guess.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config::Tenant;
 use crate::error::{GatewayError, Kind};
+use crate::shared::Shared;
 
 /// How long a record is kept: OpenAI keeps stored responses for 30 days.
 pub(crate) const RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -26,6 +31,29 @@ pub(crate) struct Owner {
     pub(crate) user: Option<String>,
 }
 
+impl Owner {
+    /// The stored form: `tenant` or `tenant\nuser` (neither holds a newline).
+    fn encode(&self) -> String {
+        match &self.user {
+            Some(u) => format!("{}\n{u}", self.tenant),
+            None => self.tenant.clone(),
+        }
+    }
+
+    fn decode(text: &str) -> Owner {
+        match text.split_once('\n') {
+            Some((t, u)) => Owner {
+                tenant: t.to_owned(),
+                user: Some(u.to_owned()),
+            },
+            None => Owner {
+                tenant: text.to_owned(),
+                user: None,
+            },
+        }
+    }
+}
+
 /// Records in this process's memory.
 #[derive(Default)]
 struct Memory {
@@ -36,18 +64,26 @@ struct Memory {
 /// The record store.
 pub(crate) struct Owners {
     memory: Mutex<Memory>,
+    shared: Option<Arc<Shared>>,
 }
 
 impl Owners {
-    /// Records in memory: they do not survive a restart and are not shared with replicas.
-    pub(crate) fn memory() -> Self {
+    /// Records in memory, and in the shared Redis when there is one.
+    pub(crate) fn new(shared: Option<Arc<Shared>>) -> Self {
         Owners {
             memory: Mutex::new(Memory::default()),
+            shared,
         }
     }
 
     /// Records that `id` belongs to `owner`.
-    pub(crate) async fn record(&self, id: &str, owner: &Owner) {
+    pub(crate) fn record(&self, id: &str, owner: &Owner) {
+        if let Some(shared) = &self.shared
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            let (shared, id, text) = (shared.clone(), id.to_owned(), owner.encode());
+            rt.spawn(async move { shared.set_owner(&id, &text, RETENTION).await });
+        }
         let mut m = self.memory.lock().unwrap_or_else(|p| p.into_inner());
         if m.map.len() >= MEMORY_CAPACITY
             && let Some(old) = m.order.pop_front()
@@ -64,11 +100,26 @@ impl Owners {
 
     /// The owner of `id`, if recorded and not expired.
     pub(crate) async fn get(&self, id: &str) -> Result<Option<Owner>, GatewayError> {
-        let m = self.memory.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(m.map
-            .get(id)
-            .filter(|(_, until)| *until > Instant::now())
-            .map(|(o, _)| o.clone()))
+        let local = {
+            let m = self.memory.lock().unwrap_or_else(|p| p.into_inner());
+            m.map
+                .get(id)
+                .filter(|(_, until)| *until > Instant::now())
+                .map(|(o, _)| o.clone())
+        };
+        if local.is_some() {
+            return Ok(local);
+        }
+        let Some(shared) = &self.shared else {
+            return Ok(None);
+        };
+        match shared.owner(id).await {
+            Ok(found) => Ok(found.as_deref().map(Owner::decode)),
+            Err(()) => Err(GatewayError::new(
+                Kind::StoreUnavailable,
+                "the gateway cannot check who owns this response right now (its shared state is unreachable); try again",
+            )),
+        }
     }
 
     /// Refuses `id` unless `tenant` (and `user`) own it, or the tenant accepts ids the gateway

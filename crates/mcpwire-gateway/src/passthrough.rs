@@ -67,7 +67,11 @@ async fn prepare(
     if let Some(v) = request.headers.get("anthropic-version") {
         rb = rb.header("anthropic-version", v.clone());
     }
-    let permit = cx.app.limits.acquire_stream(&live.config.tenants[ti])?;
+    let permit = cx
+        .app
+        .limits
+        .admit(&live.config.tenants[ti], &cx.request_id, false)
+        .await?;
     Ok((
         rb,
         Plan {

@@ -385,6 +385,11 @@ impl RequestEnd {
 
 impl Drop for RequestEnd {
     fn drop(&mut self) {
+        let tokens =
+            self.summary.input_tokens.unwrap_or(0) + self.summary.output_tokens.unwrap_or(0);
+        if let Some(permit) = self._permit.as_mut() {
+            permit.charge(tokens);
+        }
         if self.relaying {
             self.app.metrics.stream_open(&self.tenant, -1);
         }
@@ -453,7 +458,7 @@ impl Relay {
         if let Some(owner) = &self.owner
             && self.end.vendor == Vendor::OpenAi
         {
-            self.end.app.owners.record(id, owner).await;
+            self.end.app.owners.record(id, owner);
         }
     }
 

@@ -51,14 +51,45 @@ async fn fallback(State(app): State<Arc<App>>, request: Request) -> Response {
     passthrough::serve(cx, request).await
 }
 
-/// 200 `ready`, or 503 `draining` from SIGTERM until the process exits (the listener stays
-/// open while open streams drain, so load balancers see it).
+/// 200 while serving, 503 from SIGTERM until the process exits (the listener stays open
+/// while open streams drain, so load balancers see it). The body says what this replica can
+/// reach: `{"status": "ready"|"draining", "replica", "shared": "ok"|"unreachable"|"off",
+/// "stores": {"NAME": "ok"|"unreachable: why"}}`. An unreachable Redis does not make a
+/// replica unready: limits fall back to this process, and requests needing a token from an
+/// unreachable store get 503 on their own.
 async fn readyz(State(app): State<Arc<App>>) -> Response {
-    if app.draining() {
-        (StatusCode::SERVICE_UNAVAILABLE, "draining").into_response()
-    } else {
-        "ready".into_response()
+    let live = app.live();
+    let shared = match &app.shared {
+        None => "off",
+        Some(s) if s.ping().await => "ok",
+        Some(_) => "unreachable",
+    };
+    let mut stores = serde_json::Map::new();
+    for (name, health) in live.creds.store_health().await {
+        let status = match health {
+            Ok(()) => "ok".to_owned(),
+            Err(e) => format!("unreachable: {}", live.static_scrubber.scrub_str(&e)),
+        };
+        stores.insert(name, status.into());
     }
+    let draining = app.draining();
+    let body = serde_json::json!({
+        "status": if draining { "draining" } else { "ready" },
+        "replica": app.replica,
+        "shared": shared,
+        "stores": stores,
+    });
+    let status = if draining {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
 }
 
 /// Prometheus text; with `[metrics] bearer_sha256`, only for a listed bearer token.

@@ -296,6 +296,17 @@ pub(crate) async fn serve(
     while tasks.join_next().await.is_some() {}
 }
 
+/// Whether bytes wait in the socket that were never read while the connection looked silent:
+/// then the client is not the slow party.
+fn unread_bytes(probe: Option<&std::net::TcpStream>, state: &ConnState) -> bool {
+    if state.first_byte.load(Ordering::SeqCst) != NONE {
+        // The head started arriving and stopped: the client is slow.
+        return false;
+    }
+    // The socket is non-blocking (the duplicate shares its flags): no data is WouldBlock.
+    probe.is_some_and(|p| p.peek(&mut [0u8; 1]).is_ok_and(|n| n > 0))
+}
+
 async fn connection(
     tcp: TcpStream,
     _slot: Slot,
@@ -304,6 +315,15 @@ async fn connection(
     all: Arc<AtomicUsize>,
     mut drain: watch::Receiver<bool>,
 ) {
+    // A second handle on the socket, to tell a silent client from one whose bytes this
+    // process has not got round to reading (a busy runtime must not close good connections).
+    let probe = {
+        use std::os::fd::AsFd as _;
+        tcp.as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .map(std::net::TcpStream::from)
+    };
     let state = Arc::new(ConnState {
         opened: Instant::now(),
         in_flight: AtomicUsize::new(0),
@@ -358,6 +378,7 @@ async fn connection(
             _ = tokio::time::sleep_until(wake) => {
                 if let Some((at, which)) = state.due(&limits)
                     && state.now() >= at
+                    && !unread_bytes(probe.as_ref(), &state)
                 {
                     app.metrics.connection_timed_out(which);
                     break;

@@ -20,6 +20,7 @@ use crate::error::{GatewayError, Shape};
 use crate::limits::Limiter;
 use crate::metrics::Metrics;
 use crate::owners::Owners;
+use crate::shared::Shared;
 
 /// One generation of the configuration and what is built from it.
 pub(crate) struct Live {
@@ -31,8 +32,13 @@ pub(crate) struct Live {
 }
 
 impl Live {
-    pub(crate) fn build(config: Config, env: &Env, replica: &str) -> Result<Live, StartError> {
-        let creds = CredentialSet::build(&config, env, Default::default())
+    pub(crate) async fn build(
+        config: Config,
+        env: &Env,
+        replica: &str,
+    ) -> Result<Live, StartError> {
+        let creds = CredentialSet::build(&config, env)
+            .await
             .map_err(StartError::Credentials)?;
         let audit = AuditLog::open(&config.audit, replica).map_err(StartError::Audit)?;
         let static_scrubber = Scrubber::new(creds.static_secrets().iter().map(|s| s.expose()));
@@ -52,13 +58,25 @@ pub(crate) struct App {
     pub(crate) http: reqwest::Client,
     pub(crate) limits: Limiter,
     pub(crate) owners: Owners,
+    pub(crate) shared: Option<Arc<Shared>>,
     pub(crate) draining: AtomicBool,
+    pub(crate) replica: String,
+    /// The environment secrets are read from (again on reload).
+    pub(crate) env: Env,
+    reloading: tokio::sync::Mutex<()>,
     next_id: AtomicU64,
     id_prefix: String,
 }
 
 impl App {
-    pub(crate) fn new(live: Live) -> Result<App, StartError> {
+    pub(crate) fn new(live: Live, replica: String, env: Env) -> Result<App, StartError> {
+        let metrics = Arc::new(Metrics::new(&replica));
+        let shared = match &live.config.shared {
+            Some(c) => Some(Arc::new(
+                Shared::new(c, metrics.clone()).map_err(StartError::Credentials)?,
+            )),
+            None => None,
+        };
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .connect_timeout(live.config.limits.connect_timeout)
@@ -68,12 +86,16 @@ impl App {
             .build()
             .map_err(|e| StartError::Http(e.to_string()))?;
         Ok(App {
+            limits: Limiter::new(shared.clone(), live.config.limits.stream_lease),
+            owners: Owners::new(shared.clone()),
+            shared,
             live: ArcSwap::from_pointee(live),
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             http,
-            limits: Limiter::default(),
-            owners: Owners::memory(),
             draining: AtomicBool::new(false),
+            replica,
+            env,
+            reloading: tokio::sync::Mutex::new(()),
             next_id: AtomicU64::new(1),
             id_prefix: format!("gw_{:08x}", rand::random::<u32>()),
         })
@@ -82,6 +104,35 @@ impl App {
     /// The configuration new requests use.
     pub(crate) fn live(&self) -> Arc<Live> {
         self.live.load_full()
+    }
+
+    /// Applies a new configuration to new requests; open requests finish under the old one.
+    /// What cannot change without a restart (the listen address, `[shared]`) is kept, with a
+    /// warning.
+    pub(crate) async fn reload(&self, config: Config) -> Result<(), String> {
+        let _one_at_a_time = self.reloading.lock().await;
+        let old = self.live();
+        if config.listen != old.config.listen {
+            tracing::warn!("server.listen changed: it takes effect after a restart");
+        }
+        if config
+            .shared
+            .as_ref()
+            .map(|s| (s.url.expose().to_owned(), s.prefix.clone()))
+            != old
+                .config
+                .shared
+                .as_ref()
+                .map(|s| (s.url.expose().to_owned(), s.prefix.clone()))
+        {
+            tracing::warn!("[shared] changed: it takes effect after a restart");
+        }
+        let live = Live::build(config, &self.env, &self.replica)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.limits.set_lease(live.config.limits.stream_lease);
+        self.live.store(Arc::new(live));
+        Ok(())
     }
 
     pub(crate) fn draining(&self) -> bool {

@@ -177,7 +177,8 @@ async fn shutdown_drains_open_streams() {
     // requests are refused with a retryable 503 (another replica will serve them).
     let r = http().get(format!("{url}/readyz")).send().await.unwrap();
     assert_eq!(r.status(), 503);
-    assert_eq!(r.text().await.unwrap(), "draining");
+    let ready: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(ready["status"], "draining", "{ready}");
     let r = http()
         .post(format!("{url}/v1/responses"))
         .bearer_auth(GATEWAY_KEY)

@@ -34,6 +34,9 @@ pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::{RedisOptions, RedisStore};
 
+mod open;
+pub use open::{StoreKeySource, open};
+
 /// Identity of a stored token: issuer + client + resource.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TokenKey {
@@ -398,6 +401,12 @@ pub trait TokenStore: Send + Sync {
     /// Releases a lease if `lease.holder` still holds it; `false` when it had expired or
     /// another holder took it (which is then left alone).
     async fn release_lease(&self, lease: &Lease) -> Result<bool>;
+
+    /// Whether the store can be reached now (`/readyz`, start-up checks). The default says
+    /// yes; stores behind a network answer with a round trip.
+    async fn check(&self) -> Result<()> {
+        Ok(())
+    }
 
     /// Waits until the entry's version differs from `seen` or `timeout` passes, and returns
     /// the entry as it then is. The default polls [`get`](Self::get) with backoff (10 ms

@@ -243,6 +243,11 @@ impl RedisStore {
     /// Opens a store from a URL whose query may set `prefix`, `tenant` and `cache=off`
     /// (removed before connecting), with keys from [`StoreKeys::from_env`].
     pub async fn open(url: &Secret) -> Result<Self> {
+        Self::open_with_keys(url, StoreKeys::from_env()?).await
+    }
+
+    /// [`RedisStore::open`] with the given keys.
+    pub async fn open_with_keys(url: &Secret, keys: StoreKeys) -> Result<Self> {
         let mut u = url::Url::parse(url.expose()).map_err(|_| Error::InvalidUrl {
             field: "redis store url",
         })?;
@@ -261,7 +266,6 @@ impl RedisStore {
         } else {
             u.query_pairs_mut().clear().extend_pairs(rest);
         }
-        let keys = StoreKeys::from_env()?;
         Self::connect(&Secret::new(String::from(u)), options, keys).await
     }
 
@@ -336,6 +340,15 @@ async fn watch(client: redis::Client, channel: String, cache: Weak<Cache>) {
 
 #[async_trait]
 impl TokenStore for RedisStore {
+    async fn check(&self) -> Result<()> {
+        let mut c = self.conn.clone();
+        redis::cmd("PING")
+            .query_async::<String>(&mut c)
+            .await
+            .map(drop)
+            .map_err(unavailable)
+    }
+
     async fn get(&self, key: &EntryKey) -> Result<Option<Versioned>> {
         self.read(&self.entry_key(key)).await
     }

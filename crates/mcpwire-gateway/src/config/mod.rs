@@ -85,6 +85,9 @@ pub struct Limits {
     pub max_connections: usize,
     /// Open client connections from one IP address at most.
     pub max_connections_per_peer: usize,
+    /// A stream's slot in a shared `max_concurrent_streams` expires this long after its last
+    /// renewal (a replica that dies cannot hold slots longer).
+    pub stream_lease: Duration,
 }
 
 /// One vendor API the gateway forwards to.
@@ -175,6 +178,10 @@ pub struct Tenant {
     pub connectors: Vec<ConnectorPolicy>,
     /// In-flight upstream requests at once.
     pub max_concurrent_streams: usize,
+    /// Upstream requests per minute (sliding window); `None`: no limit.
+    pub requests_per_minute: Option<u64>,
+    /// Input + output tokens per UTC day, charged when a response ends; `None`: no limit.
+    pub tokens_per_day: Option<u64>,
     /// Whether response ids this gateway did not relay to the tenant may be used
     /// (`GET`/`DELETE`/cancel, `previous_response_id`). Ids it relayed to another tenant are
     /// refused either way.
@@ -191,6 +198,72 @@ pub struct AuditConfig {
     pub include_arguments: bool,
     /// Include tool outputs.
     pub include_outputs: bool,
+}
+
+/// Where a token store's encryption keys come from (Redis stores).
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreKey {
+    /// Not encrypted (memory and file stores).
+    None,
+    /// The keys, read from the environment variable `key_env` (or `MCPWIRE_STORE_KEY`).
+    Value(mcpwire_schema::Sensitive),
+    /// A file holding the keys (`key_file`, or `MCPWIRE_STORE_KEY_FILE`).
+    File(PathBuf),
+}
+
+impl std::fmt::Debug for StoreKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreKey::None => f.write_str("None"),
+            StoreKey::Value(_) => f.write_str("Value([redacted])"),
+            StoreKey::File(p) => f.debug_tuple("File").field(p).finish(),
+        }
+    }
+}
+
+/// A token store (`[stores.NAME]`).
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct StoreSpec {
+    /// The store URL (`memory:`, `file:PATH`, `redis://…`); may hold a password.
+    pub url: mcpwire_schema::Sensitive,
+    /// Encryption keys.
+    pub key: StoreKey,
+}
+
+impl std::fmt::Debug for StoreSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = self.url.expose();
+        let shown = if url.starts_with("redis") {
+            mcpwire_auth::redact::origin(url)
+        } else {
+            url.to_owned()
+        };
+        f.debug_struct("StoreSpec")
+            .field("url", &shown)
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+/// State shared by replicas (`[shared]`).
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct SharedConfig {
+    /// `redis://…` / `rediss://…`; may hold a password.
+    pub url: mcpwire_schema::Sensitive,
+    /// Key prefix, so that several gateways can share one Redis. Default `mcpwire`.
+    pub prefix: String,
+}
+
+impl std::fmt::Debug for SharedConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedConfig")
+            .field("url", &mcpwire_auth::redact::origin(self.url.expose()))
+            .field("prefix", &self.prefix)
+            .finish()
+    }
 }
 
 /// `/metrics` access (`[metrics]`).
@@ -214,8 +287,12 @@ pub struct Config {
     pub openai: Option<Upstream>,
     /// Anthropic Messages upstream.
     pub anthropic: Option<Upstream>,
-    /// Token stores by name: `Some(path)` for a file store, `None` for memory.
-    pub stores: BTreeMap<String, Option<PathBuf>>,
+    /// Token stores by name.
+    pub stores: BTreeMap<String, StoreSpec>,
+    /// State shared with other replicas; `None`: limits are per process.
+    pub shared: Option<SharedConfig>,
+    /// This replica's id in logs, audit lines and metrics (default `host:pid`).
+    pub replica_id: Option<String>,
     /// Audit log.
     pub audit: AuditConfig,
     /// `/metrics` access.

@@ -6,9 +6,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::raw::{RawApproval, RawAuth, RawConfig, RawUpstream};
+use toml::Spanned;
+
 use super::{
     ApprovalFloor, AuditConfig, AuthSpec, Config, ConfigError, ConnectorPolicy, Env, Limits,
-    McpServerPolicy, MetricsConfig, Tenant, Upstream, normalize_url,
+    McpServerPolicy, MetricsConfig, SharedConfig, StoreKey, StoreSpec, Tenant, Upstream,
+    normalize_url,
 };
 
 impl Config {
@@ -73,6 +76,7 @@ impl Config {
             client_idle_timeout: Duration::from_secs(s.client_idle_timeout_secs),
             max_connections: s.max_connections,
             max_connections_per_peer: s.max_connections_per_peer,
+            stream_lease: Duration::from_secs(s.stream_lease_secs),
         };
         let upstream = |u: &Option<RawUpstream>,
                         which: &str|
@@ -111,11 +115,174 @@ impl Config {
         };
         let openai = upstream(&raw.upstream.openai, "openai")?;
         let anthropic = upstream(&raw.upstream.anthropic, "anthropic")?;
-        let stores: BTreeMap<String, Option<PathBuf>> = raw
-            .stores
-            .iter()
-            .map(|(k, v)| (k.clone(), v.path.clone()))
-            .collect();
+        // A URL given directly or through an environment variable (so that a password
+        // stays out of the file).
+        let url_of = |url: &Option<Spanned<String>>,
+                      url_env: &Option<Spanned<String>>,
+                      what: &str,
+                      span: std::ops::Range<usize>|
+         -> Result<Option<String>, ConfigError> {
+            match (url, url_env) {
+                (Some(_), Some(e)) => Err(at(
+                    e.span(),
+                    format!("{what}: give url or url_env, not both"),
+                )),
+                (Some(u), None) => Ok(Some(u.get_ref().trim().to_owned())),
+                (None, Some(var)) => env
+                    .get(var.get_ref())
+                    .map(|v| Some(v.trim().to_owned()))
+                    .ok_or_else(|| {
+                        at(
+                            var.span(),
+                            format!(
+                                "{what}.url_env: environment variable `{}` is not set",
+                                var.get_ref()
+                            ),
+                        )
+                    }),
+                (None, None) => {
+                    let _ = span;
+                    Ok(None)
+                }
+            }
+        };
+        let is_redis = |u: &str| u.starts_with("redis://") || u.starts_with("rediss://");
+        let mut stores = BTreeMap::new();
+        for (name, store) in &raw.stores {
+            let span = store.span();
+            let store = store.get_ref();
+            let what = format!("stores.{name}");
+            let url = url_of(&store.url, &store.url_env, &what, span.clone())?;
+            let url = match (url, &store.path) {
+                (Some(_), Some(_)) => {
+                    return Err(at(
+                        span,
+                        format!("{what}: give url (or url_env) or path, not both"),
+                    ));
+                }
+                (Some(u), None) => {
+                    if !(is_redis(&u) || u == "memory:" || u.starts_with("file:")) {
+                        return Err(at(
+                            store.url.as_ref().map_or(span.clone(), |u| u.span()),
+                            format!(
+                                "{what}.url: store url (file:PATH, memory:, redis://, rediss://), not `{}`",
+                                mcpwire_auth::redact::origin(&u)
+                            ),
+                        ));
+                    }
+                    u
+                }
+                (None, Some(path)) => format!("file:{}", path.display()),
+                (None, None) => "memory:".to_owned(),
+            };
+            let key = match (&store.key_env, &store.key_file) {
+                (Some(_), Some(_)) => {
+                    return Err(at(
+                        span,
+                        format!("{what}: give key_env or key_file, not both"),
+                    ));
+                }
+                _ if !is_redis(&url) => {
+                    if store.key_env.is_some() || store.key_file.is_some() {
+                        return Err(at(
+                            span,
+                            format!(
+                                "{what}: key_env and key_file are for redis:// stores (memory and file stores are not encrypted; the file store is mode 0600)"
+                            ),
+                        ));
+                    }
+                    StoreKey::None
+                }
+                (Some(var), None) => StoreKey::Value(mcpwire_schema::Sensitive::new(
+                    env.get(var.get_ref()).cloned().ok_or_else(|| {
+                        at(
+                            var.span(),
+                            format!(
+                                "{what}.key_env: environment variable `{}` is not set",
+                                var.get_ref()
+                            ),
+                        )
+                    })?,
+                )),
+                (None, Some(path)) => StoreKey::File(path.clone()),
+                (None, None) => match (
+                    env.get("MCPWIRE_STORE_KEY"),
+                    env.get("MCPWIRE_STORE_KEY_FILE"),
+                ) {
+                    (Some(v), _) => StoreKey::Value(mcpwire_schema::Sensitive::new(v.clone())),
+                    (None, Some(p)) => StoreKey::File(PathBuf::from(p)),
+                    (None, None) => {
+                        return Err(at(
+                            span,
+                            format!(
+                                "{what}: a redis store encrypts its records: set key_env or key_file (32 random bytes, base64; several, comma-separated, to rotate)"
+                            ),
+                        ));
+                    }
+                },
+            };
+            stores.insert(
+                name.clone(),
+                StoreSpec {
+                    url: mcpwire_schema::Sensitive::new(url),
+                    key,
+                },
+            );
+        }
+        let shared = match &raw.shared {
+            None => None,
+            Some(sh) => {
+                let span = sh.span();
+                let sh = sh.get_ref();
+                let url =
+                    url_of(&sh.url, &sh.url_env, "shared", span.clone())?.ok_or_else(|| {
+                        at(
+                            span.clone(),
+                            "shared: give url or url_env (redis:// or rediss://)".to_owned(),
+                        )
+                    })?;
+                if !is_redis(&url) {
+                    return Err(at(
+                        span,
+                        "shared.url: a redis:// or rediss:// URL".to_owned(),
+                    ));
+                }
+                let prefix = sh
+                    .prefix
+                    .as_ref()
+                    .map_or("mcpwire", |p| p.get_ref().as_str());
+                if prefix.is_empty()
+                    || !prefix
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+                {
+                    return Err(at(
+                        sh.prefix.as_ref().map_or(span, |p| p.span()),
+                        "shared.prefix: letters, digits, `_`, `-`, `.`".to_owned(),
+                    ));
+                }
+                Some(SharedConfig {
+                    url: mcpwire_schema::Sensitive::new(url),
+                    prefix: prefix.to_owned(),
+                })
+            }
+        };
+        let replica_id = match &s.replica_id {
+            None => None,
+            Some(r) => {
+                let id = r.get_ref();
+                if id.is_empty()
+                    || id.len() > 128
+                    || id.chars().any(|c| c.is_control() || c.is_whitespace())
+                {
+                    return Err(at(
+                        r.span(),
+                        "server.replica_id: 1-128 printable characters without spaces".to_owned(),
+                    ));
+                }
+                Some(id.clone())
+            }
+        };
 
         let auth = |a: &Option<RawAuth>,
                     span: std::ops::Range<usize>,
@@ -239,6 +406,15 @@ impl Config {
                     approval,
                 });
             }
+            let positive = |v: Option<u64>, key: &str| match v {
+                Some(0) => Err(at(
+                    t_span.clone(),
+                    format!("tenant `{name}`: {key} must be positive (leave it out for no limit)"),
+                )),
+                v => Ok(v),
+            };
+            let requests_per_minute = positive(t.requests_per_minute, "requests_per_minute")?;
+            let tokens_per_day = positive(t.tokens_per_day, "tokens_per_day")?;
             let mut connectors = Vec::new();
             for c in &t.connectors {
                 let span = c.span();
@@ -265,6 +441,8 @@ impl Config {
                 mcp,
                 connectors,
                 max_concurrent_streams: t.max_concurrent_streams,
+                requests_per_minute,
+                tokens_per_day,
                 allow_foreign_response_ids: t.allow_foreign_response_ids,
             });
         }
@@ -279,6 +457,8 @@ impl Config {
             openai,
             anthropic,
             stores,
+            shared,
+            replica_id,
             audit: AuditConfig {
                 path: raw.audit.path,
                 include_arguments: raw.audit.include_arguments,

@@ -26,6 +26,8 @@ pub(super) struct RawServer {
     pub(super) client_idle_timeout_secs: u64,
     pub(super) max_connections: usize,
     pub(super) max_connections_per_peer: usize,
+    pub(super) replica_id: Option<Spanned<String>>,
+    pub(super) stream_lease_secs: u64,
 }
 
 impl Default for RawServer {
@@ -43,6 +45,8 @@ impl Default for RawServer {
             client_idle_timeout_secs: 60,
             max_connections: 8192,
             max_connections_per_peer: 1024,
+            replica_id: None,
+            stream_lease_secs: 30,
         }
     }
 }
@@ -65,12 +69,25 @@ pub(super) struct RawUpstreams {
     pub(super) anthropic: Option<RawUpstream>,
 }
 
-/// `[stores.NAME]`.
+/// `[stores.NAME]`: `url`, `url_env` or `path` (none: memory), and for Redis the key.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawStore {
-    /// A file store shared with `mcpwire auth` and other gateway processes; absent: memory.
+    pub(super) url: Option<Spanned<String>>,
+    pub(super) url_env: Option<Spanned<String>>,
+    /// A file store shared with `mcpwire auth` and other gateway processes.
     pub(super) path: Option<PathBuf>,
+    pub(super) key_env: Option<Spanned<String>>,
+    pub(super) key_file: Option<PathBuf>,
+}
+
+/// `[shared]`: the Redis that replicas share limits and response owners through.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawShared {
+    pub(super) url: Option<Spanned<String>>,
+    pub(super) url_env: Option<Spanned<String>>,
+    pub(super) prefix: Option<Spanned<String>>,
 }
 
 /// `[audit]`.
@@ -188,6 +205,8 @@ pub(super) struct RawTenant {
     pub(super) max_concurrent_streams: usize,
     #[serde(default)]
     pub(super) allow_foreign_response_ids: bool,
+    pub(super) requests_per_minute: Option<u64>,
+    pub(super) tokens_per_day: Option<u64>,
 }
 
 fn default_streams() -> usize {
@@ -203,7 +222,8 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) upstream: RawUpstreams,
     #[serde(default)]
-    pub(super) stores: BTreeMap<String, RawStore>,
+    pub(super) stores: BTreeMap<String, Spanned<RawStore>>,
+    pub(super) shared: Option<Spanned<RawShared>>,
     #[serde(default)]
     pub(super) audit: RawAudit,
     #[serde(default)]

@@ -84,8 +84,13 @@ pub async fn start(text: &str) -> GatewayHandle {
     Gateway::start_with_env(config, &env()).await.unwrap()
 }
 
+/// One client for the whole test binary: building one costs about 100 ms, which 64 requests
+/// at once would otherwise spend on the runtime that also serves the gateway.
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| reqwest::Client::builder().no_proxy().build().unwrap())
+        .clone()
 }
 
 pub fn openai_body(demo_url: &str, input: &str, stream: bool) -> Value {
