@@ -100,7 +100,12 @@ pub(crate) async fn check_unauthorized(
     let discovery = match client.discover(url, challenge.clone()).await {
         Ok(d) => d,
         Err(e) => {
-            let mut why = format!("OAuth chain broken at the {}: {}", link(&e), describe(&e));
+            let (link, detail) = (link(&e), describe(&e));
+            let mut why = if detail.starts_with(link) {
+                format!("OAuth chain broken at the {detail}")
+            } else {
+                format!("OAuth chain broken at the {link}: {detail}")
+            };
             if !notes.is_empty() {
                 why = format!("{} ({})", why, notes.join("; "));
             }

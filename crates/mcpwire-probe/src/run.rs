@@ -624,19 +624,22 @@ pub(crate) async fn probe_vendor(
         Check::new(CheckId::Transport, Status::Pass, "Streamable HTTP")
     });
     let agreed = version.clone().unwrap_or_default();
-    let how = format!("{} {}", attempt.opening.method(), attempt.opening.version());
     let proposed = attempt.opening.version();
-    let downgraded = if agreed != proposed {
-        format!(" (proposed {proposed})")
+    let how = if agreed == proposed {
+        format!("{} {proposed}", attempt.opening.method())
     } else {
-        String::new()
+        format!(
+            "{} (proposed {proposed}, the server answered {})",
+            attempt.opening.method(),
+            remote(&agreed, 40)
+        )
     };
     checks.push(match attempt.basis {
         Basis::Inferred => Check::new(
             CheckId::Protocol,
             Status::Warn,
             format!(
-                "{} agreed only through {how}{downgraded}: not confirmed that {}'s client opens this way (inferred); the openings it is known to use were refused",
+                "{} agreed only through {how}: not confirmed that {}'s client opens this way (inferred); the openings it is known to use were refused",
                 remote(&agreed, 40),
                 rules.name
             ),
@@ -644,7 +647,7 @@ pub(crate) async fn probe_vendor(
         b => Check::new(
             CheckId::Protocol,
             Status::Pass,
-            format!("{} agreed through {how}{downgraded} ({})", remote(&agreed, 40), b.as_str()),
+            format!("{} agreed through {how} ({})", remote(&agreed, 40), b.as_str()),
         ),
     });
 
