@@ -45,6 +45,27 @@ fn describe(e: &Error) -> String {
     line
 }
 
+/// One line naming the link of the chain that broke, and how.
+fn broken(e: &Error) -> String {
+    match e {
+        Error::ResourceMismatch { actual, .. } => format!(
+            "OAuth chain broken at the protected resource metadata: it names resource {actual}, not this server"
+        ),
+        Error::IssuerMismatch { expected, actual } => format!(
+            "OAuth chain broken at the authorization server metadata: it says issuer {actual}, but was fetched for {expected}"
+        ),
+        Error::Discovery { what } => format!("OAuth chain broken: {what}"),
+        _ => {
+            let (link, detail) = (link(e), describe(e));
+            if detail.starts_with(link) {
+                format!("OAuth chain broken at the {detail}")
+            } else {
+                format!("OAuth chain broken at the {link}: {detail}")
+            }
+        }
+    }
+}
+
 /// What to tell the user about a 401/403, from the status and the challenge.
 pub(crate) async fn check_unauthorized(
     url: &str,
@@ -100,12 +121,7 @@ pub(crate) async fn check_unauthorized(
     let discovery = match client.discover(url, challenge.clone()).await {
         Ok(d) => d,
         Err(e) => {
-            let (link, detail) = (link(&e), describe(&e));
-            let mut why = if detail.starts_with(link) {
-                format!("OAuth chain broken at the {detail}")
-            } else {
-                format!("OAuth chain broken at the {link}: {detail}")
-            };
+            let mut why = broken(&e);
             if !notes.is_empty() {
                 why = format!("{} ({})", why, notes.join("; "));
             }

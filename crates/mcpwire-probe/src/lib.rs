@@ -114,6 +114,15 @@ pub(crate) fn scrubbed(text: &str, secrets: &[&Secret], limit: usize) -> String 
     scrub_excerpt(text, secrets.iter().copied(), limit)
 }
 
+/// `1 tool`, `2 tools`.
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 /// `12 ms`, `3.4 s`.
 pub(crate) fn human(d: Duration) -> String {
     if d < Duration::from_secs(1) {

@@ -757,7 +757,10 @@ pub(crate) async fn probe_vendor(
         Check::new(
             CheckId::Listing,
             Status::Pass,
-            format!("tools/list answered: {} tools", listing.tools.len()),
+            format!(
+                "tools/list answered: {}",
+                crate::plural(listing.tools.len(), "tool")
+            ),
         )
     });
     checks.push(tools::names(rules, &listing.tools));

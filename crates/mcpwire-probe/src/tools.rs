@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::report::{Check, CheckId, Status};
 use crate::rules::{Basis, Limit, VendorRules};
-use crate::{bytes, human, remote};
+use crate::{bytes, human, plural, remote};
 
 /// The tools as listed, all pages.
 #[derive(Debug, Default)]
@@ -83,8 +83,8 @@ pub(crate) fn names(rules: &VendorRules, tools: &[Value]) -> Check {
         CheckId::ToolNames,
         Status::Pass,
         format!(
-            "{} names fit letters, digits, `_`, `-` and {max} characters",
-            tools.len()
+            "{} fit letters, digits, `_`, `-` and {max} characters",
+            plural(tools.len(), "name")
         ),
     )
 }
@@ -173,7 +173,7 @@ pub(crate) fn schemas(rules: &VendorRules, tools: &[Value]) -> Check {
         return Check::new(
             CheckId::ToolSchemas,
             Status::Pass,
-            format!("{} input schemas are objects", tools.len()),
+            format!("{} of type object", plural(tools.len(), "input schema")),
         );
     }
     let why = format!(
@@ -236,7 +236,7 @@ pub(crate) fn size(rules: &VendorRules, listing: &Listing) -> Check {
     };
     let status = by_size.max(by_count);
     let why = match (size_why.is_empty(), count_why.is_empty()) {
-        (true, true) => format!("{n} tools, {}{pages}", bytes(listing.bytes)),
+        (true, true) => format!("{}, {}{pages}", plural(n, "tool"), bytes(listing.bytes)),
         (false, true) => size_why,
         (true, false) => count_why,
         (false, false) if by_size >= by_count => format!("{size_why}; {count_why}"),
