@@ -74,7 +74,7 @@ async fn the_demo_server_exits_0_with_a_table_per_vendor() {
         "{text}"
     );
     assert!(
-        text.contains("  pass  tool_names       4 names fit"),
+        text.contains("  pass  tool_names       every name (4) fits"),
         "{text}"
     );
     assert!(

@@ -83,8 +83,8 @@ pub(crate) fn names(rules: &VendorRules, tools: &[Value]) -> Check {
         CheckId::ToolNames,
         Status::Pass,
         format!(
-            "{} fit letters, digits, `_`, `-` and {max} characters",
-            plural(tools.len(), "name")
+            "every name ({}) fits letters, digits, `_`, `-` and {max} characters",
+            tools.len()
         ),
     )
 }
