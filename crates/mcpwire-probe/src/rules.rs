@@ -146,6 +146,26 @@ const OPENAI_OBSERVED: &str = "User-Agent and clientInfo `openai-mcp/1.0.0` seen
 const SIZE_SOURCE: &str = "mcpwire heuristic: every tool definition is put in the model's context on each request (vendor tool-use docs); ~100 KiB is ~25k tokens, 1 MiB does not fit a 200k-token context";
 const TIME_SOURCE: &str = "mcpwire heuristic: neither vendor documents its MCP timeouts; an Anthropic connector timeout was reported as an error (anthropics/anthropic-sdk-typescript#784), claude.ai connectors are reported to wait about 10 s";
 
+/// Size and time limits: neither vendor documents one, so both get mcpwire's heuristic.
+const LISTING_BYTES: Limit<usize> = Limit {
+    warn: 100 * 1024,
+    fail: 1024 * 1024,
+    basis: Basis::Inferred,
+    source: SIZE_SOURCE,
+};
+const LISTING_TIME: Limit<Duration> = Limit {
+    warn: Duration::from_secs(3),
+    fail: Duration::from_secs(10),
+    basis: Basis::Inferred,
+    source: TIME_SOURCE,
+};
+const CALL_TIME: Limit<Duration> = Limit {
+    warn: Duration::from_secs(10),
+    fail: Duration::from_secs(60),
+    basis: Basis::Inferred,
+    source: TIME_SOURCE,
+};
+
 /// The vendors' rules, one row each.
 pub static RULES: [VendorRules; 2] = [
     VendorRules {
@@ -206,24 +226,9 @@ pub static RULES: [VendorRules; 2] = [
             basis: Basis::Inferred,
             source: "OpenAI refuses more than 128 function tools (`Invalid 'tools': array too long ... maximum length 128`); reported for MCP listings too (0x4m4/hexstrike-ai#89), not documented; use allowed_tools",
         }),
-        listing_bytes: Limit {
-            warn: 100 * 1024,
-            fail: 1024 * 1024,
-            basis: Basis::Inferred,
-            source: SIZE_SOURCE,
-        },
-        listing_time: Limit {
-            warn: Duration::from_secs(3),
-            fail: Duration::from_secs(10),
-            basis: Basis::Inferred,
-            source: TIME_SOURCE,
-        },
-        call_time: Limit {
-            warn: Duration::from_secs(10),
-            fail: Duration::from_secs(60),
-            basis: Basis::Inferred,
-            source: TIME_SOURCE,
-        },
+        listing_bytes: LISTING_BYTES,
+        listing_time: LISTING_TIME,
+        call_time: CALL_TIME,
     },
     VendorRules {
         vendor: Vendor::Anthropic,
@@ -283,24 +288,9 @@ pub static RULES: [VendorRules; 2] = [
             "Messages API: `input_schema does not support oneOf, allOf, or anyOf at the top level` (anthropics/claude-code#40075, cloudflare/mcp-server-cloudflare#224); for the connector inferred",
         ),
         tool_count: None,
-        listing_bytes: Limit {
-            warn: 100 * 1024,
-            fail: 1024 * 1024,
-            basis: Basis::Inferred,
-            source: SIZE_SOURCE,
-        },
-        listing_time: Limit {
-            warn: Duration::from_secs(3),
-            fail: Duration::from_secs(10),
-            basis: Basis::Inferred,
-            source: TIME_SOURCE,
-        },
-        call_time: Limit {
-            warn: Duration::from_secs(10),
-            fail: Duration::from_secs(60),
-            basis: Basis::Inferred,
-            source: TIME_SOURCE,
-        },
+        listing_bytes: LISTING_BYTES,
+        listing_time: LISTING_TIME,
+        call_time: CALL_TIME,
     },
 ];
 
