@@ -65,6 +65,9 @@ const GATED: &[Gated] = &[
     gated("redis-server",      "mcpwire-auth", "redis_store", &[], redis::provide_redis_server),
     gated("redis-server",      "mcpwire-auth", "fleet",       &[], redis::provide_redis_server),
     gated("the Python SDK venv", "mcpwire-gateway", "sdk",     &[], python::provide_sdk_env),
+    gated("server-everything", "mcpwire-probe", "interop", &[], provide_server_everything),
+    gated("the MCP conformance suite", "mcpwire-probe", "conformance",       &[], provide_conformance_suite),
+    gated("the MCP conformance suite", "mcpwire-cli",   "probe_conformance", &[], provide_conformance_suite),
 ];
 
 /// The reference MCP server `@modelcontextprotocol/server-everything`, pinned.
@@ -80,6 +83,24 @@ fn provide_server_everything() -> Result<Vars> {
     Ok(vec![
         (
             "MCPWIRE_SERVER_EVERYTHING_DIR".to_owned(),
+            install.dir.display().to_string(),
+        ),
+        (
+            "MCPWIRE_NODE".to_owned(),
+            install.node().display().to_string(),
+        ),
+    ])
+}
+
+/// Installs the pinned MCP conformance suite and a Node 22 (the same install as `cargo xtask
+/// conformance`): its client scenarios, run without `--command`, serve mock MCP and
+/// authorization servers for `mcpwire probe` to be pointed at.
+fn provide_conformance_suite() -> Result<Vars> {
+    let version = conformance::SUITE.rsplit_once('@').map_or("", |(_, v)| v);
+    let install = npm::install(&format!("conformance-{version}"), &[conformance::SUITE])?;
+    Ok(vec![
+        (
+            "MCPWIRE_CONFORMANCE_DIR".to_owned(),
             install.dir.display().to_string(),
         ),
         (

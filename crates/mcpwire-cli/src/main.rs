@@ -14,6 +14,7 @@ mod check;
 mod demo;
 mod gateway;
 mod normalize;
+mod probe;
 mod run;
 mod term;
 mod translate;
@@ -75,6 +76,9 @@ enum Command {
     Gateway(gateway::GatewayArgs),
     /// OAuth tokens for MCP servers: login, token, status, logout.
     Auth(auth::AuthArgs),
+    /// Will this MCP server work through OpenAI and Anthropic? Connects the way each vendor's
+    /// hosted client does and checks transport, protocol, auth, tools; exit 0 when it would.
+    Probe(probe::ProbeArgs),
     /// Normalise a vendor response (JSON) or raw SSE stream to mcpwire events, one JSON object
     /// per line. Vendor and stream/whole are detected.
     Normalize {
@@ -100,6 +104,7 @@ fn main() -> ExitCode {
             file,
         } => normalize::run(&file, from, settled),
         Command::Auth(command) => auth::run(command).into_result(),
+        Command::Probe(args) => probe::run(args),
         Command::Run(args) => run::run(*args),
         Command::Demo => demo::run_demo(),
         Command::Translate {

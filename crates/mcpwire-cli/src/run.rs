@@ -110,7 +110,7 @@ pub(crate) struct RunArgs {
 }
 
 /// Seconds, e.g. `30` or `1.5`.
-fn seconds(value: &str) -> Result<Duration, String> {
+pub(crate) fn seconds(value: &str) -> Result<Duration, String> {
     value
         .parse::<f64>()
         .ok()
@@ -143,7 +143,7 @@ fn byte_size(value: &str) -> Result<usize, String> {
 
 /// A secret from the command line: the value itself, `@FILE` or `env:VAR`. Errors never
 /// repeat the value.
-fn secret(value: &str, flag: &str) -> Result<Secret, String> {
+pub(crate) fn secret(value: &str, flag: &str) -> Result<Secret, String> {
     if let Some(path) = value.strip_prefix('@') {
         let mut text = std::fs::read_to_string(path)
             .map_err(|e| format!("{flag}: cannot read {path}: {e}"))?;
