@@ -12,8 +12,12 @@ use mcpwire_gateway::{Gateway, GatewayHandle};
 #[derive(Debug, clap::Args)]
 pub(crate) struct GatewayArgs {
     /// The TOML configuration (see the README's gateway section).
-    #[arg(long, value_name = "FILE", required_unless_present = "demo")]
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["demo", "check_config"])]
     config: Option<PathBuf>,
+    /// Validate a configuration (secrets from the environment as at start) and exit: 0 when
+    /// it would load, 2 with the line at fault when not. Nothing is started.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["config", "demo"])]
+    check_config: Option<PathBuf>,
     /// Start the simulator and a bearer-protected demo MCP server on 127.0.0.1 and a gateway in
     /// front of them, with a generated configuration (printed).
     #[arg(long, conflicts_with = "config")]
@@ -59,6 +63,25 @@ fn announce(gw: &GatewayHandle) {
 }
 
 pub(crate) fn run(args: GatewayArgs) -> ExitCode {
+    if let Some(path) = &args.check_config {
+        return match Config::load(path) {
+            Ok(c) => {
+                println!(
+                    "{}: ok ({} tenant{}, {} store{})",
+                    path.display(),
+                    c.tenants.len(),
+                    if c.tenants.len() == 1 { "" } else { "s" },
+                    c.stores.len(),
+                    if c.stores.len() == 1 { "" } else { "s" },
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("mcpwire gateway: {}: {e}", path.display());
+                ExitCode::from(2)
+            }
+        };
+    }
     init_logs();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -92,6 +115,8 @@ pub(crate) fn run(args: GatewayArgs) -> ExitCode {
             }
         };
         announce(&gw);
+        // SIGHUP: reload the file; an invalid one is rejected and the old one keeps serving.
+        gw.reload_on_sighup(path.clone());
         terminated().await;
         eprintln!("mcpwire gateway: draining");
         gw.shutdown().await;

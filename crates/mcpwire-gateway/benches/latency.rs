@@ -5,7 +5,14 @@
 //! gateway's own cost. Prints time to first event and total (p50, p99), requests per second,
 //! and the gateway's peak RSS.
 //!
-//! `cargo bench -p mcpwire-gateway --bench latency` (release build, ~1 minute).
+//! Each row also gives the gateway's CPU time per request (user + system, from the gateway
+//! process's own `/proc/<pid>/stat` over the row's run). With `redis-server` on the machine
+//! (or `MCPWIRE_REDIS_SERVER`), a last row set puts the gateway on `[shared]` Redis (limits on)
+//! and compares it with the same gateway without, in the same run, with the Redis commands
+//! each request cost (`INFO commandstats`). `MCPWIRE_BENCH_PIN=1` pins the load generator and
+//! the upstream to core 0 and the gateway to core 1 (`taskset`).
+//!
+//! `cargo bench -p mcpwire-gateway --bench latency` (release build, ~2 minutes).
 
 #![allow(
     clippy::print_stdout,
@@ -38,12 +45,23 @@ fn main() {
     if args.iter().any(|a| a == "--list") {
         return; // `cargo test --benches` lists benches; nothing to list here.
     }
+    if pinned() {
+        // This process (load generator and upstream) on core 0; gateways on core 1.
+        let _ = Command::new("taskset")
+            .args(["-a", "-pc", "0", &std::process::id().to_string()])
+            .stdout(Stdio::null())
+            .status();
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(bench());
+}
+
+fn pinned() -> bool {
+    std::env::var("MCPWIRE_BENCH_PIN").is_ok_and(|v| v == "1")
 }
 
 /// Child mode: one gateway until stdin closes.
@@ -76,18 +94,29 @@ impl Drop for Child_ {
 }
 
 fn spawn_gateway(upstream: &str, demo_url: &str, name: &str) -> Child_ {
+    spawn_gateway_with(upstream, demo_url, name, "")
+}
+
+fn spawn_gateway_with(upstream: &str, demo_url: &str, name: &str, extra: &str) -> Child_ {
     let dir = std::env::temp_dir().join(format!("mcpwire-gw-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(
         &path,
         format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n\n[upstream.openai]\nbase_url = \"{upstream}/v1\"\napi_key_env = \"BENCH_VENDOR_KEY\"\n\n[[tenants]]\nname = \"bench\"\nkey_sha256 = [\"{}\"]\nmax_concurrent_streams = 1024\n\n[[tenants.mcp]]\nname = \"demo\"\nurl = \"{demo_url}\"\nauth = {{ bearer_env = \"BENCH_MCP_TOKEN\" }}\n",
+            "[server]\nlisten = \"127.0.0.1:0\"\n\n[upstream.openai]\nbase_url = \"{upstream}/v1\"\napi_key_env = \"BENCH_VENDOR_KEY\"\n{extra}\n[[tenants]]\nname = \"bench\"\nkey_sha256 = [\"{}\"]\nmax_concurrent_streams = 1024\nrequests_per_minute = 1000000\ntokens_per_day = 1000000000\n\n[[tenants.mcp]]\nname = \"demo\"\nurl = \"{demo_url}\"\nauth = {{ bearer_env = \"BENCH_MCP_TOKEN\" }}\n",
             key_hash_hex(KEY)
         ),
     )
     .unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    let mut command = if pinned() {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "1"]).arg(std::env::current_exe().unwrap());
+        c
+    } else {
+        Command::new(std::env::current_exe().unwrap())
+    };
+    let mut child = command
         .arg("--serve-gateway")
         .arg(&path)
         .env("BENCH_VENDOR_KEY", "sk-bench")
@@ -101,6 +130,19 @@ fn spawn_gateway(upstream: &str, demo_url: &str, name: &str) -> Child_ {
         .read_line(&mut line)
         .unwrap();
     Child_(child, line.trim().to_owned())
+}
+
+/// User + system CPU time of a process so far (`/proc/<pid>/stat`, in clock ticks of 10 ms).
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
 }
 
 fn rss_kib(pid: u32, field: &str) -> u64 {
@@ -241,19 +283,21 @@ async fn compare(
 ) {
     println!("\n{label}");
     println!(
-        "| streams | direct TTFE p50 / p99 (ms) | gateway TTFE p50 / p99 (ms) | added TTFE p50 / p99 (ms) | direct total p50 / p99 (ms) | gateway total p50 / p99 (ms) | gateway req/s | gateway RSS (MiB) |"
+        "| streams | direct TTFE p50 / p99 (ms) | gateway TTFE p50 / p99 (ms) | added TTFE p50 / p99 (ms) | direct total p50 / p99 (ms) | gateway total p50 / p99 (ms) | gateway req/s | gateway CPU per request (µs) | gateway RSS (MiB) |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let gw_url = format!("{}/v1/responses", gw.1);
     // Warm both paths (connections, token caches).
     load(client, direct_url, "sk-direct", direct_body, 8, 32).await;
     load(client, &gw_url, KEY, gw_body, 8, 32).await;
     for (c, n) in LEVELS {
         let d = load(client, direct_url, "sk-direct", direct_body, c, n).await;
+        let cpu0 = cpu_time(gw.0.id());
         let g = load(client, &gw_url, KEY, gw_body, c, n).await;
+        let cpu = (cpu_time(gw.0.id()) - cpu0).as_secs_f64() * 1e6 / g.ttfe.len() as f64;
         let rss = rss_kib(gw.0.id(), "VmRSS:") as f64 / 1024.0;
         println!(
-            "| {c} | {:.2} / {:.2} | {:.2} / {:.2} | {:+.2} / {:+.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.0} | {:.1} |",
+            "| {c} | {:.2} / {:.2} | {:.2} / {:.2} | {:+.2} / {:+.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.0} | {cpu:.0} | {:.1} |",
             pct(&d.ttfe, 0.5),
             pct(&d.ttfe, 0.99),
             pct(&g.ttfe, 0.5),
@@ -314,4 +358,156 @@ async fn bench() {
         &tool(false),
     )
     .await;
+    drop(gw_stub);
+    shared_rows(&client, &stub, demo.url(), &tool(false)).await;
+}
+
+/// A private redis-server on a free port (persistence off), if one can be found.
+struct Redis(Child, u16);
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_redis() -> Option<Redis> {
+    let bin = std::env::var_os("MCPWIRE_REDIS_SERVER")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
+                .iter()
+                .map(std::path::PathBuf::from)
+                .find(|p| p.exists())
+        })?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let mut command = if pinned() {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "0"]).arg(&bin);
+        c
+    } else {
+        Command::new(&bin)
+    };
+    let child = command
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let redis = Redis(child, port);
+    for _ in 0..200 {
+        if redis_calls(port).is_some() {
+            return Some(redis);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// Total commands Redis has executed (`INFO commandstats`), minus `INFO` itself.
+fn redis_calls(port: u16) -> Option<u64> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
+    s.write_all(b"INFO commandstats\r\n").ok()?;
+    // A bulk string: `$<len>\r\n<len bytes>\r\n`.
+    let mut data = Vec::new();
+    let mut buf = [0u8; 8192];
+    let text = loop {
+        let n = s.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        data.extend_from_slice(&buf[..n]);
+        let Some(head_end) = data.windows(2).position(|w| w == b"\r\n") else {
+            continue;
+        };
+        let len: usize = std::str::from_utf8(data.get(1..head_end)?)
+            .ok()?
+            .parse()
+            .ok()?;
+        if data.len() >= head_end + 2 + len {
+            break String::from_utf8_lossy(&data[head_end + 2..head_end + 2 + len]).into_owned();
+        }
+    };
+    Some(
+        text.lines()
+            .filter(|l| l.starts_with("cmdstat_") && !l.starts_with("cmdstat_info:"))
+            .filter_map(|l| {
+                l.split("calls=")
+                    .nth(1)?
+                    .split(',')
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .sum(),
+    )
+}
+
+/// The gateway with and without `[shared]` Redis, same upstream, same run.
+async fn shared_rows(
+    client: &reqwest::Client,
+    stub: &str,
+    demo_url: &str,
+    body: &serde_json::Value,
+) {
+    let Some(redis) = start_redis() else {
+        println!("\n(no redis-server: the [shared] rows were not run)");
+        return;
+    };
+    let plain = spawn_gateway(stub, demo_url, "plain");
+    let shared = spawn_gateway_with(
+        stub,
+        demo_url,
+        "shared",
+        &format!("\n[shared]\nurl = \"redis://127.0.0.1:{}/\"\n", redis.1),
+    );
+    println!(
+        "\n## [shared] Redis (max_concurrent_streams, requests_per_minute, tokens_per_day on) vs the same gateway without, minimal upstream"
+    );
+    println!(
+        "| streams | without TTFE p50 / p99 (ms) | with [shared] TTFE p50 / p99 (ms) | added p50 / p99 (ms) | Redis commands per request | CPU per request without / with (µs) |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
+    let plain_url = format!("{}/v1/responses", plain.1);
+    let shared_url = format!("{}/v1/responses", shared.1);
+    load(client, &plain_url, KEY, body, 8, 32).await;
+    load(client, &shared_url, KEY, body, 8, 32).await;
+    for (c, n) in [(1, 300), (64, 640)] {
+        let cpu0 = cpu_time(plain.0.id());
+        let p = load(client, &plain_url, KEY, body, c, n).await;
+        let cpu_p = (cpu_time(plain.0.id()) - cpu0).as_secs_f64() * 1e6 / p.ttfe.len() as f64;
+        // Commands that finish after the last response (the end-of-request script) count too.
+        let calls0 = redis_calls(redis.1).unwrap_or(0);
+        let cpu0 = cpu_time(shared.0.id());
+        let s = load(client, &shared_url, KEY, body, c, n).await;
+        let cpu_s = (cpu_time(shared.0.id()) - cpu0).as_secs_f64() * 1e6 / s.ttfe.len() as f64;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let calls =
+            redis_calls(redis.1).unwrap_or(0).saturating_sub(calls0) as f64 / s.ttfe.len() as f64;
+        println!(
+            "| {c} | {:.2} / {:.2} | {:.2} / {:.2} | {:+.3} / {:+.3} | {calls:.2} | {cpu_p:.0} / {cpu_s:.0} |",
+            pct(&p.ttfe, 0.5),
+            pct(&p.ttfe, 0.99),
+            pct(&s.ttfe, 0.5),
+            pct(&s.ttfe, 0.99),
+            pct(&s.ttfe, 0.5) - pct(&p.ttfe, 0.5),
+            pct(&s.ttfe, 0.99) - pct(&p.ttfe, 0.99),
+        );
+    }
 }

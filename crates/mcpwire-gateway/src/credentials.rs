@@ -110,7 +110,10 @@ impl CredentialSet {
             let store = open_store(spec)
                 .await
                 .map_err(|e| format!("stores.{name}: {e}"))?;
-            let client = OAuthClient::new(OAuthConfig::default(), store.clone())
+            let mut oauth = OAuthConfig::default();
+            oauth.refresh_lease = spec.refresh_lease;
+            oauth.policy.timeout = spec.token_timeout;
+            let client = OAuthClient::new(oauth, store.clone())
                 .map_err(|e| format!("stores.{name}: {e}"))?;
             stores.insert(name.clone(), Arc::new(client));
             store_handles.insert(name.clone(), store);

@@ -34,6 +34,7 @@ mod metrics;
 mod owners;
 mod passthrough;
 mod policy;
+mod probes;
 mod relay;
 mod routes;
 mod server;
@@ -110,6 +111,7 @@ impl Gateway {
             .unwrap_or_else(|| format!("{}:{}", hostname(), std::process::id()));
         let live = Live::build(config, env, &replica).await?;
         let app = Arc::new(App::new(live, replica, env.clone())?);
+        app.probes.start(app.live());
         let router = routes::router(app.clone());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let join = tokio::spawn(server::serve(listener, app.clone(), router, stop_rx));

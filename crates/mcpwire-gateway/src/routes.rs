@@ -54,7 +54,8 @@ async fn fallback(State(app): State<Arc<App>>, request: Request) -> Response {
 /// 200 while serving, 503 from SIGTERM until the process exits (the listener stays open
 /// while open streams drain, so load balancers see it). The body says what this replica can
 /// reach: `{"status": "ready"|"draining", "replica", "shared": "ok"|"unreachable"|"off",
-/// "stores": {"NAME": "ok"|"unreachable: why"}}`. An unreachable Redis does not make a
+/// "stores": {"NAME": "ok"|"unreachable: why"}, "probes": {"NAME (origin)": {"ok", "summary"}}}`
+/// (probes with `[server] probe_on_start`). An unreachable Redis does not make a
 /// replica unready: limits fall back to this process, and requests needing a token from an
 /// unreachable store get 503 on their own.
 async fn readyz(State(app): State<Arc<App>>) -> Response {
@@ -78,6 +79,7 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
         "replica": app.replica,
         "shared": shared,
         "stores": stores,
+        "probes": app.probes.snapshot(),
     });
     let status = if draining {
         StatusCode::SERVICE_UNAVAILABLE

@@ -20,6 +20,7 @@ use crate::error::{GatewayError, Shape};
 use crate::limits::Limiter;
 use crate::metrics::Metrics;
 use crate::owners::Owners;
+use crate::probes::Probes;
 use crate::shared::Shared;
 
 /// One generation of the configuration and what is built from it.
@@ -59,6 +60,7 @@ pub(crate) struct App {
     pub(crate) limits: Limiter,
     pub(crate) owners: Owners,
     pub(crate) shared: Option<Arc<Shared>>,
+    pub(crate) probes: Arc<Probes>,
     pub(crate) draining: AtomicBool,
     pub(crate) replica: String,
     /// The environment secrets are read from (again on reload).
@@ -89,6 +91,7 @@ impl App {
             limits: Limiter::new(shared.clone(), live.config.limits.stream_lease),
             owners: Owners::new(shared.clone()),
             shared,
+            probes: Arc::default(),
             live: ArcSwap::from_pointee(live),
             metrics,
             http,
@@ -131,7 +134,9 @@ impl App {
             .await
             .map_err(|e| e.to_string())?;
         self.limits.set_lease(live.config.limits.stream_lease);
-        self.live.store(Arc::new(live));
+        let live = Arc::new(live);
+        self.live.store(live.clone());
+        self.probes.start(live);
         Ok(())
     }
 

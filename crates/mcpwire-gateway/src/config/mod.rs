@@ -230,6 +230,10 @@ pub struct StoreSpec {
     pub url: mcpwire_schema::Sensitive,
     /// Encryption keys.
     pub key: StoreKey,
+    /// The single-flight refresh lease (at least `token_timeout` + 5 s). Default 45 s.
+    pub refresh_lease: Duration,
+    /// One request to an authorization server. Default 30 s.
+    pub token_timeout: Duration,
 }
 
 impl std::fmt::Debug for StoreSpec {
@@ -243,6 +247,8 @@ impl std::fmt::Debug for StoreSpec {
         f.debug_struct("StoreSpec")
             .field("url", &shown)
             .field("key", &self.key)
+            .field("refresh_lease", &self.refresh_lease)
+            .field("token_timeout", &self.token_timeout)
             .finish()
     }
 }
@@ -293,6 +299,8 @@ pub struct Config {
     pub shared: Option<SharedConfig>,
     /// This replica's id in logs, audit lines and metrics (default `host:pid`).
     pub replica_id: Option<String>,
+    /// Probe every MCP server at start and after a reload (`/readyz` shows the results).
+    pub probe_on_start: bool,
     /// Audit log.
     pub audit: AuditConfig,
     /// `/metrics` access.

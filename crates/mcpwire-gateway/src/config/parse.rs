@@ -221,11 +221,17 @@ impl Config {
                     }
                 },
             };
+            let secs = |v: Option<u64>, default: u64, key: &str| match v {
+                Some(0) => Err(at(span.clone(), format!("{what}.{key} must be positive"))),
+                v => Ok(Duration::from_secs(v.unwrap_or(default))),
+            };
             stores.insert(
                 name.clone(),
                 StoreSpec {
                     url: mcpwire_schema::Sensitive::new(url),
                     key,
+                    refresh_lease: secs(store.refresh_lease_secs, 45, "refresh_lease_secs")?,
+                    token_timeout: secs(store.token_timeout_secs, 30, "token_timeout_secs")?,
                 },
             );
         }
@@ -459,6 +465,7 @@ impl Config {
             stores,
             shared,
             replica_id,
+            probe_on_start: s.probe_on_start,
             audit: AuditConfig {
                 path: raw.audit.path,
                 include_arguments: raw.audit.include_arguments,

@@ -28,6 +28,7 @@ pub(super) struct RawServer {
     pub(super) max_connections_per_peer: usize,
     pub(super) replica_id: Option<Spanned<String>>,
     pub(super) stream_lease_secs: u64,
+    pub(super) probe_on_start: bool,
 }
 
 impl Default for RawServer {
@@ -47,6 +48,7 @@ impl Default for RawServer {
             max_connections_per_peer: 1024,
             replica_id: None,
             stream_lease_secs: 30,
+            probe_on_start: false,
         }
     }
 }
@@ -79,6 +81,10 @@ pub(super) struct RawStore {
     pub(super) path: Option<PathBuf>,
     pub(super) key_env: Option<Spanned<String>>,
     pub(super) key_file: Option<PathBuf>,
+    /// Longest a replica may hold the single-flight refresh lease (its death frees it then).
+    pub(super) refresh_lease_secs: Option<u64>,
+    /// Time-out of one request to an authorization server.
+    pub(super) token_timeout_secs: Option<u64>,
 }
 
 /// `[shared]`: the Redis that replicas share limits and response owners through.

@@ -1,0 +1,546 @@
+//! Gateway replicas sharing one Redis (a real `redis-server` on a free loopback port, real
+//! `mcpwire gateway` processes): one refresh per expiry across replicas with a rotating
+//! authorization server, a replica killed mid-refresh, stream and request limits held across
+//! replicas, a Redis outage, and nothing secret in Redis.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use mcpwire_auth::{Entry, RedisOptions, RedisStore, Secret, StoreKeys, TokenEntry, TokenStore};
+use serde_json::{Value, json};
+use support::redis_server::RedisServer;
+use support::replicas::Replica;
+use support::rotating_as::RotatingAs;
+use wiremock::matchers::{body_string_contains, method};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const MCP_URL: &str = "https://mcp.example.com/mcp";
+const GATEWAY_KEY: &str = "gw-PLANTED-fleet-key-3f1a";
+const VENDOR_KEY: &str = "planted-vendor-fleet-77c1";
+
+fn hash(key: &str) -> String {
+    mcpwire_gateway::config::key_hash_hex(key)
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+struct Fleet {
+    redis: RedisServer,
+    store_key: Secret,
+    upstream: MockServer,
+    dir: PathBuf,
+}
+
+impl Fleet {
+    async fn start() -> Fleet {
+        let upstream = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(body_string_contains("wait4"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_delay(Duration::from_secs(4))
+                    .set_body_json(json!({"id": "resp_wait", "object": "response"})),
+            )
+            .mount(&upstream)
+            .await;
+        Mock::given(method("POST"))
+            .and(body_string_contains("slow"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_delay(Duration::from_secs(20))
+                    .set_body_json(json!({"id": "resp_slow", "object": "response"})),
+            )
+            .mount(&upstream)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "id": "resp_fleet", "object": "response", "status": "completed",
+                "usage": {"input_tokens": 3, "output_tokens": 4}
+            })))
+            .mount(&upstream)
+            .await;
+        let dir = std::env::temp_dir().join(format!(
+            "mcpwire-fleet-{}-{}",
+            std::process::id(),
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Fleet {
+            redis: RedisServer::start(),
+            store_key: StoreKeys::generate().unwrap(),
+            upstream,
+            dir,
+        }
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("FLEET_VENDOR_KEY", VENDOR_KEY.to_owned()),
+            ("FLEET_REDIS", self.redis.url()),
+            ("FLEET_STORE", format!("{}?tenant=fleet", self.redis.url())),
+            ("FLEET_STORE_KEY", self.store_key.expose().to_owned()),
+        ]
+    }
+
+    /// A config: shared Redis, an OAuth store on it, tenant limits from `tenant_extra`.
+    fn config(&self, name: &str, oauth: bool, tenant_extra: &str, store_extra: &str) -> PathBuf {
+        let auth = if oauth {
+            "auth = { oauth = \"main\" }"
+        } else {
+            ""
+        };
+        let text = format!(
+            r#"
+[server]
+listen = "127.0.0.1:0"
+response_timeout_secs = 30
+stream_lease_secs = 2
+
+[upstream.openai]
+base_url = "{up}/v1"
+api_key_env = "FLEET_VENDOR_KEY"
+
+[shared]
+url_env = "FLEET_REDIS"
+
+[stores.main]
+url_env = "FLEET_STORE"
+key_env = "FLEET_STORE_KEY"
+{store_extra}
+
+[[tenants]]
+name = "team-a"
+key_sha256 = ["{h}"]
+{tenant_extra}
+
+[[tenants.mcp]]
+name = "docs"
+url = "{MCP_URL}"
+{auth}
+"#,
+            up = self.upstream.uri(),
+            h = hash(GATEWAY_KEY),
+        );
+        let path = self.dir.join(format!("{name}.toml"));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    async fn store(&self) -> RedisStore {
+        RedisStore::connect(
+            &Secret::new(self.redis.url()),
+            RedisOptions::default().tenant("fleet"),
+            StoreKeys::parse(&self.store_key).unwrap(),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// Plants tokens for the MCP server whose access token is about to expire.
+    async fn plant_expiring(&self, token_endpoint: &str, issuer: &str) {
+        let t: TokenEntry = serde_json::from_value(json!({
+            "server_url": MCP_URL, "resource": MCP_URL, "issuer": issuer,
+            "client_id": "client-fleet", "token_endpoint": token_endpoint,
+            "access_token": "at-fleet-old", "refresh_token": "rt-0",
+            "expires_at": now() + 5, "scope": null
+        }))
+        .unwrap();
+        let entry = Entry::Token(t);
+        let store = self.store().await;
+        store
+            .compare_and_set(&entry.key(), None, Some(&entry))
+            .await
+            .unwrap();
+    }
+
+    /// The MCP token each upstream request carried.
+    async fn tokens_sent(&self) -> Vec<String> {
+        self.upstream
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let v: Value = serde_json::from_slice(&r.body).unwrap();
+                v["tools"][0]["authorization"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect()
+    }
+}
+
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+fn body(input: &str) -> Value {
+    json!({"model": "m", "input": input, "tools": [{"type": "mcp", "server_label": "docs",
+        "server_url": MCP_URL, "require_approval": "never"}]})
+}
+
+async fn post(c: &reqwest::Client, replica: &str, input: &str) -> reqwest::Response {
+    c.post(format!("{replica}/v1/responses"))
+        .bearer_auth(GATEWAY_KEY)
+        .json(&body(input))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: cargo xtask test runs it"]
+async fn two_replicas_refresh_a_rotating_token_once_and_redis_holds_no_secret() {
+    let fleet = Fleet::start().await;
+    let auth = RotatingAs::start(Duration::from_millis(300)).await;
+    fleet
+        .plant_expiring(&auth.token_endpoint(), &auth.url)
+        .await;
+    let config = fleet.config("rotating", true, "", "");
+    let a = Replica::start(&config, &fleet.env()).await;
+    let b = Replica::start(&config, &fleet.env()).await;
+    let c = client();
+    let sends = (0..64).map(|i| {
+        let url = if i % 2 == 0 {
+            a.url.clone()
+        } else {
+            b.url.clone()
+        };
+        let c = c.clone();
+        async move { post(&c, &url, "hi").await.status().as_u16() }
+    });
+    let statuses = futures_util::future::join_all(sends).await;
+    assert!(
+        statuses.iter().all(|s| *s == 200),
+        "{statuses:?}\n{}\n{}",
+        a.logs(),
+        b.logs()
+    );
+    {
+        let st = auth.state.lock().unwrap();
+        assert_eq!(st.issued, 1, "exactly one refresh: {st:?}");
+        assert!(!st.revoked && st.reused.is_empty(), "{st:?}");
+    }
+    let sent = fleet.tokens_sent().await;
+    assert_eq!(sent.len(), 64);
+    assert!(sent.iter().all(|t| t == "at-fleet-1"), "{sent:?}");
+
+    // Nothing in Redis is a token, a key or a gateway key in clear text.
+    let client = redis::Client::open(fleet.redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        keys.iter().any(|k| k.contains(":gw:")),
+        "shared state in Redis: {keys:?}"
+    );
+    let mut everything = keys.join("\n");
+    for k in &keys {
+        let kind: String = redis::cmd("TYPE")
+            .arg(k)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let value: Vec<String> = match kind.as_str() {
+            "string" => vec![
+                redis::cmd("GET")
+                    .arg(k)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap(),
+            ],
+            "hash" => redis::cmd("HGETALL")
+                .arg(k)
+                .query_async(&mut conn)
+                .await
+                .unwrap(),
+            "zset" => redis::cmd("ZRANGE")
+                .arg(k)
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut conn)
+                .await
+                .unwrap(),
+            _ => Vec::new(),
+        };
+        everything.push_str(&value.join("\n"));
+    }
+    for secret in [
+        "at-fleet-1",
+        "at-fleet-old",
+        "rt-1",
+        "rt-0",
+        fleet.store_key.expose(),
+        GATEWAY_KEY,
+        VENDOR_KEY,
+    ] {
+        assert!(!everything.contains(secret), "{secret} in Redis");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: cargo xtask test runs it"]
+async fn a_replica_killed_mid_refresh_does_not_stop_the_other() {
+    let fleet = Fleet::start().await;
+    // Refreshes take 1 s; a lease lasts max(refresh_lease, token timeout + 5 s) = 7 s.
+    let auth = RotatingAs::start(Duration::from_secs(1)).await;
+    fleet
+        .plant_expiring(&auth.token_endpoint(), &auth.url)
+        .await;
+    let config = fleet.config(
+        "killed",
+        true,
+        "",
+        "refresh_lease_secs = 2\ntoken_timeout_secs = 2",
+    );
+    let mut a = Replica::start(&config, &fleet.env()).await;
+    let b = Replica::start(&config, &fleet.env()).await;
+    let c = client();
+    let on_a = tokio::spawn({
+        let (c, url) = (c.clone(), a.url.clone());
+        async move {
+            c.post(format!("{url}/v1/responses"))
+                .bearer_auth(GATEWAY_KEY)
+                .json(&body("hi"))
+                .send()
+                .await
+        }
+    });
+    // A holds the lease and its refresh is at the authorization server: kill it.
+    for _ in 0..100 {
+        if auth.state.lock().unwrap().received == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(auth.state.lock().unwrap().received, 1);
+    a.kill().await;
+    assert!(on_a.await.unwrap().is_err(), "the killed replica answered");
+    let started = Instant::now();
+    let r = post(&c, &b.url, "hi").await;
+    assert_eq!(r.status(), 200, "{}", b.logs());
+    assert!(
+        started.elapsed() < Duration::from_secs(7 + 1 + 3),
+        "B waited {:?}",
+        started.elapsed()
+    );
+    {
+        let st = auth.state.lock().unwrap();
+        assert_eq!(st.issued, 1, "{st:?}");
+        assert!(
+            st.reused.is_empty() && !st.revoked,
+            "a refresh token was reused: {st:?}"
+        );
+    }
+    assert_eq!(fleet.tokens_sent().await, ["at-fleet-1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: cargo xtask test runs it"]
+async fn limits_hold_across_replicas_and_a_killed_replicas_streams_come_back() {
+    let fleet = Fleet::start().await;
+    let config = fleet.config("limits", false, "max_concurrent_streams = 4", "");
+    let mut a = Replica::start(&config, &fleet.env()).await;
+    let b = Replica::start(&config, &fleet.env()).await;
+    let c = client();
+    // 8 slow streams at once over both replicas: exactly 4 get through.
+    let sends = (0..8).map(|i| {
+        let url = if i % 2 == 0 {
+            a.url.clone()
+        } else {
+            b.url.clone()
+        };
+        let c = c.clone();
+        async move {
+            let r = c
+                .post(format!("{url}/v1/responses"))
+                .bearer_auth(GATEWAY_KEY)
+                .json(&body("wait4"))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await;
+            match r {
+                Ok(r) => r.status().as_u16(),
+                Err(_) => 0, // still in flight: admitted
+            }
+        }
+    });
+    let statuses = futures_util::future::join_all(sends).await;
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(refused, 4, "{statuses:?}");
+    // The admitted 4 end upstream after 4 s and give their slots back; then A takes all 4.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let (c, url) = (c.clone(), a.url.clone());
+        held.push(tokio::spawn(async move {
+            c.post(format!("{url}/v1/responses"))
+                .bearer_auth(GATEWAY_KEY)
+                .json(&body("slow"))
+                .send()
+                .await
+        }));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        post(&c, &b.url, "quick").await.status(),
+        429,
+        "A holds all 4"
+    );
+    a.kill().await;
+    let killed = Instant::now();
+    let mut back = None;
+    while killed.elapsed() < Duration::from_secs(8) {
+        if post(&c, &b.url, "quick").await.status() == 200 {
+            back = Some(killed.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let back = back.expect("the killed replica's slots never came back");
+    assert!(
+        back <= Duration::from_secs(2 + 1),
+        "slots came back after {back:?}"
+    );
+    for h in held {
+        h.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: cargo xtask test runs it"]
+async fn requests_per_minute_hold_across_replicas() {
+    let fleet = Fleet::start().await;
+    let config = fleet.config("rpm", false, "requests_per_minute = 10", "");
+    let a = Replica::start(&config, &fleet.env()).await;
+    let b = Replica::start(&config, &fleet.env()).await;
+    let c = client();
+    let mut ok = 0;
+    let mut refused = Vec::new();
+    for i in 0..20 {
+        let url = if i % 2 == 0 { &a.url } else { &b.url };
+        let r = post(&c, url, "quick").await;
+        match r.status().as_u16() {
+            200 => ok += 1,
+            429 => refused.push(r),
+            s => panic!("status {s}"),
+        }
+    }
+    assert_eq!(ok, 10);
+    assert_eq!(refused.len(), 10);
+    let r = refused.pop().unwrap();
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(r.headers()["x-ratelimit-limit-requests"], "10");
+    assert_eq!(r.headers()["x-ratelimit-remaining-requests"], "0");
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["type"], "requests", "{e}");
+    assert_eq!(e["error"]["code"], "rate_limit_exceeded", "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: cargo xtask test runs it"]
+async fn redis_down_means_503_for_tokens_and_recovery_without_a_restart() {
+    let mut fleet = Fleet::start().await;
+    let auth = RotatingAs::start(Duration::from_millis(10)).await;
+    fleet
+        .plant_expiring(&auth.token_endpoint(), &auth.url)
+        .await;
+    let config = fleet.config("outage", true, "", "");
+    let a = Replica::start(&config, &fleet.env()).await;
+    let c = client();
+    assert_eq!(post(&c, &a.url, "hi").await.status(), 200, "{}", a.logs());
+    fleet.redis.stop();
+    // No token needed: limits fall back to this process, the request is served.
+    let plain = c
+        .post(format!("{}/v1/responses", a.url))
+        .bearer_auth(GATEWAY_KEY)
+        .json(&json!({"model": "m", "input": "no tools"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 200, "{}", a.logs());
+    // A token is needed: 503 in the vendor's shape, retryable; never an expired token.
+    let r = post(&c, &a.url, "hi").await;
+    assert_eq!(r.status(), 503, "{}", a.logs());
+    assert_eq!(r.headers()["x-should-retry"], "true");
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "store_unavailable", "{e}");
+    // /readyz stays up and says what is unreachable.
+    let ready: Value = c
+        .get(format!("{}/readyz", a.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "ready", "{ready}");
+    assert_eq!(ready["shared"], "unreachable", "{ready}");
+    assert!(
+        ready["stores"]["main"]
+            .as_str()
+            .unwrap()
+            .starts_with("unreachable"),
+        "{ready}"
+    );
+    // Redis comes back (empty: persistence is off) with the token planted again.
+    fleet.redis.restart();
+    fleet
+        .plant_expiring(&auth.token_endpoint(), &auth.url)
+        .await;
+    auth.state.lock().unwrap().current = "rt-0".into();
+    let mut status = 0;
+    for _ in 0..50 {
+        status = post(&c, &a.url, "hi").await.status().as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(status, 200, "{}", a.logs());
+    let logs = a.logs();
+    assert_eq!(
+        logs.matches("shared state unreachable").count(),
+        1,
+        "logged once: {logs}"
+    );
+    let m = c
+        .get(format!("{}/metrics", a.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.contains("mcpwire_gateway_shared_state_fallbacks_total"),
+        "{m}"
+    );
+    assert!(
+        !m.contains("mcpwire_gateway_shared_state_fallbacks_total 0\n"),
+        "{m}"
+    );
+}
