@@ -131,9 +131,38 @@ def anthropic_tests():
         check("anthropic refusal", e.status_code == 403)
 
 
+def budget_tests():
+    # tokens_per_day = 1: the first answer spends it; then both SDKs raise their typed 429
+    # with retry-after (hours away, so x-should-retry: false and no automatic retry).
+    key = os.environ["BUDGET_KEY"]
+    oa = openai.OpenAI(api_key=key, base_url=f"{GATEWAY}/v1", max_retries=0)
+    oa.responses.create(model="gpt-sim", input="hello")
+    try:
+        oa.responses.create(model="gpt-sim", input="hello again")
+        check("openai budget", False, "no error")
+    except openai.RateLimitError as e:
+        received.append(str(e.body))
+        h = e.response.headers
+        check("openai budget: 429", e.status_code == 429)
+        check("openai budget: retry-after", int(h["retry-after"]) > 0, dict(h))
+        check("openai budget: not retried", h["x-should-retry"] == "false", dict(h))
+        check("openai budget: headers", h["x-ratelimit-limit-tokens"] == "1" and h["x-ratelimit-remaining-tokens"] == "0", dict(h))
+        check("openai budget: type", e.body["type"] == "tokens" and e.code == "rate_limit_exceeded", e.body)
+    an = anthropic.Anthropic(api_key=key, base_url=GATEWAY, max_retries=0)
+    try:
+        an.messages.create(model="claude-sim", max_tokens=16, messages=[{"role": "user", "content": "hi"}])
+        check("anthropic budget", False, "no error")
+    except anthropic.RateLimitError as e:
+        h = e.response.headers
+        check("anthropic budget: 429", e.status_code == 429)
+        check("anthropic budget: retry-after", int(h["retry-after"]) > 0, dict(h))
+        check("anthropic budget: headers", h["anthropic-ratelimit-tokens-limit"] == "1", dict(h))
+
+
 def main():
     openai_tests()
     anthropic_tests()
+    budget_tests()
     with open(os.environ["SDK_REPORT"], "w") as f:
         json.dump({"env": dict(os.environ), "received": received, "checks": checks}, f)
     print(f"{len(checks)} passed, 0 failed")

@@ -11,6 +11,9 @@ use std::process::Command;
 use common::*;
 use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
 
+/// The budget tenant's gateway key.
+const BUDGET_KEY: &str = "gw-PLANTED-key-budget-4b1e";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the Python SDK venv: cargo xtask test runs it (MCPWIRE_SDK_PYTHON)"]
 async fn official_python_sdks_through_the_gateway() {
@@ -27,6 +30,12 @@ async fn official_python_sdks_through_the_gateway() {
         "",
         "allowed_tools = [\"echo\", \"add\", \"slow\", \"fail\"]\nrequire_approval = [\"slow\"]",
     );
+    // A tenant whose daily token budget one answer spends.
+    let text = text
+        + &format!(
+            "\n[[tenants]]\nname = \"team-budget\"\nkey_sha256 = [\"{}\"]\ntokens_per_day = 1\n",
+            mcpwire_gateway::config::key_hash_hex(BUDGET_KEY)
+        );
     let gw = start(&text).await;
     let dir = tempdir();
     let report = dir.join("sdk-report.json");
@@ -42,6 +51,7 @@ async fn official_python_sdks_through_the_gateway() {
                 .env("PATH", std::env::var("PATH").unwrap_or_default())
                 .env("GATEWAY_URL", url)
                 .env("GATEWAY_KEY", GATEWAY_KEY)
+                .env("BUDGET_KEY", BUDGET_KEY)
                 .env("DEMO_MCP_URL", demo_url)
                 .env("SDK_REPORT", &report)
                 .output()
