@@ -60,6 +60,7 @@ mod mcp;
 mod openai;
 mod scripted_model;
 mod server;
+mod state;
 
 pub mod demo_server {
     //! The demo MCP server (`echo`, `add`, `slow`, `fail`) over Streamable HTTP at `/mcp`.
