@@ -51,6 +51,11 @@
 //! tool-call failures after listing (timeouts, closed connections) become `is_error` results
 //! rather than a whole-request 400, and `connector_id` / `tunnel_id` tools are rejected.
 
+/// The README's examples, compiled and run as doctests (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
 mod anthropic;
 mod demo;
 mod http;
