@@ -16,8 +16,7 @@ use mcpwire_auth::{
     Credentials, LoginMode, MemoryStore, OAuthConfig, PreRegisteredClient, Secret, TokenStore,
 };
 use serde_json::json;
-use wiremock::matchers::{body_string_contains, method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
@@ -55,62 +54,47 @@ async fn no_secret_in_logs_debug_or_errors() {
     s.mount_rs(&s.server_url(), Some("mcp:basic")).await;
     let mut md = metadata(&s.issuer());
     md["token_endpoint_auth_methods_supported"] = json!(["client_secret_post"]);
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-authorization-server"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(md))
-        .mount(&s.auth)
+    Route::get("/.well-known/oauth-authorization-server")
+        .reply(&s.auth, ResponseTemplate::new(200).set_body_json(md))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/register"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
-            "client_id": "client-1", "client_secret": DCR_SECRET,
-            "token_endpoint_auth_method": "client_secret_post",
-        })))
-        .mount(&s.auth)
+    Route::post("/register")
+        .reply(
+            &s.auth,
+            ResponseTemplate::new(201).set_body_json(json!({
+                "client_id": "client-1", "client_secret": DCR_SECRET,
+                "token_endpoint_auth_method": "client_secret_post",
+            })),
+        )
         .await;
-    Mock::given(method("GET"))
-        .and(path("/authorize"))
-        .respond_with(AuthorizeRedirect {
-            code: CODE.into(),
-            iss: Some(s.issuer()),
-        })
-        .mount(&s.auth)
+    Route::get("/authorize")
+        .reply(
+            &s.auth,
+            AuthorizeRedirect {
+                code: CODE.into(),
+                iss: Some(s.issuer()),
+            },
+        )
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json(AT1, Some(RT1), 0))
-        .mount(&s.auth)
+    s.mount_grant("authorization_code", token_json(AT1, Some(RT1), 0))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(
+    Route::post("/token")
+        .body_contains("grant_type=refresh_token")
+        .times(1)
+        .reply(
+            &s.auth,
             ResponseTemplate::new(200)
                 .insert_header("content-type", "application/x-www-form-urlencoded")
                 .set_body_string(format!(
                     "access_token={AT2}&refresh_token={RT2}&token_type=Bearer&expires_in=0"
                 )),
         )
-        .up_to_n_times(1)
-        .mount(&s.auth)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+    Route::post("/token").body_contains("grant_type=refresh_token").times(1).reply(&s.auth, ResponseTemplate::new(400).set_body_json(json!({
             "error": "invalid_request",
             "error_description": format!("refresh_token {RT2} with client_secret {DCR_SECRET} rejected"),
-        })))
-        .up_to_n_times(1)
-        .mount(&s.auth)
-        .await;
+        }))).await;
     // The expired AT2 is never handed out, so `resolve` below refreshes once more.
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(token_json(AT2, Some(RT2), 3600))
-        .mount(&s.auth)
+    s.mount_grant("refresh_token", token_json(AT2, Some(RT2), 3600))
         .await;
 
     let store = Arc::new(MemoryStore::new());

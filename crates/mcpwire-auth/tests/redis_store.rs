@@ -20,8 +20,6 @@ use mcpwire_auth::{
 use mcpwire_auth::{RedisOptions, RedisStore, StoreKeys};
 use redis_server::RedisServer;
 use serde_json::json;
-use wiremock::matchers::{body_string_contains, method, path};
-use wiremock::{Mock, ResponseTemplate};
 
 async fn store(url: &str, keys: &Secret, tenant: &str) -> RedisStore {
     RedisStore::connect(
@@ -289,42 +287,22 @@ async fn no_clear_text_secret_in_redis_or_trace_logs() {
         .with_writer(move || writer.clone())
         .init();
     let redis = RedisServer::start();
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    let mut md = metadata(&s.issuer());
+    let (s, mut md) = Scripted::with_metadata().await;
     md["token_endpoint_auth_methods_supported"] = json!(["client_secret_post"]);
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-authorization-server"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(md))
-        .mount(&s.auth)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/register"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+    authorization_server(
+        &s.auth,
+        md,
+        json!({
             "client_id": "dcr-1", "client_secret": DCR_SECRET,
             "token_endpoint_auth_method": "client_secret_post"
-        })))
-        .mount(&s.auth)
+        }),
+        "code-1",
+        None,
+    )
+    .await;
+    s.mount_grant("authorization_code", token_json(AT1, Some(RT1), 0))
         .await;
-    Mock::given(method("GET"))
-        .and(path("/authorize"))
-        .respond_with(AuthorizeRedirect {
-            code: "code-1".into(),
-            iss: None,
-        })
-        .mount(&s.auth)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json(AT1, Some(RT1), 0))
-        .mount(&s.auth)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(token_json(AT2, Some(RT2), 3600))
-        .mount(&s.auth)
+    s.mount_grant("refresh_token", token_json(AT2, Some(RT2), 3600))
         .await;
     let keys = StoreKeys::generate().unwrap();
     let rs = store(&redis.url(), &keys, "planted").await;
@@ -382,9 +360,7 @@ async fn unreachable_redis_is_a_clear_error_never_an_expired_token() {
 
     // Up at first, then gone while the token needs a refresh.
     let mut redis = RedisServer::start();
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    s.mount_as(metadata(&s.issuer()), None).await;
+    let s = Scripted::discoverable().await;
     s.mount_token(token_json("AT-1", Some("RT-1"), 0)).await;
     let st = RedisStore::connect(
         &Secret::new(redis.url()),
@@ -419,21 +395,13 @@ async fn unreachable_redis_is_a_clear_error_never_an_expired_token() {
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn redis_restarted_mid_run() {
     let mut redis = RedisServer::start_persistent();
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    s.mount_as(metadata(&s.issuer()), None).await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json("AT-1", Some("RT-1"), 3600))
-        .mount(&s.auth)
+    let s = Scripted::discoverable().await;
+    s.mount_grant("authorization_code", token_json("AT-1", Some("RT-1"), 3600))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("refresh_token=RT-1"))
-        .respond_with(token_json("AT-2", Some("RT-2"), 3600))
+    Route::post("/token")
+        .body_contains("refresh_token=RT-1")
         .expect(1)
-        .mount(&s.auth)
+        .reply(&s.auth, token_json("AT-2", Some("RT-2"), 3600))
         .await;
     let keys = StoreKeys::generate().unwrap();
     let st = RedisStore::connect(
