@@ -13,7 +13,7 @@ use mcpwire_auth::challenge::BearerChallenge;
 use mcpwire_auth::loopback::CallbackListener;
 use mcpwire_auth::{Credentials, Error, LoginMode, MemoryStore, OAuthConfig, Resolved, TokenStore};
 use serde_json::json;
-use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 async fn login(c: &mcpwire_auth::OAuthClient, url: &str) -> mcpwire_auth::Result<()> {
@@ -428,9 +428,8 @@ async fn req08_http_refused_except_loopback() {
     }
     // A non-loopback http issuer in PRM, and an http MCP server.
     let s = Scripted::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&s.rs)
+    Route::any("POST")
+        .reply(&s.rs, ResponseTemplate::new(401))
         .await;
     Route::get("/.well-known/oauth-protected-resource/mcp").reply(&s.rs, ResponseTemplate::new(200).set_body_json(
             json!({"resource": s.server_url(), "authorization_servers": ["http://as.example.com"]}),
@@ -513,9 +512,8 @@ async fn req10_no_redirects_and_capped_bodies() {
     // PRM redirecting elsewhere: not followed; the root PRM is used instead.
     let s = Scripted::start().await;
     let elsewhere = wiremock::MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&s.rs)
+    Route::any("POST")
+        .reply(&s.rs, ResponseTemplate::new(401))
         .await;
     Route::get("/.well-known/oauth-protected-resource/mcp")
         .reply(
@@ -592,25 +590,22 @@ async fn req12_file_store_private_atomic_and_rotation_persisted() {
     let _ = std::fs::remove_dir_all(&dir);
     let path = dir.join("tokens.json");
     let s = Scripted::discoverable().await;
-    Mock::given(method("POST"))
+    Route::any("POST")
         .and(path_("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json("AT-1", Some("RT-1"), 0))
-        .mount(&s.auth)
+        .body_contains("grant_type=authorization_code")
+        .reply(&s.auth, token_json("AT-1", Some("RT-1"), 0))
         .await;
-    Mock::given(method("POST"))
+    Route::any("POST")
         .and(path_("/token"))
-        .and(body_string_contains("refresh_token=RT-1"))
-        .respond_with(token_json("AT-2", Some("RT-2"), 0))
-        .up_to_n_times(1)
-        .mount(&s.auth)
+        .body_contains("refresh_token=RT-1")
+        .times(1)
+        .reply(&s.auth, token_json("AT-2", Some("RT-2"), 0))
         .await;
-    Mock::given(method("POST"))
+    Route::any("POST")
         .and(path_("/token"))
-        .and(body_string_contains("refresh_token=RT-2"))
-        .respond_with(token_json("AT-3", Some("RT-3"), 3600))
-        .up_to_n_times(1)
-        .mount(&s.auth)
+        .body_contains("refresh_token=RT-2")
+        .times(1)
+        .reply(&s.auth, token_json("AT-3", Some("RT-3"), 3600))
         .await;
     Mock::given(method("POST"))
         .and(path_("/token"))

@@ -33,6 +33,15 @@ impl Route {
         }
     }
 
+    /// Any request with this method, whatever its path.
+    pub fn any(verb: &str) -> Self {
+        Route {
+            builder: Mock::given(method(verb)),
+            up_to: None,
+            expect: None,
+        }
+    }
+
     /// `GET path`.
     pub fn get(route: &str) -> Self {
         Route::new("GET", route)
