@@ -7,8 +7,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
@@ -17,19 +16,6 @@ use mcpwire_auth::{
 };
 use serde_json::json;
 use wiremock::ResponseTemplate;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 const AT1: &str = "AT-planted-1c2d4e5f";
 const RT1: &str = "RT-planted-9f3e8d7c";
@@ -42,13 +28,8 @@ const CC_AT: &str = "AT-cc-planted-6e6e6e";
 
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_in_logs_debug_or_errors() {
-    let cap = Capture::default();
-    let writer = cap.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .init();
+    let cap = LogBuffer::default();
+    cap.install_global();
 
     let s = Scripted::start().await;
     s.mount_rs(&s.server_url(), Some("mcp:basic")).await;
@@ -186,7 +167,7 @@ async fn no_secret_in_logs_debug_or_errors() {
     planted.push(pending_state);
     assert_eq!(planted.len(), 8 + 3);
 
-    let logs = String::from_utf8(cap.0.lock().unwrap().clone()).unwrap();
+    let logs = cap.text();
     assert!(logs.contains("token request"), "tracing capture is empty");
     assert!(logs.contains("TRACE"), "no TRACE lines captured");
     let all = format!("{logs}\n{}", texts.join("\n"));

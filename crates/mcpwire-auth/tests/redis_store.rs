@@ -8,8 +8,7 @@ mod common;
 #[path = "common/redis_server.rs"]
 mod redis_server;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
@@ -255,19 +254,6 @@ async fn key_rotation_reads_old_records_and_writes_with_the_new_key() {
     assert!(only_new.get(&EntryKey::token(u1)).await.unwrap().is_some());
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 const AT1: &str = "AT-planted-fleet-41a1";
 const RT1: &str = "RT-planted-fleet-52b2";
 const AT2: &str = "AT-planted-fleet-63c3";
@@ -279,13 +265,8 @@ const DCR_SECRET: &str = "CS-planted-fleet-85e5";
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn no_clear_text_secret_in_redis_or_trace_logs() {
-    let cap = Capture::default();
-    let writer = cap.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .init();
+    let cap = LogBuffer::default();
+    cap.install_global();
     let redis = RedisServer::start();
     let (s, mut md) = Scripted::with_metadata().await;
     md["token_endpoint_auth_methods_supported"] = json!(["client_secret_post"]);
@@ -329,7 +310,7 @@ async fn no_clear_text_secret_in_redis_or_trace_logs() {
     for (k, v) in &all {
         texts.push(format!("{k} = {v}"));
     }
-    texts.push(String::from_utf8(cap.0.lock().unwrap().clone()).unwrap());
+    texts.push(cap.text());
     let text = texts.join("\n");
     for secret in [AT1, RT1, AT2, RT2, DCR_SECRET, keys.expose()] {
         assert!(!text.contains(secret), "{secret} appears in clear text");
