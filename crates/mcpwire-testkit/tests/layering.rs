@@ -127,3 +127,21 @@ fn the_simulators_shared_state_imports_no_handler() {
         }
     }
 }
+
+#[test]
+fn schema_and_normalize_take_no_runtime_or_io_crate() {
+    for krate in ["mcpwire-schema", "mcpwire-normalize"] {
+        let manifest = manifest(krate);
+        let deps = manifest["dependencies"].as_table().unwrap();
+        for io in [
+            "tokio",
+            "async-trait",
+            "futures-util",
+            "reqwest",
+            "rustls",
+            "axum",
+        ] {
+            assert!(!deps.contains_key(io), "{krate} depends on {io}");
+        }
+    }
+}
