@@ -46,11 +46,7 @@ async fn whole_responses_replay_to_the_same_events_as_normalize() {
     ] {
         let server = MockServer::start().await;
         let bytes = fixture(file);
-        let route = if vendor == Vendor::OpenAi {
-            "/v1/responses"
-        } else {
-            "/v1/messages"
-        };
+        let route = route_of(vendor);
         Route::post(route)
             .expect(1)
             .reply(
@@ -61,11 +57,7 @@ async fn whole_responses_replay_to_the_same_events_as_normalize() {
             )
             .await;
         let client = client_for(&server);
-        let req = if vendor == Vendor::OpenAi {
-            request(false)
-        } else {
-            anthropic_request(false)
-        };
+        let req = request_for(vendor, false);
         let response = client.send(vendor, &req).await.unwrap();
         assert_eq!(
             response.events,
@@ -109,11 +101,7 @@ async fn streams_replay_to_the_same_events_as_normalize_with_raw_payloads() {
     ] {
         let server = MockServer::start().await;
         let bytes = fixture(file);
-        let route = if vendor == Vendor::OpenAi {
-            "/v1/responses"
-        } else {
-            "/v1/messages"
-        };
+        let route = route_of(vendor);
         Route::post(route)
             .header("accept", "text/event-stream")
             .expect(1)
@@ -123,11 +111,7 @@ async fn streams_replay_to_the_same_events_as_normalize_with_raw_payloads() {
             )
             .await;
         let client = client_for(&server);
-        let req = if vendor == Vendor::OpenAi {
-            request(true)
-        } else {
-            anthropic_request(true)
-        };
+        let req = request_for(vendor, true);
         let items: Vec<StreamItem> = client
             .stream(vendor, &req)
             .await

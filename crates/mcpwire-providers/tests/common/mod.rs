@@ -10,6 +10,7 @@ use std::time::Duration;
 use mcpwire_auth::{Credentials, LoginMode, MemoryStore, OAuthClient, OAuthConfig, Secret};
 use mcpwire_providers::request::{McpRequest, McpServerSpec};
 use mcpwire_providers::{Client, ClientConfig, Endpoint};
+use mcpwire_schema::event::Vendor;
 pub use mcpwire_testkit::Route;
 pub use mcpwire_testkit::logs::capture_logs;
 use mcpwire_testkit::oauth::RotatingServer;
@@ -45,6 +46,24 @@ pub fn anthropic_request(stream: bool) -> McpRequest {
         )
         .max_output_tokens(1000)
         .stream(stream)
+}
+
+/// The path each vendor's requests go to.
+pub fn route_of(vendor: Vendor) -> &'static str {
+    if vendor == Vendor::OpenAi {
+        "/v1/responses"
+    } else {
+        "/v1/messages"
+    }
+}
+
+/// [`request`] for OpenAI, [`anthropic_request`] for Anthropic.
+pub fn request_for(vendor: Vendor, stream: bool) -> McpRequest {
+    if vendor == Vendor::OpenAi {
+        request(stream)
+    } else {
+        anthropic_request(stream)
+    }
 }
 
 pub fn fixture(rel: &str) -> Vec<u8> {
