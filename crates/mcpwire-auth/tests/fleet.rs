@@ -20,7 +20,7 @@ use mcpwire_auth::{Entry, EntryKey, LoginMode, OAuthClient, OAuthConfig, Secret}
 use mcpwire_auth::{RedisOptions, RedisStore, StoreKeys};
 use redis_server::RedisServer;
 use serde_json::json;
-use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 const CHILD: &str = "MCPWIRE_FLEET_CHILD";
@@ -65,9 +65,7 @@ struct Fleet {
 
 impl Fleet {
     async fn start() -> Self {
-        let s = Scripted::start().await;
-        s.mount_rs(&s.server_url(), None).await;
-        s.mount_as(metadata(&s.issuer()), None).await;
+        let s = Scripted::discoverable().await;
         Fleet {
             redis: RedisServer::start(),
             key: StoreKeys::generate().unwrap(),
@@ -174,17 +172,16 @@ async fn fleet_of_4_processes_x_16_tasks_refreshes_once() {
         return replica_once().await;
     }
     let f = Fleet::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json("AT-1", Some("RT-1"), 3600))
-        .mount(&f.s.auth)
+    Route::post("/token")
+        .body_contains("grant_type=authorization_code")
+        .reply(&f.s.auth, token_json("AT-1", Some("RT-1"), 3600))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("refresh_token=RT-1"))
-        .respond_with(token_json("AT-2", Some("RT-2"), 3600).set_delay(Duration::from_millis(300)))
-        .mount(&f.s.auth)
+    Route::post("/token")
+        .body_contains("refresh_token=RT-1")
+        .reply(
+            &f.s.auth,
+            token_json("AT-2", Some("RT-2"), 3600).set_delay(Duration::from_millis(300)),
+        )
         .await;
     Mock::given(method("POST"))
         .and(path("/token"))
@@ -215,27 +212,22 @@ async fn lease_holder_killed_mid_refresh() {
         return replica_once().await;
     }
     let f = Fleet::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json("AT-1", Some("RT-1"), 3600))
-        .mount(&f.s.auth)
+    Route::post("/token")
+        .body_contains("grant_type=authorization_code")
+        .reply(&f.s.auth, token_json("AT-1", Some("RT-1"), 3600))
         .await;
     // The first refresh never answers in time; the next one does.
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(
+    Route::post("/token")
+        .body_contains("grant_type=refresh_token")
+        .times(1)
+        .reply(
+            &f.s.auth,
             token_json("AT-LOST", Some("RT-LOST"), 3600).set_delay(Duration::from_secs(60)),
         )
-        .up_to_n_times(1)
-        .mount(&f.s.auth)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("refresh_token=RT-1"))
-        .respond_with(token_json("AT-2", Some("RT-2"), 3600))
-        .mount(&f.s.auth)
+    Route::post("/token")
+        .body_contains("refresh_token=RT-1")
+        .reply(&f.s.auth, token_json("AT-2", Some("RT-2"), 3600))
         .await;
     f.login_expired().await;
     let mut victim = f.spawn("lease_holder_killed_mid_refresh", 1, &[]);
@@ -360,10 +352,8 @@ async fn rotating_server_sees_no_reuse_across_4_processes() {
             self.0.respond(req)
         }
     }
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(Shared(rotating.clone()))
-        .mount(&f.s.auth)
+    Route::post("/token")
+        .reply(&f.s.auth, Shared(rotating.clone()))
         .await;
     let c = fleet_client(&f.redis.url(), &f.key).await;
     c.login(&f.s.server_url(), None, LoginMode::Headless, |_| {})

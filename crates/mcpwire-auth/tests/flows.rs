@@ -16,7 +16,7 @@ use mcpwire_auth::{
     TokenStore,
 };
 use serde_json::json;
-use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 fn basic_of(r: &wiremock::Request) -> Option<String> {
@@ -31,50 +31,33 @@ fn basic_of(r: &wiremock::Request) -> Option<String> {
 /// without `refresh_token` keeps the old one.
 #[tokio::test]
 async fn refresh_keeps_registered_client_secret_and_refresh_token() {
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    let mut md = metadata(&s.issuer());
+    let (s, mut md) = Scripted::with_metadata().await;
     md["token_endpoint_auth_methods_supported"] = json!(["client_secret_basic"]);
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-authorization-server"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(md))
-        .mount(&s.auth)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/register"))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .set_body_json(json!({"client_id": "dcr-1", "client_secret": "dcr-secret"})),
-        )
-        .mount(&s.auth)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/authorize"))
-        .respond_with(AuthorizeRedirect {
-            code: "c".into(),
-            iss: None,
-        })
-        .mount(&s.auth)
-        .await;
+    authorization_server(
+        &s.auth,
+        md,
+        json!({"client_id": "dcr-1", "client_secret": "dcr-secret"}),
+        "c",
+        None,
+    )
+    .await;
     // Form-encoded response with a string expires_in.
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(
+    Route::post("/token")
+        .body_contains("grant_type=authorization_code")
+        .reply(
+            &s.auth,
             ResponseTemplate::new(200)
                 .insert_header("content-type", "application/x-www-form-urlencoded")
                 .set_body_string("access_token=AT-1&refresh_token=RT-1&expires_in=0&scope=a+b"),
         )
-        .mount(&s.auth)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(
+    Route::post("/token")
+        .body_contains("grant_type=refresh_token")
+        .reply(
+            &s.auth,
             ResponseTemplate::new(200)
                 .set_body_json(json!({"access_token": "AT-2", "expires_in": "0"})),
         )
-        .mount(&s.auth)
         .await;
     let c = client();
     c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
@@ -108,9 +91,7 @@ async fn client_auth_methods_from_metadata() {
         ("none", false, false),
         ("client_secret_basic", false, true),
     ] {
-        let s = Scripted::start().await;
-        s.mount_rs(&s.server_url(), None).await;
-        let mut md = metadata(&s.issuer());
+        let (s, mut md) = Scripted::with_metadata().await;
         md["token_endpoint_auth_methods_supported"] = json!([supported]);
         md.as_object_mut().unwrap().remove("registration_endpoint");
         s.mount_as(md, None).await;
@@ -144,9 +125,7 @@ async fn client_auth_methods_from_metadata() {
 #[tokio::test]
 async fn registration_priority_cimd_then_dcr() {
     let cimd = "https://client.example.com/mcpwire.json";
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    let mut md = metadata(&s.issuer());
+    let (s, mut md) = Scripted::with_metadata().await;
     md["client_id_metadata_document_supported"] = true.into();
     s.mount_as(md, None).await;
     s.mount_token(token_json("AT", None, 60)).await;
@@ -203,9 +182,7 @@ async fn scope_selection_and_offline_access() {
 /// Client credentials with a pre-registered secret; renewing uses a new grant.
 #[tokio::test]
 async fn client_credentials_grant_and_renewal() {
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    let mut md = metadata(&s.issuer());
+    let (s, mut md) = Scripted::with_metadata().await;
     md["grant_types_supported"] = json!(["client_credentials"]);
     md["token_endpoint_auth_methods_supported"] = json!(["client_secret_basic"]);
     s.mount_as(md, None).await;
@@ -248,28 +225,26 @@ async fn client_credentials_needs_pre_registration() {
 #[tokio::test]
 async fn legacy_2025_03_26_fallbacks() {
     let rs = wiremock::MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/mcp"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&rs)
+    Route::post("/mcp")
+        .reply(&rs, ResponseTemplate::new(401))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/register"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"client_id": "legacy"})))
-        .mount(&rs)
+    Route::post("/register")
+        .reply(
+            &rs,
+            ResponseTemplate::new(201).set_body_json(json!({"client_id": "legacy"})),
+        )
         .await;
-    Mock::given(method("GET"))
-        .and(path("/authorize"))
-        .respond_with(AuthorizeRedirect {
-            code: "c".into(),
-            iss: None,
-        })
-        .mount(&rs)
+    Route::get("/authorize")
+        .reply(
+            &rs,
+            AuthorizeRedirect {
+                code: "c".into(),
+                iss: None,
+            },
+        )
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(token_json("LEGACY-AT", None, 60))
-        .mount(&rs)
+    Route::post("/token")
+        .reply(&rs, token_json("LEGACY-AT", None, 60))
         .await;
     let mut cfg = OAuthConfig::default();
     cfg.policy.allow_legacy_endpoints = true;
@@ -317,12 +292,13 @@ async fn status_and_logout() {
 async fn malformed_metadata_is_typed() {
     let s = Scripted::start().await;
     s.mount_rs(&s.server_url(), None).await;
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-authorization-server"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"issuer": s.issuer(), "scopes_supported": "secret-looking-value"}),
-        ))
-        .mount(&s.auth)
+    Route::get("/.well-known/oauth-authorization-server")
+        .reply(
+            &s.auth,
+            ResponseTemplate::new(200).set_body_json(
+                json!({"issuer": s.issuer(), "scopes_supported": "secret-looking-value"}),
+            ),
+        )
         .await;
     let err = client()
         .login(&s.server_url(), None, LoginMode::Headless, |_| {})
@@ -335,9 +311,7 @@ async fn malformed_metadata_is_typed() {
 /// Workload identity federation: the JWT-bearer grant with the caller's assertion, no retry.
 #[tokio::test]
 async fn jwt_bearer_grant_with_workload_assertion() {
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    s.mount_as(metadata(&s.issuer()), None).await;
+    let s = Scripted::discoverable().await;
     s.mount_token(ResponseTemplate::new(400).set_body_json(json!({
         "error": "invalid_grant", "error_description": "assertion WORKLOAD-JWT expired",
     })))
@@ -371,14 +345,10 @@ async fn enterprise_managed_token_exchange_then_jwt_bearer() {
     md["token_endpoint_auth_methods_supported"] = json!(["client_secret_basic"]);
     s.mount_as(md, None).await;
     s.mount_token(token_json("ENT-AT", None, 3600)).await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    Route::post("/token").reply(&idp, ResponseTemplate::new(200).set_body_json(json!({
             "access_token": "ID-JAG", "issued_token_type": "urn:ietf:params:oauth:token-type:id-jag",
             "token_type": "N_A",
-        })))
-        .mount(&idp)
-        .await;
+        }))).await;
     let mut cfg = OAuthConfig::default();
     cfg.pre_registered.push(PreRegisteredClient::new(
         Some(s.issuer()),
@@ -414,14 +384,13 @@ async fn enterprise_managed_token_exchange_then_jwt_bearer() {
 /// login registers again.
 #[tokio::test]
 async fn invalid_client_drops_dynamic_registration() {
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    s.mount_as(metadata(&s.issuer()), None).await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"})))
-        .up_to_n_times(1)
-        .mount(&s.auth)
+    let s = Scripted::discoverable().await;
+    Route::post("/token")
+        .times(1)
+        .reply(
+            &s.auth,
+            ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"})),
+        )
         .await;
     s.mount_token(token_json("AT", None, 60)).await;
     let store = Arc::new(MemoryStore::new());
@@ -504,28 +473,26 @@ fn jwt_part(jwt: &str, i: usize) -> serde_json::Value {
 /// per-request proofs bound to the access token.
 #[tokio::test]
 async fn dpop_bound_tokens_when_enabled() {
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    let mut md = metadata(&s.issuer());
+    let (s, mut md) = Scripted::with_metadata().await;
     md["dpop_signing_alg_values_supported"] = json!(["ES256"]);
     s.mount_as(md, None).await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(
+    Route::post("/token")
+        .times(1)
+        .reply(
+            &s.auth,
             ResponseTemplate::new(400)
                 .insert_header("dpop-nonce", "n-1")
                 .set_body_json(json!({"error": "use_dpop_nonce"})),
         )
-        .up_to_n_times(1)
-        .mount(&s.auth)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": "DPOP-AT", "token_type": "DPoP", "expires_in": 0,
-            "refresh_token": "DPOP-RT",
-        })))
-        .mount(&s.auth)
+    Route::post("/token")
+        .reply(
+            &s.auth,
+            ResponseTemplate::new(200).set_body_json(json!({
+                "access_token": "DPOP-AT", "token_type": "DPoP", "expires_in": 0,
+                "refresh_token": "DPOP-RT",
+            })),
+        )
         .await;
     let mut cfg = OAuthConfig::default();
     cfg.dpop = true;
@@ -597,26 +564,20 @@ async fn dpop_bound_tokens_when_enabled() {
 /// in one place and stored with the tokens, the refresh fell back to `client_secret_basic`.
 #[tokio::test]
 async fn pre_registered_post_only_client_logs_in_and_refreshes_with_post() {
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    let mut md = metadata(&s.issuer());
+    let (s, mut md) = Scripted::with_metadata().await;
     md["token_endpoint_auth_methods_supported"] = json!(["client_secret_post"]);
     md.as_object_mut().unwrap().remove("registration_endpoint");
     s.mount_as(md, None).await;
     // Only requests authenticated with client_secret_post get tokens.
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .and(body_string_contains("client_secret=pre-secret"))
-        .respond_with(token_json("AT-1", Some("RT-1"), 0))
-        .mount(&s.auth)
+    Route::post("/token")
+        .body_contains("grant_type=authorization_code")
+        .body_contains("client_secret=pre-secret")
+        .reply(&s.auth, token_json("AT-1", Some("RT-1"), 0))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .and(body_string_contains("client_secret=pre-secret"))
-        .respond_with(token_json("AT-2", Some("RT-2"), 3600))
-        .mount(&s.auth)
+    Route::post("/token")
+        .body_contains("grant_type=refresh_token")
+        .body_contains("client_secret=pre-secret")
+        .reply(&s.auth, token_json("AT-2", Some("RT-2"), 3600))
         .await;
     Mock::given(method("POST"))
         .and(path("/token"))
@@ -659,12 +620,11 @@ async fn pre_registered_post_only_client_logs_in_and_refreshes_with_post() {
 async fn refused_registration_has_a_typed_error_code() {
     let s = Scripted::start().await;
     s.mount_rs(&s.server_url(), None).await;
-    Mock::given(method("POST"))
-        .and(path("/register"))
-        .respond_with(
+    Route::post("/register")
+        .reply(
+            &s.auth,
             ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_redirect_uri"})),
         )
-        .mount(&s.auth)
         .await;
     s.mount_as(metadata(&s.issuer()), None).await;
     let err = client()

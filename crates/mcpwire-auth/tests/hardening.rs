@@ -21,9 +21,7 @@ async fn login_with(
     mcpwire_auth::OAuthClient,
     Result<TokenStatus, Error>,
 ) {
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    s.mount_as(metadata(&s.issuer()), None).await;
+    let s = Scripted::discoverable().await;
     s.mount_token(ResponseTemplate::new(200).set_body_json(body))
         .await;
     let c = client();

@@ -7,8 +7,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
@@ -16,21 +15,7 @@ use mcpwire_auth::{
     Credentials, LoginMode, MemoryStore, OAuthConfig, PreRegisteredClient, Secret, TokenStore,
 };
 use serde_json::json;
-use wiremock::matchers::{body_string_contains, method, path};
-use wiremock::{Mock, ResponseTemplate};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use wiremock::ResponseTemplate;
 
 const AT1: &str = "AT-planted-1c2d4e5f";
 const RT1: &str = "RT-planted-9f3e8d7c";
@@ -43,74 +28,54 @@ const CC_AT: &str = "AT-cc-planted-6e6e6e";
 
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_in_logs_debug_or_errors() {
-    let cap = Capture::default();
-    let writer = cap.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .init();
+    let cap = LogBuffer::default();
+    cap.install_global();
 
     let s = Scripted::start().await;
     s.mount_rs(&s.server_url(), Some("mcp:basic")).await;
     let mut md = metadata(&s.issuer());
     md["token_endpoint_auth_methods_supported"] = json!(["client_secret_post"]);
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-authorization-server"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(md))
-        .mount(&s.auth)
+    Route::get("/.well-known/oauth-authorization-server")
+        .reply(&s.auth, ResponseTemplate::new(200).set_body_json(md))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/register"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
-            "client_id": "client-1", "client_secret": DCR_SECRET,
-            "token_endpoint_auth_method": "client_secret_post",
-        })))
-        .mount(&s.auth)
+    Route::post("/register")
+        .reply(
+            &s.auth,
+            ResponseTemplate::new(201).set_body_json(json!({
+                "client_id": "client-1", "client_secret": DCR_SECRET,
+                "token_endpoint_auth_method": "client_secret_post",
+            })),
+        )
         .await;
-    Mock::given(method("GET"))
-        .and(path("/authorize"))
-        .respond_with(AuthorizeRedirect {
-            code: CODE.into(),
-            iss: Some(s.issuer()),
-        })
-        .mount(&s.auth)
+    Route::get("/authorize")
+        .reply(
+            &s.auth,
+            AuthorizeRedirect {
+                code: CODE.into(),
+                iss: Some(s.issuer()),
+            },
+        )
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json(AT1, Some(RT1), 0))
-        .mount(&s.auth)
+    s.mount_grant("authorization_code", token_json(AT1, Some(RT1), 0))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(
+    Route::post("/token")
+        .body_contains("grant_type=refresh_token")
+        .times(1)
+        .reply(
+            &s.auth,
             ResponseTemplate::new(200)
                 .insert_header("content-type", "application/x-www-form-urlencoded")
                 .set_body_string(format!(
                     "access_token={AT2}&refresh_token={RT2}&token_type=Bearer&expires_in=0"
                 )),
         )
-        .up_to_n_times(1)
-        .mount(&s.auth)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+    Route::post("/token").body_contains("grant_type=refresh_token").times(1).reply(&s.auth, ResponseTemplate::new(400).set_body_json(json!({
             "error": "invalid_request",
             "error_description": format!("refresh_token {RT2} with client_secret {DCR_SECRET} rejected"),
-        })))
-        .up_to_n_times(1)
-        .mount(&s.auth)
-        .await;
+        }))).await;
     // The expired AT2 is never handed out, so `resolve` below refreshes once more.
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(token_json(AT2, Some(RT2), 3600))
-        .mount(&s.auth)
+    s.mount_grant("refresh_token", token_json(AT2, Some(RT2), 3600))
         .await;
 
     let store = Arc::new(MemoryStore::new());
@@ -202,7 +167,7 @@ async fn no_secret_in_logs_debug_or_errors() {
     planted.push(pending_state);
     assert_eq!(planted.len(), 8 + 3);
 
-    let logs = String::from_utf8(cap.0.lock().unwrap().clone()).unwrap();
+    let logs = cap.text();
     assert!(logs.contains("token request"), "tracing capture is empty");
     assert!(logs.contains("TRACE"), "no TRACE lines captured");
     let all = format!("{logs}\n{}", texts.join("\n"));

@@ -8,8 +8,7 @@ mod common;
 #[path = "common/redis_server.rs"]
 mod redis_server;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
@@ -20,8 +19,6 @@ use mcpwire_auth::{
 use mcpwire_auth::{RedisOptions, RedisStore, StoreKeys};
 use redis_server::RedisServer;
 use serde_json::json;
-use wiremock::matchers::{body_string_contains, method, path};
-use wiremock::{Mock, ResponseTemplate};
 
 async fn store(url: &str, keys: &Secret, tenant: &str) -> RedisStore {
     RedisStore::connect(
@@ -257,19 +254,6 @@ async fn key_rotation_reads_old_records_and_writes_with_the_new_key() {
     assert!(only_new.get(&EntryKey::token(u1)).await.unwrap().is_some());
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 const AT1: &str = "AT-planted-fleet-41a1";
 const RT1: &str = "RT-planted-fleet-52b2";
 const AT2: &str = "AT-planted-fleet-63c3";
@@ -281,50 +265,25 @@ const DCR_SECRET: &str = "CS-planted-fleet-85e5";
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn no_clear_text_secret_in_redis_or_trace_logs() {
-    let cap = Capture::default();
-    let writer = cap.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .init();
+    let cap = LogBuffer::default();
+    cap.install_global();
     let redis = RedisServer::start();
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    let mut md = metadata(&s.issuer());
+    let (s, mut md) = Scripted::with_metadata().await;
     md["token_endpoint_auth_methods_supported"] = json!(["client_secret_post"]);
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-authorization-server"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(md))
-        .mount(&s.auth)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/register"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+    authorization_server(
+        &s.auth,
+        md,
+        json!({
             "client_id": "dcr-1", "client_secret": DCR_SECRET,
             "token_endpoint_auth_method": "client_secret_post"
-        })))
-        .mount(&s.auth)
+        }),
+        "code-1",
+        None,
+    )
+    .await;
+    s.mount_grant("authorization_code", token_json(AT1, Some(RT1), 0))
         .await;
-    Mock::given(method("GET"))
-        .and(path("/authorize"))
-        .respond_with(AuthorizeRedirect {
-            code: "code-1".into(),
-            iss: None,
-        })
-        .mount(&s.auth)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json(AT1, Some(RT1), 0))
-        .mount(&s.auth)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(token_json(AT2, Some(RT2), 3600))
-        .mount(&s.auth)
+    s.mount_grant("refresh_token", token_json(AT2, Some(RT2), 3600))
         .await;
     let keys = StoreKeys::generate().unwrap();
     let rs = store(&redis.url(), &keys, "planted").await;
@@ -351,7 +310,7 @@ async fn no_clear_text_secret_in_redis_or_trace_logs() {
     for (k, v) in &all {
         texts.push(format!("{k} = {v}"));
     }
-    texts.push(String::from_utf8(cap.0.lock().unwrap().clone()).unwrap());
+    texts.push(cap.text());
     let text = texts.join("\n");
     for secret in [AT1, RT1, AT2, RT2, DCR_SECRET, keys.expose()] {
         assert!(!text.contains(secret), "{secret} appears in clear text");
@@ -382,9 +341,7 @@ async fn unreachable_redis_is_a_clear_error_never_an_expired_token() {
 
     // Up at first, then gone while the token needs a refresh.
     let mut redis = RedisServer::start();
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    s.mount_as(metadata(&s.issuer()), None).await;
+    let s = Scripted::discoverable().await;
     s.mount_token(token_json("AT-1", Some("RT-1"), 0)).await;
     let st = RedisStore::connect(
         &Secret::new(redis.url()),
@@ -419,21 +376,13 @@ async fn unreachable_redis_is_a_clear_error_never_an_expired_token() {
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn redis_restarted_mid_run() {
     let mut redis = RedisServer::start_persistent();
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    s.mount_as(metadata(&s.issuer()), None).await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json("AT-1", Some("RT-1"), 3600))
-        .mount(&s.auth)
+    let s = Scripted::discoverable().await;
+    s.mount_grant("authorization_code", token_json("AT-1", Some("RT-1"), 3600))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("refresh_token=RT-1"))
-        .respond_with(token_json("AT-2", Some("RT-2"), 3600))
+    Route::post("/token")
+        .body_contains("refresh_token=RT-1")
         .expect(1)
-        .mount(&s.auth)
+        .reply(&s.auth, token_json("AT-2", Some("RT-2"), 3600))
         .await;
     let keys = StoreKeys::generate().unwrap();
     let st = RedisStore::connect(

@@ -14,8 +14,7 @@ use mcpwire_auth::{
     Entry, EntryKey, Error, LoginMode, MemoryStore, OAuthClient, OAuthConfig, TokenStore,
 };
 use serde_json::json;
-use wiremock::matchers::{body_string_contains, method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 async fn refreshes(s: &Scripted) -> usize {
     s.requests_to(&s.auth, "/token")
@@ -26,21 +25,10 @@ async fn refreshes(s: &Scripted) -> usize {
 }
 
 async fn scripted(refresh: ResponseTemplate) -> Scripted {
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    s.mount_as(metadata(&s.issuer()), None).await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json("AT-1", Some("RT-1"), 60))
-        .mount(&s.auth)
+    let s = Scripted::discoverable().await;
+    s.mount_grant("authorization_code", token_json("AT-1", Some("RT-1"), 60))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(refresh)
-        .mount(&s.auth)
-        .await;
+    s.mount_grant("refresh_token", refresh).await;
     s
 }
 
@@ -159,27 +147,15 @@ async fn invalid_client_forgets_the_dynamic_registration_only() {
 
 #[tokio::test]
 async fn transient_failures_back_off_and_retry_under_the_lease() {
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    s.mount_as(metadata(&s.issuer()), None).await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json("AT-1", Some("RT-1"), 60))
-        .mount(&s.auth)
+    let s = Scripted::discoverable().await;
+    s.mount_grant("authorization_code", token_json("AT-1", Some("RT-1"), 60))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(2)
-        .mount(&s.auth)
+    Route::post("/token")
+        .body_contains("grant_type=refresh_token")
+        .times(2)
+        .reply(&s.auth, ResponseTemplate::new(503))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(token_json("AT-2", Some("RT-2"), 60))
-        .mount(&s.auth)
+    s.mount_grant("refresh_token", token_json("AT-2", Some("RT-2"), 60))
         .await;
     let (c, store) = logged_in(&s).await;
     age(&store, &s.server_url(), 59).await;

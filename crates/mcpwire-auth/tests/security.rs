@@ -13,7 +13,7 @@ use mcpwire_auth::challenge::BearerChallenge;
 use mcpwire_auth::loopback::CallbackListener;
 use mcpwire_auth::{Credentials, Error, LoginMode, MemoryStore, OAuthConfig, Resolved, TokenStore};
 use serde_json::json;
-use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 async fn login(c: &mcpwire_auth::OAuthClient, url: &str) -> mcpwire_auth::Result<()> {
@@ -91,38 +91,35 @@ async fn req03b_as_migration_never_sends_old_credentials_to_new_as() {
     let as2 = wiremock::MockServer::start().await;
     s.rs.reset().await;
     let prm = json!({"resource": s.server_url(), "authorization_servers": [as2.uri()]});
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-protected-resource/mcp"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(prm))
-        .mount(&s.rs)
+    Route::get("/.well-known/oauth-protected-resource/mcp")
+        .reply(&s.rs, ResponseTemplate::new(200).set_body_json(prm))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/mcp"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&s.rs)
+    Route::post("/mcp")
+        .reply(&s.rs, ResponseTemplate::new(401))
         .await;
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-authorization-server"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(metadata(&as2.uri())))
-        .mount(&as2)
+    Route::get("/.well-known/oauth-authorization-server")
+        .reply(
+            &as2,
+            ResponseTemplate::new(200).set_body_json(metadata(&as2.uri())),
+        )
         .await;
-    Mock::given(method("POST"))
-        .and(path("/register"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"client_id": "as2-client"})))
-        .mount(&as2)
+    Route::post("/register")
+        .reply(
+            &as2,
+            ResponseTemplate::new(201).set_body_json(json!({"client_id": "as2-client"})),
+        )
         .await;
-    Mock::given(method("GET"))
-        .and(path("/authorize"))
-        .respond_with(AuthorizeRedirect {
-            code: "code-2".into(),
-            iss: None,
-        })
-        .mount(&as2)
+    Route::get("/authorize")
+        .reply(
+            &as2,
+            AuthorizeRedirect {
+                code: "code-2".into(),
+                iss: None,
+            },
+        )
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(token_json("AT-2", Some("RT-2"), 3600))
-        .mount(&as2)
+    Route::post("/token")
+        .reply(&as2, token_json("AT-2", Some("RT-2"), 3600))
         .await;
     login(&c, &s.server_url()).await.unwrap();
     for r in as2.received_requests().await.unwrap() {
@@ -171,9 +168,7 @@ async fn req03c_foreign_token_endpoint_refused() {
 /// Row 3d: metadata whose `issuer` differs from the discovery issuer is rejected.
 #[tokio::test]
 async fn req03d_metadata_issuer_mismatch_rejected() {
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    let mut md = metadata(&s.issuer());
+    let (s, mut md) = Scripted::with_metadata().await;
     md["issuer"] = "https://attacker.example.com".into();
     s.mount_as(md, None).await;
     let err = login(&client(), &s.server_url()).await.unwrap_err();
@@ -200,10 +195,11 @@ async fn req03e_token_only_for_bound_resource() {
 #[tokio::test]
 async fn req03f_legacy_default_endpoints_off_by_default() {
     let rs = wiremock::MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/mcp"))
-        .respond_with(ResponseTemplate::new(401).insert_header("www-authenticate", "Bearer"))
-        .mount(&rs)
+    Route::post("/mcp")
+        .reply(
+            &rs,
+            ResponseTemplate::new(401).insert_header("www-authenticate", "Bearer"),
+        )
         .await;
     let err = login(&client(), &format!("{}/mcp", rs.uri()))
         .await
@@ -215,9 +211,7 @@ async fn req03f_legacy_default_endpoints_off_by_default() {
 }
 
 async fn iss_case(advertised: Option<bool>, iss: Option<&str>) -> (Result<(), Error>, usize) {
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    let mut md = metadata(&s.issuer());
+    let (s, mut md) = Scripted::with_metadata().await;
     if let Some(a) = advertised {
         md["authorization_response_iss_parameter_supported"] = a.into();
     }
@@ -282,9 +276,7 @@ fn query_of_url(u: &str) -> Vec<(String, String)> {
 /// the verifier matches the challenge.
 #[tokio::test]
 async fn req05_pkce_s256_required() {
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    let mut md = metadata(&s.issuer());
+    let (s, mut md) = Scripted::with_metadata().await;
     md.as_object_mut()
         .unwrap()
         .remove("code_challenge_methods_supported");
@@ -425,9 +417,7 @@ async fn req08_http_refused_except_loopback() {
         ("registration_endpoint", "http://as.example.com/register"),
         ("token_endpoint", "ftp://as.example.com/token"),
     ] {
-        let s = Scripted::start().await;
-        s.mount_rs(&s.server_url(), None).await;
-        let mut md = metadata(&s.issuer());
+        let (s, mut md) = Scripted::with_metadata().await;
         md[field] = value.into();
         s.mount_as(md, None).await;
         let err = login(&client(), &s.server_url()).await.unwrap_err();
@@ -438,17 +428,12 @@ async fn req08_http_refused_except_loopback() {
     }
     // A non-loopback http issuer in PRM, and an http MCP server.
     let s = Scripted::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&s.rs)
+    Route::any("POST")
+        .reply(&s.rs, ResponseTemplate::new(401))
         .await;
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-protected-resource/mcp"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
+    Route::get("/.well-known/oauth-protected-resource/mcp").reply(&s.rs, ResponseTemplate::new(200).set_body_json(
             json!({"resource": s.server_url(), "authorization_servers": ["http://as.example.com"]}),
-        ))
-        .mount(&s.rs)
-        .await;
+        )).await;
     let err = login(&client(), &s.server_url()).await.unwrap_err();
     assert!(
         matches!(
@@ -483,9 +468,7 @@ async fn req09_authorization_url_must_be_http() {
         "file:///etc/passwd",
         "data:text/html,hi",
     ] {
-        let s = Scripted::start().await;
-        s.mount_rs(&s.server_url(), None).await;
-        let mut md = metadata(&s.issuer());
+        let (s, mut md) = Scripted::with_metadata().await;
         md["authorization_endpoint"] = bad.into();
         s.mount_as(md, None).await;
         let mut opened = false;
@@ -518,9 +501,7 @@ async fn req09_authorization_url_must_be_http() {
 #[tokio::test]
 async fn req10_no_redirects_and_capped_bodies() {
     // Token endpoint redirecting to a metadata address: refused, not followed.
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    s.mount_as(metadata(&s.issuer()), None).await;
+    let s = Scripted::discoverable().await;
     s.mount_token(
         ResponseTemplate::new(307).insert_header("location", "http://169.254.169.254/latest"),
     )
@@ -531,24 +512,23 @@ async fn req10_no_redirects_and_capped_bodies() {
     // PRM redirecting elsewhere: not followed; the root PRM is used instead.
     let s = Scripted::start().await;
     let elsewhere = wiremock::MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&s.rs)
+    Route::any("POST")
+        .reply(&s.rs, ResponseTemplate::new(401))
         .await;
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-protected-resource/mcp"))
-        .respond_with(
+    Route::get("/.well-known/oauth-protected-resource/mcp")
+        .reply(
+            &s.rs,
             ResponseTemplate::new(302)
                 .insert_header("location", format!("{}/prm", elsewhere.uri())),
         )
-        .mount(&s.rs)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-protected-resource"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"resource": s.server_url(), "authorization_servers": [s.issuer()]}),
-        ))
-        .mount(&s.rs)
+    Route::get("/.well-known/oauth-protected-resource")
+        .reply(
+            &s.rs,
+            ResponseTemplate::new(200).set_body_json(
+                json!({"resource": s.server_url(), "authorization_servers": [s.issuer()]}),
+            ),
+        )
         .await;
     s.mount_as(metadata(&s.issuer()), None).await;
     s.mount_token(token_json("AT-1", None, 60)).await;
@@ -556,9 +536,7 @@ async fn req10_no_redirects_and_capped_bodies() {
     assert!(elsewhere.received_requests().await.unwrap().is_empty());
 
     // An oversized metadata document.
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    let mut md = metadata(&s.issuer());
+    let (s, mut md) = Scripted::with_metadata().await;
     md["padding"] = "x".repeat(2 * 1024 * 1024).into();
     s.mount_as(md, None).await;
     let err = login(&client(), &s.server_url()).await.unwrap_err();
@@ -569,23 +547,21 @@ async fn req10_no_redirects_and_capped_bodies() {
 /// public types never contain a secret, and an echoed refresh token is redacted.
 #[tokio::test]
 async fn req11_secrets_redacted_in_debug_and_errors() {
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    s.mount_as(metadata(&s.issuer()), None).await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json("AT-SECRET-1", Some("RT-SECRET-1"), 0))
-        .mount(&s.auth)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
-            "error": "invalid_request",
-            "error_description": "unknown refresh_token RT-SECRET-1 for client",
-        })))
-        .mount(&s.auth)
+    let s = Scripted::discoverable().await;
+    s.mount_grant(
+        "authorization_code",
+        token_json("AT-SECRET-1", Some("RT-SECRET-1"), 0),
+    )
+    .await;
+    Route::post("/token")
+        .body_contains("grant_type=refresh_token")
+        .reply(
+            &s.auth,
+            ResponseTemplate::new(400).set_body_json(json!({
+                "error": "invalid_request",
+                "error_description": "unknown refresh_token RT-SECRET-1 for client",
+            })),
+        )
         .await;
     let store = Arc::new(MemoryStore::new());
     let c = client_with(store.clone(), OAuthConfig::default());
@@ -613,28 +589,23 @@ async fn req12_file_store_private_atomic_and_rotation_persisted() {
     let dir = std::env::temp_dir().join(format!("mcpwire-auth-req12-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let path = dir.join("tokens.json");
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    s.mount_as(metadata(&s.issuer()), None).await;
-    Mock::given(method("POST"))
+    let s = Scripted::discoverable().await;
+    Route::any("POST")
         .and(path_("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json("AT-1", Some("RT-1"), 0))
-        .mount(&s.auth)
+        .body_contains("grant_type=authorization_code")
+        .reply(&s.auth, token_json("AT-1", Some("RT-1"), 0))
         .await;
-    Mock::given(method("POST"))
+    Route::any("POST")
         .and(path_("/token"))
-        .and(body_string_contains("refresh_token=RT-1"))
-        .respond_with(token_json("AT-2", Some("RT-2"), 0))
-        .up_to_n_times(1)
-        .mount(&s.auth)
+        .body_contains("refresh_token=RT-1")
+        .times(1)
+        .reply(&s.auth, token_json("AT-2", Some("RT-2"), 0))
         .await;
-    Mock::given(method("POST"))
+    Route::any("POST")
         .and(path_("/token"))
-        .and(body_string_contains("refresh_token=RT-2"))
-        .respond_with(token_json("AT-3", Some("RT-3"), 3600))
-        .up_to_n_times(1)
-        .mount(&s.auth)
+        .body_contains("refresh_token=RT-2")
+        .times(1)
+        .reply(&s.auth, token_json("AT-3", Some("RT-3"), 3600))
         .await;
     Mock::given(method("POST"))
         .and(path_("/token"))
@@ -738,21 +709,13 @@ async fn req13_step_up_union_fresh_authorization_bounded() {
 /// the server it was minted for, refreshed when less than `min_remaining` is left.
 #[tokio::test]
 async fn req14_audience_binding_and_min_remaining() {
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    s.mount_as(metadata(&s.issuer()), None).await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json("AT-1", Some("RT-1"), 600))
-        .mount(&s.auth)
+    let s = Scripted::discoverable().await;
+    s.mount_grant("authorization_code", token_json("AT-1", Some("RT-1"), 600))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(token_json("AT-2", None, 3600))
+    Route::post("/token")
+        .body_contains("grant_type=refresh_token")
         .expect(1)
-        .mount(&s.auth)
+        .reply(&s.auth, token_json("AT-2", None, 3600))
         .await;
     let c = Arc::new(client());
     login(&c, &s.server_url()).await.unwrap();

@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::*;
 use mcpwire_auth::{FileStore, MemoryStore, OAuthConfig, TokenStore};
 use serde_json::json;
-use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 const STORE_ENV: &str = "MCPWIRE_AUTH_SF_STORE";
@@ -21,22 +21,17 @@ const SERVER_ENV: &str = "MCPWIRE_AUTH_SF_SERVER";
 /// A logged-in client whose access token has 1 s left; the AS answers exactly one refresh
 /// (slowly, to widen the race) and rejects any reuse of RT-1 afterwards.
 async fn expired_login(store: Arc<dyn TokenStore>) -> Scripted {
-    let s = Scripted::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    s.mount_as(metadata(&s.issuer()), None).await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(token_json("AT-1", Some("RT-1"), 0))
-        .mount(&s.auth)
+    let s = Scripted::discoverable().await;
+    s.mount_grant("authorization_code", token_json("AT-1", Some("RT-1"), 0))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(token_json("AT-2", Some("RT-2"), 3600).set_delay(Duration::from_millis(300)))
-        .up_to_n_times(1)
+    Route::post("/token")
+        .body_contains("grant_type=refresh_token")
+        .times(1)
         .expect(1)
-        .mount(&s.auth)
+        .reply(
+            &s.auth,
+            token_json("AT-2", Some("RT-2"), 3600).set_delay(Duration::from_millis(300)),
+        )
         .await;
     Mock::given(method("POST"))
         .and(path("/token"))

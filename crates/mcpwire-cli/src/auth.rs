@@ -5,7 +5,7 @@
 //!
 //! Output goes through writers ([`run_to`]), so a closed pipe is an `io::Error`, never a
 //! panic. Everything printed that came from a remote party (issuer, scope, server URL, error
-//! text) has its control characters escaped ([`escape`]).
+//! text) has its control characters escaped ([`crate::term::line`]).
 
 use std::fmt::Write as _;
 use std::io::{self, Write};

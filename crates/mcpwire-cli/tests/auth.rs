@@ -6,9 +6,10 @@
 
 use std::process::{Command, Output};
 
+use mcpwire_testkit::oauth::{metadata_without_grant_types, one_origin};
+use mcpwire_testkit::{param, query, requests_to};
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 const ACCESS: &str = "at-PLANTED-3f9a1c77e2";
 const REFRESH: &str = "rt-PLANTED-0b8d55aa41";
@@ -21,80 +22,13 @@ fn mcpwire(home: &std::path::Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn query(req: &Request, key: &str) -> Option<String> {
-    req.url
-        .query_pairs()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn login_token_status_logout_against_a_scripted_authorization_server() {
-    let rs = MockServer::start().await;
+    let token = ResponseTemplate::new(200).set_body_json(json!({
+        "access_token": ACCESS, "token_type": "Bearer", "expires_in": 3600, "refresh_token": REFRESH
+    }));
+    let (rs, resource) = one_origin(metadata_without_grant_types, "cli-client-1", token).await;
     let issuer = rs.uri();
-    let resource = format!("{}/mcp", rs.uri());
-    Mock::given(method("POST"))
-        .and(path("/mcp"))
-        .respond_with(
-            ResponseTemplate::new(401).insert_header(
-                "WWW-Authenticate",
-                format!(
-                    r#"Bearer resource_metadata="{}/.well-known/oauth-protected-resource/mcp""#,
-                    rs.uri()
-                )
-                .as_str(),
-            ),
-        )
-        .mount(&rs)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-protected-resource/mcp"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"resource": resource, "authorization_servers": [issuer]})),
-        )
-        .mount(&rs)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-authorization-server"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "issuer": issuer,
-            "authorization_endpoint": format!("{issuer}/authorize"),
-            "token_endpoint": format!("{issuer}/token"),
-            "registration_endpoint": format!("{issuer}/register"),
-            "response_types_supported": ["code"],
-            "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["none"],
-        })))
-        .mount(&rs)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/register"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(
-            json!({"client_id": "cli-client-1", "token_endpoint_auth_method": "none"}),
-        ))
-        .mount(&rs)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/authorize"))
-        .respond_with(|req: &Request| {
-            let redirect = query(req, "redirect_uri").unwrap();
-            let state = query(req, "state").unwrap();
-            assert_eq!(query(req, "code_challenge_method").as_deref(), Some("S256"));
-            ResponseTemplate::new(302).insert_header(
-                "Location",
-                format!("{redirect}?code=code-1&state={state}").as_str(),
-            )
-        })
-        .mount(&rs)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": ACCESS, "token_type": "Bearer", "expires_in": 3600, "refresh_token": REFRESH
-        })))
-        .mount(&rs)
-        .await;
 
     let home = std::env::temp_dir().join(format!("mcpwire-cli-auth-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
@@ -105,6 +39,11 @@ async fn login_token_status_logout_against_a_scripted_authorization_server() {
         "{}",
         String::from_utf8_lossy(&login.stderr)
     );
+    let authorizations = requests_to(&rs, "/authorize").await;
+    assert!(!authorizations.is_empty());
+    for req in &authorizations {
+        assert_eq!(param(&query(req), "code_challenge_method"), Some("S256"));
+    }
     let status = mcpwire(&home, &["auth", "status"]);
     let status_out = String::from_utf8(status.stdout).unwrap();
     assert!(
@@ -165,62 +104,7 @@ fn home(name: &str) -> std::path::PathBuf {
 /// A resource server + authorization server on one wiremock whose token endpoint answers
 /// `token`.
 async fn scripted_as(token: ResponseTemplate) -> (MockServer, String) {
-    let rs = MockServer::start().await;
-    let issuer = rs.uri();
-    let resource = format!("{}/mcp", rs.uri());
-    Mock::given(method("POST"))
-        .and(path("/mcp"))
-        .respond_with(ResponseTemplate::new(401).insert_header(
-            "WWW-Authenticate",
-            format!(r#"Bearer resource_metadata="{issuer}/.well-known/oauth-protected-resource/mcp""#)
-                .as_str(),
-        ))
-        .mount(&rs)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-protected-resource/mcp"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"resource": resource, "authorization_servers": [issuer]})),
-        )
-        .mount(&rs)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/.well-known/oauth-authorization-server"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "issuer": issuer,
-            "authorization_endpoint": format!("{issuer}/authorize"),
-            "token_endpoint": format!("{issuer}/token"),
-            "registration_endpoint": format!("{issuer}/register"),
-            "response_types_supported": ["code"],
-            "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["none"],
-        })))
-        .mount(&rs)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/register"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"client_id": "c1"})))
-        .mount(&rs)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/authorize"))
-        .respond_with(|req: &Request| {
-            let redirect = query(req, "redirect_uri").unwrap();
-            let state = query(req, "state").unwrap();
-            ResponseTemplate::new(302).insert_header(
-                "Location",
-                format!("{redirect}?code=code-1&state={state}").as_str(),
-            )
-        })
-        .mount(&rs)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(token)
-        .mount(&rs)
-        .await;
-    (rs, resource)
+    one_origin(metadata_without_grant_types, "c1", token).await
 }
 
 fn has_raw_controls(s: &str) -> bool {

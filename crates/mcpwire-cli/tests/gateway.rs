@@ -3,13 +3,13 @@
 
 #![allow(clippy::unwrap_used)]
 
+use mcpwire_testkit::Route;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 const KEY: &str = "gw-cli-test-key";
 const MCP_URL: &str = "https://mcp.example.com/mcp";
@@ -77,20 +77,15 @@ fn spawn_gateway(config: &Path) -> (Running, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_gateway_processes_sharing_a_store_refresh_once() {
     let auth = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
+    Route::post("/token").expect(1).reply(&auth, ResponseTemplate::new(200)
                 .set_delay(std::time::Duration::from_millis(300))
-                .set_body_json(json!({"access_token": "fresh-access", "token_type": "Bearer", "expires_in": 3600})),
-        )
-        .expect(1)
-        .mount(&auth)
-        .await;
+                .set_body_json(json!({"access_token": "fresh-access", "token_type": "Bearer", "expires_in": 3600})),).await;
     let upstream = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
-        .mount(&upstream)
+    Route::any("POST")
+        .reply(
+            &upstream,
+            ResponseTemplate::new(200).set_body_json(json!({"ok": true})),
+        )
         .await;
     let d = dir();
     let store = d.join("shared-tokens.json");

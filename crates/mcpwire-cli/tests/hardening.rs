@@ -4,14 +4,14 @@
 
 #![allow(clippy::unwrap_used)]
 
+use mcpwire_testkit::Route;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -73,10 +73,7 @@ fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
 
 async fn serve(template: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(template)
-        .mount(&server)
-        .await;
+    Route::any("POST").reply(&server, template).await;
     server
 }
 
@@ -215,9 +212,8 @@ async fn api_key_leaks_through_the_request_id() {
         ("anthropic", "x-api-key", "ANTHROPIC_API_KEY"),
     ] {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(EchoCredential(header))
-            .mount(&server)
+        Route::any("POST")
+            .reply(&server, EchoCredential(header))
             .await;
         let base = format!("{}/v1", server.uri());
         let out = blocking(move || run_env(vendor, &base, &[(var, "planted-key-0042")], &[])).await;
@@ -559,8 +555,10 @@ fn whole_json_input_to_check_and_normalize_is_bounded() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_large_retry_after_is_honoured_up_to_a_cap() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
+    Route::any("POST")
+        .expect(1)
+        .reply(
+            &server,
             ResponseTemplate::new(429)
                 .insert_header("retry-after", "3600")
                 .set_body_raw(
@@ -568,8 +566,6 @@ async fn a_large_retry_after_is_honoured_up_to_a_cap() {
                     "application/json",
                 ),
         )
-        .expect(1)
-        .mount(&server)
         .await;
     let base = format!("{}/v1", server.uri());
     let started = Instant::now();
@@ -641,17 +637,21 @@ async fn rust_log_trace_logs_to_stderr_without_secrets() {
     for verbosity in [None, Some("-vvv")] {
         // One failure first, so that the retry path is logged too.
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(500).set_body_raw(
-                r#"{"error":{"type":"api_error","message":"retry me"}}"#,
-                "application/json",
-            ))
-            .up_to_n_times(1)
-            .mount(&server)
+        Route::any("POST")
+            .times(1)
+            .reply(
+                &server,
+                ResponseTemplate::new(500).set_body_raw(
+                    r#"{"error":{"type":"api_error","message":"retry me"}}"#,
+                    "application/json",
+                ),
+            )
             .await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_raw(COMPLETED, "application/json"))
-            .mount(&server)
+        Route::any("POST")
+            .reply(
+                &server,
+                ResponseTemplate::new(200).set_body_raw(COMPLETED, "application/json"),
+            )
             .await;
         let base = format!("{}/v1", server.uri());
         let out = blocking(move || {

@@ -4,11 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+use mcpwire_testkit::Route;
 use std::path::Path;
 use std::process::Command;
 
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 fn fixture_path(rel: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -49,13 +49,13 @@ async fn run_prints_the_same_events_as_normalize_on_the_replayed_payload() {
         } else {
             "application/json"
         };
-        Mock::given(method("POST"))
-            .respond_with(
+        Route::any("POST")
+            .expect(1)
+            .reply(
+                &server,
                 ResponseTemplate::new(200)
                     .set_body_raw(std::fs::read(fixture_path(file)).unwrap(), content_type),
             )
-            .expect(1)
-            .mount(&server)
             .await;
         let base = format!("{}/v1", server.uri());
         let mut args = vec![
@@ -92,8 +92,9 @@ async fn run_prints_the_same_events_as_normalize_on_the_replayed_payload() {
 #[tokio::test(flavor = "multi_thread")]
 async fn run_fails_with_the_error_kind_and_without_secrets() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
+    Route::any("POST")
+        .reply(
+            &server,
             ResponseTemplate::new(424).set_body_raw(
                 std::fs::read(fixture_path(
                     "openai/error.424-list-tools-failed.plaid.json",
@@ -102,7 +103,6 @@ async fn run_fails_with_the_error_kind_and_without_secrets() {
                 "application/json",
             ),
         )
-        .mount(&server)
         .await;
     let base = format!("{}/v1", server.uri());
     let out = mcpwire(&[
@@ -169,8 +169,11 @@ async fn run_fails_with_the_error_kind_and_without_secrets() {
 async fn run_asks_for_approval_on_the_terminal_and_continues() {
     // Turn 1: the recorded approval request; turn 2: the recorded approved call.
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
+    Route::any("POST")
+        .times(1)
+        .expect(1)
+        .reply(
+            &server,
             ResponseTemplate::new(200).set_body_raw(
                 std::fs::read(fixture_path(
                     "openai/response.approval-request-retry.zip1.json",
@@ -179,12 +182,11 @@ async fn run_asks_for_approval_on_the_terminal_and_continues() {
                 "application/json",
             ),
         )
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .respond_with(
+    Route::any("POST")
+        .expect(1)
+        .reply(
+            &server,
             ResponseTemplate::new(200).set_body_raw(
                 std::fs::read(fixture_path(
                     "openai/response.approval-approved-mcp-call.zip1.json",
@@ -193,8 +195,6 @@ async fn run_asks_for_approval_on_the_terminal_and_continues() {
                 "application/json",
             ),
         )
-        .expect(1)
-        .mount(&server)
         .await;
     let base = format!("{}/v1", server.uri());
     let mut child = Command::new(env!("CARGO_BIN_EXE_mcpwire"))

@@ -28,6 +28,11 @@
 //! assert_eq!(kinds, ["response_started", "call_started", "call_arguments_delta", "call"]);
 //! ```
 
+/// The README's examples, compiled and run as doctests (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
 pub mod anthropic;
 mod bytes;
 pub mod openai;

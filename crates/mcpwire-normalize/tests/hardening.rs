@@ -4,21 +4,10 @@
 
 mod common;
 
-use common::{kinds, normalize_stream, normalize_stream_chunks};
+use common::{kinds, normalize_stream, normalize_stream_chunks, sse};
 use mcpwire_normalize::{anthropic, openai, settled};
 use mcpwire_schema::event::{Event, EventBody};
 use serde_json::{Value, json};
-
-fn sse(events: &[Value]) -> Vec<u8> {
-    let mut out = String::new();
-    for e in events {
-        out.push_str(&format!(
-            "event: {}\ndata: {e}\n\n",
-            e["type"].as_str().unwrap_or("message")
-        ));
-    }
-    out.into_bytes()
-}
 
 fn decode_all<T: serde::de::DeserializeOwned>(stream: &[Value]) -> Vec<T> {
     stream

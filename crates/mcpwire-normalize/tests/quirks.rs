@@ -5,22 +5,10 @@
 
 mod common;
 
-use common::{fixture, kinds, normalize_json, normalize_stream};
+use common::{fixture, kinds, normalize_json, normalize_stream, sse};
 use mcpwire_normalize::{Error, anthropic, settled};
 use mcpwire_schema::event::{CallErrorKind, Event, EventBody, Stop};
 use serde_json::{Value, json};
-
-/// An SSE stream from JSON events (`event:` = the payload's type).
-fn sse(events: &[Value]) -> Vec<u8> {
-    let mut out = String::new();
-    for e in events {
-        out.push_str(&format!(
-            "event: {}\ndata: {e}\n\n",
-            e["type"].as_str().unwrap_or("message")
-        ));
-    }
-    out.into_bytes()
-}
 
 fn oa_created() -> Value {
     json!({"type":"response.created","sequence_number":0,"response":{"id":"resp_1","object":"response","status":"in_progress","model":"m","output":[]}})

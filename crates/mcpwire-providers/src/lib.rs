@@ -6,6 +6,11 @@
 //! The HTTP client ([`Client`] and what it uses) is behind the default `client` feature; without
 //! it the crate renders, parses and translates requests with no reqwest, tokio or rustls.
 
+/// The README's examples, compiled and run as doctests (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
 pub mod approval;
 #[cfg(feature = "client")]
 mod client;

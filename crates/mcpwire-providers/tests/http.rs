@@ -20,8 +20,7 @@ use mcpwire_providers::request::{McpRequest, McpServerSpec};
 use mcpwire_providers::{Client, ClientConfig, Endpoint, ErrorKind, StreamItem};
 use mcpwire_schema::event::{Event, EventBody, Vendor};
 use serde_json::{Value, json};
-use wiremock::matchers::{header, method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{MockServer, Request, ResponseTemplate};
 
 fn body(req: &Request) -> Value {
     serde_json::from_slice(&req.body).unwrap()
@@ -47,27 +46,18 @@ async fn whole_responses_replay_to_the_same_events_as_normalize() {
     ] {
         let server = MockServer::start().await;
         let bytes = fixture(file);
-        let route = if vendor == Vendor::OpenAi {
-            "/v1/responses"
-        } else {
-            "/v1/messages"
-        };
-        Mock::given(method("POST"))
-            .and(path(route))
-            .respond_with(
+        let route = route_of(vendor);
+        Route::post(route)
+            .expect(1)
+            .reply(
+                &server,
                 ResponseTemplate::new(200)
                     .set_body_raw(bytes.clone(), "application/json")
                     .insert_header("x-request-id", "req_123"),
             )
-            .expect(1)
-            .mount(&server)
             .await;
         let client = client_for(&server);
-        let req = if vendor == Vendor::OpenAi {
-            request(false)
-        } else {
-            anthropic_request(false)
-        };
+        let req = request_for(vendor, false);
         let response = client.send(vendor, &req).await.unwrap();
         assert_eq!(
             response.events,
@@ -111,26 +101,17 @@ async fn streams_replay_to_the_same_events_as_normalize_with_raw_payloads() {
     ] {
         let server = MockServer::start().await;
         let bytes = fixture(file);
-        let route = if vendor == Vendor::OpenAi {
-            "/v1/responses"
-        } else {
-            "/v1/messages"
-        };
-        Mock::given(method("POST"))
-            .and(path(route))
-            .and(header("accept", "text/event-stream"))
-            .respond_with(
+        let route = route_of(vendor);
+        Route::post(route)
+            .header("accept", "text/event-stream")
+            .expect(1)
+            .reply(
+                &server,
                 ResponseTemplate::new(200).set_body_raw(bytes.clone(), "text/event-stream"),
             )
-            .expect(1)
-            .mount(&server)
             .await;
         let client = client_for(&server);
-        let req = if vendor == Vendor::OpenAi {
-            request(true)
-        } else {
-            anthropic_request(true)
-        };
+        let req = request_for(vendor, true);
         let items: Vec<StreamItem> = client
             .stream(vendor, &req)
             .await
@@ -221,14 +202,14 @@ async fn recorded_error_bodies_map_to_kinds_servers_and_request_ids() {
     ];
     for (vendor, file, status, kind, mcp) in cases {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(
+        Route::any("POST")
+            .expect(1)
+            .reply(
+                &server,
                 ResponseTemplate::new(*status)
                     .set_body_raw(fixture(file), "application/json")
                     .insert_header("request-id", "req_err"),
             )
-            .expect(1)
-            .mount(&server)
             .await;
         let req = if *vendor == Vendor::OpenAi {
             request(false)
@@ -246,13 +227,15 @@ async fn recorded_error_bodies_map_to_kinds_servers_and_request_ids() {
     }
     // 500 api_error: retried, then reported as a server error.
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500).set_body_raw(
-            fixture("anthropic/error.500-api-error-mcp-timeout-2025-06.json"),
-            "application/json",
-        ))
+    Route::any("POST")
         .expect(3)
-        .mount(&server)
+        .reply(
+            &server,
+            ResponseTemplate::new(500).set_body_raw(
+                fixture("anthropic/error.500-api-error-mcp-timeout-2025-06.json"),
+                "application/json",
+            ),
+        )
         .await;
     let err = fast_retry_client(&server)
         .send(Vendor::Anthropic, &anthropic_request(false))
@@ -267,9 +250,8 @@ async fn error_bodies_echoing_secrets_are_scrubbed() {
     let echo = format!(
         r#"{{"error":{{"message":"bad header {HEADER_VALUE} with key {API_KEY}","type":"invalid_request_error"}}}}"#
     );
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400).set_body_string(echo))
-        .mount(&server)
+    Route::any("POST")
+        .reply(&server, ResponseTemplate::new(400).set_body_string(echo))
         .await;
     let err = client_for(&server)
         .send(Vendor::OpenAi, &request(false))
@@ -290,23 +272,25 @@ async fn error_bodies_echoing_secrets_are_scrubbed() {
 #[tokio::test]
 async fn retries_honour_retry_after_ms_and_stop_on_x_should_retry_false() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
+    Route::any("POST")
+        .times(2)
+        .expect(2)
+        .reply(
+            &server,
             ResponseTemplate::new(429)
                 .insert_header("retry-after-ms", "300")
                 .set_body_string(r#"{"error":{"message":"slow down","type":"rate_limit_error"}}"#),
         )
-        .up_to_n_times(2)
-        .expect(2)
-        .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            fixture("openai/response.mcp-call-success.exa.json"),
-            "application/json",
-        ))
+    Route::any("POST")
         .expect(1)
-        .mount(&server)
+        .reply(
+            &server,
+            ResponseTemplate::new(200).set_body_raw(
+                fixture("openai/response.mcp-call-success.exa.json"),
+                "application/json",
+            ),
+        )
         .await;
     let start = Instant::now();
     client_for(&server)
@@ -321,10 +305,12 @@ async fn retries_honour_retry_after_ms_and_stop_on_x_should_retry_false() {
     assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
 
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503).insert_header("x-should-retry", "false"))
+    Route::any("POST")
         .expect(1)
-        .mount(&server)
+        .reply(
+            &server,
+            ResponseTemplate::new(503).insert_header("x-should-retry", "false"),
+        )
         .await;
     let err = client_for(&server)
         .send(Vendor::OpenAi, &request(false))
@@ -334,10 +320,9 @@ async fn retries_honour_retry_after_ms_and_stop_on_x_should_retry_false() {
 
     // x-should-retry: true retries even a 400; a plain 400 is not retried.
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400))
+    Route::any("POST")
         .expect(1)
-        .mount(&server)
+        .reply(&server, ResponseTemplate::new(400))
         .await;
     assert_eq!(
         client_for(&server)
@@ -348,10 +333,12 @@ async fn retries_honour_retry_after_ms_and_stop_on_x_should_retry_false() {
         ErrorKind::InvalidRequest
     );
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400).insert_header("x-should-retry", "true"))
+    Route::any("POST")
         .expect(3)
-        .mount(&server)
+        .reply(
+            &server,
+            ResponseTemplate::new(400).insert_header("x-should-retry", "true"),
+        )
         .await;
     fast_retry_client(&server)
         .send(Vendor::OpenAi, &request(false))
@@ -364,15 +351,14 @@ async fn exponential_backoff_with_jitter_between_retries() {
     let server = MockServer::start().await;
     let times = Arc::new(Mutex::new(Vec::new()));
     let seen = times.clone();
-    Mock::given(method("POST"))
-        .respond_with(move |_: &Request| {
+    Route::any("POST")
+        .expect(3)
+        .reply(&server, move |_: &Request| {
             seen.lock().unwrap().push(Instant::now());
             ResponseTemplate::new(529).set_body_string(
                 r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
             )
         })
-        .expect(3)
-        .mount(&server)
         .await;
     let mut config = config_with(
         &format!("{}/v1", server.uri()),
@@ -405,10 +391,12 @@ async fn no_retry_once_stream_output_has_been_delivered() {
     let server = MockServer::start().await;
     let bytes = fixture("openai/stream.approval-request.zip1.sse");
     let cut = bytes[..bytes.len() / 2].to_vec();
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(cut, "text/event-stream"))
+    Route::any("POST")
         .expect(1)
-        .mount(&server)
+        .reply(
+            &server,
+            ResponseTemplate::new(200).set_body_raw(cut, "text/event-stream"),
+        )
         .await;
     let items: Vec<_> = client_for(&server)
         .stream(Vendor::OpenAi, &request(true))
@@ -430,9 +418,11 @@ async fn no_retry_once_stream_output_has_been_delivered() {
 #[tokio::test]
 async fn first_byte_and_idle_timeouts() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
-        .mount(&server)
+    Route::any("POST")
+        .reply(
+            &server,
+            ResponseTemplate::new(200).set_delay(Duration::from_secs(5)),
+        )
         .await;
     let mut config = config_with(
         &format!("{}/v1", server.uri()),
@@ -470,19 +460,23 @@ async fn approval_loop_over_two_turns_with_previous_response_id() {
     let server = MockServer::start().await;
     let turn1 = fixture("openai/response.approval-request-retry.zip1.json");
     let turn1_json: Value = serde_json::from_slice(&turn1).unwrap();
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(turn1, "application/json"))
-        .up_to_n_times(1)
+    Route::any("POST")
+        .times(1)
         .expect(1)
-        .mount(&server)
+        .reply(
+            &server,
+            ResponseTemplate::new(200).set_body_raw(turn1, "application/json"),
+        )
         .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            fixture("openai/response.approval-approved-mcp-call.zip1.json"),
-            "application/json",
-        ))
+    Route::any("POST")
         .expect(1)
-        .mount(&server)
+        .reply(
+            &server,
+            ResponseTemplate::new(200).set_body_raw(
+                fixture("openai/response.approval-approved-mcp-call.zip1.json"),
+                "application/json",
+            ),
+        )
         .await;
     let mut seen = Vec::new();
     let mut events = Vec::new();
@@ -533,17 +527,21 @@ async fn approval_loop_replays_items_when_store_is_false_and_passes_denials() {
     let server = MockServer::start().await;
     let turn1 = fixture("openai/response.approval-request-retry.zip1.json");
     let turn1_json: Value = serde_json::from_slice(&turn1).unwrap();
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(turn1, "application/json"))
-        .up_to_n_times(1)
-        .mount(&server)
+    Route::any("POST")
+        .times(1)
+        .reply(
+            &server,
+            ResponseTemplate::new(200).set_body_raw(turn1, "application/json"),
+        )
         .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            fixture("openai/response.approval-denied-continuation.zip1.json"),
-            "application/json",
-        ))
-        .mount(&server)
+    Route::any("POST")
+        .reply(
+            &server,
+            ResponseTemplate::new(200).set_body_raw(
+                fixture("openai/response.approval-denied-continuation.zip1.json"),
+                "application/json",
+            ),
+        )
         .await;
     let mut req = request(false);
     req.extra.openai.insert("store".to_owned(), json!(false));
@@ -570,20 +568,18 @@ async fn approval_loop_replays_items_when_store_is_false_and_passes_denials() {
 #[tokio::test]
 async fn gateway_base_url_and_headers() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/portkey/v1/responses"))
-        .and(header("x-portkey-api-key", "pk-GATEWAY-KEY-1234"))
-        .and(header("x-portkey-provider", "openai"))
-        .and(header(
-            "authorization",
-            format!("Bearer {API_KEY}").as_str(),
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            fixture("openai/response.mcp-call-success.exa.json"),
-            "application/json",
-        ))
+    Route::post("/portkey/v1/responses")
+        .header("x-portkey-api-key", "pk-GATEWAY-KEY-1234")
+        .header("x-portkey-provider", "openai")
+        .header("authorization", format!("Bearer {API_KEY}").as_str())
         .expect(1)
-        .mount(&server)
+        .reply(
+            &server,
+            ResponseTemplate::new(200).set_body_raw(
+                fixture("openai/response.mcp-call-success.exa.json"),
+                "application/json",
+            ),
+        )
         .await;
     let mut config = ClientConfig::default();
     config.openai = Endpoint::openai()
@@ -601,17 +597,18 @@ async fn gateway_base_url_and_headers() {
 #[tokio::test]
 async fn anthropic_headers_and_beta() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/messages"))
-        .and(header("x-api-key", API_KEY))
-        .and(header("anthropic-version", "2023-06-01"))
-        .and(header("anthropic-beta", "mcp-client-2025-11-20"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            fixture("anthropic/response.2025-04-04.mcp-echo.vercel-ai.json"),
-            "application/json",
-        ))
+    Route::post("/v1/messages")
+        .header("x-api-key", API_KEY)
+        .header("anthropic-version", "2023-06-01")
+        .header("anthropic-beta", "mcp-client-2025-11-20")
         .expect(1)
-        .mount(&server)
+        .reply(
+            &server,
+            ResponseTemplate::new(200).set_body_raw(
+                fixture("anthropic/response.2025-04-04.mcp-echo.vercel-ai.json"),
+                "application/json",
+            ),
+        )
         .await;
     client_for(&server)
         .send(Vendor::Anthropic, &anthropic_request(false))
@@ -628,20 +625,24 @@ async fn oauth_token_refreshed_between_turns() {
     // refresh (a token with life left is only renewed once per lifetime).
     let auth = MockAuthServer::start(0).await;
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            fixture("openai/response.approval-request-retry.zip1.json"),
-            "application/json",
-        ))
-        .up_to_n_times(1)
-        .mount(&server)
+    Route::any("POST")
+        .times(1)
+        .reply(
+            &server,
+            ResponseTemplate::new(200).set_body_raw(
+                fixture("openai/response.approval-request-retry.zip1.json"),
+                "application/json",
+            ),
+        )
         .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            fixture("openai/response.approval-approved-mcp-call.zip1.json"),
-            "application/json",
-        ))
-        .mount(&server)
+    Route::any("POST")
+        .reply(
+            &server,
+            ResponseTemplate::new(200).set_body_raw(
+                fixture("openai/response.approval-approved-mcp-call.zip1.json"),
+                "application/json",
+            ),
+        )
         .await;
     let client = auth.logged_in_client().await;
     let req = McpRequest::new("gpt-test", "go").server(
@@ -673,19 +674,20 @@ async fn anthropic_pause_turn_is_continued_with_the_assistant_content() {
     .unwrap();
     paused["stop_reason"] = json!("pause_turn");
     let content = paused["content"].clone();
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(paused))
-        .up_to_n_times(1)
+    Route::any("POST")
+        .times(1)
         .expect(1)
-        .mount(&server)
+        .reply(&server, ResponseTemplate::new(200).set_body_json(paused))
         .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            fixture("anthropic/response.2025-04-04.thinking-mcp-deepwiki.pydantic-ai.json"),
-            "application/json",
-        ))
+    Route::any("POST")
         .expect(1)
-        .mount(&server)
+        .reply(
+            &server,
+            ResponseTemplate::new(200).set_body_raw(
+                fixture("anthropic/response.2025-04-04.thinking-mcp-deepwiki.pydantic-ai.json"),
+                "application/json",
+            ),
+        )
         .await;
     let mut events = Vec::new();
     let outcome = client_for(&server)
@@ -740,14 +742,15 @@ async fn results_after_a_pause_are_attributed_to_the_call_made_before_it() {
     let tool_use_id = continuation["content"][0]["tool_use_id"].clone();
     let paused = json!({"id": "msg_paused", "type": "message", "role": "assistant", "model": "m", "stop_reason": "pause_turn",
         "content": [{"type": "mcp_tool_use", "id": tool_use_id, "name": "ask_question", "server_name": "deepwiki", "input": {}}]});
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(paused))
-        .up_to_n_times(1)
-        .mount(&server)
+    Route::any("POST")
+        .times(1)
+        .reply(&server, ResponseTemplate::new(200).set_body_json(paused))
         .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(continuation))
-        .mount(&server)
+    Route::any("POST")
+        .reply(
+            &server,
+            ResponseTemplate::new(200).set_body_json(continuation),
+        )
         .await;
     let mut events = Vec::new();
     client_for(&server)
@@ -802,12 +805,14 @@ async fn a_missing_login_is_login_required_with_the_auth_error_as_source() {
 #[tokio::test]
 async fn a_whole_body_over_the_limit_is_too_large_and_names_the_limit() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            fixture("openai/response.mcp-call-success.exa.json"),
-            "application/json",
-        ))
-        .mount(&server)
+    Route::any("POST")
+        .reply(
+            &server,
+            ResponseTemplate::new(200).set_body_raw(
+                fixture("openai/response.mcp-call-success.exa.json"),
+                "application/json",
+            ),
+        )
         .await;
     let base = format!("{}/v1", server.uri());
     let mut config = config_with(&base, &base);
@@ -824,14 +829,14 @@ async fn a_whole_body_over_the_limit_is_too_large_and_names_the_limit() {
 #[tokio::test]
 async fn a_retry_after_beyond_the_cap_is_not_waited_for() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
+    Route::any("POST")
+        .expect(1)
+        .reply(
+            &server,
             ResponseTemplate::new(429)
                 .insert_header("retry-after", "120")
                 .set_body_string(r#"{"error":{"message":"slow down","type":"rate_limit_error"}}"#),
         )
-        .expect(1)
-        .mount(&server)
         .await;
     let start = Instant::now();
     let err = client_for(&server)

@@ -13,8 +13,7 @@ mod common;
 use common::*;
 use mcpwire_providers::approval::ApproveAll;
 use mcpwire_schema::event::Vendor;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 #[test]
 fn logs_errors_and_debug_never_contain_secrets() {
@@ -26,31 +25,35 @@ fn logs_errors_and_debug_never_contain_secrets() {
         runtime.block_on(async {
             // A success, a retried failure, a stream, an approval loop: every path that logs.
             let server = MockServer::start().await;
-            Mock::given(method("POST"))
-                .respond_with(
+            Route::any("POST")
+                .times(1)
+                .reply(
+                    &server,
                     ResponseTemplate::new(429)
                         .insert_header("retry-after-ms", "10")
                         .set_body_string(format!(
                             r#"{{"error":{{"message":"{API_KEY}","type":"x"}}}}"#
                         )),
                 )
-                .up_to_n_times(1)
-                .mount(&server)
                 .await;
-            Mock::given(method("POST"))
-                .respond_with(ResponseTemplate::new(200).set_body_raw(
-                    fixture("openai/stream.approval-request-retry.zip1.sse"),
-                    "text/event-stream",
-                ))
-                .up_to_n_times(1)
-                .mount(&server)
+            Route::any("POST")
+                .times(1)
+                .reply(
+                    &server,
+                    ResponseTemplate::new(200).set_body_raw(
+                        fixture("openai/stream.approval-request-retry.zip1.sse"),
+                        "text/event-stream",
+                    ),
+                )
                 .await;
-            Mock::given(method("POST"))
-                .respond_with(ResponseTemplate::new(200).set_body_raw(
-                    fixture("openai/stream.approval-approved-mcp-call.zip1.sse"),
-                    "text/event-stream",
-                ))
-                .mount(&server)
+            Route::any("POST")
+                .reply(
+                    &server,
+                    ResponseTemplate::new(200).set_body_raw(
+                        fixture("openai/stream.approval-approved-mcp-call.zip1.sse"),
+                        "text/event-stream",
+                    ),
+                )
                 .await;
             let client = client_for(&server);
             let req = request(true);

@@ -23,7 +23,8 @@ use serde_json::value::RawValue;
 
 use crate::wire::Key;
 
-/// A JSON value kept as its (compact) text. See the [module docs](self).
+/// A JSON value kept as its (compact) text rather than as a `serde_json::Value`: numbers of any
+/// size, key order and string escapes stay as sent, and decoding one only validates it.
 ///
 /// ```
 /// use mcpwire_schema::Json;

@@ -32,6 +32,11 @@
 //! ```
 #![warn(clippy::exhaustive_enums, clippy::exhaustive_structs)]
 
+/// The README's examples, compiled and run as doctests (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
 #[macro_use]
 mod macros;
 

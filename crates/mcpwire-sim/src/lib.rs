@@ -51,6 +51,11 @@
 //! tool-call failures after listing (timeouts, closed connections) become `is_error` results
 //! rather than a whole-request 400, and `connector_id` / `tunnel_id` tools are rejected.
 
+/// The README's examples, compiled and run as doctests (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
 mod anthropic;
 mod demo;
 mod http;
@@ -60,6 +65,7 @@ mod mcp;
 mod openai;
 mod scripted_model;
 mod server;
+mod state;
 
 pub mod demo_server {
     //! The demo MCP server (`echo`, `add`, `slow`, `fail`) over Streamable HTTP at `/mcp`.

@@ -1,21 +1,18 @@
-//! The simulator's HTTP server: routes, shared state (stored responses), start and shutdown.
+//! The simulator's HTTP server: routes, start and shutdown. The state the handlers share is in
+//! [`crate::state`], which imports no handler, so the vendor modules depend on it and not on this.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
-use serde_json::Value;
 use tokio::sync::oneshot;
 
 use crate::demo::{DemoOptions, DemoServer, DemoServerHandle};
-
-/// How many stored responses are kept before the oldest are forgotten.
-const MAX_STORED: usize = 10_000;
+use crate::state::Shared;
 
 /// How to start the simulator.
 #[derive(Debug, Clone)]
@@ -55,55 +52,6 @@ impl SimOptions {
     }
 }
 
-/// State shared by the handlers.
-pub(crate) struct Shared {
-    pub(crate) http: reqwest::Client,
-    pub(crate) timeout: Duration,
-    store: Mutex<Store>,
-}
-
-#[derive(Default)]
-struct Store {
-    /// Response id → its context (input items, then output items).
-    responses: HashMap<String, Vec<Value>>,
-    /// Output item id → item, for `item_reference`.
-    items: HashMap<String, Value>,
-    order: Vec<String>,
-}
-
-impl Shared {
-    pub(crate) fn stored_response(&self, id: &str) -> Option<Vec<Value>> {
-        self.store.lock().ok()?.responses.get(id).cloned()
-    }
-
-    pub(crate) fn stored_item(&self, id: &str) -> Option<Value> {
-        self.store.lock().ok()?.items.get(id).cloned()
-    }
-
-    pub(crate) fn store_response(&self, id: &str, mut context: Vec<Value>, response: &Value) {
-        let Ok(mut store) = self.store.lock() else {
-            return;
-        };
-        if store.order.len() >= MAX_STORED {
-            let old = store.order.remove(0);
-            store.responses.remove(&old);
-        }
-        for item in response
-            .get("output")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(item_id) = item.get("id").and_then(Value::as_str) {
-                store.items.insert(item_id.to_owned(), item.clone());
-            }
-            context.push(item.clone());
-        }
-        store.responses.insert(id.to_owned(), context);
-        store.order.push(id.to_owned());
-    }
-}
-
 /// The vendor simulator. Start it with [`Simulator::start`].
 #[derive(Debug)]
 #[non_exhaustive]
@@ -115,11 +63,7 @@ impl Simulator {
     pub async fn start(options: SimOptions) -> std::io::Result<SimHandle> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            http: crate::mcp::http_client(options.mcp_timeout),
-            timeout: options.mcp_timeout,
-            store: Mutex::new(Store::default()),
-        });
+        let shared = Arc::new(Shared::new(options.mcp_timeout));
         let router = axum::Router::new()
             .route("/v1/responses", axum::routing::post(responses))
             .route("/v1/messages", axum::routing::post(messages))

@@ -28,8 +28,7 @@ async fn successful_call_each_beta_whole_and_streamed() {
                 body["tools"] = json!([{"type": "mcp_toolset", "mcp_server_name": "demo"}]);
             }
             let reply = env.anthropic(Some(beta), &body).await;
-            assert_eq!(reply.status, 200, "{}", reply.text());
-            let events = normalize(&reply.body);
+            let events = reply.events();
             let mut expected = vec!["response_started"];
             if listing {
                 expected.push("tools_listed");
@@ -158,8 +157,7 @@ async fn toolset_configs_and_tool_configuration_select_tools() {
     let reply = env
         .anthropic(Some("mcp-client-2026-09-15"), &allowlist)
         .await;
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    let events = normalize(&reply.body);
+    let events = reply.events();
     let listed = &of_kind(&events, "tools_listed")[0];
     assert_eq!(listed["tools"].as_array().unwrap().len(), 1);
     let results = of_kind(&events, "call_result");
@@ -194,18 +192,8 @@ async fn pinned_toolset_suppresses_the_listing() {
     pinned["tools"] = json!([{"type": "mcp_toolset", "mcp_server_name": "demo",
         "tools": [{"name": "echo", "description": "echo", "input_schema": {"type": "object"}}]}]);
     let reply = env.anthropic(Some("mcp-client-2026-09-15"), &pinned).await;
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    let events = normalize(&reply.body);
-    assert_eq!(
-        settled_kinds(&events),
-        [
-            "response_started",
-            "call",
-            "call_result",
-            "text",
-            "response_completed"
-        ]
-    );
+    let events = reply.events();
+    assert_eq!(settled_kinds(&events), CALL_TEXT);
     assert_eq!(
         of_kind(&events, "call_result")[0]["content"][0]["text"],
         "pinned"
@@ -232,8 +220,7 @@ async fn several_servers() {
             &request,
         )
         .await;
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    let events = normalize(&reply.body);
+    let events = reply.events();
     assert_eq!(
         settled_kinds(&events),
         [

@@ -31,20 +31,8 @@ async fn successful_call_whole_and_streamed() {
             stream,
         );
         let reply = env.openai(&body).await;
-        assert_eq!(reply.status, 200, "{}", reply.text());
-        let events = normalize(&reply.body);
-        assert_eq!(
-            settled_kinds(&events),
-            [
-                "response_started",
-                "tools_listed",
-                "call",
-                "call_result",
-                "text",
-                "response_completed"
-            ],
-            "stream={stream}"
-        );
+        let events = reply.events();
+        assert_eq!(settled_kinds(&events), LISTED_CALL_TEXT, "stream={stream}");
         let listed = &of_kind(&events, "tools_listed")[0];
         let names: Vec<&str> = listed["tools"]
             .as_array()
@@ -234,19 +222,9 @@ async fn approval_request_then_previous_response_id_continuation() {
             "stream": stream,
         });
         let reply = env.openai(&body).await;
-        assert_eq!(reply.status, 200, "{}", reply.text());
-        let events = normalize(&reply.body);
+        let events = reply.events();
         // The listing is in context (previous response), so it is not repeated.
-        assert_eq!(
-            settled_kinds(&events),
-            [
-                "response_started",
-                "call",
-                "call_result",
-                "text",
-                "response_completed"
-            ]
-        );
+        assert_eq!(settled_kinds(&events), CALL_TEXT);
         let call = &of_kind(&events, "call")[0];
         assert_eq!(call["approval_id"], approval["id"]);
         assert_eq!(
@@ -289,18 +267,8 @@ async fn approval_continuation_with_replayed_items_and_item_reference() {
     let reply = env
         .openai(&json!({"input": input, "tools": [tool], "store": false, "stream": true}))
         .await;
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    let events = normalize(&reply.body);
-    assert_eq!(
-        settled_kinds(&events),
-        [
-            "response_started",
-            "call",
-            "call_result",
-            "text",
-            "response_completed"
-        ]
-    );
+    let events = reply.events();
+    assert_eq!(settled_kinds(&events), CALL_TEXT);
     assert_eq!(of_kind(&events, "call")[0]["approval_id"], approval["id"]);
     // A stored response was not kept.
     let reply = env
@@ -322,17 +290,7 @@ async fn approval_continuation_with_replayed_items_and_item_reference() {
         .openai(&json!({"input": input, "tools": [tool], "stream": true}))
         .await;
     let events = normalize(&reply.body);
-    assert_eq!(
-        settled_kinds(&events),
-        [
-            "response_started",
-            "tools_listed",
-            "call",
-            "call_result",
-            "text",
-            "response_completed"
-        ]
-    );
+    assert_eq!(settled_kinds(&events), LISTED_CALL_TEXT);
 
     // Both previous_response_id and an item_reference to the same request: 400.
     let reply = env
@@ -436,8 +394,7 @@ async fn credentials_are_forwarded_and_never_echoed() {
                     stream,
                 ))
                 .await;
-            assert_eq!(reply.status, 200, "{}", reply.text());
-            let events = normalize(&reply.body);
+            let events = reply.events();
             assert_eq!(
                 of_kind(&events, "call_result")[0]["content"][0]["text"],
                 "ok"

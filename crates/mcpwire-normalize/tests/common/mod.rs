@@ -7,6 +7,18 @@ use std::path::{Path, PathBuf};
 use mcpwire_normalize::{ByteNormalizer, Error, normalize_whole};
 use mcpwire_schema::event::Event;
 
+/// An SSE stream from JSON events (`event:` = the payload's type).
+pub fn sse(events: &[serde_json::Value]) -> Vec<u8> {
+    let mut out = String::new();
+    for e in events {
+        out.push_str(&format!(
+            "event: {}\ndata: {e}\n\n",
+            e["type"].as_str().unwrap_or("message")
+        ));
+    }
+    out.into_bytes()
+}
+
 pub fn fixtures_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../fixtures")

@@ -1,21 +1,21 @@
 //! Test helpers: fixtures, clients pointed at mock servers, raw TCP servers for chunking and
-//! stalls, a scripted OAuth server, and log capture.
+//! stalls, a scripted OAuth server, and log capture (the last two from `mcpwire-testkit`).
 
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+#![allow(dead_code, unreachable_pub, unused_imports, clippy::unwrap_used)]
 
-use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mcpwire_auth::{Credentials, LoginMode, MemoryStore, OAuthClient, OAuthConfig, Secret};
 use mcpwire_providers::request::{McpRequest, McpServerSpec};
 use mcpwire_providers::{Client, ClientConfig, Endpoint};
-use serde_json::json;
+use mcpwire_schema::event::Vendor;
+pub use mcpwire_testkit::Route;
+pub use mcpwire_testkit::logs::capture_logs;
+use mcpwire_testkit::oauth::RotatingServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::MockServer;
 
 pub const API_KEY: &str = "planted-api-key-0001-test";
 pub const HEADER_VALUE: &str = "hv-PLANTED-header-value-0002";
@@ -46,6 +46,24 @@ pub fn anthropic_request(stream: bool) -> McpRequest {
         )
         .max_output_tokens(1000)
         .stream(stream)
+}
+
+/// The path each vendor's requests go to.
+pub fn route_of(vendor: Vendor) -> &'static str {
+    if vendor == Vendor::OpenAi {
+        "/v1/responses"
+    } else {
+        "/v1/messages"
+    }
+}
+
+/// [`request`] for OpenAI, [`anthropic_request`] for Anthropic.
+pub fn request_for(vendor: Vendor, stream: bool) -> McpRequest {
+    if vendor == Vendor::OpenAi {
+        request(stream)
+    } else {
+        anthropic_request(stream)
+    }
 }
 
 pub fn fixture(rel: &str) -> Vec<u8> {
@@ -151,98 +169,18 @@ async fn read_request(socket: &mut tokio::net::TcpStream) {
     }
 }
 
-/// An MCP resource server and OAuth authorization server (wiremock) issuing short-lived,
-/// rotating tokens: `access-1` at login, then `access-2`, `access-3`, ... on each refresh.
-pub struct MockAuthServer {
-    server: MockServer,
-    refreshes: Arc<AtomicUsize>,
-}
+/// An MCP resource server and OAuth authorization server (wiremock, `mcpwire-testkit`)
+/// issuing short-lived, rotating tokens: `access-1` at login, then `access-2`, `access-3`, ...
+/// on each refresh.
+pub struct MockAuthServer(RotatingServer);
 
 impl MockAuthServer {
     pub async fn start(expires_in: u64) -> Self {
-        let server = MockServer::start().await;
-        let issuer = server.uri();
-        let resource = format!("{issuer}/mcp");
-        Mock::given(method("POST"))
-            .and(path("/mcp"))
-            .respond_with(ResponseTemplate::new(401).insert_header(
-                "WWW-Authenticate",
-                format!(r#"Bearer resource_metadata="{issuer}/.well-known/oauth-protected-resource/mcp""#).as_str(),
-            ))
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/.well-known/oauth-protected-resource/mcp"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_json(
-                    json!({"resource": resource, "authorization_servers": [issuer]}),
-                ),
-            )
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/.well-known/oauth-authorization-server"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "issuer": issuer,
-                "authorization_endpoint": format!("{issuer}/authorize"),
-                "token_endpoint": format!("{issuer}/token"),
-                "registration_endpoint": format!("{issuer}/register"),
-                "response_types_supported": ["code"],
-                "grant_types_supported": ["authorization_code", "refresh_token"],
-                "code_challenge_methods_supported": ["S256"],
-                "token_endpoint_auth_methods_supported": ["none"],
-            })))
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .and(path("/register"))
-            .respond_with(ResponseTemplate::new(201).set_body_json(
-                json!({"client_id": "client-1", "token_endpoint_auth_method": "none"}),
-            ))
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/authorize"))
-            .respond_with(|req: &Request| {
-                let q = |k: &str| {
-                    req.url
-                        .query_pairs()
-                        .find(|(n, _)| n == k)
-                        .map(|(_, v)| v.into_owned())
-                        .unwrap()
-                };
-                ResponseTemplate::new(302).insert_header(
-                    "Location",
-                    format!("{}?code=code-1&state={}", q("redirect_uri"), q("state")).as_str(),
-                )
-            })
-            .mount(&server)
-            .await;
-        let refreshes = Arc::new(AtomicUsize::new(0));
-        let counter = refreshes.clone();
-        Mock::given(method("POST"))
-            .and(path("/token"))
-            .respond_with(move |req: &Request| {
-                let body = String::from_utf8_lossy(&req.body);
-                let n = if body.contains("grant_type=refresh_token") {
-                    counter.fetch_add(1, Ordering::SeqCst) + 2
-                } else {
-                    1
-                };
-                ResponseTemplate::new(200).set_body_json(json!({
-                    "access_token": format!("access-{n}"),
-                    "token_type": "Bearer",
-                    "expires_in": expires_in,
-                    "refresh_token": format!("refresh-{n}"),
-                }))
-            })
-            .mount(&server)
-            .await;
-        MockAuthServer { server, refreshes }
+        MockAuthServer(RotatingServer::start(expires_in).await)
     }
 
     pub fn resource(&self) -> String {
-        format!("{}/mcp", self.server.uri())
+        self.0.resource()
     }
 
     pub async fn logged_in_client(&self) -> Arc<OAuthClient> {
@@ -257,35 +195,6 @@ impl MockAuthServer {
     }
 
     pub async fn refreshes(&self) -> usize {
-        self.refreshes.load(Ordering::SeqCst)
+        self.0.refreshes()
     }
-}
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Runs `f` with every tracing event at TRACE captured (span fields included) and returns the
-/// text.
-pub fn capture_logs(f: impl FnOnce()) -> String {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, f);
-    let bytes = buffer.0.lock().unwrap().clone();
-    String::from_utf8_lossy(&bytes).into_owned()
 }

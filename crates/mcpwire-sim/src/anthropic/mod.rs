@@ -23,7 +23,7 @@ use crate::http::{self, Refusal, Sink};
 use crate::ids;
 use crate::mcp::Target;
 use crate::scripted_model;
-use crate::server::Shared;
+use crate::state::Shared;
 use turn::Turn;
 
 fn error(status: u16, kind: &str, message: &str) -> Refusal {

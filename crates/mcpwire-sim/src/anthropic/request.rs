@@ -14,7 +14,7 @@ use mcpwire_schema::anthropic::{
 use super::{Selection, Server, ToolView, invalid};
 use crate::http::{self, Refusal};
 use crate::mcp::{self, Failure, Session, Target};
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// The MCP connector version of the `anthropic-beta` header(s); an unknown `mcp-client-*` value
 /// is refused.

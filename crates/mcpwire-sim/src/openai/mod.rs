@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use crate::http::{self, Refusal, Sink};
 use crate::ids;
 use crate::mcp::Target;
-use crate::server::Shared;
+use crate::state::Shared;
 use turn::Turn;
 
 /// A tool as the simulated model sees it.

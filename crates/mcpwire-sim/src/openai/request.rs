@@ -12,7 +12,7 @@ use super::{PlannedCall, Server, Step, ToolView, error, invalid};
 use crate::http::Refusal;
 use crate::mcp::{self, Failure, Session, Target};
 use crate::scripted_model::{self, Directive};
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// The items of the conversation: a stored response's context, then this request's input.
 pub(super) struct Conversation {

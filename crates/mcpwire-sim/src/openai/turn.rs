@@ -11,7 +11,7 @@ use crate::http::Sink;
 use crate::ids;
 use crate::mcp::{self, Failure, Session};
 use crate::scripted_model::{self, Outcome};
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// One response being produced.
 pub(super) struct Turn {

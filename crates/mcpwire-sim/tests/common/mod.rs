@@ -46,7 +46,31 @@ impl Reply {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+    /// Asserts a 200 (showing the body otherwise), then checks and normalises the body.
+    pub fn events(&self) -> Vec<Event> {
+        assert_eq!(self.status, 200, "{}", self.text());
+        normalize(&self.body)
+    }
 }
+
+/// The settled kinds of a turn that lists tools, makes one call and answers.
+pub const LISTED_CALL_TEXT: [&str; 6] = [
+    "response_started",
+    "tools_listed",
+    "call",
+    "call_result",
+    "text",
+    "response_completed",
+];
+
+/// The settled kinds of a turn that makes one call (tools known already) and answers.
+pub const CALL_TEXT: [&str; 5] = [
+    "response_started",
+    "call",
+    "call_result",
+    "text",
+    "response_completed",
+];
 
 impl Env {
     pub async fn openai(&self, body: &Value) -> Reply {
@@ -163,24 +187,12 @@ pub async fn hanging_server() -> String {
 
 /// An HTTP server that answers every request 200 with a body that is not JSON-RPC.
 pub async fn garbage_server() -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 65536];
-                let _ = socket.read(&mut buf).await;
-                let body = "{this is not json-rpc";
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(reply.as_bytes()).await;
-            });
-        }
-    });
-    format!("http://{addr}/mcp")
+    let body = "{this is not json-rpc";
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    answer_every_request(reply, false).await
 }
 
 /// A URL on 127.0.0.1 where nothing listens.
@@ -193,17 +205,26 @@ pub async fn closed_port_url() -> String {
 
 /// An HTTP server that starts an SSE answer and closes the connection mid-event.
 pub async fn truncating_server() -> String {
+    let reply = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":0,\"res";
+    answer_every_request(reply.to_owned(), true).await
+}
+
+/// A raw server on 127.0.0.1 that reads (the start of) each request, writes `reply` and, with
+/// `shut_down`, closes its side. Returns its `/mcp` URL.
+async fn answer_every_request(reply: String, shut_down: bool) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
+            let reply = reply.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 65536];
                 let _ = socket.read(&mut buf).await;
-                let reply = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":0,\"res";
                 let _ = socket.write_all(reply.as_bytes()).await;
-                let _ = socket.shutdown().await;
+                if shut_down {
+                    let _ = socket.shutdown().await;
+                }
             });
         }
     });

@@ -1,0 +1,17 @@
+//! Test set-up shared by the mcpwire crates' integration tests, so that each test keeps only
+//! what it asserts:
+//!
+//! * [`Route`]: a wiremock route (`POST /token` whose body contains `grant_type=...`, at most
+//!   `n` times, expected `n` times) in one line, and [`requests_to`], [`form`], [`query`],
+//!   [`param`] to read what a mock server received;
+//! * [`oauth`]: a scripted MCP resource server and OAuth authorization server on 127.0.0.1
+//!   ([`oauth::Scripted`], [`oauth::RotatingServer`]) and the pieces they are made of;
+//! * [`logs`]: every tracing event at TRACE captured into a buffer, for the `no_leaks` tests.
+//!
+//! Dev-only (`publish = false`); it depends on no mcpwire crate.
+
+pub mod logs;
+pub mod oauth;
+mod route;
+
+pub use route::{Route, form, param, query, requests_to};
