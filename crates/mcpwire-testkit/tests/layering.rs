@@ -2,8 +2,8 @@
 //! the manifests and sources as they are:
 //!
 //! * schema and auth depend on no mcpwire crate; normalize only on schema; providers on
-//!   schema, normalize, auth; gateway on providers' layer and below (schema, normalize, auth,
-//!   providers); sim on schema; the CLI on any; no other edge, so no cycle;
+//!   schema, normalize, auth; probe on schema and auth; gateway on providers' layer and
+//!   below (schema, normalize, auth, providers, probe); sim on schema; the CLI on any; no other edge, so no cycle;
 //! * without their `client` feature, auth and providers pull in none of reqwest, tokio, rustls;
 //! * in the simulator, `state.rs` (what the vendor handlers share) imports no handler and not
 //!   the server, and the handlers do not import the server.
@@ -43,6 +43,7 @@ fn crates_depend_only_downwards() {
             "mcpwire-providers",
             &["mcpwire-schema", "mcpwire-normalize", "mcpwire-auth"],
         ),
+        ("mcpwire-probe", &["mcpwire-schema", "mcpwire-auth"]),
         (
             "mcpwire-gateway",
             &[
@@ -50,6 +51,7 @@ fn crates_depend_only_downwards() {
                 "mcpwire-normalize",
                 "mcpwire-auth",
                 "mcpwire-providers",
+                "mcpwire-probe",
             ],
         ),
         ("mcpwire-sim", &["mcpwire-schema"]),

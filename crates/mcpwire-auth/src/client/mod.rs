@@ -45,7 +45,10 @@ pub struct OAuthClient {
     http: HttpClient,
     store: Arc<dyn TokenStore>,
     /// One gate per entry: a single task of this process contends for the refresh lease.
-    refresh_gates: std::sync::Mutex<HashMap<EntryKey, Arc<tokio::sync::Mutex<()>>>>,
+    /// Shared by every [`OAuthClient::for_subject`] view.
+    refresh_gates: Arc<std::sync::Mutex<HashMap<EntryKey, Arc<tokio::sync::Mutex<()>>>>>,
+    /// The end user this client's tokens act for (`None`: its own).
+    subject: Option<String>,
 }
 
 impl fmt::Debug for OAuthClient {
@@ -95,7 +98,34 @@ impl OAuthClient {
             http,
             store,
             refresh_gates: Default::default(),
+            subject: None,
         })
+    }
+
+    /// The same client (configuration, store, HTTP, single-flight gates) acting for one end
+    /// user: its tokens are stored and found under `(server, subject)`, apart from every other
+    /// user's and from the client's own. A gateway uses `tenant` + user id as the subject.
+    pub fn for_subject(&self, subject: impl Into<String>) -> OAuthClient {
+        OAuthClient {
+            config: self.config.clone(),
+            http: self.http.clone(),
+            store: self.store.clone(),
+            refresh_gates: self.refresh_gates.clone(),
+            subject: Some(subject.into()),
+        }
+    }
+
+    /// The end user this client acts for, if any.
+    pub fn subject(&self) -> Option<&str> {
+        self.subject.as_deref()
+    }
+
+    /// The key of this client's tokens for `server_url`.
+    pub(super) fn token_key(&self, server_url: &str) -> EntryKey {
+        EntryKey::Token {
+            server_url: server_url.to_owned(),
+            subject: self.subject.clone(),
+        }
     }
 
     /// The configuration.

@@ -97,16 +97,22 @@ impl OAuthClient {
             auth_method: Some(client.method),
             issued_at: Some(unix_now()),
             login_required: false,
+            subject: self.subject.clone(),
         }
     }
 
     /// The stored tokens serving `server_url` (by server URL, else by resource).
     pub(super) async fn stored_token(&self, server_url: &str) -> Result<Option<Versioned>> {
-        if let Some(v) = self.store.get(&EntryKey::token(server_url)).await? {
+        if let Some(v) = self.store.get(&self.token_key(server_url)).await? {
             return Ok(Some(v));
         }
+        if self.subject.is_some() {
+            // A user's tokens are stored under exactly this key; listing every user's entries
+            // to match a resource alias would cost a scan per unconnected request.
+            return Ok(None);
+        }
         let all = self.store.list().await?;
-        Ok(find_token(&all, server_url).cloned())
+        Ok(find_token(&all, server_url, None).cloned())
     }
 
     async fn logged_in(&self, server_url: &str) -> Result<(Versioned, TokenEntry)> {
@@ -202,7 +208,7 @@ impl OAuthClient {
         server_url: &str,
         min_remaining: Duration,
     ) -> Result<(Secret, Option<Duration>)> {
-        let cached = match self.store.get_cached(&EntryKey::token(server_url)).await? {
+        let cached = match self.store.get_cached(&self.token_key(server_url)).await? {
             Some(v) => v.entry.as_token().cloned(),
             None => None,
         };
@@ -213,7 +219,7 @@ impl OAuthClient {
         if let Some(ok) = usable(&entry, min_remaining)? {
             return Ok(ok);
         }
-        let key = EntryKey::token(&entry.server_url);
+        let key = self.token_key(&entry.server_url);
         let gate = self.gate(&key);
         let _gate = gate.lock().await;
         let ttl = self.lease_ttl();
@@ -445,6 +451,7 @@ impl OAuthClient {
         Ok(all
             .iter()
             .filter_map(|v| v.entry.as_token())
+            .filter(|t| t.subject == self.subject)
             .map(TokenStatus::from)
             .collect())
     }
@@ -453,7 +460,10 @@ impl OAuthClient {
     pub async fn logout(&self, server_url: &str) -> Result<bool> {
         let mut removed = false;
         for v in self.store.list().await? {
-            if v.entry.as_token().is_some_and(|t| t.serves(server_url)) {
+            if v.entry
+                .as_token()
+                .is_some_and(|t| t.serves(server_url) && t.subject == self.subject)
+            {
                 let key = v.entry.key();
                 if let CasOutcome::Written(_) = self
                     .store

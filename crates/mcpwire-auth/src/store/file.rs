@@ -77,10 +77,13 @@ impl Disk {
 
     fn get(&self, key: &EntryKey) -> Option<Versioned> {
         match key {
-            EntryKey::Token { server_url } => self
+            EntryKey::Token {
+                server_url,
+                subject,
+            } => self
                 .tokens
                 .iter()
-                .find(|s| &s.value.server_url == server_url)
+                .find(|s| &s.value.server_url == server_url && &s.value.subject == subject)
                 .map(|s| Versioned {
                     entry: Entry::Token(s.value.clone()),
                     version: Version(s.rev),
@@ -98,9 +101,12 @@ impl Disk {
 
     fn remove(&mut self, key: &EntryKey) {
         match key {
-            EntryKey::Token { server_url } => {
-                self.tokens.retain(|s| &s.value.server_url != server_url)
-            }
+            EntryKey::Token {
+                server_url,
+                subject,
+            } => self
+                .tokens
+                .retain(|s| !(&s.value.server_url == server_url && &s.value.subject == subject)),
             EntryKey::Client { issuer } => self.clients.retain(|s| &s.value.issuer != issuer),
         }
     }

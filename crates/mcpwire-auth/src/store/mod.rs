@@ -37,7 +37,7 @@ pub use redis::{RedisOptions, RedisStore};
 mod open;
 pub use open::{StoreKeySource, open};
 
-/// Identity of a stored token: issuer + client + resource.
+/// Identity of a stored token: issuer + client + resource, and the end user it acts for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TokenKey {
     /// Authorization server issuer.
@@ -46,6 +46,8 @@ pub struct TokenKey {
     pub client_id: String,
     /// RFC 8707 resource (verbatim PRM `resource`).
     pub resource: String,
+    /// The end user these tokens act for (per-user credentials); `None`: the process's own.
+    pub subject: Option<String>,
 }
 
 /// Tokens for one MCP server, bound to the issuer, client, resource and token endpoint that
@@ -73,6 +75,10 @@ pub struct TokenEntry {
     pub expires_at: Option<u64>,
     /// Granted (or else requested) scope.
     pub scope: Option<String>,
+    /// The end user these tokens act for (per-user credentials, e.g. a gateway's
+    /// `(tenant, user)`); `None`: the tokens of whoever runs the client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     /// Token type.
     #[serde(default = "bearer")]
     pub token_type: String,
@@ -107,6 +113,7 @@ impl TokenEntry {
             issuer: self.issuer.clone(),
             client_id: self.client_id.clone(),
             resource: self.resource.clone(),
+            subject: self.subject.clone(),
         }
     }
 
@@ -217,10 +224,12 @@ impl fmt::Debug for ClientRecord {
 /// an issuer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EntryKey {
-    /// Tokens for the MCP server at this URL.
+    /// Tokens for the MCP server at this URL (for one end user, with a subject).
     Token {
         /// The MCP server URL the user logged in to.
         server_url: String,
+        /// The end user (per-user credentials); `None`: the client's own tokens.
+        subject: Option<String>,
     },
     /// The client registered at this issuer.
     Client {
@@ -234,6 +243,15 @@ impl EntryKey {
     pub fn token(server_url: impl Into<String>) -> Self {
         EntryKey::Token {
             server_url: server_url.into(),
+            subject: None,
+        }
+    }
+
+    /// The key of one end user's tokens for a server.
+    pub fn user_token(server_url: impl Into<String>, subject: impl Into<String>) -> Self {
+        EntryKey::Token {
+            server_url: server_url.into(),
+            subject: Some(subject.into()),
         }
     }
 
@@ -244,11 +262,19 @@ impl EntryKey {
         }
     }
 
-    /// A stable, unambiguous string for this key (`token:<url>` or `client:<issuer>`), for
-    /// stores that index by string.
+    /// A stable, unambiguous string for this key (`token:<url>`,
+    /// `user:<percent-encoded subject>:token:<url>` or `client:<issuer>`), for stores that
+    /// index by string.
     pub fn storage_key(&self) -> String {
         match self {
-            EntryKey::Token { server_url } => format!("token:{server_url}"),
+            EntryKey::Token {
+                server_url,
+                subject: None,
+            } => format!("token:{server_url}"),
+            EntryKey::Token {
+                server_url,
+                subject: Some(s),
+            } => format!("user:{}:token:{server_url}", encode_subject(s)),
             EntryKey::Client { issuer } => format!("client:{issuer}"),
         }
     }
@@ -257,10 +283,40 @@ impl EntryKey {
     pub fn from_storage_key(s: &str) -> Option<Self> {
         if let Some(u) = s.strip_prefix("token:") {
             Some(EntryKey::token(u))
+        } else if let Some(rest) = s.strip_prefix("user:") {
+            let (subject, url) = rest.split_once(":token:")?;
+            Some(EntryKey::user_token(url, decode_subject(subject)?))
         } else {
             s.strip_prefix("client:").map(EntryKey::client)
         }
     }
+}
+
+/// Percent-encodes what could make a storage key ambiguous (`%`, `:`) or unprintable.
+fn encode_subject(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b == b'%' || b == b':' || !(0x21..0x7f).contains(&b) {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(char::from(b));
+        }
+    }
+    out
+}
+
+fn decode_subject(s: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(s.len());
+    let mut it = s.bytes();
+    while let Some(b) = it.next() {
+        if b == b'%' {
+            let hex = [it.next()?, it.next()?];
+            bytes.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
+        } else {
+            bytes.push(b);
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 /// One stored value. It holds secrets: serialise it only into storage
@@ -278,7 +334,10 @@ impl Entry {
     /// Its key.
     pub fn key(&self) -> EntryKey {
         match self {
-            Entry::Token(t) => EntryKey::token(&t.server_url),
+            Entry::Token(t) => EntryKey::Token {
+                server_url: t.server_url.clone(),
+                subject: t.subject.clone(),
+            },
             Entry::Client(c) => EntryKey::client(&c.issuer),
         }
     }
@@ -436,8 +495,16 @@ pub trait TokenStore: Send + Sync {
 
 /// The entry serving `server_url` among `all` (by server URL, else by resource), newest
 /// version first.
-pub(crate) fn find_token<'a>(all: &'a [Versioned], server_url: &str) -> Option<&'a Versioned> {
+pub(crate) fn find_token<'a>(
+    all: &'a [Versioned],
+    server_url: &str,
+    subject: Option<&str>,
+) -> Option<&'a Versioned> {
     all.iter()
-        .filter(|v| v.entry.as_token().is_some_and(|t| t.serves(server_url)))
+        .filter(|v| {
+            v.entry
+                .as_token()
+                .is_some_and(|t| t.serves(server_url) && t.subject.as_deref() == subject)
+        })
         .max_by_key(|v| v.version)
 }

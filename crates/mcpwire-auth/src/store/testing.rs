@@ -48,6 +48,7 @@ pub fn sample_token(server_url: &str, tag: &str) -> TokenEntry {
         auth_method: Some(AuthMethod::ClientSecretPost),
         issued_at: Some(3_999_996_400),
         login_required: false,
+        subject: None,
     }
 }
 
@@ -97,6 +98,78 @@ pub async fn check_store(store: Arc<dyn TokenStore>) {
     lease_exclusive_and_owned(&*store).await;
     lease_expires(&*store).await;
     waiters_see_changes(store.clone()).await;
+    subjects_are_separate(&*store).await;
+}
+
+/// One server's tokens for several end users (and for nobody): each its own entry, version
+/// and lease; writing, deleting or leasing one never touches another.
+async fn subjects_are_separate(store: &dyn TokenStore) {
+    let url = unique("subjects");
+    let own = EntryKey::token(&url);
+    let alice = EntryKey::user_token(&url, "team-a:alice");
+    // A subject with the characters a storage key uses.
+    let bob = EntryKey::user_token(&url, "team-a:bob:%x y");
+    for (key, tag) in [(&own, "own"), (&alice, "alice"), (&bob, "bob")] {
+        let mut t = sample_token(&url, tag);
+        if let EntryKey::Token { subject, .. } = key {
+            t.subject.clone_from(subject);
+        }
+        let entry = Entry::Token(t);
+        assert!(
+            &entry.key() == key,
+            "store check `subjects`: an entry's key lost its subject"
+        );
+        create(store, &entry).await;
+    }
+    for (key, tag) in [(&own, "own"), (&alice, "alice"), (&bob, "bob")] {
+        let got = must("get subject", store.get(key).await);
+        assert_eq!(
+            at(&got).as_deref(),
+            Some(format!("AT-{tag}").as_str()),
+            "store check `subjects`: {tag}'s entry reads as another's"
+        );
+        assert_eq!(
+            EntryKey::from_storage_key(&key.storage_key()).as_ref(),
+            Some(key),
+            "store check `subjects`: the storage key does not round-trip"
+        );
+    }
+    let listed = must("list", store.list().await);
+    let mine = listed
+        .iter()
+        .filter(|v| v.entry.as_token().is_some_and(|t| t.server_url == url))
+        .count();
+    assert_eq!(
+        mine, 3,
+        "store check `subjects`: list does not show each user's entry"
+    );
+    let lease = must(
+        "lease alice",
+        store
+            .try_acquire_lease(&alice, Duration::from_secs(5))
+            .await,
+    );
+    assert!(lease.is_some(), "store check `subjects`: lease not granted");
+    let other = must(
+        "lease bob",
+        store.try_acquire_lease(&bob, Duration::from_secs(5)).await,
+    );
+    assert!(
+        other.is_some(),
+        "store check `subjects`: one user's refresh lease blocks another's"
+    );
+    let v = must("get alice", store.get(&alice).await).map(|v| v.version);
+    must("delete alice", store.compare_and_set(&alice, v, None).await);
+    assert!(must("get alice", store.get(&alice).await).is_none());
+    assert_eq!(
+        at(&must("get bob", store.get(&bob).await)).as_deref(),
+        Some("AT-bob"),
+        "store check `subjects`: deleting one user's tokens deleted another's"
+    );
+    assert!(must("get own", store.get(&own).await).is_some());
+    for l in [lease, other].into_iter().flatten() {
+        must("release", store.release_lease(&l).await);
+    }
 }
 
 async fn roundtrip(store: &dyn TokenStore) {
