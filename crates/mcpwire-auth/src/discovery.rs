@@ -51,6 +51,9 @@ pub struct AuthServerMetadata {
     pub authorization_response_iss_parameter_supported: Option<bool>,
     /// RFC 9449 DPoP algorithms.
     pub dpop_signing_alg_values_supported: Option<Vec<String>>,
+    /// RFC 7009 token revocation endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
 }
 
 impl AuthServerMetadata {

@@ -54,6 +54,9 @@ pub enum Error {
         /// The issuer.
         issuer: String,
     },
+    /// A stored authorization request was completed after it expired (it is gone now).
+    #[error("the authorization request expired; start it again")]
+    AuthorizationExpired,
     /// The callback's `state` is missing, wrong or already used.
     #[error("authorization callback state mismatch")]
     StateMismatch,

@@ -81,8 +81,8 @@ pub use secret::Secret;
 pub use store::testing;
 #[cfg(feature = "client")]
 pub use store::{
-    CasOutcome, ClientRecord, Entry, EntryKey, FileStore, Lease, MemoryStore, RegistrationKind,
-    TokenEntry, TokenKey, TokenStore, Version, Versioned,
+    CasOutcome, ClientRecord, Entry, EntryKey, FileStore, Lease, MemoryStore, PendingEntry,
+    RegistrationKind, TokenEntry, TokenKey, TokenStore, Version, Versioned,
 };
 #[cfg(all(feature = "client", feature = "redis"))]
 pub use store::{RedisOptions, RedisStore, StoreKeys};

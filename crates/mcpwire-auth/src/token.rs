@@ -416,7 +416,8 @@ fn form_urlencode(s: &str) -> String {
 }
 
 impl TokenRequest<'_> {
-    pub(crate) async fn send(mut self, http: &HttpClient) -> Result<TokenResponse> {
+    /// Adds the client's authentication (parameters or an `Authorization` header).
+    fn authenticate(&mut self) -> Result<Option<Secret>> {
         let mut auth_header: Option<Secret> = None;
         match self.client.method {
             AuthMethod::ClientSecretBasic => {
@@ -471,13 +472,16 @@ impl TokenRequest<'_> {
                 self.secrets.push(assertion);
             }
         }
-        let grant = self
-            .params
-            .iter()
-            .find(|(k, _)| *k == "grant_type")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        debug!(grant_type = %grant, method = self.client.method.as_str(), "token request");
+        Ok(auth_header)
+    }
+
+    /// Sends the form (with a DPoP proof and one `use_dpop_nonce` retry when asked).
+    async fn post(
+        &self,
+        http: &HttpClient,
+        auth_header: Option<&Secret>,
+        what: &'static str,
+    ) -> Result<crate::http::Response> {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(self.params.iter().map(|(k, v)| (*k, v.as_str())))
             .finish();
@@ -490,14 +494,14 @@ impl TokenRequest<'_> {
                 .header("accept", "application/json")
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(body.expose().to_owned());
-            if let Some(h) = &auth_header {
+            if let Some(h) = auth_header {
                 req = req.header("authorization", h.expose());
             }
             if let Some(key) = self.dpop {
                 let proof = key.proof("POST", self.token_endpoint, None, nonce.as_deref())?;
                 req = req.header("dpop", proof.expose());
             }
-            let resp = http.send("token request", req).await?;
+            let resp = http.send(what, req).await?;
             let new_nonce = resp.header("dpop-nonce").map(str::to_owned);
             let wants_nonce = self.dpop.is_some()
                 && nonce.is_none()
@@ -514,6 +518,37 @@ impl TokenRequest<'_> {
             }
             break resp;
         };
+        Ok(resp)
+    }
+
+    /// RFC 7009: revokes a token; any 2xx is success.
+    pub(crate) async fn revoke(mut self, http: &HttpClient) -> Result<()> {
+        let auth_header = self.authenticate()?;
+        let resp = self
+            .post(http, auth_header.as_ref(), "token revocation")
+            .await?;
+        if (200..300).contains(&resp.status) {
+            Ok(())
+        } else {
+            Err(Error::HttpStatus {
+                context: "token revocation",
+                status: resp.status,
+            })
+        }
+    }
+
+    pub(crate) async fn send(mut self, http: &HttpClient) -> Result<TokenResponse> {
+        let auth_header = self.authenticate()?;
+        let grant = self
+            .params
+            .iter()
+            .find(|(k, _)| *k == "grant_type")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        debug!(grant_type = %grant, method = self.client.method.as_str(), "token request");
+        let resp = self
+            .post(http, auth_header.as_ref(), "token request")
+            .await?;
         let secret_refs: Vec<&Secret> = self.secrets.iter().collect();
         let fields = parse_fields(&resp.body, resp.is_json())?;
         if !(200..300).contains(&resp.status) {

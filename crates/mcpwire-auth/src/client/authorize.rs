@@ -413,3 +413,131 @@ fn open_in_browser(url: &str) {
         .stderr(std::process::Stdio::null())
         .spawn();
 }
+
+/// The store id of an authorization request: the hex SHA-256 of its `state`.
+fn pending_id(state: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(state.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl OAuthClient {
+    /// Builds an authorization request for `server_url` (for this client's subject) and keeps
+    /// it in the store for `ttl`, bound to `binding`, so that any process sharing the store can
+    /// complete it once ([`OAuthClient::complete_stored_authorization`]). Returns the URL the
+    /// user opens (it holds the `state`: do not log it).
+    pub async fn begin_stored_authorization(
+        &self,
+        server_url: &str,
+        redirect_uri: &str,
+        ttl: std::time::Duration,
+        binding: String,
+    ) -> Result<Secret> {
+        let d = self.discover(server_url, None).await?;
+        let p = self.begin_authorization(d, redirect_uri, None).await?;
+        let entry = crate::store::PendingEntry {
+            id: pending_id(p.state.expose()),
+            server_url: server_url.to_owned(),
+            subject: self.subject.clone(),
+            binding,
+            expires_at: crate::token::unix_now().saturating_add(ttl.as_secs()),
+            verifier: p.verifier.clone(),
+            redirect_uri: p.redirect_uri.clone(),
+            expected_issuer: p.expected_issuer.clone(),
+            iss_required: p.iss_required,
+            client: p.client.clone(),
+            requested_scope: p.requested_scope.clone(),
+        };
+        let key = Entry::Pending(entry);
+        match self
+            .store
+            .compare_and_set(&key.key(), None, Some(&key))
+            .await?
+        {
+            crate::store::CasOutcome::Written(_) => Ok(Secret::new(p.url)),
+            _ => Err(Error::StateMismatch),
+        }
+    }
+
+    /// Completes a stored authorization from its callback parameters: the request is taken
+    /// from the store and removed in one compare-and-set (a replayed or concurrent callback
+    /// finds nothing), refused when expired, then validated and redeemed as
+    /// [`OAuthClient::complete_authorization`] does, for the subject it was begun for.
+    /// Returns its binding and the stored tokens' status.
+    pub async fn complete_stored_authorization(
+        &self,
+        params: &CallbackParams,
+    ) -> Result<(String, TokenStatus)> {
+        let state = params
+            .iter()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.clone())
+            .ok_or(Error::StateMismatch)?;
+        let key = crate::store::EntryKey::Pending {
+            id: pending_id(&state),
+        };
+        let v = self.store.get(&key).await?.ok_or(Error::StateMismatch)?;
+        let Some(p) = v.entry.as_pending().cloned() else {
+            return Err(Error::StateMismatch);
+        };
+        match self
+            .store
+            .compare_and_set(&key, Some(v.version), None)
+            .await?
+        {
+            crate::store::CasOutcome::Written(_) => {}
+            _ => return Err(Error::StateMismatch),
+        }
+        if p.expires_at < crate::token::unix_now() {
+            return Err(Error::AuthorizationExpired);
+        }
+        let client = OAuthClient {
+            config: self.config.clone(),
+            http: self.http.clone(),
+            store: self.store.clone(),
+            refresh_gates: self.refresh_gates.clone(),
+            subject: p.subject.clone(),
+        };
+        let d = client.discover(&p.server_url, None).await?;
+        if d.issuer != p.expected_issuer {
+            return Err(Error::IssuerMismatch {
+                expected: p.expected_issuer.clone(),
+                actual: d.issuer.clone(),
+            });
+        }
+        let mut pending = PendingAuthorization {
+            url: String::new(),
+            state: Secret::new(state),
+            verifier: p.verifier.clone(),
+            redirect_uri: p.redirect_uri.clone(),
+            expected_issuer: p.expected_issuer.clone(),
+            iss_required: p.iss_required,
+            discovery: d,
+            client: p.client.clone(),
+            requested_scope: p.requested_scope.clone(),
+            consumed: false,
+        };
+        let status = client.complete_authorization(&mut pending, params).await?;
+        Ok((p.binding, status))
+    }
+
+    /// Removes stored authorization requests that expired; returns how many.
+    pub async fn sweep_pending(&self) -> Result<usize> {
+        let now = crate::token::unix_now();
+        let mut removed = 0;
+        for v in self.store.list().await? {
+            if let Some(p) = v.entry.as_pending()
+                && p.expires_at < now
+                && let crate::store::CasOutcome::Written(_) = self
+                    .store
+                    .compare_and_set(&v.entry.key(), Some(v.version), None)
+                    .await?
+            {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}

@@ -456,6 +456,59 @@ impl OAuthClient {
             .collect())
     }
 
+    /// Revokes the tokens stored for a server at its authorization server (RFC 7009: the
+    /// refresh token, else the access token, when the metadata offers a
+    /// `revocation_endpoint`), then removes them, whatever the authorization server said.
+    /// Returns whether the authorization server confirmed a revocation.
+    pub async fn revoke(&self, server_url: &str) -> Result<bool> {
+        let Some(entry) = self
+            .stored_token(server_url)
+            .await?
+            .and_then(|v| v.entry.as_token().cloned())
+        else {
+            return Ok(false);
+        };
+        let mut revoked = false;
+        let endpoint = match self.discoverer().as_metadata(&entry.issuer, true).await {
+            Ok(Some(md)) => md.revocation_endpoint,
+            _ => None,
+        };
+        if let Some(endpoint) = endpoint {
+            let attempt = async {
+                check_url("revocation_endpoint", &endpoint, &self.config.policy, true)?;
+                let stored = self.stored_client(&entry.issuer).await?;
+                let Identity { auth: client, key } =
+                    self.refresh_identity(&entry, stored.as_ref()).await?;
+                let (token, hint) = match &entry.refresh_token {
+                    Some(rt) => (rt.clone(), "refresh_token"),
+                    None => (entry.access_token.clone(), "access_token"),
+                };
+                TokenRequest {
+                    token_endpoint: &endpoint,
+                    params: vec![
+                        ("token", token.expose().to_owned()),
+                        ("token_type_hint", hint.to_owned()),
+                    ],
+                    secrets: vec![token],
+                    client: &client,
+                    signing_key: key.as_deref(),
+                    audience: &entry.issuer,
+                    dpop: None,
+                }
+                .revoke(&self.http)
+                .await
+            };
+            match attempt.await {
+                Ok(()) => revoked = true,
+                Err(e) => {
+                    warn!(issuer = %entry.issuer, error = %e, "token revocation failed; removing the tokens anyway")
+                }
+            }
+        }
+        self.logout(server_url).await?;
+        Ok(revoked)
+    }
+
     /// Removes the tokens stored for a server. Returns whether anything was removed.
     pub async fn logout(&self, server_url: &str) -> Result<bool> {
         let mut removed = false;

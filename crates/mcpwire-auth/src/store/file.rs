@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::{
-    CasOutcome, ClientRecord, Entry, EntryKey, Lease, TokenEntry, TokenStore, Version, Versioned,
+    CasOutcome, ClientRecord, Entry, EntryKey, Lease, PendingEntry, TokenEntry, TokenStore,
+    Version, Versioned,
 };
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -31,6 +32,8 @@ struct Disk {
     tokens: Vec<Stamped<TokenEntry>>,
     #[serde(default)]
     clients: Vec<Stamped<ClientRecord>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pending: Vec<Stamped<PendingEntry>>,
     #[serde(default)]
     leases: Vec<DiskLease>,
 }
@@ -72,7 +75,11 @@ impl Disk {
             entry: Entry::Client(s.value.clone()),
             version: Version(s.rev),
         });
-        tokens.chain(clients).collect()
+        let pending = self.pending.iter().map(|s| Versioned {
+            entry: Entry::Pending(s.value.clone()),
+            version: Version(s.rev),
+        });
+        tokens.chain(clients).chain(pending).collect()
     }
 
     fn get(&self, key: &EntryKey) -> Option<Versioned> {
@@ -96,6 +103,15 @@ impl Disk {
                     entry: Entry::Client(s.value.clone()),
                     version: Version(s.rev),
                 }),
+            EntryKey::Pending { id } => {
+                self.pending
+                    .iter()
+                    .find(|s| &s.value.id == id)
+                    .map(|s| Versioned {
+                        entry: Entry::Pending(s.value.clone()),
+                        version: Version(s.rev),
+                    })
+            }
         }
     }
 
@@ -108,6 +124,7 @@ impl Disk {
                 .tokens
                 .retain(|s| !(&s.value.server_url == server_url && &s.value.subject == subject)),
             EntryKey::Client { issuer } => self.clients.retain(|s| &s.value.issuer != issuer),
+            EntryKey::Pending { id } => self.pending.retain(|s| &s.value.id != id),
         }
     }
 
@@ -122,6 +139,10 @@ impl Disk {
             Entry::Client(c) => self.clients.push(Stamped {
                 rev,
                 value: c.clone(),
+            }),
+            Entry::Pending(p) => self.pending.push(Stamped {
+                rev,
+                value: p.clone(),
             }),
         }
         rev

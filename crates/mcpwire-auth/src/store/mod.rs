@@ -236,6 +236,11 @@ pub enum EntryKey {
         /// The authorization server issuer.
         issuer: String,
     },
+    /// An authorization request in flight, by the SHA-256 (hex) of its `state`.
+    Pending {
+        /// Hex SHA-256 of the state (the state itself is never a key).
+        id: String,
+    },
 }
 
 impl EntryKey {
@@ -276,6 +281,7 @@ impl EntryKey {
                 subject: Some(s),
             } => format!("user:{}:token:{server_url}", encode_subject(s)),
             EntryKey::Client { issuer } => format!("client:{issuer}"),
+            EntryKey::Pending { id } => format!("pending:{id}"),
         }
     }
 
@@ -286,9 +292,49 @@ impl EntryKey {
         } else if let Some(rest) = s.strip_prefix("user:") {
             let (subject, url) = rest.split_once(":token:")?;
             Some(EntryKey::user_token(url, decode_subject(subject)?))
+        } else if let Some(id) = s.strip_prefix("pending:") {
+            Some(EntryKey::Pending { id: id.to_owned() })
         } else {
             s.strip_prefix("client:").map(EntryKey::client)
         }
+    }
+}
+
+/// An authorization request in flight, kept in the store so that whichever process shares the
+/// store receives the callback can complete it, once: the PKCE verifier, the expected issuer,
+/// the client, what it is bound to. Holds secrets (serialise it only into storage).
+#[derive(Clone, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PendingEntry {
+    /// Hex SHA-256 of the `state`.
+    pub id: String,
+    /// The MCP server the tokens are for.
+    pub server_url: String,
+    /// The end user the tokens will act for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// What the caller bound the request to (opaque to the store; e.g. a gateway's tenant,
+    /// user, server name and return URL).
+    pub binding: String,
+    /// When it stops being accepted, seconds since the Unix epoch.
+    pub expires_at: u64,
+    #[serde(serialize_with = "serialize_exposed")]
+    pub(crate) verifier: Secret,
+    pub(crate) redirect_uri: String,
+    pub(crate) expected_issuer: String,
+    pub(crate) iss_required: bool,
+    pub(crate) client: ClientRecord,
+    pub(crate) requested_scope: Option<String>,
+}
+
+impl fmt::Debug for PendingEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingEntry")
+            .field("id", &self.id)
+            .field("server_url", &self.server_url)
+            .field("subject", &self.subject)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
     }
 }
 
@@ -328,6 +374,8 @@ pub enum Entry {
     Token(TokenEntry),
     /// A client registration.
     Client(ClientRecord),
+    /// An authorization request in flight (see [`crate::OAuthClient::begin_stored_authorization`]).
+    Pending(PendingEntry),
 }
 
 impl Entry {
@@ -339,6 +387,7 @@ impl Entry {
                 subject: t.subject.clone(),
             },
             Entry::Client(c) => EntryKey::client(&c.issuer),
+            Entry::Pending(p) => EntryKey::Pending { id: p.id.clone() },
         }
     }
 
@@ -358,7 +407,7 @@ impl Entry {
     pub fn as_token(&self) -> Option<&TokenEntry> {
         match self {
             Entry::Token(t) => Some(t),
-            Entry::Client(_) => None,
+            _ => None,
         }
     }
 
@@ -366,7 +415,15 @@ impl Entry {
     pub fn as_client(&self) -> Option<&ClientRecord> {
         match self {
             Entry::Client(c) => Some(c),
-            Entry::Token(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The authorization request in flight, if this is one.
+    pub fn as_pending(&self) -> Option<&PendingEntry> {
+        match self {
+            Entry::Pending(p) => Some(p),
+            _ => None,
         }
     }
 }
