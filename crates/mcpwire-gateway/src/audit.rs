@@ -121,6 +121,25 @@ impl AuditLog {
         self.write(&scrubber.scrub_str(&Value::Object(line).to_string()));
     }
 
+    /// One line for a step of the connect flow (`connected`, `callback_refused`).
+    pub(crate) fn connection(
+        &self,
+        tenant: Option<&str>,
+        user: Option<&str>,
+        server: &str,
+        outcome: &str,
+        scrubber: &Scrubber,
+    ) {
+        if self.file.is_none() {
+            return;
+        }
+        let line = json!({
+            "ts_ms": now_ms(), "event": "connection", "replica": self.replica, "tenant": tenant,
+            "user": user, "server": server, "outcome": outcome,
+        });
+        self.write(&scrubber.scrub_str(&line.to_string()));
+    }
+
     /// One line for a relayed request, when its response has ended.
     pub(crate) fn request(&self, r: &Finished<'_>, scrubber: &Scrubber) {
         if self.file.is_none() {

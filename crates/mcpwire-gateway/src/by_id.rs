@@ -10,7 +10,7 @@ use mcpwire_schema::event::Vendor;
 use crate::error::{GatewayError, Kind};
 use crate::relay::{Expect, Plan};
 use crate::state::Ctx;
-use crate::{caller, forward, relay};
+use crate::{forward, relay};
 
 /// Serves one by-id request for response `id`.
 pub(crate) async fn serve(mut cx: Ctx, id: String, request: Request) -> Response {
@@ -35,8 +35,7 @@ async fn prepare(
         .openai
         .as_ref()
         .ok_or_else(|| GatewayError::new(Kind::NotFound, "no OpenAI upstream"))?;
-    let ti = caller::authenticate(&live.config, &request.headers, cx.shape)?;
-    cx.tenant = Some(ti);
+    let ti = cx.authenticate(&request.headers).await?;
     let tenant = &live.config.tenants[ti];
     if id.is_empty()
         || !id
@@ -45,7 +44,7 @@ async fn prepare(
     {
         return Err(GatewayError::new(Kind::Invalid, "invalid response id").with_param("id"));
     }
-    cx.app.owners.check(id, tenant, None, None).await?;
+    cx.app.owners.check(id, tenant, cx.user_id(), None).await?;
     let cancel = request.uri.path().ends_with("/cancel");
     let mut url = if cancel {
         format!("{}/responses/{id}/cancel", upstream.base_url)
@@ -77,6 +76,7 @@ async fn prepare(
             secrets: Vec::new(),
             model: None,
             owner: None,
+            dropped: Vec::new(),
             permit,
         },
     ))

@@ -10,7 +10,7 @@ use crate::error::{GatewayError, Kind};
 use crate::owners::Owner;
 use crate::relay::{Expect, Plan};
 use crate::state::Ctx;
-use crate::{body, caller, forward, policy, relay};
+use crate::{body, forward, policy, relay};
 
 /// Serves one create request of `vendor`.
 pub(crate) async fn create(mut cx: Ctx, vendor: Vendor, request: Request) -> Response {
@@ -41,8 +41,7 @@ async fn prepare(
     }
     .ok_or_else(|| GatewayError::new(Kind::NotFound, "this gateway does not serve this API"))?;
     let (parts, body) = request.into_parts();
-    let ti = caller::authenticate(&live.config, &parts.headers, cx.shape)?;
-    cx.tenant = Some(ti);
+    let ti = cx.authenticate(&parts.headers).await?;
     let tenant = &live.config.tenants[ti];
     let limits = &live.config.limits;
     let body = body::read(
@@ -56,9 +55,15 @@ async fn prepare(
         .headers
         .get("anthropic-beta")
         .and_then(|v| v.to_str().ok());
+    let who = policy::Who {
+        tenant,
+        index: ti,
+        user: cx.user.as_ref(),
+        public_url: live.config.public_url.as_deref(),
+    };
     let mut checked = match vendor {
-        Vendor::Anthropic => policy::check_anthropic(&body, beta, tenant, ti, &live.creds).await,
-        _ => policy::check_openai(&body, tenant, ti, &live.creds).await,
+        Vendor::Anthropic => policy::check_anthropic(&body, beta, &who, &live.creds).await,
+        _ => policy::check_openai(&body, &who, &live.creds).await,
     }?;
     for server in &checked.refreshes {
         cx.app.metrics.refresh(&tenant.name, server);
@@ -66,7 +71,7 @@ async fn prepare(
     for c in &checked.continues {
         cx.app
             .owners
-            .check(&c.id, tenant, None, Some(c.field))
+            .check(&c.id, tenant, cx.user_id(), Some(c.field))
             .await?;
     }
     let permit = cx.app.limits.admit(tenant, &cx.request_id, true).await?;
@@ -97,8 +102,9 @@ async fn prepare(
         model: checked.model.take(),
         owner: (vendor == Vendor::OpenAi).then(|| Owner {
             tenant: tenant.name.clone(),
-            user: None,
+            user: cx.user_id().map(str::to_owned),
         }),
+        dropped: std::mem::take(&mut checked.dropped),
         permit,
     };
     Ok((rb.body(std::mem::take(&mut checked.body)), plan))

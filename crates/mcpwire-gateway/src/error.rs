@@ -43,6 +43,9 @@ pub(crate) enum Kind {
     /// MCP credentials that only an operator or user can provide: a login, a configuration
     /// change (424, not retryable).
     CredentialsUnavailable,
+    /// The end user has not connected a per-user MCP server (424, not retryable; the error
+    /// carries the link to connect it).
+    AuthorizationRequired,
     /// MCP credentials could not be refreshed for a passing reason (502, retryable).
     CredentialsTransient,
     /// The token store cannot be reached (503, retryable).
@@ -66,6 +69,7 @@ impl Kind {
             Kind::Upstream => "upstream_error",
             Kind::UpstreamGarbage => "upstream_invalid_response",
             Kind::CredentialsUnavailable => "mcp_credentials_unavailable",
+            Kind::AuthorizationRequired => "mcp_authorization_required",
             Kind::CredentialsTransient => "credentials_error",
             Kind::StoreUnavailable => "store_unavailable",
             Kind::Timeout => "upstream_timeout",
@@ -84,7 +88,9 @@ impl Kind {
             Kind::Upstream | Kind::UpstreamGarbage | Kind::CredentialsTransient => {
                 StatusCode::BAD_GATEWAY
             }
-            Kind::CredentialsUnavailable => StatusCode::FAILED_DEPENDENCY,
+            Kind::CredentialsUnavailable | Kind::AuthorizationRequired => {
+                StatusCode::FAILED_DEPENDENCY
+            }
             Kind::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Kind::StoreUnavailable | Kind::Draining => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -114,6 +120,10 @@ impl Kind {
                 "external_connector_error",
                 Some("mcp_credentials_unavailable"),
             ),
+            Kind::AuthorizationRequired => (
+                "external_connector_error",
+                Some("mcp_authorization_required"),
+            ),
             Kind::UpstreamGarbage => ("server_error", Some("upstream_invalid_response")),
             Kind::StoreUnavailable => ("server_error", Some("store_unavailable")),
             Kind::Upstream | Kind::CredentialsTransient | Kind::Timeout | Kind::Draining => {
@@ -124,7 +134,9 @@ impl Kind {
 
     fn anthropic_type(self) -> &'static str {
         match self {
-            Kind::Invalid | Kind::CredentialsUnavailable => "invalid_request_error",
+            Kind::Invalid | Kind::CredentialsUnavailable | Kind::AuthorizationRequired => {
+                "invalid_request_error"
+            }
             Kind::Unauthenticated => "authentication_error",
             Kind::Forbidden => "permission_error",
             Kind::NotFound => "not_found_error",
@@ -273,6 +285,12 @@ impl GatewayError {
         self
     }
 
+    /// Adds a field to the error object (both shapes).
+    pub(crate) fn with_field(mut self, key: &str, value: Value) -> Self {
+        self.fields.insert(key.to_owned(), value);
+        self
+    }
+
     /// The reason in metrics and the audit log.
     pub(crate) fn reason(&self) -> &'static str {
         self.code.unwrap_or_else(|| self.kind.label())
@@ -303,7 +321,10 @@ impl GatewayError {
                 // that an app can tell them apart.
                 let own = matches!(
                     self.kind,
-                    Kind::CredentialsUnavailable | Kind::UpstreamGarbage | Kind::StoreUnavailable
+                    Kind::CredentialsUnavailable
+                        | Kind::AuthorizationRequired
+                        | Kind::UpstreamGarbage
+                        | Kind::StoreUnavailable
                 );
                 if let Some(code) = self.code.or(own.then(|| self.kind.label())) {
                     error.insert("code".into(), code.into());

@@ -25,6 +25,7 @@ mod body;
 mod by_id;
 mod caller;
 pub mod config;
+mod connections;
 mod create;
 mod credentials;
 mod error;
@@ -41,6 +42,7 @@ mod server;
 mod shared;
 mod state;
 mod summary;
+mod users;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -112,10 +114,23 @@ impl Gateway {
         let live = Live::build(config, env, &replica).await?;
         let app = Arc::new(App::new(live, replica, env.clone())?);
         app.probes.start(app.live());
+        // Connect requests that were never completed are removed hourly.
+        let sweeper = {
+            let app = Arc::downgrade(&app);
+            tokio::spawn(async move {
+                loop {
+                    let Some(app) = app.upgrade() else { return };
+                    app.live().creds.sweep_pending().await;
+                    drop(app);
+                    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                }
+            })
+        };
         let router = routes::router(app.clone());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let join = tokio::spawn(server::serve(listener, app.clone(), router, stop_rx));
         Ok(GatewayHandle {
+            _sweeper: AbortOnDrop(sweeper),
             app,
             addr,
             stop: Some(stop_tx),
@@ -149,6 +164,7 @@ fn hostname() -> String {
 
 /// A running gateway; dropping it stops the server without draining.
 pub struct GatewayHandle {
+    _sweeper: AbortOnDrop,
     app: Arc<App>,
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
@@ -270,6 +286,15 @@ impl GatewayHandle {
     /// Stops accepting requests, drains open streams up to the grace period, and returns.
     pub async fn shutdown(mut self) {
         self.stop_and_wait().await;
+    }
+}
+
+/// A background task that ends with the handle.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

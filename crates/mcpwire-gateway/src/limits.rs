@@ -14,6 +14,14 @@ use crate::config::Tenant;
 use crate::error::{GatewayError, Kind, RateLimit, RateLimited};
 use crate::shared::{Shared, Verdict};
 
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
+
 /// The current UTC day (days since 1970-01-01) and the time until the next.
 fn utc_day() -> (u64, Duration) {
     let now = SystemTime::now()

@@ -9,7 +9,7 @@ use mcpwire_schema::event::Vendor;
 use crate::error::{GatewayError, Kind, Shape};
 use crate::relay::{Expect, Plan};
 use crate::state::Ctx;
-use crate::{caller, forward, relay};
+use crate::{forward, relay};
 
 /// Which vendor a request of an unknown path is for, by path and headers.
 pub(crate) fn shape_of(request: &Request) -> Shape {
@@ -56,8 +56,7 @@ async fn prepare(
             format!("{} {path} is not served by this gateway", request.method),
         )
     })?;
-    let ti = caller::authenticate(&live.config, &request.headers, cx.shape)?;
-    cx.tenant = Some(ti);
+    let ti = cx.authenticate(&request.headers).await?;
     // OpenAI base URLs include /v1; pass-through paths are given from the root.
     let url = match vendor {
         Vendor::Anthropic => format!("{}{path}", upstream.base_url),
@@ -82,6 +81,7 @@ async fn prepare(
             secrets: Vec::new(),
             model: None,
             owner: None,
+            dropped: Vec::new(),
             permit,
         },
         vendor,

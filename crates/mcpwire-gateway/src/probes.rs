@@ -54,7 +54,19 @@ impl Probes {
                     }
                     seen.push(server.url.clone());
                     let mut target = Target::new(server.url.clone());
-                    match live.creds.server(ti, si, &server.url).await {
+                    match live
+                        .creds
+                        .server(
+                            crate::credentials::ServerRef {
+                                tenant: ti,
+                                tenant_name: &tenant.name,
+                                server: si,
+                                url: &server.url,
+                            },
+                            None,
+                        )
+                        .await
+                    {
                         Ok((Injection::Bearer(t), _)) => {
                             target = target.with_bearer(Secret::new(t.expose()));
                         }

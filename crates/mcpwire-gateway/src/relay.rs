@@ -40,6 +40,10 @@ use crate::policy::ServerUse;
 use crate::state::{App, Ctx, Live};
 use crate::summary::{Summarizer, Summary};
 
+/// Names the per-user servers removed from a request because their user has not connected
+/// them (`when_unconnected = "drop"`).
+pub(crate) const DROPPED_HEADER: &str = "x-mcpwire-dropped-servers";
+
 /// Largest upstream error body read (an error is a small JSON document).
 const MAX_ERROR_BODY: usize = 1024 * 1024;
 
@@ -67,6 +71,8 @@ pub(crate) struct Plan {
     pub(crate) model: Option<String>,
     /// Record the owner of the response id this response carries.
     pub(crate) owner: Option<Owner>,
+    /// Per-user servers dropped from the request (`x-mcpwire-dropped-servers`).
+    pub(crate) dropped: Vec<String>,
     pub(crate) permit: StreamPermit,
 }
 
@@ -200,7 +206,7 @@ pub(crate) async fn relay(cx: Ctx, upstream: reqwest::Response, plan: Plan) -> R
             .map_or(bytes, Bytes::from);
         let mut response = Response::new(Body::from(scrubbed));
         *response.status_mut() = status;
-        finish_head(&cx, &mut response, headers);
+        finish_head(&cx, &mut response, headers, &plan.dropped);
         cx.app
             .metrics
             .request(cx.route, cx.tenant_name(), status.as_u16());
@@ -266,7 +272,7 @@ pub(crate) async fn relay(cx: Ctx, upstream: reqwest::Response, plan: Plan) -> R
                 log: cx.live.audit.clone(),
                 metrics: cx.app.metrics.clone(),
                 tenant: cx.tenant_name().to_owned(),
-                user: None,
+                user: cx.user_id().map(str::to_owned),
                 request_id: cx.request_id.clone(),
                 vendor: plan.vendor,
                 servers: plan.servers.clone(),
@@ -276,6 +282,7 @@ pub(crate) async fn relay(cx: Ctx, upstream: reqwest::Response, plan: Plan) -> R
         )
     });
     let hold_for_id = plan.owner.is_some() && !sse;
+    let dropped = plan.dropped.clone();
     let mut end = RequestEnd::new(&cx, &plan, status.as_u16());
     end.first_byte = Some(Instant::now());
     end.scrubber = Scrubber::new(secrets.iter().copied());
@@ -302,14 +309,24 @@ pub(crate) async fn relay(cx: Ctx, upstream: reqwest::Response, plan: Plan) -> R
         Relay::next,
     )));
     *response.status_mut() = status;
-    finish_head(&cx, &mut response, headers);
+    finish_head(&cx, &mut response, headers, &dropped);
     response
 }
 
-fn finish_head(cx: &Ctx, response: &mut Response, headers: Vec<(HeaderName, HeaderValue)>) {
+fn finish_head(
+    cx: &Ctx,
+    response: &mut Response,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    dropped: &[String],
+) {
     let h = response.headers_mut();
     for (name, value) in headers {
         h.append(name, value);
+    }
+    if !dropped.is_empty()
+        && let Ok(v) = HeaderValue::from_str(&dropped.join(", "))
+    {
+        h.insert(DROPPED_HEADER, v);
     }
     if let Ok(v) = HeaderValue::from_str(&cx.request_id) {
         h.insert(crate::REQUEST_ID_HEADER, v);
@@ -345,6 +362,7 @@ struct RequestEnd {
     request_id: String,
     route: &'static str,
     tenant: String,
+    user: Option<String>,
     vendor: Vendor,
     stream: bool,
     servers: Vec<ServerUse>,
@@ -367,6 +385,7 @@ impl RequestEnd {
             request_id: cx.request_id.clone(),
             route: cx.route,
             tenant: cx.tenant_name().to_owned(),
+            user: cx.user_id().map(str::to_owned),
             vendor: plan.vendor,
             stream: plan.stream,
             servers: plan.servers.clone(),
@@ -397,7 +416,7 @@ impl Drop for RequestEnd {
         self.live.audit.request(
             &Finished {
                 tenant: &self.tenant,
-                user: None,
+                user: self.user.as_deref(),
                 request_id: &self.request_id,
                 route: self.route,
                 vendor: self.vendor,

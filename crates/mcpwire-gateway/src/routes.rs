@@ -6,12 +6,12 @@ use std::sync::Arc;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use mcpwire_schema::event::Vendor;
 
 use crate::error::Shape;
 use crate::state::{App, Ctx};
-use crate::{by_id, caller, create, passthrough};
+use crate::{by_id, caller, connections, create, passthrough};
 
 /// The gateway's router.
 pub(crate) fn router(app: Arc<App>) -> axum::Router {
@@ -23,6 +23,12 @@ pub(crate) fn router(app: Arc<App>) -> axum::Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route(
+            "/v1/mcpwire/connections",
+            post(connect).get(list_connections),
+        )
+        .route("/v1/mcpwire/connections/{server}", delete(disconnect))
+        .route("/oauth/callback", get(oauth_callback))
         .fallback(fallback)
         .with_state(app)
 }
@@ -44,6 +50,31 @@ async fn openai_by_id(
 ) -> Response {
     let cx = Ctx::new(&app, "responses_by_id", Shape::OpenAi);
     by_id::serve(cx, id, request).await
+}
+
+async fn connect(State(app): State<Arc<App>>, request: Request) -> Response {
+    connections::connect(Ctx::new(&app, "connections", Shape::OpenAi), request).await
+}
+
+async fn list_connections(State(app): State<Arc<App>>, request: Request) -> Response {
+    connections::list(Ctx::new(&app, "connections", Shape::OpenAi), request).await
+}
+
+async fn disconnect(
+    State(app): State<Arc<App>>,
+    Path(server): Path<String>,
+    request: Request,
+) -> Response {
+    connections::disconnect(
+        Ctx::new(&app, "connections", Shape::OpenAi),
+        server,
+        request,
+    )
+    .await
+}
+
+async fn oauth_callback(State(app): State<Arc<App>>, request: Request) -> Response {
+    connections::callback(Ctx::new(&app, "oauth_callback", Shape::OpenAi), request).await
 }
 
 async fn fallback(State(app): State<Arc<App>>, request: Request) -> Response {

@@ -61,6 +61,7 @@ pub(crate) struct App {
     pub(crate) owners: Owners,
     pub(crate) shared: Option<Arc<Shared>>,
     pub(crate) probes: Arc<Probes>,
+    pub(crate) jwks: crate::users::Jwks,
     pub(crate) draining: AtomicBool,
     pub(crate) replica: String,
     /// The environment secrets are read from (again on reload).
@@ -92,6 +93,7 @@ impl App {
             owners: Owners::new(shared.clone()),
             shared,
             probes: Arc::default(),
+            jwks: crate::users::Jwks::default(),
             live: ArcSwap::from_pointee(live),
             metrics,
             http,
@@ -160,6 +162,8 @@ pub(crate) struct Ctx {
     pub(crate) started: Instant,
     /// The caller's tenant, once authenticated (an index into `live.config.tenants`).
     pub(crate) tenant: Option<usize>,
+    /// The end user, once identified (tenants with `[tenants.users]`).
+    pub(crate) user: Option<crate::users::User>,
 }
 
 impl Ctx {
@@ -172,6 +176,7 @@ impl Ctx {
             shape,
             started: Instant::now(),
             tenant: None,
+            user: None,
         }
     }
 
@@ -181,6 +186,23 @@ impl Ctx {
 
     pub(crate) fn tenant_name(&self) -> &str {
         self.tenant().map_or("", |t| t.name.as_str())
+    }
+
+    pub(crate) fn user_id(&self) -> Option<&str> {
+        self.user.as_ref().map(|u| u.id.as_str())
+    }
+
+    /// Authenticates the caller's key, then identifies its end user (when the tenant names
+    /// them), remembering both for logs and the audit line.
+    pub(crate) async fn authenticate(
+        &mut self,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<usize, GatewayError> {
+        let ti = crate::caller::authenticate(&self.live.config, headers, self.shape)?;
+        self.tenant = Some(ti);
+        let tenant = &self.live.config.tenants[ti];
+        self.user = crate::users::identify(tenant, headers, &self.app.jwks, &self.app.http).await?;
+        Ok(ti)
     }
 
     /// Renders a refusal, counting it and writing its log and audit lines.
@@ -210,7 +232,7 @@ impl Ctx {
         self.live.audit.refusal(
             &Refusal {
                 tenant: self.tenant().map(|t| t.name.as_str()),
-                user: None,
+                user: self.user_id(),
                 request_id: &self.request_id,
                 route: self.route,
                 reason: err.reason(),

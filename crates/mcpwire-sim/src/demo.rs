@@ -19,15 +19,33 @@ use rmcp::{ServerHandler, schemars, tool, tool_handler, tool_router};
 use serde::Deserialize;
 use tokio::sync::oneshot;
 
+/// Decides whether a bearer token is accepted (per-user tokens from an authorization server).
+pub type TokenCheck = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
 /// How to start the demo server.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct DemoOptions {
     /// When set, every request needs `Authorization: Bearer <token>`; others get a 401 with
     /// `WWW-Authenticate: Bearer resource_metadata="..."`.
     pub token: Option<String>,
+    /// When set, every request needs a bearer token this accepts (instead of `token`).
+    pub token_check: Option<TokenCheck>,
+    /// Issuers listed in the protected resource metadata's `authorization_servers`.
+    pub authorization_servers: Vec<String>,
     /// Port on 127.0.0.1; 0 (the default) picks a free one.
     pub port: u16,
+}
+
+impl std::fmt::Debug for DemoOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoOptions")
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("token_check", &self.token_check.is_some())
+            .field("authorization_servers", &self.authorization_servers)
+            .field("port", &self.port)
+            .finish()
+    }
 }
 
 impl DemoOptions {
@@ -39,6 +57,22 @@ impl DemoOptions {
     /// Requires `Authorization: Bearer <token>`.
     pub fn with_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Accepts the bearer tokens `check` accepts (e.g. anything an authorization server
+    /// issued); every accepted token is recorded ([`DemoServerHandle::tokens_seen`]).
+    pub fn with_token_check(
+        mut self,
+        check: impl Fn(&str) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.token_check = Some(Arc::new(check));
+        self
+    }
+
+    /// Names an authorization server in the protected resource metadata.
+    pub fn with_authorization_server(mut self, issuer: impl Into<String>) -> Self {
+        self.authorization_servers.push(issuer.into());
         self
     }
 
@@ -63,10 +97,14 @@ impl DemoServer {
         let cancel = config.cancellation_token.clone();
         let service: StreamableHttpService<DemoTools, LocalSessionManager> =
             StreamableHttpService::new(|| Ok(DemoTools::new()), Default::default(), config);
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let guard = Arc::new(Guard {
             token: options.token,
+            check: options.token_check,
+            seen: seen.clone(),
             metadata_url: format!("http://{addr}/.well-known/oauth-protected-resource/mcp"),
         });
+        let authorization_servers = options.authorization_servers.clone();
         let resource = format!("http://{addr}/mcp");
         let router = axum::Router::new()
             .nest_service("/mcp", service)
@@ -76,7 +114,7 @@ impl DemoServer {
                 axum::routing::get(move || {
                     let body = serde_json::json!({
                         "resource": resource,
-                        "authorization_servers": [],
+                        "authorization_servers": authorization_servers,
                         "bearer_methods_supported": ["header"],
                     });
                     async move {
@@ -89,6 +127,7 @@ impl DemoServer {
             );
         let stop = crate::http::serve(listener, router);
         Ok(DemoServerHandle {
+            seen,
             addr,
             url: format!("http://{addr}/mcp"),
             stop: Some(stop),
@@ -99,6 +138,7 @@ impl DemoServer {
 
 /// A running demo server; dropping it stops the server.
 pub struct DemoServerHandle {
+    seen: Arc<std::sync::Mutex<Vec<String>>>,
     addr: SocketAddr,
     url: String,
     stop: Option<oneshot::Sender<()>>,
@@ -124,6 +164,11 @@ impl DemoServerHandle {
         self.addr
     }
 
+    /// Every bearer token accepted so far, in order (one per MCP request).
+    pub fn tokens_seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// Stops the server (same as dropping the handle).
     pub fn shutdown(mut self) {
         self.stop_now();
@@ -147,13 +192,15 @@ impl Drop for DemoServerHandle {
 
 struct Guard {
     token: Option<String>,
+    check: Option<TokenCheck>,
+    seen: Arc<std::sync::Mutex<Vec<String>>>,
     metadata_url: String,
 }
 
 async fn require_token(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
-    let Some(token) = &guard.token else {
+    if guard.token.is_none() && guard.check.is_none() {
         return next.run(request).await;
-    };
+    }
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -162,7 +209,15 @@ async fn require_token(State(guard): State<Arc<Guard>>, request: Request, next: 
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         });
-    if presented == Some(token.as_str()) {
+    let accepted = presented.is_some_and(|p| {
+        guard.token.as_deref() == Some(p) || guard.check.as_ref().is_some_and(|c| c(p))
+    });
+    if let Some(p) = presented.filter(|_| accepted) {
+        guard
+            .seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(p.to_owned());
         return next.run(request).await;
     }
     let challenge = format!("Bearer resource_metadata=\"{}\"", guard.metadata_url);

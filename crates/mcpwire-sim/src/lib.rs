@@ -72,7 +72,7 @@ pub mod demo_server {
     pub use crate::demo::{DemoOptions, DemoServer, DemoServerHandle};
 }
 
-pub use demo::{DemoOptions, DemoServer, DemoServerHandle};
+pub use demo::{DemoOptions, DemoServer, DemoServerHandle, TokenCheck};
 
 // The only error type of the public API is `std::io::Error` (from `start` and
 // `run_standalone`); it and the handles must cross threads and box into

@@ -126,6 +126,75 @@ pub enum AuthSpec {
     BearerEnv(String),
     /// Headers, each read from an environment variable at start (header name, variable).
     HeadersEnv(Vec<(String, String)>),
+    /// Each end user's own OAuth tokens, from the connect flow, in the named store.
+    OAuthPerUser(PerUserAuth),
+    /// Each end user's IdP token exchanged for an ID-JAG and redeemed at the server's
+    /// authorization server (enterprise-managed authorization), cached in the named store.
+    IdJag(IdJagAuth),
+}
+
+/// `oauth_per_user = { store, client_id, client_secret_env, scopes }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PerUserAuth {
+    /// The store (`[stores.NAME]`) the users' tokens live in.
+    pub store: String,
+    /// A client registered at the server's authorization server; `None`: dynamic or
+    /// metadata-document registration.
+    pub client_id: Option<String>,
+    /// The environment variable holding its secret.
+    pub client_secret_env: Option<String>,
+    /// Scopes to ask for (besides what the server advertises).
+    pub scopes: Vec<String>,
+}
+
+/// `id_jag = { store, idp_token_endpoint, client_id, client_secret_env }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IdJagAuth {
+    /// The store the users' tokens are cached in.
+    pub store: String,
+    /// The IdP's token endpoint (RFC 8693 token exchange).
+    pub idp_token_endpoint: String,
+    /// The gateway's client at the IdP.
+    pub client_id: String,
+    /// The environment variable holding its secret.
+    pub client_secret_env: Option<String>,
+}
+
+/// What to do with a per-user server for a user who has not connected it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Unconnected {
+    /// Refuse the request (424 `mcp_authorization_required` with the link).
+    #[default]
+    Refuse,
+    /// Remove the server from the request (named in `x-mcpwire-dropped-servers`).
+    Drop,
+}
+
+/// How a tenant names its end users (`[tenants.users]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UserMode {
+    /// The tenant's key is trusted to name the user in `x-mcpwire-user`.
+    Header,
+    /// The user's token in `x-mcpwire-user-token` is verified.
+    Jwt(JwtConfig),
+}
+
+/// `mode = "jwt"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JwtConfig {
+    /// Expected `iss`.
+    pub issuer: String,
+    /// Expected `aud`.
+    pub audience: String,
+    /// Where the signing keys are.
+    pub jwks_url: String,
+    /// The claim holding the user id (default `sub`).
+    pub claim: String,
 }
 
 /// Which calls of a server must be approved first (a floor the caller can only raise).
@@ -152,6 +221,8 @@ pub struct McpServerPolicy {
     pub approval: Option<ApprovalFloor>,
     /// Credentials.
     pub auth: AuthSpec,
+    /// A per-user server for a user who has not connected it.
+    pub when_unconnected: Unconnected,
 }
 
 /// A connector id a tenant may use (OpenAI `connector_id`).
@@ -178,6 +249,10 @@ pub struct Tenant {
     pub connectors: Vec<ConnectorPolicy>,
     /// In-flight upstream requests at once.
     pub max_concurrent_streams: usize,
+    /// How end users are named; `None`: the tenant is one identity.
+    pub users: Option<UserMode>,
+    /// Where the connect flow may send a browser back to (prefixes of allowed URLs).
+    pub return_urls: Vec<String>,
     /// Upstream requests per minute (sliding window); `None`: no limit.
     pub requests_per_minute: Option<u64>,
     /// Input + output tokens per UTC day, charged when a response ends; `None`: no limit.
@@ -301,6 +376,9 @@ pub struct Config {
     pub replica_id: Option<String>,
     /// Probe every MCP server at start and after a reload (`/readyz` shows the results).
     pub probe_on_start: bool,
+    /// The gateway's public base URL (`https://gw.example.com`): the connect flow's redirect
+    /// URI is `{public_url}/oauth/callback`.
+    pub public_url: Option<String>,
     /// Audit log.
     pub audit: AuditConfig,
     /// `/metrics` access.

@@ -9,9 +9,9 @@ use super::raw::{RawApproval, RawAuth, RawConfig, RawUpstream};
 use toml::Spanned;
 
 use super::{
-    ApprovalFloor, AuditConfig, AuthSpec, Config, ConfigError, ConnectorPolicy, Env, Limits,
-    McpServerPolicy, MetricsConfig, SharedConfig, StoreKey, StoreSpec, Tenant, Upstream,
-    normalize_url,
+    ApprovalFloor, AuditConfig, AuthSpec, Config, ConfigError, ConnectorPolicy, Env, IdJagAuth,
+    JwtConfig, Limits, McpServerPolicy, MetricsConfig, PerUserAuth, SharedConfig, StoreKey,
+    StoreSpec, Tenant, Unconnected, Upstream, UserMode, normalize_url,
 };
 
 impl Config {
@@ -290,6 +290,51 @@ impl Config {
             }
         };
 
+        let need_env = |var: &Spanned<String>, what: &str| -> Result<(), ConfigError> {
+            if env.contains_key(var.get_ref()) {
+                Ok(())
+            } else {
+                Err(at(
+                    var.span(),
+                    format!(
+                        "{what}: environment variable `{}` is not set",
+                        var.get_ref()
+                    ),
+                ))
+            }
+        };
+        // The store a per-user server's tokens live in: the one named, or the only one.
+        let per_user_store = |named: Option<&Spanned<String>>,
+                              span: std::ops::Range<usize>,
+                              what: &str|
+         -> Result<String, ConfigError> {
+            match named {
+                Some(n) if stores.contains_key(n.get_ref()) => Ok(n.get_ref().clone()),
+                Some(n) => Err(at(
+                    n.span(),
+                    format!("{what}: no [stores.{}] table", n.get_ref()),
+                )),
+                None if stores.len() == 1 => Ok(stores.keys().next().cloned().unwrap_or_default()),
+                None => Err(at(
+                    span,
+                    format!(
+                        "{what}: per-user tokens need a store: add a [stores.NAME] table and name it with store = \"NAME\""
+                    ),
+                )),
+            }
+        };
+        let public_url = match &s.public_url {
+            None => None,
+            Some(u) => {
+                let v = u.get_ref().trim_end_matches('/').to_owned();
+                let parsed = url::Url::parse(&v)
+                    .map_err(|e| at(u.span(), format!("server.public_url: not a URL: {e}")))?;
+                if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
+                    return Err(at(u.span(), "server.public_url: an http(s) URL without a query, e.g. https://gateway.example.com".to_owned()));
+                }
+                Some(v)
+            }
+        };
         let auth = |a: &Option<RawAuth>,
                     span: std::ops::Range<usize>,
                     what: &str,
@@ -340,6 +385,58 @@ impl Config {
                     }
                     AuthSpec::HeadersEnv(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 }
+                Some(RawAuth::OauthPerUser(p)) => {
+                    if !allow_oauth {
+                        return Err(at(
+                            span,
+                            format!("{what}: per-user OAuth is only available for MCP server URLs"),
+                        ));
+                    }
+                    if let Some(var) = &p.client_secret_env {
+                        need_env(var, what)?;
+                    }
+                    if p.client_secret_env.is_some() && p.client_id.is_none() {
+                        return Err(at(
+                            span,
+                            format!("{what}: oauth_per_user.client_secret_env needs a client_id"),
+                        ));
+                    }
+                    AuthSpec::OAuthPerUser(PerUserAuth {
+                        store: per_user_store(p.store.as_ref(), span.clone(), what)?,
+                        client_id: p.client_id.clone(),
+                        client_secret_env: p
+                            .client_secret_env
+                            .as_ref()
+                            .map(|v| v.get_ref().clone()),
+                        scopes: p.scopes.clone(),
+                    })
+                }
+                Some(RawAuth::IdJag(j)) => {
+                    if !allow_oauth {
+                        return Err(at(
+                            span,
+                            format!("{what}: id_jag is only available for MCP server URLs"),
+                        ));
+                    }
+                    normalize_url(j.idp_token_endpoint.get_ref()).map_err(|e| {
+                        at(
+                            j.idp_token_endpoint.span(),
+                            format!("{what}: id_jag.idp_token_endpoint: {e}"),
+                        )
+                    })?;
+                    if let Some(var) = &j.client_secret_env {
+                        need_env(var, what)?;
+                    }
+                    AuthSpec::IdJag(IdJagAuth {
+                        store: per_user_store(j.store.as_ref(), span.clone(), what)?,
+                        idp_token_endpoint: j.idp_token_endpoint.get_ref().clone(),
+                        client_id: j.client_id.clone(),
+                        client_secret_env: j
+                            .client_secret_env
+                            .as_ref()
+                            .map(|v| v.get_ref().clone()),
+                    })
+                }
             })
         };
 
@@ -355,6 +452,83 @@ impl Config {
                     t.name.span(),
                     format!("tenant name `{name}` is empty or used twice"),
                 ));
+            }
+            if name.contains(':') || name.chars().any(char::is_control) {
+                return Err(at(
+                    t.name.span(),
+                    format!(
+                        "tenant name `{name}`: no `:` or control characters (it prefixes its users' ids)"
+                    ),
+                ));
+            }
+            let users = match &t.users {
+                None => None,
+                Some(u) => {
+                    let u_span = u.span();
+                    let u = u.get_ref();
+                    match u.mode.get_ref().as_str() {
+                        "header" => {
+                            if u.issuer.is_some()
+                                || u.audience.is_some()
+                                || u.jwks_url.is_some()
+                                || u.claim.is_some()
+                            {
+                                return Err(at(
+                                    u_span,
+                                    format!(
+                                        "tenant `{name}`: users.issuer, audience, jwks_url and claim are for mode = \"jwt\""
+                                    ),
+                                ));
+                            }
+                            Some(UserMode::Header)
+                        }
+                        "jwt" => {
+                            let (Some(issuer), Some(audience), Some(jwks)) =
+                                (&u.issuer, &u.audience, &u.jwks_url)
+                            else {
+                                return Err(at(
+                                    u_span,
+                                    format!(
+                                        "tenant `{name}`: users mode = \"jwt\" needs issuer, audience and jwks_url"
+                                    ),
+                                ));
+                            };
+                            normalize_url(jwks.get_ref()).map_err(|e| {
+                                at(jwks.span(), format!("tenant `{name}`: users.jwks_url: {e}"))
+                            })?;
+                            Some(UserMode::Jwt(JwtConfig {
+                                issuer: issuer.clone(),
+                                audience: audience.clone(),
+                                jwks_url: jwks.get_ref().clone(),
+                                claim: u.claim.clone().unwrap_or_else(|| "sub".to_owned()),
+                            }))
+                        }
+                        other => {
+                            return Err(at(
+                                u.mode.span(),
+                                format!(
+                                    "tenant `{name}`: users.mode is \"header\" or \"jwt\", not `{other}`"
+                                ),
+                            ));
+                        }
+                    }
+                }
+            };
+            let mut return_urls = Vec::new();
+            for r in &t.return_urls {
+                let parsed = url::Url::parse(r.get_ref()).map_err(|e| {
+                    at(
+                        r.span(),
+                        format!("tenant `{name}`: return_urls: not a URL: {e}"),
+                    )
+                })?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(at(
+                        r.span(),
+                        format!("tenant `{name}`: return_urls are http(s) URLs"),
+                    ));
+                }
+                return_urls.push(parsed.to_string());
             }
             seen_names.push(name.clone());
             if t.key_sha256.is_empty() {
@@ -404,12 +578,64 @@ impl Config {
                         .and_then(|u| u.host_str().map(str::to_owned))
                         .unwrap_or_default()
                 });
+                let what = format!("tenant `{name}` mcp `{url}`");
+                let spec = auth(&m.auth, span.clone(), &what, true)?;
+                let per_user = matches!(spec, AuthSpec::OAuthPerUser(_) | AuthSpec::IdJag(_));
+                if per_user && users.is_none() {
+                    return Err(at(
+                        span,
+                        format!(
+                            "{what}: per-user credentials need [tenants.users] (who the user is)"
+                        ),
+                    ));
+                }
+                if matches!(spec, AuthSpec::IdJag(_)) && !matches!(users, Some(UserMode::Jwt(_))) {
+                    return Err(at(
+                        span,
+                        format!(
+                            "{what}: id_jag exchanges the user's IdP token: it needs [tenants.users] mode = \"jwt\""
+                        ),
+                    ));
+                }
+                if matches!(spec, AuthSpec::OAuthPerUser(_)) && public_url.is_none() {
+                    return Err(at(
+                        span,
+                        format!(
+                            "{what}: the connect flow needs [server] public_url (its redirect URI is {{public_url}}/oauth/callback)"
+                        ),
+                    ));
+                }
+                let when_unconnected = match m
+                    .when_unconnected
+                    .as_ref()
+                    .map(|w| (w, w.get_ref().as_str()))
+                {
+                    None | Some((_, "refuse")) => Unconnected::Refuse,
+                    Some((_, "drop")) => Unconnected::Drop,
+                    Some((w, other)) => {
+                        return Err(at(
+                            w.span(),
+                            format!(
+                                "{what}: when_unconnected is \"refuse\" or \"drop\", not `{other}`"
+                            ),
+                        ));
+                    }
+                };
+                if m.when_unconnected.is_some() && !per_user {
+                    return Err(at(
+                        span,
+                        format!(
+                            "{what}: when_unconnected is for per-user servers (oauth_per_user, id_jag)"
+                        ),
+                    ));
+                }
                 mcp.push(McpServerPolicy {
                     name: server_name,
-                    auth: auth(&m.auth, span, &format!("tenant `{name}` mcp `{url}`"), true)?,
+                    auth: spec,
                     url,
                     allowed_tools: m.allowed_tools.clone(),
                     approval,
+                    when_unconnected,
                 });
             }
             let positive = |v: Option<u64>, key: &str| match v {
@@ -449,6 +675,8 @@ impl Config {
                 max_concurrent_streams: t.max_concurrent_streams,
                 requests_per_minute,
                 tokens_per_day,
+                users,
+                return_urls,
                 allow_foreign_response_ids: t.allow_foreign_response_ids,
             });
         }
@@ -466,6 +694,7 @@ impl Config {
             shared,
             replica_id,
             probe_on_start: s.probe_on_start,
+            public_url,
             audit: AuditConfig {
                 path: raw.audit.path,
                 include_arguments: raw.audit.include_arguments,

@@ -29,6 +29,7 @@ pub(super) struct RawServer {
     pub(super) replica_id: Option<Spanned<String>>,
     pub(super) stream_lease_secs: u64,
     pub(super) probe_on_start: bool,
+    pub(super) public_url: Option<Spanned<String>>,
 }
 
 impl Default for RawServer {
@@ -49,6 +50,7 @@ impl Default for RawServer {
             replica_id: None,
             stream_lease_secs: 30,
             probe_on_start: false,
+            public_url: None,
         }
     }
 }
@@ -123,6 +125,41 @@ pub(super) enum RawAuth {
     Oauth(Spanned<String>),
     BearerEnv(Spanned<String>),
     HeadersEnv(BTreeMap<String, String>),
+    OauthPerUser(RawPerUser),
+    IdJag(RawIdJag),
+}
+
+/// `auth = { oauth_per_user = { ... } }`: each end user connects their own account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPerUser {
+    pub(super) store: Option<Spanned<String>>,
+    pub(super) client_id: Option<String>,
+    pub(super) client_secret_env: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) scopes: Vec<String>,
+}
+
+/// `auth = { id_jag = { ... } }`: the user's IdP token exchanged for an ID-JAG, redeemed at
+/// the MCP server's authorization server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawIdJag {
+    pub(super) store: Option<Spanned<String>>,
+    pub(super) idp_token_endpoint: Spanned<String>,
+    pub(super) client_id: String,
+    pub(super) client_secret_env: Option<Spanned<String>>,
+}
+
+/// `[tenants.users]`: who the end user is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawUsers {
+    pub(super) mode: Spanned<String>,
+    pub(super) issuer: Option<String>,
+    pub(super) audience: Option<String>,
+    pub(super) jwks_url: Option<Spanned<String>>,
+    pub(super) claim: Option<String>,
 }
 
 /// `require_approval`: `"always"` or a list of tool names. Written by hand rather than as an
@@ -187,6 +224,7 @@ pub(super) struct RawMcp {
     pub(super) allowed_tools: Option<Vec<String>>,
     pub(super) require_approval: Option<RawApproval>,
     pub(super) auth: Option<RawAuth>,
+    pub(super) when_unconnected: Option<Spanned<String>>,
 }
 
 /// `connectors = [{ id, auth }]`.
@@ -213,6 +251,9 @@ pub(super) struct RawTenant {
     pub(super) allow_foreign_response_ids: bool,
     pub(super) requests_per_minute: Option<u64>,
     pub(super) tokens_per_day: Option<u64>,
+    pub(super) users: Option<Spanned<RawUsers>>,
+    #[serde(default)]
+    pub(super) return_urls: Vec<Spanned<String>>,
 }
 
 fn default_streams() -> usize {

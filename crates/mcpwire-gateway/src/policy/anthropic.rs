@@ -9,10 +9,10 @@ use mcpwire_schema::{Inspect, Maybe};
 
 use super::json::{check_json, decode};
 use super::{
-    Checked, ServerUse, check_unknowns, find_server, floor_tools, intersect, invalid,
+    Checked, ServerUse, Who, check_unknowns, find_server, floor_tools, intersect, invalid,
     server_credentials, unique_label,
 };
-use crate::config::{ApprovalFloor, McpServerPolicy, Tenant};
+use crate::config::{ApprovalFloor, McpServerPolicy};
 use crate::credentials::{CredentialSet, Injection};
 use crate::error::{GatewayError, Kind};
 
@@ -74,10 +74,10 @@ fn restrict_toolset(ts: &mut McpToolset, limit: Option<&[String]>, deny: &[Strin
 pub(crate) async fn check_anthropic(
     body: &[u8],
     beta: Option<&str>,
-    tenant: &Tenant,
-    tenant_index: usize,
+    who: &Who<'_>,
     creds: &CredentialSet,
 ) -> Result<Checked, GatewayError> {
+    let tenant = who.tenant;
     check_json(body)?;
     let mut req: CreateMessage = decode(body)?;
     let mut findings = Vec::new();
@@ -109,6 +109,8 @@ pub(crate) async fn check_anthropic(
     let mut servers = Vec::new();
     let mut secrets = Vec::new();
     let mut refreshes = Vec::new();
+    let mut dropped = Vec::new();
+    let mut drop_at = Vec::new();
     // name -> (limit, deny) for toolsets.
     let mut limits: BTreeMap<String, (Option<Vec<String>>, Vec<String>)> = BTreeMap::new();
     if let Some(list) = req.mcp_servers.get_mut() {
@@ -156,8 +158,15 @@ pub(crate) async fn check_anthropic(
                 label: server.name.clone(),
                 name: policy.name.clone(),
             });
-            let injection =
-                server_credentials(creds, tenant_index, si, policy, &mut refreshes).await?;
+            let Some(injection) =
+                server_credentials(creds, who, si, policy, &mut refreshes).await?
+            else {
+                servers.pop();
+                limits.remove(&server.name);
+                dropped.push(policy.name.clone());
+                drop_at.push(i);
+                continue;
+            };
             match injection {
                 Injection::None => {}
                 Injection::Bearer(token) => {
@@ -176,7 +185,17 @@ pub(crate) async fn check_anthropic(
             }
         }
     }
+    // Dropped servers go, with the toolsets that name them.
+    let mut dropped_names = Vec::new();
+    if let Some(list) = req.mcp_servers.get_mut() {
+        for i in drop_at.into_iter().rev() {
+            dropped_names.push(list.remove(i).name);
+        }
+    }
     if let Some(tools) = req.tools.get_mut() {
+        tools.retain(|t| {
+            !matches!(t, anthropic::Tool::McpToolset(ts) if dropped_names.contains(&ts.mcp_server_name))
+        });
         for tool in tools.iter_mut() {
             if let anthropic::Tool::McpToolset(ts) = tool
                 && let Some((limit, deny)) = limits.get(&ts.mcp_server_name)
@@ -197,6 +216,7 @@ pub(crate) async fn check_anthropic(
         refreshes,
         model,
         continues: Vec::new(),
+        dropped,
     })
 }
 

@@ -17,9 +17,10 @@ use mcpwire_schema::{Finding, Sensitive};
 pub(crate) use anthropic::check_anthropic;
 pub(crate) use openai::check_openai;
 
-use crate::config::{ApprovalFloor, McpServerPolicy, Tenant, normalize_url};
-use crate::credentials::{CredentialSet, Injection};
+use crate::config::{ApprovalFloor, McpServerPolicy, Tenant, Unconnected, normalize_url};
+use crate::credentials::{CredentialSet, Injection, ServerRef};
 use crate::error::{GatewayError, Kind};
+use crate::users::User;
 
 /// An MCP server a checked request uses.
 #[derive(Debug, Clone)]
@@ -44,6 +45,8 @@ pub(crate) struct Checked {
     pub(crate) refreshes: Vec<String>,
     /// The model asked for (audit).
     pub(crate) model: Option<String>,
+    /// Per-user servers removed because their user has not connected them.
+    pub(crate) dropped: Vec<String>,
     /// A stored response or conversation this request continues (OpenAI
     /// `previous_response_id`, `conversation`): its owner is checked before forwarding.
     pub(crate) continues: Vec<Continued>,
@@ -124,31 +127,117 @@ fn looks_known(type_name: &str, known: &[&str]) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Shared policy helpers.
 
+/// Whose request this is: the tenant, its end user, where connect links point.
+pub(crate) struct Who<'a> {
+    pub(crate) tenant: &'a Tenant,
+    pub(crate) index: usize,
+    pub(crate) user: Option<&'a User>,
+    pub(crate) public_url: Option<&'a str>,
+}
+
+impl Who<'_> {
+    fn at<'b>(&'b self, server: usize, url: &'b str) -> ServerRef<'b> {
+        ServerRef {
+            tenant: self.index,
+            tenant_name: &self.tenant.name,
+            server,
+            url,
+        }
+    }
+}
+
+/// How long a connect link (and its `state`) is valid.
+pub(crate) const CONNECT_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// What a connect flow is bound to, kept with its state in the store.
+pub(crate) fn connect_binding(
+    tenant: &str,
+    user: &str,
+    server: &str,
+    return_url: Option<&str>,
+) -> String {
+    serde_json::json!({"tenant": tenant, "user": user, "server": server, "return_url": return_url})
+        .to_string()
+}
+
 /// Fresh credentials for an allowed MCP server (both vendors), noting a refresh by name.
+/// `Ok(None)`: the server is per-user, its user has not connected it, and it is configured to
+/// be dropped from the request; an unconnected user is otherwise refused with 424
+/// `mcp_authorization_required` and a connect link.
 pub(super) async fn server_credentials(
     creds: &CredentialSet,
-    tenant_index: usize,
+    who: &Who<'_>,
     server_index: usize,
     policy: &McpServerPolicy,
     refreshes: &mut Vec<String>,
-) -> Result<Injection, GatewayError> {
-    let (injection, refreshed) = creds
-        .server(tenant_index, server_index, &policy.url)
-        .await
-        .map_err(|e| {
-            GatewayError::new(
-                e.kind,
-                format!(
-                    "no credentials for MCP server `{}`: {}",
-                    policy.name, e.message
-                ),
-            )
-            .with_target(mcpwire_auth::redact::origin(&policy.url))
-        })?;
-    if refreshed {
-        refreshes.push(policy.name.clone());
+) -> Result<Option<Injection>, GatewayError> {
+    let resolved = creds
+        .server(who.at(server_index, &policy.url), who.user)
+        .await;
+    let e = match resolved {
+        Ok((injection, refreshed)) => {
+            if refreshed {
+                refreshes.push(policy.name.clone());
+            }
+            return Ok(Some(injection));
+        }
+        Err(e) => e,
+    };
+    let target = mcpwire_auth::redact::origin(&policy.url);
+    if !(e.unconnected && creds.is_per_user(who.index, server_index)) {
+        let mut err = GatewayError::new(
+            e.kind,
+            format!(
+                "no credentials for MCP server `{}`: {}",
+                policy.name, e.message
+            ),
+        )
+        .with_target(target);
+        if let Some(code) = e.code {
+            err = err.with_code(code);
+        }
+        return Err(err);
     }
-    Ok(injection)
+    if policy.when_unconnected == Unconnected::Drop {
+        return Ok(None);
+    }
+    let user = who.user.map_or("", |u| u.id.as_str());
+    let mut err = GatewayError::new(
+        Kind::AuthorizationRequired,
+        format!(
+            "Connect your `{}` account to use it through this app: open the authorization_url (valid for 10 minutes), then try again.",
+            policy.name
+        ),
+    )
+    .with_code("mcp_authorization_required")
+    .with_target(target)
+    .with_field("server", policy.name.clone().into());
+    let public_url = who.public_url.unwrap_or_default();
+    let binding = connect_binding(&who.tenant.name, user, &policy.name, None);
+    match creds
+        .begin_connect(
+            who.at(server_index, &policy.url),
+            user,
+            public_url,
+            CONNECT_TTL,
+            binding,
+        )
+        .await
+    {
+        Some(Ok(url)) => {
+            err = err
+                .with_field("authorization_url", url.expose().into())
+                .with_field(
+                    "expires_at",
+                    (crate::limits::unix_now() + CONNECT_TTL.as_secs()).into(),
+                );
+        }
+        Some(Err(e)) => {
+            tracing::warn!(server = %policy.name, error = %e.message, "connect link could not be made");
+        }
+        None => {}
+    }
+    Err(err)
 }
 
 pub(super) fn find_server<'t>(

@@ -12,10 +12,10 @@ use mcpwire_schema::{Inspect, Maybe};
 
 use super::json::{check_json, decode};
 use super::{
-    Checked, Continued, ServerUse, check_unknowns, find_server, intersect, invalid,
+    Checked, Continued, ServerUse, Who, check_unknowns, find_server, intersect, invalid,
     server_credentials, unique_label,
 };
-use crate::config::{ApprovalFloor, Tenant};
+use crate::config::ApprovalFloor;
 use crate::credentials::{CredentialSet, Injection};
 use crate::error::{GatewayError, Kind};
 
@@ -100,10 +100,10 @@ fn openai_approval(tool: &mut McpTool, floor: Option<&ApprovalFloor>) {
 /// Checks and rewrites an OpenAI Responses body for `tenant`.
 pub(crate) async fn check_openai(
     body: &[u8],
-    tenant: &Tenant,
-    tenant_index: usize,
+    who: &Who<'_>,
     creds: &CredentialSet,
 ) -> Result<Checked, GatewayError> {
+    let (tenant, tenant_index) = (who.tenant, who.index);
     check_json(body)?;
     let mut req: CreateResponse = decode(body)?;
     let mut findings = Vec::new();
@@ -125,6 +125,8 @@ pub(crate) async fn check_openai(
     let mut servers = Vec::new();
     let mut secrets = Vec::new();
     let mut refreshes = Vec::new();
+    let mut dropped = Vec::new();
+    let mut drop_at = Vec::new();
     if let Some(tools) = req.tools.get_mut() {
         for (i, tool) in tools.iter_mut().enumerate() {
             let openai::Tool::Mcp(tool) = tool else {
@@ -184,7 +186,15 @@ pub(crate) async fn check_openai(
                         label: tool.server_label.clone(),
                         name: policy.name.clone(),
                     });
-                    server_credentials(creds, tenant_index, si, policy, &mut refreshes).await?
+                    match server_credentials(creds, who, si, policy, &mut refreshes).await? {
+                        Some(injection) => injection,
+                        None => {
+                            servers.pop();
+                            dropped.push(policy.name.clone());
+                            drop_at.push(i);
+                            continue;
+                        }
+                    }
                 }
                 (None, None) => {
                     return Err(
@@ -208,6 +218,11 @@ pub(crate) async fn check_openai(
                     tool.headers = Maybe::Value(map);
                 }
             }
+        }
+    }
+    if let Some(tools) = req.tools.get_mut() {
+        for i in drop_at.into_iter().rev() {
+            tools.remove(i);
         }
     }
     let stream = req.stream.get() == Some(&true);
@@ -244,6 +259,7 @@ pub(crate) async fn check_openai(
         refreshes,
         model,
         continues,
+        dropped,
     })
 }
 
