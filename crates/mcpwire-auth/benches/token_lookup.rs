@@ -19,9 +19,6 @@
     missing_docs
 )]
 
-#[path = "../tests/common/redis_server.rs"]
-mod redis_server;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -102,7 +99,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let redis = redis_server::RedisServer::start();
+    let redis = mcpwire_testkit::redis::RedisServer::start();
     rt.block_on(async {
         let keys = StoreKeys::generate().unwrap();
         let url = redis.url();

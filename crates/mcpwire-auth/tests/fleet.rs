@@ -9,8 +9,6 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // test helpers; replicas report on stdout
 
 mod common;
-#[path = "common/redis_server.rs"]
-mod redis_server;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,7 +16,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use mcpwire_auth::{Entry, EntryKey, LoginMode, OAuthClient, OAuthConfig, Secret};
 use mcpwire_auth::{RedisOptions, RedisStore, StoreKeys};
-use redis_server::RedisServer;
+use mcpwire_testkit::redis::RedisServer;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};

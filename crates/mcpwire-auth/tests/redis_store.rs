@@ -5,8 +5,6 @@
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns, same policy as clippy.toml
 
 mod common;
-#[path = "common/redis_server.rs"]
-mod redis_server;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +15,7 @@ use mcpwire_auth::{
     CasOutcome, Entry, EntryKey, Error, LoginMode, OAuthConfig, Secret, TokenStore,
 };
 use mcpwire_auth::{RedisOptions, RedisStore, StoreKeys};
-use redis_server::RedisServer;
+use mcpwire_testkit::redis::RedisServer;
 use serde_json::json;
 
 async fn store(url: &str, keys: &Secret, tenant: &str) -> RedisStore {

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mcpwire_auth::{Entry, RedisOptions, RedisStore, Secret, StoreKeys, TokenEntry, TokenStore};
+use mcpwire_testkit::redis::RedisServer;
 use serde_json::{Value, json};
-use support::redis_server::RedisServer;
 use support::replicas::Replica;
 use support::rotating_as::RotatingAs;
 use wiremock::matchers::{body_string_contains, method};

@@ -1,6 +1,6 @@
-//! A private `redis-server` for one test: a free 127.0.0.1 port, persistence off unless asked
+//! A private `redis-server` for one test (the binary from `MCPWIRE_REDIS_SERVER`, `PATH`,
+//! or the usual places): a free 127.0.0.1 port, persistence off unless asked
 //! (then in a temp dir), stopped on drop. Tests never touch a Redis they did not start.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A `redis-server` process of one test.
 pub struct RedisServer {
+    /// Its port on 127.0.0.1.
     pub port: u16,
     child: Option<Child>,
     dir: PathBuf,
@@ -37,9 +39,9 @@ fn binary() -> PathBuf {
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
-        .unwrap()
+        .expect("redis-server test set-up")
         .local_addr()
-        .unwrap()
+        .expect("redis-server test set-up")
         .port()
 }
 
@@ -60,10 +62,10 @@ impl RedisServer {
             std::process::id(),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
+                .expect("redis-server test set-up")
                 .subsec_nanos()
         ));
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&dir).expect("redis-server test set-up");
         let mut s = RedisServer {
             port: free_port(),
             child: None,
@@ -100,7 +102,7 @@ impl RedisServer {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        self.child = Some(cmd.spawn().unwrap());
+        self.child = Some(cmd.spawn().expect("redis-server test set-up"));
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if self.ping() {
@@ -123,6 +125,7 @@ impl RedisServer {
         s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
     }
 
+    /// `redis://127.0.0.1:<port>/`.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
     }
