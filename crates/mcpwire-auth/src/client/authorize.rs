@@ -447,7 +447,14 @@ impl OAuthClient {
             redirect_uri: p.redirect_uri.clone(),
             expected_issuer: p.expected_issuer.clone(),
             iss_required: p.iss_required,
-            client: p.client.clone(),
+            client: {
+                // An operator's client secret stays in the configuration, not the store.
+                let mut c = p.client.clone();
+                if c.kind == RegistrationKind::PreRegistered {
+                    c.client_secret = None;
+                }
+                c
+            },
             requested_scope: p.requested_scope.clone(),
         };
         let key = Entry::Pending(entry);
@@ -514,8 +521,17 @@ impl OAuthClient {
             redirect_uri: p.redirect_uri.clone(),
             expected_issuer: p.expected_issuer.clone(),
             iss_required: p.iss_required,
+            client: {
+                let mut c = p.client.clone();
+                if c.kind == RegistrationKind::PreRegistered {
+                    c.client_secret = client
+                        .pre_registered_for(&d.issuer)
+                        .filter(|r| r.client_id == c.client_id)
+                        .and_then(|r| r.client_secret.clone());
+                }
+                c
+            },
             discovery: d,
-            client: p.client.clone(),
             requested_scope: p.requested_scope.clone(),
             consumed: false,
         };

@@ -1,0 +1,500 @@
+//! Per-user MCP credentials end to end: two users of one tenant against the bearer-checking
+//! demo MCP server (which records the tokens it saw), the simulator as the vendor, and a
+//! mock authorization server the test plays the browser against. The connect flow, its
+//! abuse (replayed, expired, forged, other-user state, a refused consent), listing, revoking,
+//! dropping unconnected servers, and ID-JAG for JWT-identified users.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use mcpwire_sim::{DemoOptions, DemoServer, DemoServerHandle, SimOptions, Simulator};
+use mcpwire_testkit::mock_as::MockAs;
+use serde_json::{Value, json};
+
+/// The servers of one test.
+struct World {
+    auth: MockAs,
+    demo: DemoServerHandle,
+    _sim: mcpwire_sim::SimHandle,
+    gw: mcpwire_gateway::GatewayHandle,
+    store: std::path::PathBuf,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A tenant whose users are named in a header, a per-user demo server (`docs`) and a second
+/// per-user server that is dropped when unconnected (`extra`), tokens in a file store.
+async fn world(tenant_extra: &str) -> World {
+    let auth = MockAs::start(3600).await;
+    let a2 = auth.clone();
+    let demo = DemoServer::start(
+        DemoOptions::new()
+            .with_token_check(move |t| a2.accepts(t))
+            .with_authorization_server(auth.issuer.clone()),
+    )
+    .await
+    .unwrap();
+    let sim = Simulator::start(SimOptions::new()).await.unwrap();
+    let dir = tempdir();
+    let store = dir.join("tokens.json");
+    let port = free_port();
+    // The second server: the same demo server under another path spelling is another URL.
+    let extra_url = demo.url().replace("/mcp", "/mcp/");
+    let text = format!(
+        r#"
+[server]
+listen = "127.0.0.1:{port}"
+public_url = "http://127.0.0.1:{port}"
+
+[upstream.openai]
+base_url = "{sim}/v1"
+api_key_env = "GW_OPENAI_KEY"
+
+[upstream.anthropic]
+base_url = "{sim}"
+api_key_env = "GW_ANTHROPIC_KEY"
+
+[stores.users]
+path = "{store}"
+
+[[tenants]]
+name = "team-a"
+key_sha256 = ["{key}"]
+return_urls = ["https://app.example.com/settings"]
+{tenant_extra}
+
+[[tenants.mcp]]
+name = "docs"
+url = "{demo}"
+auth = {{ oauth_per_user = {{ client_id = "gw-client", client_secret_env = "GW_CLIENT_SECRET" }} }}
+
+[[tenants.mcp]]
+name = "extra"
+url = "{extra_url}"
+auth = {{ oauth_per_user = {{ client_id = "gw-client", client_secret_env = "GW_CLIENT_SECRET" }} }}
+when_unconnected = "drop"
+"#,
+        sim = sim.base_url(),
+        store = store.display(),
+        key = mcpwire_gateway::config::key_hash_hex(GATEWAY_KEY),
+        demo = demo.url(),
+    );
+    let text = if tenant_extra.contains("[tenants.users]") {
+        text
+    } else {
+        text.replace(
+            "return_urls = [",
+            "users = { mode = \"header\" }\nreturn_urls = [",
+        )
+    };
+    let mut env = env();
+    env.insert("GW_CLIENT_SECRET".into(), "client-PLANTED-secret-77".into());
+    let config = mcpwire_gateway::Config::parse(&text, &env).unwrap();
+    let gw = mcpwire_gateway::Gateway::start_with_env(config, &env)
+        .await
+        .unwrap();
+    World {
+        auth,
+        demo,
+        _sim: sim,
+        gw,
+        store,
+    }
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl World {
+    async fn connect_request(&self, user: &str, body: Value) -> (u16, Value) {
+        let r = http()
+            .post(format!("{}/v1/mcpwire/connections", self.gw.url()))
+            .bearer_auth(GATEWAY_KEY)
+            .header("x-mcpwire-user", user)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    /// The browser: opens the authorization URL as `user` (`deny`: refuses consent) and
+    /// returns the callback URL the authorization server redirects to.
+    async fn consent(&self, authorization_url: &str, user: &str, deny: bool) -> String {
+        let mut rb = no_redirects()
+            .get(authorization_url)
+            .header("x-test-user", user);
+        if deny {
+            rb = rb.header("x-test-deny", "1");
+        }
+        let r = rb.send().await.unwrap();
+        assert_eq!(r.status(), 302, "{}", r.text().await.unwrap());
+        r.headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    async fn follow(&self, callback: &str) -> (u16, String, Option<String>) {
+        let r = no_redirects().get(callback).send().await.unwrap();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (r.status().as_u16(), r.text().await.unwrap(), location)
+    }
+
+    /// Connects `user` all the way.
+    async fn connect(&self, user: &str) {
+        let (s, b) = self.connect_request(user, json!({"server": "docs"})).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["status"], "pending", "{b}");
+        let cb = self
+            .consent(b["authorization_url"].as_str().unwrap(), user, false)
+            .await;
+        let (s, page, _) = self.follow(&cb).await;
+        assert_eq!(s, 200, "{page}");
+        assert!(page.contains("connected"), "{page}");
+    }
+
+    async fn openai(&self, user: &str, tools: Value) -> reqwest::Response {
+        http()
+            .post(format!("{}/v1/responses", self.gw.url()))
+            .bearer_auth(GATEWAY_KEY)
+            .header("x-mcpwire-user", user)
+            .json(&json!({"model": "gpt-sim", "input": "call docs.echo {\"text\":\"hi\"}", "tools": tools}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    fn docs_tool(&self) -> Value {
+        json!({"type": "mcp", "server_label": "docs", "server_url": self.demo.url(), "require_approval": "never"})
+    }
+
+    async fn anthropic(&self, user: &str) -> reqwest::Response {
+        http()
+            .post(format!("{}/v1/messages", self.gw.url()))
+            .header("x-api-key", GATEWAY_KEY)
+            .header("x-mcpwire-user", user)
+            .header("anthropic-version", "2023-06-01")
+            .header("anthropic-beta", "mcp-client-2025-11-20")
+            .json(&json!({
+                "model": "claude-sim", "max_tokens": 64,
+                "messages": [{"role": "user", "content": "call docs.echo {\"text\":\"hi\"}"}],
+                "mcp_servers": [{"type": "url", "url": self.demo.url(), "name": "docs"}],
+                "tools": [{"type": "mcp_toolset", "mcp_server_name": "docs"}],
+            }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn connections(&self, user: &str) -> Value {
+        http()
+            .get(format!("{}/v1/mcpwire/connections", self.gw.url()))
+            .bearer_auth(GATEWAY_KEY)
+            .header("x-mcpwire-user", user)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_user_reaches_the_server_with_their_own_token() {
+    let w = world("").await;
+    w.connect("alice").await;
+
+    // Alice: her token reaches the MCP server, through both vendors.
+    let before = w.demo.tokens_seen().len();
+    let r = w.openai("alice", json!([w.docs_tool()])).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = w.anthropic("alice").await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let alice_tokens: Vec<String> = w.demo.tokens_seen()[before..].to_vec();
+    assert!(!alice_tokens.is_empty());
+    assert!(
+        alice_tokens.iter().all(|t| t.starts_with("at-alice-")),
+        "{alice_tokens:?}"
+    );
+
+    // Bob has not connected: 424 with a link, in both shapes, before anything goes upstream.
+    let seen = w.demo.tokens_seen().len();
+    let r = w.openai("bob", json!([w.docs_tool()])).await;
+    assert_eq!(r.status(), 424);
+    assert_eq!(r.headers()["x-should-retry"], "false");
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "mcp_authorization_required", "{e}");
+    assert_eq!(e["error"]["type"], "external_connector_error", "{e}");
+    let link = e["error"]["authorization_url"].as_str().unwrap().to_owned();
+    assert!(
+        link.starts_with(&format!("{}/authorize?", w.auth.issuer)),
+        "{link}"
+    );
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Connect your `docs` account")
+    );
+    let r = w.anthropic("bob").await;
+    assert_eq!(r.status(), 424);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["type"], "error");
+    assert_eq!(e["error"]["code"], "mcp_authorization_required", "{e}");
+    assert!(e["error"]["authorization_url"].is_string(), "{e}");
+    assert_eq!(
+        w.demo.tokens_seen().len(),
+        seen,
+        "nothing reached the MCP server for bob"
+    );
+
+    // Bob connects through the link from the error; his token is his own.
+    let cb = w.consent(&link, "bob", false).await;
+    let (s, page, _) = w.follow(&cb).await;
+    assert_eq!(s, 200, "{page}");
+    let before = w.demo.tokens_seen().len();
+    assert_eq!(w.openai("bob", json!([w.docs_tool()])).await.status(), 200);
+    let bob_tokens: Vec<String> = w.demo.tokens_seen()[before..].to_vec();
+    assert!(!bob_tokens.is_empty());
+    assert!(
+        bob_tokens.iter().all(|t| t.starts_with("at-bob-")),
+        "{bob_tokens:?}"
+    );
+    assert!(bob_tokens.iter().all(|t| !alice_tokens.contains(t)));
+
+    // Listing: status, scopes, expiry; never a token.
+    let list = w.connections("alice").await;
+    let docs = list["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["server"] == "docs")
+        .unwrap();
+    assert_eq!(docs["status"], "connected", "{list}");
+    assert!(docs["expires_at"].as_u64().unwrap() > 0);
+    assert!(!list.to_string().contains("at-alice"), "{list}");
+    let list = w.connections("carol").await;
+    assert!(
+        list["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"] == "not_connected"),
+        "{list}"
+    );
+
+    // The file store holds the users' tokens, mode 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&w.store).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    // Revoke: at the authorization server, then deleted; the next request needs a connect.
+    let r = http()
+        .delete(format!("{}/v1/mcpwire/connections/docs", w.gw.url()))
+        .bearer_auth(GATEWAY_KEY)
+        .header("x-mcpwire-user", "alice")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["revoked"], true, "{b}");
+    assert!(
+        w.auth
+            .record()
+            .revoked
+            .iter()
+            .any(|t| t.starts_with("rt-alice-"))
+    );
+    assert_eq!(
+        w.openai("alice", json!([w.docs_tool()])).await.status(),
+        424
+    );
+    assert_eq!(
+        w.openai("bob", json!([w.docs_tool()])).await.status(),
+        200,
+        "bob keeps his"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unconnected_servers_can_be_dropped_and_users_must_be_named() {
+    let w = world("").await;
+    w.connect("alice").await;
+    let extra = json!({"type": "mcp", "server_label": "extra", "server_url": w.demo.url().replace("/mcp", "/mcp/"), "require_approval": "never"});
+    let r = w.openai("alice", json!([w.docs_tool(), extra])).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(r.headers()["x-mcpwire-dropped-servers"], "extra");
+    // A tenant with users must name one, 1-256 printable characters.
+    let r = http()
+        .post(format!("{}/v1/responses", w.gw.url()))
+        .bearer_auth(GATEWAY_KEY)
+        .json(&json!({"model": "m", "input": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["param"], "x-mcpwire-user", "{e}");
+    for bad in ["x".repeat(257), "tab\there".to_owned()] {
+        let r = http()
+            .post(format!("{}/v1/responses", w.gw.url()))
+            .bearer_auth(GATEWAY_KEY)
+            .header("x-mcpwire-user", bad.as_str())
+            .json(&json!({"model": "m", "input": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_state_cannot_be_abused() {
+    let w = world("").await;
+    let start = async |user: &str, body: Value| {
+        let (s, b) = w.connect_request(user, body).await;
+        assert_eq!(s, 200, "{b}");
+        b["authorization_url"].as_str().unwrap().to_owned()
+    };
+    let tokens = || std::fs::read_to_string(&w.store).unwrap_or_default();
+    // Whose tokens the store holds (pending connect requests aside).
+    let holders = || -> Vec<String> {
+        let file: Value = serde_json::from_str(&tokens()).unwrap_or(Value::Null);
+        file["tokens"]
+            .as_array()
+            .map(|t| {
+                t.iter()
+                    .filter_map(|e| e["subject"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+
+    // Replayed: the first callback connects, the same one again is refused.
+    let link = start("alice", json!({"server": "docs"})).await;
+    let cb = w.consent(&link, "alice", false).await;
+    assert_eq!(w.follow(&cb).await.0, 200);
+    let (s, page, _) = w.follow(&cb).await;
+    assert_eq!(s, 400, "{page}");
+    assert!(page.contains("already used"), "{page}");
+    assert_eq!(w.auth.record().redeemed, 1, "the code was redeemed once");
+
+    // Forged state: refused, nothing stored.
+    let (s, _, _) = w
+        .follow(&format!(
+            "{}/oauth/callback?code=x&state=forged-state",
+            w.gw.url()
+        ))
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(holders(), ["team-a:alice"]);
+
+    // Another user's state with this user's code (the PKCE verifier cannot match): refused
+    // by the authorization server, nothing stored for either.
+    let bob_link = start("bob", json!({"server": "docs"})).await;
+    let carol_link = start("carol", json!({"server": "docs"})).await;
+    let bob_cb = w.consent(&bob_link, "bob", false).await;
+    let carol_cb = w.consent(&carol_link, "carol", false).await;
+    let bob_code = url::Url::parse(&bob_cb)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let carol_state = url::Url::parse(&carol_cb)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let refused_before = w.auth.record().refused_codes;
+    let (s, page, _) = w
+        .follow(&format!(
+            "{}/oauth/callback?code={bob_code}&state={carol_state}",
+            w.gw.url()
+        ))
+        .await;
+    assert!(s >= 400, "{s} {page}");
+    assert_eq!(w.auth.record().refused_codes, refused_before + 1);
+    assert_eq!(holders(), ["team-a:alice"], "{}", tokens());
+    // Carol's state was spent on that attempt: her genuine callback is refused too.
+    assert_eq!(w.follow(&carol_cb).await.0, 400);
+
+    // Refused consent: error=access_denied, nothing stored, the state is spent.
+    let link = start("dave", json!({"server": "docs"})).await;
+    let cb = w.consent(&link, "dave", true).await;
+    let (s, page, _) = w.follow(&cb).await;
+    assert_eq!(s, 400);
+    assert!(page.contains("not allowed"), "{page}");
+    assert_eq!(holders(), ["team-a:alice"]);
+
+    // Expired: the stored request is older than its 10 minutes.
+    let link = start("erin", json!({"server": "docs"})).await;
+    let cb = w.consent(&link, "erin", false).await;
+    let mut file: Value = serde_json::from_str(&tokens()).unwrap();
+    for p in file["pending"].as_array_mut().unwrap() {
+        p["expires_at"] = json!(1);
+    }
+    std::fs::write(&w.store, serde_json::to_vec(&file).unwrap()).unwrap();
+    let (s, page, _) = w.follow(&cb).await;
+    assert_eq!(s, 400);
+    assert!(page.contains("expired"), "{page}");
+    assert_eq!(holders(), ["team-a:alice"]);
+
+    // A return_url outside the tenant's list is refused; one inside is where the browser goes.
+    let (s, b) = w
+        .connect_request(
+            "frank",
+            json!({"server": "docs", "return_url": "https://evil.example.net/"}),
+        )
+        .await;
+    assert_eq!(s, 403, "{b}");
+    let link = start(
+        "frank",
+        json!({"server": "docs", "return_url": "https://app.example.com/settings/mcp"}),
+    )
+    .await;
+    let cb = w.consent(&link, "frank", false).await;
+    let (s, _, location) = w.follow(&cb).await;
+    assert_eq!(s, 302);
+    assert_eq!(
+        location.as_deref(),
+        Some("https://app.example.com/settings/mcp?mcpwire_connected=docs")
+    );
+    // No secret of the flow is in the page or the store's keys.
+    assert!(!tokens().contains("client-PLANTED-secret-77"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_page_escapes_and_unknown_servers_are_404() {
+    let w = world("").await;
+    let (s, b) = w.connect_request("alice", json!({"server": "nope"})).await;
+    assert_eq!(s, 404, "{b}");
+    assert_eq!(b["error"]["param"], "server");
+    let (s, page, _) = w
+        .follow(&format!("{}/oauth/callback?state=%3Cscript%3E", w.gw.url()))
+        .await;
+    assert_eq!(s, 400);
+    assert!(!page.contains("<script>"), "{page}");
+}
