@@ -159,7 +159,60 @@ def budget_tests():
         check("anthropic budget: headers", h["anthropic-ratelimit-tokens-limit"] == "1", dict(h))
 
 
+def users_tests(phase):
+    # Per-user credentials: the app names its end user in x-mcpwire-user.
+    report = {}
+
+    def oa(user):
+        return openai.OpenAI(api_key=KEY, base_url=f"{GATEWAY}/v1", max_retries=0,
+                             default_headers={"x-mcpwire-user": user})
+
+    def an(user):
+        return anthropic.Anthropic(api_key=KEY, base_url=GATEWAY, max_retries=0,
+                                   default_headers={"x-mcpwire-user": user})
+
+    tool = {"type": "mcp", "server_label": "docs", "server_url": DEMO, "require_approval": "never"}
+    common = dict(model="claude-sim", max_tokens=64, betas=["mcp-client-2025-11-20"],
+                  mcp_servers=[{"type": "url", "url": DEMO, "name": "docs"}],
+                  tools=[{"type": "mcp_toolset", "mcp_server_name": "docs"}])
+    ask = 'call docs.echo {"text":"hi"}'
+    if phase == "1":
+        r = oa("alice").responses.create(model="gpt-sim", input=ask, tools=[tool])
+        check("users: alice openai", any(i.type == "mcp_call" for i in r.output), r.model_dump_json())
+        m = an("alice").beta.messages.create(messages=[{"role": "user", "content": ask}], **common)
+        check("users: alice anthropic", any(b.type == "mcp_tool_result" for b in m.content), m.model_dump_json())
+        try:
+            oa("bob").responses.create(model="gpt-sim", input=ask, tools=[tool])
+            check("users: bob openai refused", False, "no error")
+        except openai.APIStatusError as e:
+            # The OpenAI SDK unwraps `error`: the link is in the body it keeps.
+            check("users: bob openai 424", e.status_code == 424, e.status_code)
+            check("users: bob openai code", e.code == "mcp_authorization_required", e.body)
+            report["bob_authorization_url"] = e.body["authorization_url"]
+        try:
+            an("bob").beta.messages.create(messages=[{"role": "user", "content": ask}], **common)
+            check("users: bob anthropic refused", False, "no error")
+        except anthropic.APIStatusError as e:
+            check("users: bob anthropic 424", e.status_code == 424, e.status_code)
+            err = e.body["error"]
+            check("users: bob anthropic link", err["code"] == "mcp_authorization_required" and err["authorization_url"].startswith("http"), e.body)
+    else:
+        r = oa("bob").responses.create(model="gpt-sim", input=ask, tools=[tool])
+        check("users: bob openai after connecting", any(i.type == "mcp_call" for i in r.output), r.model_dump_json())
+        m = an("bob").beta.messages.create(messages=[{"role": "user", "content": ask}], **common)
+        check("users: bob anthropic after connecting", any(b.type == "mcp_tool_result" for b in m.content), m.model_dump_json())
+    return report
+
+
 def main():
+    phase = os.environ.get("SDK_USERS_PHASE")
+    if phase:
+        report = users_tests(phase)
+        report["checks"] = checks
+        with open(os.environ["SDK_REPORT"], "w") as f:
+            json.dump(report, f)
+        print(f"{len(checks)} passed, 0 failed")
+        return
     openai_tests()
     anthropic_tests()
     budget_tests()

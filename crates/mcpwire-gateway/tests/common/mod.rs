@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod per_user;
+
 use mcpwire_gateway::config::{Config, Env, key_hash_hex};
 use mcpwire_gateway::{Gateway, GatewayHandle};
 use serde_json::{Value, json};

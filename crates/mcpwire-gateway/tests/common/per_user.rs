@@ -1,0 +1,212 @@
+//! A tenant with per-user MCP credentials and everything around it: the demo MCP server
+//! checking tokens against a mock authorization server, the simulator as the vendor, a
+//! gateway with a file token store, and the test as the user's browser.
+
+#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used)]
+
+use mcpwire_sim::{DemoOptions, DemoServer, DemoServerHandle, SimOptions, Simulator};
+use mcpwire_testkit::mock_as::MockAs;
+use serde_json::{Value, json};
+
+use super::*;
+
+/// The servers of one test.
+pub struct World {
+    pub auth: MockAs,
+    pub demo: DemoServerHandle,
+    pub _sim: mcpwire_sim::SimHandle,
+    pub gw: mcpwire_gateway::GatewayHandle,
+    pub store: std::path::PathBuf,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A tenant whose users are named in a header, a per-user demo server (`docs`) and a second
+/// per-user server that is dropped when unconnected (`extra`), tokens in a file store.
+pub async fn world(tenant_extra: &str) -> World {
+    let auth = MockAs::start(3600).await;
+    let a2 = auth.clone();
+    let demo = DemoServer::start(
+        DemoOptions::new()
+            .with_token_check(move |t| a2.accepts(t))
+            .with_authorization_server(auth.issuer.clone()),
+    )
+    .await
+    .unwrap();
+    let sim = Simulator::start(SimOptions::new()).await.unwrap();
+    let dir = tempdir();
+    let store = dir.join("tokens.json");
+    let port = free_port();
+    // The second server: the same demo server under another path spelling is another URL.
+    let extra_url = demo.url().replace("/mcp", "/mcp/");
+    let text = format!(
+        r#"
+[server]
+listen = "127.0.0.1:{port}"
+public_url = "http://127.0.0.1:{port}"
+
+[upstream.openai]
+base_url = "{sim}/v1"
+api_key_env = "GW_OPENAI_KEY"
+
+[upstream.anthropic]
+base_url = "{sim}"
+api_key_env = "GW_ANTHROPIC_KEY"
+
+[stores.users]
+path = "{store}"
+
+[[tenants]]
+name = "team-a"
+key_sha256 = ["{key}"]
+return_urls = ["https://app.example.com/settings"]
+{tenant_extra}
+
+[[tenants.mcp]]
+name = "docs"
+url = "{demo}"
+auth = {{ oauth_per_user = {{ client_id = "gw-client", client_secret_env = "GW_CLIENT_SECRET" }} }}
+
+[[tenants.mcp]]
+name = "extra"
+url = "{extra_url}"
+auth = {{ oauth_per_user = {{ client_id = "gw-client", client_secret_env = "GW_CLIENT_SECRET" }} }}
+when_unconnected = "drop"
+"#,
+        sim = sim.base_url(),
+        store = store.display(),
+        key = mcpwire_gateway::config::key_hash_hex(GATEWAY_KEY),
+        demo = demo.url(),
+    );
+    let text = if tenant_extra.contains("[tenants.users]") {
+        text
+    } else {
+        text.replace(
+            "return_urls = [",
+            "users = { mode = \"header\" }\nreturn_urls = [",
+        )
+    };
+    let mut env = env();
+    env.insert("GW_CLIENT_SECRET".into(), "client-PLANTED-secret-77".into());
+    let config = mcpwire_gateway::Config::parse(&text, &env).unwrap();
+    let gw = mcpwire_gateway::Gateway::start_with_env(config, &env)
+        .await
+        .unwrap();
+    World {
+        auth,
+        demo,
+        _sim: sim,
+        gw,
+        store,
+    }
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl World {
+    pub async fn connect_request(&self, user: &str, body: Value) -> (u16, Value) {
+        let r = http()
+            .post(format!("{}/v1/mcpwire/connections", self.gw.url()))
+            .bearer_auth(GATEWAY_KEY)
+            .header("x-mcpwire-user", user)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    /// The browser: opens the authorization URL as `user` (`deny`: refuses consent) and
+    /// returns the callback URL the authorization server redirects to.
+    pub async fn consent(&self, authorization_url: &str, user: &str, deny: bool) -> String {
+        let mut rb = no_redirects()
+            .get(authorization_url)
+            .header("x-test-user", user);
+        if deny {
+            rb = rb.header("x-test-deny", "1");
+        }
+        let r = rb.send().await.unwrap();
+        assert_eq!(r.status(), 302, "{}", r.text().await.unwrap());
+        r.headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    pub async fn follow(&self, callback: &str) -> (u16, String, Option<String>) {
+        let r = no_redirects().get(callback).send().await.unwrap();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (r.status().as_u16(), r.text().await.unwrap(), location)
+    }
+
+    /// Connects `user` all the way.
+    pub async fn connect(&self, user: &str) {
+        let (s, b) = self.connect_request(user, json!({"server": "docs"})).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["status"], "pending", "{b}");
+        let cb = self
+            .consent(b["authorization_url"].as_str().unwrap(), user, false)
+            .await;
+        let (s, page, _) = self.follow(&cb).await;
+        assert_eq!(s, 200, "{page}");
+        assert!(page.contains("connected"), "{page}");
+    }
+
+    pub async fn openai(&self, user: &str, tools: Value) -> reqwest::Response {
+        http()
+            .post(format!("{}/v1/responses", self.gw.url()))
+            .bearer_auth(GATEWAY_KEY)
+            .header("x-mcpwire-user", user)
+            .json(&json!({"model": "gpt-sim", "input": "call docs.echo {\"text\":\"hi\"}", "tools": tools}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub fn docs_tool(&self) -> Value {
+        json!({"type": "mcp", "server_label": "docs", "server_url": self.demo.url(), "require_approval": "never"})
+    }
+
+    pub async fn anthropic(&self, user: &str) -> reqwest::Response {
+        http()
+            .post(format!("{}/v1/messages", self.gw.url()))
+            .header("x-api-key", GATEWAY_KEY)
+            .header("x-mcpwire-user", user)
+            .header("anthropic-version", "2023-06-01")
+            .header("anthropic-beta", "mcp-client-2025-11-20")
+            .json(&json!({
+                "model": "claude-sim", "max_tokens": 64,
+                "messages": [{"role": "user", "content": "call docs.echo {\"text\":\"hi\"}"}],
+                "mcp_servers": [{"type": "url", "url": self.demo.url(), "name": "docs"}],
+                "tools": [{"type": "mcp_toolset", "mcp_server_name": "docs"}],
+            }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn connections(&self, user: &str) -> Value {
+        http()
+            .get(format!("{}/v1/mcpwire/connections", self.gw.url()))
+            .bearer_auth(GATEWAY_KEY)
+            .header("x-mcpwire-user", user)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}

@@ -1,0 +1,229 @@
+//! Per-user tokens on a shared Redis store (a real `redis-server` on a free port): two
+//! gateway replicas, one user's expired token refreshed once for 16 concurrent requests over
+//! both, another user's token untouched, and nothing of either in clear text in Redis.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use mcpwire_auth::{EntryKey, RedisOptions, RedisStore, Secret, StoreKeys, TokenStore};
+use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
+use mcpwire_testkit::mock_as::MockAs;
+use mcpwire_testkit::redis::RedisServer;
+use serde_json::{Value, json};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: cargo xtask test runs it"]
+async fn one_refresh_per_user_across_replicas_and_nothing_in_clear() {
+    let redis = RedisServer::start();
+    let key = StoreKeys::generate().unwrap();
+    let auth = MockAs::start(3600).await;
+    let a2 = auth.clone();
+    let demo = DemoServer::start(
+        DemoOptions::new()
+            .with_token_check(move |t| a2.accepts(t))
+            .with_authorization_server(auth.issuer.clone()),
+    )
+    .await
+    .unwrap();
+    let sim = Simulator::start(SimOptions::new()).await.unwrap();
+    let mut env = env();
+    env.insert("GW_STORE".into(), format!("{}?tenant=users", redis.url()));
+    env.insert("GW_STORE_KEY".into(), key.expose().to_owned());
+    env.insert("GW_REDIS".into(), redis.url());
+    // Both replicas share one public URL (a load balancer's): the callback may land on either.
+    let mut gws = Vec::new();
+    let ports = [free_port(), free_port()];
+    for port in ports {
+        let text = format!(
+            r#"
+[server]
+listen = "127.0.0.1:{port}"
+public_url = "http://127.0.0.1:{first}"
+
+[upstream.openai]
+base_url = "{sim}/v1"
+api_key_env = "GW_OPENAI_KEY"
+
+[shared]
+url_env = "GW_REDIS"
+
+[stores.users]
+url_env = "GW_STORE"
+key_env = "GW_STORE_KEY"
+
+[[tenants]]
+name = "team-a"
+key_sha256 = ["{k}"]
+users = {{ mode = "header" }}
+
+[[tenants.mcp]]
+name = "docs"
+url = "{demo}"
+auth = {{ oauth_per_user = {{ client_id = "gw-client" }} }}
+"#,
+            first = ports[0],
+            sim = sim.base_url(),
+            k = mcpwire_gateway::config::key_hash_hex(GATEWAY_KEY),
+            demo = demo.url(),
+        );
+        let config = mcpwire_gateway::Config::parse(&text, &env).unwrap();
+        gws.push(
+            mcpwire_gateway::Gateway::start_with_env(config, &env)
+                .await
+                .unwrap(),
+        );
+    }
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // Alice and Bob connect (the callback goes to the first replica's public URL).
+    for user in ["alice", "bob"] {
+        let b: Value = client
+            .post(format!("{}/v1/mcpwire/connections", gws[1].url()))
+            .bearer_auth(GATEWAY_KEY)
+            .header("x-mcpwire-user", user)
+            .json(&json!({"server": "docs"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let r = client
+            .get(b["authorization_url"].as_str().unwrap())
+            .header("x-test-user", user)
+            .send()
+            .await
+            .unwrap();
+        let cb = r.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(client.get(&cb).send().await.unwrap().status(), 200);
+    }
+    // Alice's access token is about to expire.
+    let store = RedisStore::connect(
+        &Secret::new(redis.url()),
+        RedisOptions::default().tenant("users"),
+        StoreKeys::parse(&key).unwrap(),
+    )
+    .await
+    .unwrap();
+    let alice = EntryKey::user_token(demo.url(), "team-a:alice");
+    let v = store
+        .get(&alice)
+        .await
+        .unwrap()
+        .expect("alice's tokens are in Redis");
+    let mut t = v.entry.as_token().unwrap().clone();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    t.issued_at = Some(now - 3600);
+    t.expires_at = Some(now + 5);
+    store
+        .compare_and_set(
+            &alice,
+            Some(v.version),
+            Some(&mcpwire_auth::Entry::Token(t)),
+        )
+        .await
+        .unwrap();
+    let bob_before = store
+        .get(&EntryKey::user_token(demo.url(), "team-a:bob"))
+        .await
+        .unwrap()
+        .unwrap();
+
+    let body = json!({"model": "gpt-sim", "input": "call docs.echo {\"text\":\"hi\"}",
+        "tools": [{"type": "mcp", "server_label": "docs", "server_url": demo.url(), "require_approval": "never"}]});
+    let sends = (0..16).map(|i| {
+        let url = format!("{}/v1/responses", gws[i % 2].url());
+        let (c, b) = (client.clone(), body.clone());
+        async move {
+            c.post(url)
+                .bearer_auth(GATEWAY_KEY)
+                .header("x-mcpwire-user", "alice")
+                .json(&b)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(sends).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let record = auth.record();
+    assert_eq!(record.refreshes.get("alice"), Some(&1), "{record:?}");
+    assert_eq!(record.refreshes.get("bob"), None, "{record:?}");
+    let bob_after = store
+        .get(&EntryKey::user_token(demo.url(), "team-a:bob"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        bob_before.version, bob_after.version,
+        "bob's tokens were not touched"
+    );
+
+    // Redis holds the users' tokens only encrypted.
+    let c = redis::Client::open(redis.url()).unwrap();
+    let mut conn = c.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let mut all = keys.join("\n");
+    for k in &keys {
+        let kind: String = redis::cmd("TYPE")
+            .arg(k)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let vals: Vec<String> = match kind.as_str() {
+            "string" => vec![
+                redis::cmd("GET")
+                    .arg(k)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap(),
+            ],
+            "hash" => redis::cmd("HGETALL")
+                .arg(k)
+                .query_async(&mut conn)
+                .await
+                .unwrap(),
+            "zset" => redis::cmd("ZRANGE")
+                .arg(k)
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut conn)
+                .await
+                .unwrap(),
+            _ => Vec::new(),
+        };
+        all.push_str(&vals.join("\n"));
+    }
+    for secret in [
+        "at-alice",
+        "rt-alice",
+        "at-bob",
+        "rt-bob",
+        key.expose(),
+        GATEWAY_KEY,
+    ] {
+        assert!(!all.contains(secret), "{secret} in Redis");
+    }
+}
