@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::per_user::{World, world};
+use common::per_user::world;
 use common::*;
 use serde_json::{Value, json};
 
