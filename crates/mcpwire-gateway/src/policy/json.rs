@@ -1,6 +1,7 @@
 //! Reading a request body: malformed JSON and duplicate keys (at any depth) are refused, then
 //! the body is decoded into the typed schema, errors naming the JSON path.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -47,15 +48,51 @@ impl<'de> Visitor<'de> for NoDuplicates {
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen: HashSet<String> = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if seen.contains(&key) {
+        // Most objects have a handful of keys: a linear scan over borrowed keys, no hashing
+        // and no allocation until an object grows large or a key holds an escape.
+        let mut few: Vec<Cow<'de, str>> = Vec::new();
+        let mut many: Option<HashSet<Cow<'de, str>>> = None;
+        while let Some(key) = map.next_key_seed(Key)? {
+            let repeated = match &mut many {
+                Some(set) => !set.insert(key.clone()),
+                None if few.contains(&key) => true,
+                None => {
+                    few.push(key.clone());
+                    if few.len() > 16 {
+                        many = Some(few.drain(..).collect());
+                    }
+                    false
+                }
+            };
+            if repeated {
                 return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
             }
-            seen.insert(key);
             map.next_value_seed(NoDuplicates)?;
         }
         Ok(())
+    }
+}
+
+/// An object key, borrowed from the body when it holds no escape.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_owned()))
     }
 }
 
@@ -93,6 +130,14 @@ mod tests {
         assert!(e.message.contains("duplicate key `d`"), "{}", e.message);
         let e = check_json(br#"{"a":1,"a":1}"#).unwrap_err();
         assert!(e.message.contains("duplicate key `a`"), "{}", e.message);
+        // The same key spelt with an escape is the same key.
+        let e = check_json(br#"{"a":1,"\u0061":2}"#).unwrap_err();
+        assert!(e.message.contains("duplicate key `a`"), "{}", e.message);
+        // Past the small-object scan too.
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+        assert!(check_json(format!("{{{}}}", many.join(",")).as_bytes()).is_ok());
+        let e = check_json(format!("{{{},\"k3\":0}}", many.join(",")).as_bytes()).unwrap_err();
+        assert!(e.message.contains("duplicate key `k3`"), "{}", e.message);
         let e = check_json(br#"{"a":1"#).unwrap_err();
         assert!(e.message.contains("malformed JSON"), "{}", e.message);
         let e = check_json(br#"{"a":1} x"#).unwrap_err();
