@@ -33,7 +33,7 @@ use serde_json::Value;
 use crate::Error;
 use crate::openai::{content_parts, fields_part, first_text, text_part};
 
-fn event(body: EventBody) -> Event {
+fn event(body: EventBody<'_>) -> Event<'_> {
     Event::new(Vendor::Anthropic, body)
 }
 
@@ -98,12 +98,12 @@ impl Context {
 /// let kinds: Vec<&str> = events.iter().map(|e| e.kind()).collect();
 /// assert_eq!(kinds, ["response_started", "call", "call_result", "response_completed"]);
 /// ```
-pub fn normalize_message(message: &Message) -> Vec<Event> {
+pub fn normalize_message(message: &Message) -> Vec<Event<'static>> {
     normalize_message_with(message, &Context::new())
 }
 
 /// Normalises a whole message, attributing results of earlier calls with `context`.
-pub fn normalize_message_with(message: &Message, context: &Context) -> Vec<Event> {
+pub fn normalize_message_with(message: &Message, context: &Context) -> Vec<Event<'static>> {
     let mut context = context.clone();
     let mut out = vec![started(message)];
     for (index, block) in message.content.iter().enumerate() {
@@ -113,14 +113,14 @@ pub fn normalize_message_with(message: &Message, context: &Context) -> Vec<Event
     out
 }
 
-fn started(message: &Message) -> Event {
+fn started(message: &Message) -> Event<'static> {
     event(EventBody::ResponseStarted {
         response_id: Some(message.id.clone()),
         model: message.model.get().cloned(),
     })
 }
 
-fn completed(stop_reason: Option<&StopReason>, usage: Option<&WireUsage>) -> Event {
+fn completed(stop_reason: Option<&StopReason>, usage: Option<&WireUsage>) -> Event<'static> {
     let stop = match stop_reason {
         Some(StopReason::EndTurn) => Stop::End,
         Some(StopReason::MaxTokens) => Stop::MaxTokens,
@@ -144,7 +144,12 @@ fn completed(stop_reason: Option<&StopReason>, usage: Option<&WireUsage>) -> Eve
 }
 
 /// The settled events of one content block.
-pub fn settle_block(index: u64, block: &ContentBlock, context: &mut Context, out: &mut Vec<Event>) {
+pub fn settle_block(
+    index: u64,
+    block: &ContentBlock,
+    context: &mut Context,
+    out: &mut Vec<Event<'_>>,
+) {
     settle_block_owned(index, block.clone(), context, out);
 }
 
@@ -153,7 +158,7 @@ pub fn settle_block_owned(
     index: u64,
     block: ContentBlock,
     context: &mut Context,
-    out: &mut Vec<Event>,
+    out: &mut Vec<Event<'_>>,
 ) {
     match block {
         ContentBlock::Text(text) => out.push(event(EventBody::Text {
@@ -348,7 +353,7 @@ impl OpenBlock {
 }
 
 /// An `other` event for a stream event or delta with no place in the final message.
-fn stream_other(ev: &MessageStreamEvent, index: Option<u64>) -> Event {
+fn stream_other(ev: &MessageStreamEvent, index: Option<u64>) -> Event<'static> {
     event(EventBody::Other {
         raw: Json::from_serialize(ev).unwrap_or_default(),
         index,
@@ -411,7 +416,7 @@ impl StreamNormalizer {
 
     /// [`push`](Self::push), taking the event: its strings and values move into the events
     /// instead of being copied (what [`crate::ByteNormalizer`] uses).
-    pub fn push_owned(&mut self, ev: MessageStreamEvent, out: &mut Vec<Event>) {
+    pub fn push_owned(&mut self, ev: MessageStreamEvent, out: &mut Vec<Event<'_>>) {
         use MessageStreamEvent as E;
         match ev {
             E::MessageStart(start) => {
@@ -439,15 +444,15 @@ impl StreamNormalizer {
                     (Delta::Text(t), ContentBlock::Text(_)) => {
                         out.push(event(EventBody::TextDelta {
                             index,
-                            text: t.text,
+                            text: t.text.into(),
                         }));
                     }
                     (Delta::InputJson(j), ContentBlock::McpToolUse(tool_use))
                         if !j.partial_json.is_empty() =>
                     {
                         out.push(event(EventBody::CallArgumentsDelta {
-                            call_id: tool_use.id.clone(),
-                            delta: j.partial_json,
+                            call_id: tool_use.id.clone().into(),
+                            delta: j.partial_json.into(),
                         }));
                     }
                     _ => {}
@@ -457,7 +462,7 @@ impl StreamNormalizer {
         }
     }
 
-    fn block_start(&mut self, index: u64, block: ContentBlock, out: &mut Vec<Event>) {
+    fn block_start(&mut self, index: u64, block: ContentBlock, out: &mut Vec<Event<'_>>) {
         if let ContentBlock::McpToolUse(tool_use) = &block {
             out.push(event(EventBody::CallStarted {
                 call_id: tool_use.id.clone(),
@@ -472,7 +477,7 @@ impl StreamNormalizer {
     }
 
     /// Normalises one event, appending the events it completes to `out`.
-    pub fn push(&mut self, ev: &MessageStreamEvent, out: &mut Vec<Event>) {
+    pub fn push(&mut self, ev: &MessageStreamEvent, out: &mut Vec<Event<'_>>) {
         use MessageStreamEvent as E;
         match ev {
             E::MessageStart(start) => {
@@ -502,15 +507,15 @@ impl StreamNormalizer {
                         (Delta::Text(t), ContentBlock::Text(_)) => {
                             out.push(event(EventBody::TextDelta {
                                 index: d.index,
-                                text: t.text.clone(),
+                                text: t.text.clone().into(),
                             }));
                         }
                         (Delta::InputJson(j), ContentBlock::McpToolUse(tool_use))
                             if !j.partial_json.is_empty() =>
                         {
                             out.push(event(EventBody::CallArgumentsDelta {
-                                call_id: tool_use.id.clone(),
-                                delta: j.partial_json.clone(),
+                                call_id: tool_use.id.clone().into(),
+                                delta: j.partial_json.clone().into(),
                             }));
                         }
                         _ => {}
@@ -548,7 +553,7 @@ impl StreamNormalizer {
         }
     }
 
-    fn flush(&mut self, out: &mut Vec<Event>) {
+    fn flush(&mut self, out: &mut Vec<Event<'_>>) {
         for (index, open) in std::mem::take(&mut self.open) {
             settle_block_owned(index, open.finish(), &mut self.context, out);
         }
@@ -556,7 +561,7 @@ impl StreamNormalizer {
 
     /// Ends the stream. Blocks still open are settled as they stand; an error says
     /// `message_stop` never came.
-    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), Error> {
+    pub fn finish(&mut self, out: &mut Vec<Event<'_>>) -> Result<(), Error> {
         if self.completed {
             return Ok(());
         }

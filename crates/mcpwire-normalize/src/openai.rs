@@ -36,7 +36,7 @@ use mcpwire_schema::openai::{
 
 use crate::Error;
 
-fn event(body: EventBody) -> Event {
+fn event(body: EventBody<'_>) -> Event<'_> {
     Event::new(Vendor::OpenAi, body)
 }
 
@@ -51,7 +51,7 @@ fn event(body: EventBody) -> Event {
 /// let kinds: Vec<&str> = events.iter().map(|e| e.kind()).collect();
 /// assert_eq!(kinds, ["response_started", "call", "call_result", "response_completed"]);
 /// ```
-pub fn normalize_response(response: &Response) -> Vec<Event> {
+pub fn normalize_response(response: &Response) -> Vec<Event<'static>> {
     let mut out = vec![started(response)];
     for (index, item) in response.output.iter().enumerate() {
         settle_item(index as u64, item, &mut out);
@@ -60,7 +60,7 @@ pub fn normalize_response(response: &Response) -> Vec<Event> {
     out
 }
 
-fn started(response: &Response) -> Event {
+fn started(response: &Response) -> Event<'static> {
     event(EventBody::ResponseStarted {
         response_id: Some(response.id.clone()),
         model: response.model.get().cloned(),
@@ -68,13 +68,13 @@ fn started(response: &Response) -> Event {
 }
 
 /// The tail of a response: an `error` event when it failed, then `response_completed`.
-fn finish_response(response: &Response, out: &mut Vec<Event>) {
+fn finish_response(response: &Response, out: &mut Vec<Event<'_>>) {
     let last_is_approval = matches!(response.output.last(), Some(Item::McpApprovalRequest(_)));
     finish_response_with(response, last_is_approval, out);
 }
 
 /// [`finish_response`], told whether the last output item is an approval request.
-fn finish_response_with(response: &Response, last_is_approval: bool, out: &mut Vec<Event>) {
+fn finish_response_with(response: &Response, last_is_approval: bool, out: &mut Vec<Event<'_>>) {
     if let Some(error) = response.error.get() {
         out.push(event(EventBody::Error {
             error: ErrorInfo {
@@ -113,12 +113,12 @@ fn finish_response_with(response: &Response, last_is_approval: bool, out: &mut V
 }
 
 /// The settled events of one output item.
-pub fn settle_item(index: u64, item: &Item, out: &mut Vec<Event>) {
+pub fn settle_item(index: u64, item: &Item, out: &mut Vec<Event<'_>>) {
     settle_item_owned(index, item.clone(), out);
 }
 
 /// [`settle_item`], taking the item: its strings and values move into the events.
-pub fn settle_item_owned(index: u64, item: Item, out: &mut Vec<Event>) {
+pub fn settle_item_owned(index: u64, item: Item, out: &mut Vec<Event<'_>>) {
     match item {
         Item::McpListTools(list) => out.push(list_event(&list)),
         Item::McpCall(mut call) => {
@@ -198,7 +198,7 @@ pub fn settle_item_owned(index: u64, item: Item, out: &mut Vec<Event>) {
     }
 }
 
-fn other_event(raw: &impl serde::Serialize, index: u64) -> Event {
+fn other_event(raw: &impl serde::Serialize, index: u64) -> Event<'static> {
     event(EventBody::Other {
         raw: Json::from_serialize(raw).unwrap_or_default(),
         index: Some(index),
@@ -206,7 +206,7 @@ fn other_event(raw: &impl serde::Serialize, index: u64) -> Event {
     })
 }
 
-fn list_event(list: &McpListTools) -> Event {
+fn list_event(list: &McpListTools) -> Event<'static> {
     let list_id = Some(list.id.clone());
     if let Some(error) = list.error.get() {
         let (message, raw) = match error.as_str() {
@@ -242,13 +242,13 @@ fn list_event(list: &McpListTools) -> Event {
 }
 
 /// A text part as the event model writes it: `{"type":"text","text":...}`.
-pub(crate) fn text_part(text: &str) -> Json {
+pub(crate) fn text_part(text: &str) -> Json<'static> {
     Json::text_part(Json::string(text))
 }
 
 /// One MCP content part: a text part with nothing else set (other fields absent or `null`)
 /// becomes `{type, text}`, anything else is kept verbatim. The text itself is never decoded.
-pub(crate) fn content_part(part: Json) -> Json {
+pub(crate) fn content_part(part: Json<'static>) -> Json<'static> {
     match part.as_object() {
         Some(fields) => fields_part(fields),
         None => part,
@@ -257,7 +257,7 @@ pub(crate) fn content_part(part: Json) -> Json {
 
 /// [`content_part`] for an object already split into its fields: the text is moved into the
 /// part, not copied (a tool's output can be large).
-pub(crate) fn fields_part(mut fields: Extra) -> Json {
+pub(crate) fn fields_part(mut fields: Extra) -> Json<'static> {
     let plain = fields.get("type").is_some_and(|t| t.get() == r#""text""#)
         && fields
             .iter()
@@ -272,7 +272,7 @@ pub(crate) fn fields_part(mut fields: Extra) -> Json {
 
 /// MCP content parts: text parts reduced to `{type, text}` when nothing else in them is set,
 /// every other part verbatim; a string is one text part.
-pub(crate) fn content_parts(parts: &Json) -> Vec<Json> {
+pub(crate) fn content_parts(parts: &Json<'static>) -> Vec<Json<'static>> {
     if let Some(parts) = parts.as_array() {
         return parts.into_iter().map(content_part).collect();
     }
@@ -286,12 +286,12 @@ pub(crate) fn content_parts(parts: &Json) -> Vec<Json> {
 }
 
 /// The text of the first text part.
-pub(crate) fn first_text(parts: &[Json]) -> Option<String> {
+pub(crate) fn first_text(parts: &[Json<'_>]) -> Option<String> {
     parts.iter().find_map(|p| p.field_str("text"))
 }
 
 /// The `call_result` of a call, with its `output` taken out of it.
-fn call_result(call: &McpCall, output: Maybe<String>) -> Option<Event> {
+fn call_result(call: &McpCall, output: Maybe<String>) -> Option<Event<'static>> {
     let status = call.status.get();
     let error = call.error.get();
     let finished = !matches!(
@@ -301,7 +301,7 @@ fn call_result(call: &McpCall, output: Maybe<String>) -> Option<Event> {
     if !finished && error.is_none() && output.get().is_none() {
         return None;
     }
-    let mut content: Vec<Json> = output
+    let mut content: Vec<Json<'_>> = output
         .into_option()
         .map(|o| vec![text_part(&o)])
         .unwrap_or_default();
@@ -351,16 +351,19 @@ fn call_result(call: &McpCall, output: Maybe<String>) -> Option<Event> {
 /// copies only the text. `false` when `data` is not one, or is not one this build would
 /// accept (the caller then decodes it fully, which reports the fault): it accepts exactly
 /// what [`OutputTextDelta`](mcpwire_schema::openai::OutputTextDelta) accepts.
-pub(crate) fn push_text_delta(data: &[u8], out: &mut Vec<Event>) -> bool {
+pub(crate) fn push_text_delta<'a>(data: &'a [u8], out: &mut Vec<Event<'a>>) -> bool {
     const PREFIX: &[u8] = br#"{"type":"response.output_text.delta","#;
     if !data.starts_with(PREFIX) {
         return false;
     }
-    match serde_json::from_slice::<TextDeltaView<'_>>(data) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
+    match serde_json::from_str::<TextDeltaView<'_>>(text) {
         Ok(view) => {
             out.push(event(EventBody::TextDelta {
                 index: view.output_index,
-                text: view.delta.into_owned(),
+                text: view.delta,
             }));
             true
         }
@@ -418,7 +421,7 @@ enum Slot {
     /// `done` seen for an item we do not model: final form comes with `response.completed`.
     Provisional(Box<Item>),
     /// `done` seen, settled events waiting for earlier indexes.
-    Held(Vec<Event>),
+    Held(Vec<Event<'static>>),
 }
 
 impl StreamNormalizer {
@@ -433,13 +436,13 @@ impl StreamNormalizer {
     }
 
     /// Normalises one event, appending the events it completes to `out`.
-    pub fn push(&mut self, ev: &ResponseStreamEvent, out: &mut Vec<Event>) {
+    pub fn push(&mut self, ev: &ResponseStreamEvent, out: &mut Vec<Event<'_>>) {
         self.push_ref(ev, out);
     }
 
     /// [`push`](Self::push), taking the event: its strings and values move into the events
     /// instead of being copied (what [`crate::ByteNormalizer`] uses).
-    pub fn push_owned(&mut self, ev: ResponseStreamEvent, out: &mut Vec<Event>) {
+    pub fn push_owned(&mut self, ev: ResponseStreamEvent, out: &mut Vec<Event<'_>>) {
         use ResponseStreamEvent as E;
         match ev {
             E::Completed(e) | E::Failed(e) | E::Incomplete(e) => {
@@ -459,13 +462,13 @@ impl StreamNormalizer {
             }) => self.item_done(output_index, item, out),
             E::OutputTextDelta(d) => out.push(event(EventBody::TextDelta {
                 index: d.output_index,
-                text: d.delta,
+                text: d.delta.into(),
             })),
             other => self.push_ref(&other, out),
         }
     }
 
-    fn item_done(&mut self, output_index: u64, item: Item, out: &mut Vec<Event>) {
+    fn item_done(&mut self, output_index: u64, item: Item, out: &mut Vec<Event<'_>>) {
         if self.late.remove(&output_index) {
             // Its turn has passed: settle it now, out of order.
             settle_item_owned(output_index, item, out);
@@ -488,7 +491,7 @@ impl StreamNormalizer {
         // Else: a second `done` for a released item, ignored.
     }
 
-    fn push_ref(&mut self, ev: &ResponseStreamEvent, out: &mut Vec<Event>) {
+    fn push_ref(&mut self, ev: &ResponseStreamEvent, out: &mut Vec<Event<'_>>) {
         use ResponseStreamEvent as E;
         match ev {
             E::Created(e) | E::InProgress(e) | E::Queued(e) if !self.started => {
@@ -516,7 +519,7 @@ impl StreamNormalizer {
             E::OutputTextDelta(d) => {
                 out.push(event(EventBody::TextDelta {
                     index: d.output_index,
-                    text: d.delta.clone(),
+                    text: d.delta.clone().into(),
                 }));
             }
             E::Completed(_) | E::Failed(_) | E::Incomplete(_) => self.push_owned(ev.clone(), out),
@@ -526,8 +529,8 @@ impl StreamNormalizer {
                 let delta = d.delta.to_text().into_owned();
                 if !delta.is_empty() {
                     out.push(event(EventBody::CallArgumentsDelta {
-                        call_id: d.item_id.clone(),
-                        delta,
+                        call_id: d.item_id.clone().into(),
+                        delta: delta.into(),
                     }));
                 }
             }
@@ -553,7 +556,7 @@ impl StreamNormalizer {
         }
     }
 
-    fn release_ready(&mut self, out: &mut Vec<Event>) {
+    fn release_ready(&mut self, out: &mut Vec<Event<'_>>) {
         while let Some(Slot::Held(_)) = self.items.get(&self.next) {
             if let Some(Slot::Held(events)) = self.items.remove(&self.next) {
                 out.extend(events);
@@ -563,7 +566,7 @@ impl StreamNormalizer {
     }
 
     /// Releases everything waiting when the window is full.
-    fn bound(&mut self, out: &mut Vec<Event>) {
+    fn bound(&mut self, out: &mut Vec<Event<'_>>) {
         if self.items.len() <= MAX_WAITING_ITEMS {
             return;
         }
@@ -580,7 +583,7 @@ impl StreamNormalizer {
     }
 
     /// At `response.completed`: the final output is authoritative for every item not yet out.
-    fn complete(&mut self, output: Vec<Item>, out: &mut Vec<Event>) {
+    fn complete(&mut self, output: Vec<Item>, out: &mut Vec<Event<'_>>) {
         for (index, item) in output.into_iter().enumerate() {
             let index = index as u64;
             if self.late.remove(&index) {
@@ -599,7 +602,7 @@ impl StreamNormalizer {
         self.release_rest(out);
     }
 
-    fn release_rest(&mut self, out: &mut Vec<Event>) {
+    fn release_rest(&mut self, out: &mut Vec<Event<'_>>) {
         for (index, slot) in std::mem::take(&mut self.items) {
             match slot {
                 Slot::Held(events) => out.extend(events),
@@ -612,7 +615,7 @@ impl StreamNormalizer {
 
     /// Ends the stream. Settled events still held are released in order; an error says the
     /// final event never came.
-    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), Error> {
+    pub fn finish(&mut self, out: &mut Vec<Event<'_>>) -> Result<(), Error> {
         if self.completed {
             return Ok(());
         }
@@ -687,7 +690,7 @@ mod fast_path_tests {
             out,
             [event(EventBody::TextDelta {
                 index: 3,
-                text: "Hi \"x\"".to_owned()
+                text: "Hi \"x\"".into()
             })]
         );
         let missing = br#"{"type":"response.output_text.delta","output_index":3,"content_index":0,"delta":"x"}"#;

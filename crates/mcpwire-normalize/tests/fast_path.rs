@@ -12,7 +12,7 @@ use mcpwire_schema::sse;
 
 /// One payload through the fast path (no accumulator) and through the full decode (an
 /// accumulator forces it): (events, error as text) of each.
-fn both(data: &[u8]) -> [(Vec<Event>, Option<String>); 2] {
+fn both(data: &[u8]) -> [(Vec<Event<'_>>, Option<String>); 2] {
     let mut fast = StreamNormalizer::new(Vendor::OpenAi);
     let mut full = StreamNormalizer::new(Vendor::OpenAi);
     let mut accumulator = full.accumulator();

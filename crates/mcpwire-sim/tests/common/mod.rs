@@ -92,7 +92,7 @@ pub fn check(bytes: &[u8]) {
 }
 
 /// Checks and normalises a whole body or an SSE stream.
-pub fn normalize(bytes: &[u8]) -> Vec<Event> {
+pub fn normalize(bytes: &[u8]) -> Vec<Event<'static>> {
     check(bytes);
     if mcpwire_schema::check::looks_like_sse(bytes) {
         let mut n = ByteNormalizer::new(None);
@@ -105,12 +105,12 @@ pub fn normalize(bytes: &[u8]) -> Vec<Event> {
     }
 }
 
-pub fn kinds(events: &[Event]) -> Vec<&'static str> {
+pub fn kinds(events: &[Event<'_>]) -> Vec<&'static str> {
     events.iter().map(Event::kind).collect()
 }
 
 /// Settled events (no stream-only ones), without `other`.
-pub fn settled_kinds(events: &[Event]) -> Vec<&'static str> {
+pub fn settled_kinds(events: &[Event<'_>]) -> Vec<&'static str> {
     events
         .iter()
         .filter(|e| !e.is_stream_only() && e.kind() != "other")
@@ -119,14 +119,14 @@ pub fn settled_kinds(events: &[Event]) -> Vec<&'static str> {
 }
 
 /// The events as JSON values (easier to poke at).
-pub fn values(events: &[Event]) -> Vec<Value> {
+pub fn values(events: &[Event<'_>]) -> Vec<Value> {
     events
         .iter()
         .map(|e| serde_json::to_value(e).unwrap())
         .collect()
 }
 
-pub fn of_kind(events: &[Event], kind: &str) -> Vec<Value> {
+pub fn of_kind(events: &[Event<'_>], kind: &str) -> Vec<Value> {
     events
         .iter()
         .filter(|e| e.kind() == kind)
@@ -135,7 +135,7 @@ pub fn of_kind(events: &[Event], kind: &str) -> Vec<Value> {
 }
 
 /// A stream fixture's events.
-pub fn fixture_events(rel: &str) -> Vec<Event> {
+pub fn fixture_events(rel: &str) -> Vec<Event<'static>> {
     let bytes = std::fs::read(format!(
         "{}/../../fixtures/{rel}",
         env!("CARGO_MANIFEST_DIR")
