@@ -31,6 +31,7 @@
 pub mod anthropic;
 mod bytes;
 pub mod openai;
+mod view;
 
 pub use bytes::{ByteNormalizer, InputFormat, Sniffer, normalize_whole};
 use mcpwire_schema::decode::DecodeError;
@@ -126,9 +127,18 @@ impl StreamNormalizer {
         out: &mut Vec<Event<'a>>,
         accumulator: Option<&mut Accumulator>,
     ) -> Result<(), Error> {
+        // Without an accumulator, the hot events are read through borrowed views (`view.rs`);
+        // whatever a view does not take is decoded in full below.
+        if accumulator.is_none() {
+            let viewed = std::str::from_utf8(data).is_ok_and(|text| match self {
+                StreamNormalizer::OpenAi(n) => n.push_view(text, out),
+                StreamNormalizer::Anthropic(n) => n.push_view(text, out),
+            });
+            if viewed {
+                return Ok(());
+            }
+        }
         match self {
-            StreamNormalizer::OpenAi(_)
-                if accumulator.is_none() && openai::push_text_delta(data, out) => {}
             StreamNormalizer::OpenAi(n) => {
                 let event = mcpwire_schema::decode::from_slice(data)
                     .map_err(|error| Error::Decode { index, error })?;

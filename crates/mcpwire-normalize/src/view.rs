@@ -1,0 +1,576 @@
+//! Borrowed views of the hot stream events: what the stream normalisers need from the most
+//! frequent and the largest events, read straight from the event's text, strings and JSON
+//! values borrowed from it.
+//!
+//! A view is only ever a shortcut. It accepts an event only when the typed decode would accept
+//! it too: it names every field the typed wire type names, with the same JSON type (a value
+//! the typed type keeps verbatim is skipped here, which accepts the same values), so a field
+//! given twice is refused as there; unknown fields are skipped (the typed decode keeps them,
+//! which accepts the same inputs). Anything a view does not take (another key order, an
+//! unusual shape, a fault) goes to the typed decode, which gives the events or the error; the
+//! events are the same either way (`tests/fast_path.rs` holds the two paths to that on every
+//! recorded event and on mutations of each).
+
+use std::borrow::Cow;
+
+use mcpwire_schema::Json;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+
+/// `true` when `data` is an object whose first key is `type`, with the value `tag` written
+/// plainly: the key order both vendors send, and the one the views rely on.
+pub(crate) fn tagged(data: &str, tag: &str) -> bool {
+    data.strip_prefix(r#"{"type":""#)
+        .and_then(|rest| rest.strip_prefix(tag))
+        .is_some_and(|rest| rest.starts_with("\","))
+}
+
+/// The type tag of an object, when it is a string written plainly (no escapes) and given
+/// once: read from the start when `type` is the first key (what the vendors send in events),
+/// else from the whole object (items inside a response have their `id` first).
+pub(crate) fn tag_of(raw: &RawValue) -> Option<&str> {
+    let text = raw.get();
+    if let Some(tag) = peek_tag(text) {
+        return Some(tag);
+    }
+    #[derive(Deserialize)]
+    struct Tag<'a> {
+        #[serde(rename = "type")]
+        tag: &'a str,
+    }
+    read::<Tag<'_>>(text).map(|t| t.tag)
+}
+
+/// How many plain string fields may come before `type` for [`peek_tag`] and [`Tagged`] (OpenAI
+/// writes an item's `id` first inside a response).
+const LEADING: usize = 2;
+
+/// The `type` of the object that `text` starts with, read without parsing it when the object
+/// starts with at most [`LEADING`] fields whose values are plain strings (no escapes), then
+/// `"type":"<tag>"` with a plain tag; `None` otherwise.
+pub(crate) fn peek_tag(text: &str) -> Option<&str> {
+    let mut rest = text.strip_prefix('{')?;
+    for _ in 0..=LEADING {
+        let after_key = rest.strip_prefix('"')?;
+        let key_end = after_key.find('"')?;
+        let (key, after) = after_key.split_at(key_end);
+        let value = after.strip_prefix("\":\"")?;
+        let value_end = value.find('"')?;
+        let (string, after) = value.split_at(value_end);
+        if key.contains('\\') || string.contains('\\') {
+            return None;
+        }
+        if key == "type" {
+            return Some(string);
+        }
+        rest = after.strip_prefix("\",")?;
+    }
+    None
+}
+
+/// The type of the object that is the value of the key found by `key` in `data`, when
+/// [`peek_tag`] can read it: a hint of which view to read it with (only a hint: [`Tagged`]
+/// checks the real tag).
+pub(crate) fn nested_tag<'d>(data: &'d str, key: &Nested) -> Option<&'d str> {
+    let at = key.0.find(data.as_bytes())? + key.0.needle().len();
+    peek_tag(&data[at..])
+}
+
+/// A searcher for `"<key>":` followed by an object, built once.
+pub(crate) struct Nested(memchr::memmem::Finder<'static>);
+
+/// `"item":{`, the object starting at the brace.
+pub(crate) static ITEM: std::sync::LazyLock<Nested> =
+    std::sync::LazyLock::new(|| Nested(memchr::memmem::Finder::new(r#""item":"#)));
+/// `"delta":{`, the object starting at the brace.
+pub(crate) static DELTA: std::sync::LazyLock<Nested> =
+    std::sync::LazyLock::new(|| Nested(memchr::memmem::Finder::new(r#""delta":"#)));
+
+/// A view of an object of one type, tagged by its first key.
+pub(crate) trait Tag {
+    /// The `type` value.
+    const TAG: &'static str;
+}
+
+/// A nested object read through the view `T` in one pass: its `type` must come within its first
+/// [`LEADING`] + 1 keys, written plainly as `T::TAG` (anything else is an error: the typed decode
+/// takes the event); the other fields, those before `type` included, are `T`'s.
+pub(crate) struct Tagged<T>(pub(crate) T);
+
+impl<'de, T: Deserialize<'de> + Tag> Deserialize<'de> for Tagged<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Tag> serde::de::Visitor<'de> for Visitor<T> {
+            type Value = Tagged<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "a {} object with its type first", T::TAG)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Tagged<T>, A::Error> {
+                use serde::de::Error as _;
+                let mut leading = Vec::new();
+                loop {
+                    match map.next_key::<&'de str>()? {
+                        Some("type") => break,
+                        Some(key) if leading.len() < LEADING => {
+                            leading.push((key, map.next_value::<&'de RawValue>()?));
+                        }
+                        _ => return Err(A::Error::custom("type is not among the first keys")),
+                    }
+                }
+                if map.next_value::<&'de str>()? != T::TAG {
+                    return Err(A::Error::custom("another type"));
+                }
+                let rest = Chain {
+                    leading: leading.into_iter(),
+                    value: None,
+                    rest: map,
+                };
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(rest)).map(Tagged)
+            }
+        }
+        deserializer.deserialize_map(Visitor(std::marker::PhantomData))
+    }
+}
+
+/// The fields read before `type`, then the rest of the object.
+struct Chain<'de, A> {
+    leading: std::vec::IntoIter<(&'de str, &'de RawValue)>,
+    value: Option<&'de RawValue>,
+    rest: A,
+}
+
+impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for Chain<'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        match self.leading.next() {
+            Some((key, value)) => {
+                self.value = Some(value);
+                seed.deserialize(serde::de::value::BorrowedStrDeserializer::new(key))
+                    .map(Some)
+            }
+            None => self.rest.next_key_seed(seed),
+        }
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, A::Error> {
+        use serde::de::Error as _;
+        match self.value.take() {
+            Some(raw) => seed
+                .deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+                .map_err(A::Error::custom),
+            None => self.rest.next_value_seed(seed),
+        }
+    }
+}
+
+/// An object of a type the typed decode does not model, borrowed, when its text is exactly what
+/// the typed decode would keep. That decode rebuilds such an object from its fields: it drops
+/// whitespace between the object's own tokens, writes its keys again and compacts a field's
+/// value that holds a line break or a tab. So only text without those (and without an escape
+/// in a top-level key) is borrowed as it is; anything else is left to the typed decode.
+pub(crate) fn verbatim(raw: &RawValue) -> Option<Json<'_>> {
+    as_rebuilt(raw.get().as_bytes()).then(|| Json::borrowed(raw))
+}
+
+/// See [`verbatim`]: `text` is valid JSON.
+fn as_rebuilt(text: &[u8]) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    // In a string that is a key of the top-level object.
+    let mut top_key = false;
+    // Inside the top-level object, the next string is a key.
+    let mut expect_key = false;
+    for &c in text {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                if top_key {
+                    return false;
+                }
+                escaped = true;
+            } else if c == b'"' {
+                in_string = false;
+                top_key = false;
+            }
+            continue;
+        }
+        match c {
+            b'"' => {
+                in_string = true;
+                top_key = depth == 1 && expect_key;
+                expect_key = false;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                expect_key = depth == 1 && c == b'{';
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' => expect_key = depth == 1,
+            // The rebuild drops the object's own whitespace; a value keeps its spaces, but one
+            // holding a line break or tab is compacted whole.
+            b' ' if depth == 1 => return false,
+            b'\n' | b'\r' | b'\t' => return false,
+            _ => {}
+        }
+    }
+    true
+}
+
+/// `true` when a JSON string is written exactly as `serde_json` writes its value: the escapes
+/// `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, and `\u00XX` (lower-case hex) for the other
+/// control characters; nothing else escaped. Such text can be passed on as it came where the
+/// typed path decodes the string and writes it again.
+pub(crate) fn canonical_string(raw: &RawValue) -> bool {
+    let text = raw.get().as_bytes();
+    let Some(inner) = text.strip_prefix(b"\"").and_then(|t| t.strip_suffix(b"\"")) else {
+        return false;
+    };
+    let mut at = 0;
+    while let Some(found) = memchr::memchr(b'\\', &inner[at..]) {
+        let i = at + found;
+        match inner.get(i + 1) {
+            Some(b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't') => at = i + 2,
+            Some(b'u') => {
+                let Some(hex) = inner.get(i + 2..i + 6) else {
+                    return false;
+                };
+                let control = hex[0] == b'0'
+                    && hex[1] == b'0'
+                    && matches!(hex[2], b'0' | b'1')
+                    && matches!(hex[3], b'0'..=b'9' | b'a'..=b'f');
+                // serde_json writes these five with their short escapes.
+                let short = matches!(&hex[2..], b"08" | b"0c" | b"0a" | b"0d" | b"09");
+                if !control || short {
+                    return false;
+                }
+                at = i + 6;
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// `response.output_text.delta`: the same required fields and field types as
+/// `OutputTextDelta`, strings borrowed, the rest skipped.
+#[derive(Deserialize)]
+pub(crate) struct OutputTextDelta<'a> {
+    #[serde(borrow)]
+    #[allow(dead_code)]
+    item_id: Cow<'a, str>,
+    pub(crate) output_index: u64,
+    #[allow(dead_code)]
+    content_index: u64,
+    #[serde(borrow)]
+    pub(crate) delta: Cow<'a, str>,
+    #[allow(dead_code)]
+    sequence_number: Option<u64>,
+    #[allow(dead_code)]
+    logprobs: Option<IgnoredAny>,
+    #[serde(borrow)]
+    #[allow(dead_code)]
+    obfuscation: Option<Cow<'a, str>>,
+}
+
+/// `response.mcp_call_arguments.delta` (and its older spellings) with a string `delta` (the
+/// typed decode also takes an object there, in an old SDK shape: left to it).
+#[derive(Deserialize)]
+pub(crate) struct McpArgumentsDelta<'a> {
+    #[serde(borrow)]
+    pub(crate) item_id: Cow<'a, str>,
+    #[allow(dead_code)]
+    output_index: Option<u64>,
+    #[serde(borrow)]
+    pub(crate) delta: Cow<'a, str>,
+    #[serde(borrow)]
+    #[allow(dead_code)]
+    obfuscation: Option<Cow<'a, str>>,
+    #[allow(dead_code)]
+    sequence_number: Option<u64>,
+}
+
+/// `response.output_item.done` / `.added`, the item left as text.
+#[derive(Deserialize)]
+pub(crate) struct OutputItemEvent<'a> {
+    pub(crate) output_index: u64,
+    #[serde(borrow)]
+    pub(crate) item: &'a RawValue,
+    #[allow(dead_code)]
+    sequence_number: Option<u64>,
+}
+
+/// `response.output_item.done` / `.added` with an item read through the view `T`, in one pass.
+#[derive(Deserialize)]
+pub(crate) struct OutputItemEventOf<T: Tag> {
+    pub(crate) output_index: u64,
+    pub(crate) item: Tagged<T>,
+    #[allow(dead_code)]
+    sequence_number: Option<u64>,
+}
+
+/// An `mcp_call` item (`McpCall`); `output` and `error` are checked by the caller (a string or
+/// `null`; a typed `McpCallError`).
+#[derive(Deserialize)]
+pub(crate) struct McpCall<'a> {
+    #[serde(borrow)]
+    pub(crate) id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub(crate) server_label: Cow<'a, str>,
+    #[serde(borrow)]
+    pub(crate) name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub(crate) arguments: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub(crate) output: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub(crate) error: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub(crate) status: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(crate) approval_request_id: Option<Cow<'a, str>>,
+}
+
+impl Tag for McpCall<'_> {
+    const TAG: &'static str = "mcp_call";
+}
+
+/// An `mcp_list_tools` item (`McpListTools`).
+#[derive(Deserialize)]
+pub(crate) struct McpListTools<'a> {
+    #[serde(borrow)]
+    pub(crate) id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub(crate) server_label: Cow<'a, str>,
+    #[serde(borrow)]
+    pub(crate) tools: Vec<McpListToolsTool<'a>>,
+    #[serde(borrow, default)]
+    pub(crate) error: Option<&'a RawValue>,
+}
+
+impl Tag for McpListTools<'_> {
+    const TAG: &'static str = "mcp_list_tools";
+}
+
+/// One tool of a listing (`McpListToolsTool`).
+#[derive(Deserialize)]
+pub(crate) struct McpListToolsTool<'a> {
+    #[serde(borrow)]
+    pub(crate) name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub(crate) description: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub(crate) input_schema: &'a RawValue,
+    #[serde(borrow, default)]
+    pub(crate) annotations: Option<&'a RawValue>,
+}
+
+/// `response.completed` / `.failed` / `.incomplete` (`ResponseEvent`), the response split
+/// into its items (as text) and the rest.
+#[derive(Deserialize)]
+pub(crate) struct ResponseEvent<'a> {
+    #[serde(borrow)]
+    pub(crate) response: SplitResponse<'a>,
+    #[allow(dead_code)]
+    sequence_number: Option<u64>,
+}
+
+/// A response object split in two: its `output` items as text, and the rest of it rebuilt as
+/// an object with an empty `output` (small), for the typed decode to check and read.
+pub(crate) struct SplitResponse<'a> {
+    pub(crate) output: Vec<&'a RawValue>,
+    pub(crate) rest: String,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for SplitResponse<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = SplitResponse<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a response object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SplitResponse<'de>, A::Error> {
+                let mut output = None;
+                let mut rest = String::from("{");
+                // A key written with an escape cannot be borrowed: an error, and the typed
+                // decode takes the event.
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    if key == "output" {
+                        if output.is_some() {
+                            return Err(serde::de::Error::duplicate_field("output"));
+                        }
+                        output = Some(map.next_value::<Vec<&'de RawValue>>()?);
+                        continue;
+                    }
+                    let value: &'de RawValue = map.next_value()?;
+                    if rest.len() > 1 {
+                        rest.push(',');
+                    }
+                    // Written without escapes, so it needs none.
+                    rest.push('"');
+                    rest.push_str(key);
+                    rest.push_str("\":");
+                    rest.push_str(value.get());
+                }
+                let output = output.ok_or_else(|| serde::de::Error::missing_field("output"))?;
+                if rest.len() > 1 {
+                    rest.push(',');
+                }
+                rest.push_str(r#""output":[]}"#);
+                Ok(SplitResponse { output, rest })
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// `content_block_delta` (`ContentBlockDelta`) with a delta read through the view `T`.
+#[derive(Deserialize)]
+pub(crate) struct ContentBlockDelta<T: Tag> {
+    pub(crate) index: u64,
+    pub(crate) delta: Tagged<T>,
+}
+
+/// `text_delta` (`TextDelta`).
+#[derive(Deserialize)]
+pub(crate) struct TextDelta<'a> {
+    #[serde(borrow)]
+    pub(crate) text: Cow<'a, str>,
+}
+
+impl Tag for TextDelta<'_> {
+    const TAG: &'static str = "text_delta";
+}
+
+/// `input_json_delta` (`InputJsonDelta`).
+#[derive(Deserialize)]
+pub(crate) struct InputJsonDelta<'a> {
+    #[serde(borrow)]
+    pub(crate) partial_json: Cow<'a, str>,
+}
+
+impl Tag for InputJsonDelta<'_> {
+    const TAG: &'static str = "input_json_delta";
+}
+
+/// `thinking_delta` (`ThinkingDelta`).
+#[derive(Deserialize)]
+pub(crate) struct ThinkingDelta<'a> {
+    #[serde(borrow)]
+    pub(crate) thinking: Cow<'a, str>,
+}
+
+impl Tag for ThinkingDelta<'_> {
+    const TAG: &'static str = "thinking_delta";
+}
+
+/// `signature_delta` (`SignatureDelta`).
+#[derive(Deserialize)]
+pub(crate) struct SignatureDelta<'a> {
+    #[serde(borrow)]
+    pub(crate) signature: Cow<'a, str>,
+}
+
+impl Tag for SignatureDelta<'_> {
+    const TAG: &'static str = "signature_delta";
+}
+
+/// Decodes a view, or `None` (the caller then takes the typed path).
+pub(crate) fn read<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
+    serde_json::from_str(text).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(text: &str) -> &RawValue {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_string_is_canonical_exactly_when_serde_json_writes_it_the_same() {
+        for text in [
+            r#""""#,
+            r#""plain é text""#,
+            r#""q \" b \\ n \n r \r t \t b \b f \f c \u0001 \u001f""#,
+            r#""\/""#,
+            r#""\u00e9""#,
+            r#""\u000a""#,
+            r#""\u001F""#,
+            r#""\ud83d\ude00""#,
+        ] {
+            let value: String = serde_json::from_str(text).unwrap();
+            let rewritten = serde_json::to_string(&value).unwrap();
+            assert_eq!(canonical_string(raw(text)), rewritten == text, "{text}");
+        }
+        assert!(!canonical_string(raw("1")));
+    }
+
+    #[test]
+    fn verbatim_exactly_when_the_typed_rebuild_gives_the_same_text() {
+        for text in [
+            r#"{"a":"b c","d":[1,{"e":" "}]}"#,
+            r#"{"a": "b"}"#,
+            r#"{"a":{"b": 1}}"#,
+            "{\"a\":{\"b\":\n1}}",
+            r#"{"a":"\" \\"}"#,
+            r#"{"a\/b":1}"#,
+            r#"{"a":{"c\/d":1},"e\u0041":2}"#,
+            r#"{"x":{"y\/z":[1,2]}}"#,
+            r#"{"x":[1, 2],"y":"a b"}"#,
+            "{\"x\":[1,\t2]}",
+            r#"{}"#,
+        ] {
+            // What the typed decode keeps for an object of an unknown type.
+            let fields: mcpwire_schema::Extra = serde_json::from_str(text).unwrap();
+            let rebuilt = fields.to_json();
+            let borrowed = verbatim(raw(text));
+            assert_eq!(borrowed.is_some(), rebuilt.get() == text, "{text}");
+            if let Some(borrowed) = borrowed {
+                assert_eq!(borrowed.get(), rebuilt.get());
+            }
+        }
+    }
+
+    #[test]
+    fn tags_are_read_only_when_written_plainly_and_first() {
+        assert!(tagged(r#"{"type":"ping","x":1}"#, "ping"));
+        assert!(!tagged(r#"{"type":"pingx","x":1}"#, "ping"));
+        assert!(!tagged(r#"{"type": "ping","x":1}"#, "ping"));
+        assert!(!tagged(r#"{"x":1,"type":"ping"}"#, "ping"));
+        assert_eq!(
+            tag_of(raw(r#"{"type":"reasoning","id":"r"}"#)),
+            Some("reasoning")
+        );
+        assert_eq!(tag_of(raw(r#"{"type":"re\"x","id":"r"}"#)), None);
+        assert_eq!(
+            tag_of(raw(r#"{"id":"r","type":"reasoning"}"#)),
+            Some("reasoning")
+        );
+        assert_eq!(tag_of(raw(r#"{"id":"r","type":"reason\u0069ng"}"#)), None);
+        assert_eq!(tag_of(raw(r#"{"type":"a","type":"b"}"#)), Some("a"));
+        assert_eq!(
+            tag_of(raw(r#"{"id":"r","type":"a","type":"b"}"#)),
+            Some("a")
+        );
+        assert_eq!(tag_of(raw(r#"{"id":{"x":1},"type":"a","type":"b"}"#)), None);
+        assert_eq!(tag_of(raw(r#"{"id":"r","type":1}"#)), None);
+    }
+}
