@@ -397,6 +397,15 @@ impl<'a> DeltaRef<'a> {
     /// A `content_block_delta` read through its view in one pass: (block index, delta);
     /// `None` when the view does not take it (the typed decode then does).
     fn read(data: &'a str) -> Option<(u64, DeltaRef<'a>)> {
+        if let Some((index, tag, text)) = view::scan_content_block_delta(data) {
+            let delta = match tag {
+                "text_delta" => DeltaRef::Text(text),
+                "input_json_delta" => DeltaRef::InputJson(text),
+                "thinking_delta" => DeltaRef::Thinking(text),
+                _ => DeltaRef::Signature(text),
+            };
+            return Some((index, delta));
+        }
         fn of<'a, T: serde::Deserialize<'a> + view::Tag>(data: &'a str) -> Option<(u64, T)> {
             let d: view::ContentBlockDelta<T> = view::read(data)?;
             Some((d.index, d.delta.0))

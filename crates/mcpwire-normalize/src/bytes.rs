@@ -8,7 +8,7 @@ use mcpwire_schema::sse::SseDecoder;
 use mcpwire_schema::{anthropic as wire_anthropic, decode, openai as wire_openai};
 use serde_json::Value;
 
-use crate::{Error, StreamNormalizer, anthropic, openai};
+use crate::{Error, StreamNormalizer, anthropic, openai, view};
 
 /// How many events may arrive before one says which vendor the stream is from.
 const DETECT_WINDOW: usize = 64;
@@ -45,8 +45,6 @@ struct State {
     /// The `data` of events that arrived before the vendor was known.
     waiting: Vec<Vec<u8>>,
     index: usize,
-    /// Reused for the events of each SSE event (empty between events).
-    scratch: Vec<Event<'static>>,
 }
 
 impl ByteNormalizer {
@@ -59,7 +57,6 @@ impl ByteNormalizer {
                 normalizer: vendor.map(StreamNormalizer::new),
                 waiting: Vec::new(),
                 index: 0,
-                scratch: Vec::new(),
             },
         }
     }
@@ -136,17 +133,6 @@ impl ByteNormalizer {
     }
 }
 
-/// An empty vector of events of another lifetime, reusing the allocation of `events` (which is
-/// emptied first).
-fn recycle<'b>(mut events: Vec<Event<'_>>) -> Vec<Event<'b>> {
-    events.clear();
-    // Nothing is converted (the vector is empty); collecting in place keeps the allocation.
-    events
-        .into_iter()
-        .map(|event| -> Event<'b> { event.into_owned() })
-        .collect()
-}
-
 impl State {
     fn process<F: FnMut(Event<'_>)>(&mut self, data: &[u8], on_event: &mut F) -> Result<(), Error> {
         if self.normalizer.is_some() {
@@ -166,11 +152,12 @@ impl State {
         let Some(last) = self.waiting.last() else {
             return Ok(());
         };
-        if let Some(vendor) = serde_json::from_slice::<Value>(last)
-            .ok()
-            .as_ref()
-            .and_then(stream_vendor)
-        {
+        if let Some(vendor) = view::vendor_of(last).unwrap_or_else(|| {
+            serde_json::from_slice::<Value>(last)
+                .ok()
+                .as_ref()
+                .and_then(stream_vendor)
+        }) {
             self.vendor = Some(vendor);
             self.normalizer = Some(StreamNormalizer::new(vendor));
             return Ok(());
@@ -192,7 +179,9 @@ impl State {
         let Some(normalizer) = self.normalizer.as_mut() else {
             return Ok(());
         };
-        let mut out = recycle(std::mem::take(&mut self.scratch));
+        // A fresh vector per event (no allocation when the event completes none): cheaper than
+        // reusing one across the events' lifetimes.
+        let mut out = Vec::new();
         let result =
             normalizer.push_json(data, index, &mut out).map_err(
                 |err| match serde_json::from_slice::<serde::de::IgnoredAny>(data) {
@@ -203,8 +192,7 @@ impl State {
                     Ok(_) => err,
                 },
             );
-        out.drain(..).for_each(&mut *on_event);
-        self.scratch = recycle(out);
+        out.into_iter().for_each(&mut *on_event);
         result
     }
 }

@@ -583,24 +583,24 @@ impl StreamNormalizer {
     pub(crate) fn push_view<'a>(&mut self, data: &'a str, out: &mut Vec<Event<'a>>) -> bool {
         // The most frequent event: nine in ten of a text-heavy stream.
         if view::tagged(data, "response.output_text.delta") {
-            let Some(d) = view::read::<view::OutputTextDelta<'a>>(data) else {
+            let delta = view::scan_output_text_delta(data).or_else(|| {
+                view::read::<view::OutputTextDelta<'a>>(data).map(|d| (d.output_index, d.delta))
+            });
+            let Some((index, text)) = delta else {
                 return false;
             };
-            out.push(event(EventBody::TextDelta {
-                index: d.output_index,
-                text: d.delta,
-            }));
+            out.push(event(EventBody::TextDelta { index, text }));
             return true;
         }
-        if ARGUMENT_DELTAS.iter().any(|tag| view::tagged(data, tag)) {
-            let Some(d) = view::read::<view::McpArgumentsDelta<'a>>(data) else {
+        if let Some(tag) = ARGUMENT_DELTAS.iter().find(|tag| view::tagged(data, tag)) {
+            let delta = view::scan_arguments_delta(data, tag).or_else(|| {
+                view::read::<view::McpArgumentsDelta<'a>>(data).map(|d| (d.item_id, d.delta))
+            });
+            let Some((call_id, delta)) = delta else {
                 return false;
             };
-            if !d.delta.is_empty() {
-                out.push(event(EventBody::CallArgumentsDelta {
-                    call_id: d.item_id,
-                    delta: d.delta,
-                }));
+            if !delta.is_empty() {
+                out.push(event(EventBody::CallArgumentsDelta { call_id, delta }));
             }
             return true;
         }

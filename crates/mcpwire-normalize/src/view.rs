@@ -50,21 +50,33 @@ const LEADING: usize = 2;
 /// starts with at most [`LEADING`] fields whose values are plain strings (no escapes), then
 /// `"type":"<tag>"` with a plain tag; `None` otherwise.
 pub(crate) fn peek_tag(text: &str) -> Option<&str> {
-    let mut rest = text.strip_prefix('{')?;
+    let bytes = text.as_bytes();
+    if bytes.first() != Some(&b'{') {
+        return None;
+    }
+    let mut at = 1;
+    // The end (a quote) of the plain string starting at `start`.
+    let plain = |start: usize| -> Option<usize> {
+        let end = start + memchr::memchr2(b'"', b'\\', bytes.get(start..)?)?;
+        (bytes[end] == b'"').then_some(end)
+    };
     for _ in 0..=LEADING {
-        let after_key = rest.strip_prefix('"')?;
-        let key_end = after_key.find('"')?;
-        let (key, after) = after_key.split_at(key_end);
-        let value = after.strip_prefix("\":\"")?;
-        let value_end = value.find('"')?;
-        let (string, after) = value.split_at(value_end);
-        if key.contains('\\') || string.contains('\\') {
+        if bytes.get(at) != Some(&b'"') {
             return None;
         }
-        if key == "type" {
-            return Some(string);
+        let key_end = plain(at + 1)?;
+        if bytes.get(key_end + 1..key_end + 3) != Some(b":\"".as_slice()) {
+            return None;
         }
-        rest = after.strip_prefix("\",")?;
+        let value = key_end + 3;
+        let value_end = plain(value)?;
+        if &bytes[at + 1..key_end] == b"type" {
+            return Some(&text[value..value_end]);
+        }
+        if bytes.get(value_end + 1) != Some(&b',') {
+            return None;
+        }
+        at = value_end + 2;
     }
     None
 }
@@ -491,6 +503,295 @@ impl Tag for SignatureDelta<'_> {
     const TAG: &'static str = "signature_delta";
 }
 
+/// The vendor of a stream event (as `check::stream_vendor` tells it from the whole event as a
+/// `Value`), read from its `type` and `error` alone: `Some(answer)` when this view can tell,
+/// `None` when the caller must parse the event as a `Value` (a key given twice, which a `Value`
+/// resolves to the last one; invalid JSON).
+pub(crate) fn vendor_of(data: &[u8]) -> Option<Option<mcpwire_schema::event::Vendor>> {
+    #[derive(Deserialize)]
+    struct Detect<'a> {
+        #[serde(rename = "type", borrow, default)]
+        tag: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        error: Option<&'a RawValue>,
+    }
+    let text = std::str::from_utf8(data).ok()?;
+    let d: Detect<'_> = read(text)?;
+    let Some(tag) = d.tag else {
+        return Some(None);
+    };
+    let Ok(tag) = serde_json::from_str::<Cow<'_, str>>(tag.get()) else {
+        // Not a string: no vendor.
+        return Some(None);
+    };
+    Some(mcpwire_schema::check::stream_vendor_of(&tag, || {
+        d.error.is_some_and(|e| e.get().starts_with('{'))
+    }))
+}
+
+/// A strict reader of compact JSON for the most frequent, flat events, faster than a serde
+/// view for them: it takes only objects written without whitespace, with plain keys, whose
+/// values are strings, unsigned integers, `null` or `[]` (and, where a caller asks, one nested
+/// object), and returns `None` at the first byte it does not take (the caller then uses the
+/// serde view or the typed decode). What it takes is valid JSON that the typed decode reads the
+/// same way: strings are checked as JSON strings (escapes through `serde_json`), integers as
+/// `u64` (no sign, fraction, exponent, leading zero or overflow).
+pub(crate) struct Scan<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+/// A value [`Scan`] takes.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Scalar<'a> {
+    Str(Cow<'a, str>),
+    U64(u64),
+    Null,
+    EmptyArray,
+}
+
+impl<'a> Scan<'a> {
+    pub(crate) fn new(text: &'a str) -> Scan<'a> {
+        Scan { text, at: 0 }
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    /// Consumes `lit` exactly.
+    pub(crate) fn eat(&mut self, lit: &str) -> Option<()> {
+        let rest = self.bytes().get(self.at..)?;
+        rest.starts_with(lit.as_bytes())
+            .then(|| self.at += lit.len())
+    }
+
+    /// `true` when everything was consumed.
+    pub(crate) fn done(&self) -> bool {
+        self.at == self.text.len()
+    }
+
+    /// `"name":` with a plain name.
+    pub(crate) fn key(&mut self) -> Option<&'a str> {
+        self.eat("\"")?;
+        let start = self.at;
+        let bytes = self.bytes();
+        let mut i = start;
+        // Keys are short: a plain loop beats a vectorised search here.
+        loop {
+            match *bytes.get(i)? {
+                b'"' => break,
+                b'\\' => return None,
+                b if b < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+        if bytes.get(i + 1) != Some(&b':') {
+            return None;
+        }
+        self.at = i + 2;
+        Some(&self.text[start..i])
+    }
+
+    /// A string value.
+    pub(crate) fn string(&mut self) -> Option<Cow<'a, str>> {
+        self.eat("\"")?;
+        let start = self.at;
+        let bytes = self.bytes();
+        let mut i = start;
+        let mut escaped = false;
+        loop {
+            match *bytes.get(i)? {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    i += 2;
+                }
+                b if b < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+        self.at = i + 1;
+        if !escaped {
+            return Some(Cow::Borrowed(&self.text[start..i]));
+        }
+        serde_json::from_str::<String>(self.text.get(start - 1..=i)?)
+            .ok()
+            .map(Cow::Owned)
+    }
+
+    /// An unsigned integer that fits in 64 bits.
+    fn u64(&mut self) -> Option<u64> {
+        let bytes = self.bytes();
+        let start = self.at;
+        let mut i = start;
+        let mut value: u64 = 0;
+        while let Some(&b) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
+            value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 || (digits > 1 && bytes[start] == b'0') {
+            return None;
+        }
+        // A fraction or an exponent makes it a float.
+        if matches!(bytes.get(i), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        self.at = i;
+        Some(value)
+    }
+
+    /// A value this reader takes.
+    pub(crate) fn scalar(&mut self) -> Option<Scalar<'a>> {
+        match self.bytes().get(self.at)? {
+            b'"' => self.string().map(Scalar::Str),
+            b'0'..=b'9' => self.u64().map(Scalar::U64),
+            b'n' => self.eat("null").map(|()| Scalar::Null),
+            b'[' => self.eat("[]").map(|()| Scalar::EmptyArray),
+            _ => None,
+        }
+    }
+
+    /// After a value: `true` if another field follows (`,`), `false` at the object's end (`}`).
+    pub(crate) fn more(&mut self) -> Option<bool> {
+        match self.bytes().get(self.at)? {
+            b',' => {
+                self.at += 1;
+                Some(true)
+            }
+            b'}' => {
+                self.at += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `response.output_text.delta` read by [`Scan`]: (`output_index`, `delta`). The fields and
+/// their JSON types are `OutputTextDelta`'s.
+pub(crate) fn scan_output_text_delta(data: &str) -> Option<(u64, Cow<'_, str>)> {
+    let mut s = Scan::new(data);
+    s.eat(r#"{"type":"response.output_text.delta","#)?;
+    let (mut item_id, mut output_index, mut content_index, mut delta) = (None, None, None, None);
+    let (mut sequence_number, mut logprobs, mut obfuscation) = (None, None, None);
+    loop {
+        let key = s.key()?;
+        match (key, s.scalar()?) {
+            ("item_id", Scalar::Str(_)) => once(&mut item_id, ())?,
+            ("output_index", Scalar::U64(n)) => once(&mut output_index, n)?,
+            ("content_index", Scalar::U64(_)) => once(&mut content_index, ())?,
+            ("delta", Scalar::Str(text)) => once(&mut delta, text)?,
+            ("sequence_number", Scalar::U64(_) | Scalar::Null) => once(&mut sequence_number, ())?,
+            ("obfuscation", Scalar::Str(_) | Scalar::Null) => once(&mut obfuscation, ())?,
+            // Kept verbatim by the typed decode: any value.
+            ("logprobs", _) => once(&mut logprobs, ())?,
+            ("item_id" | "output_index" | "content_index" | "delta", _) => return None,
+            ("sequence_number" | "obfuscation", _) => return None,
+            // Unknown fields (a second `type` too) are kept by the typed decode.
+            _ => {}
+        }
+        if !s.more()? {
+            break;
+        }
+    }
+    (s.done() && item_id.is_some() && content_index.is_some()).then_some(())?;
+    Some((output_index?, delta?))
+}
+
+/// `response.mcp_call_arguments.delta` (or an older name, `tag`) read by [`Scan`]: (`item_id`,
+/// `delta`), for a string delta. The fields and their JSON types are `McpArgumentsDelta`'s.
+pub(crate) fn scan_arguments_delta<'a>(
+    data: &'a str,
+    tag: &str,
+) -> Option<(Cow<'a, str>, Cow<'a, str>)> {
+    let mut s = Scan::new(data);
+    s.eat(r#"{"type":""#)?;
+    s.eat(tag)?;
+    s.eat("\",")?;
+    let (mut item_id, mut output_index, mut delta, mut obfuscation, mut sequence_number) =
+        (None, None, None, None, None);
+    loop {
+        let key = s.key()?;
+        match (key, s.scalar()?) {
+            ("item_id", Scalar::Str(id)) => once(&mut item_id, id)?,
+            ("output_index", Scalar::U64(_) | Scalar::Null) => once(&mut output_index, ())?,
+            ("delta", Scalar::Str(text)) => once(&mut delta, text)?,
+            ("obfuscation", Scalar::Str(_) | Scalar::Null) => once(&mut obfuscation, ())?,
+            ("sequence_number", Scalar::U64(_) | Scalar::Null) => once(&mut sequence_number, ())?,
+            ("item_id" | "output_index" | "delta" | "obfuscation" | "sequence_number", _) => {
+                return None;
+            }
+            _ => {}
+        }
+        if !s.more()? {
+            break;
+        }
+    }
+    s.done().then_some(())?;
+    Some((item_id?, delta?))
+}
+
+/// The known deltas of `content_block_delta` and the field of each that carries its text.
+pub(crate) const DELTA_FIELDS: [(&str, &str); 4] = [
+    ("text_delta", "text"),
+    ("input_json_delta", "partial_json"),
+    ("thinking_delta", "thinking"),
+    ("signature_delta", "signature"),
+];
+
+/// `content_block_delta` read by [`Scan`]: (`index`, the delta's type, its text). The fields and
+/// their JSON types are `ContentBlockDelta`'s and the delta's (`TextDelta`, ...).
+pub(crate) fn scan_content_block_delta(data: &str) -> Option<(u64, &'static str, Cow<'_, str>)> {
+    let mut s = Scan::new(data);
+    s.eat(r#"{"type":"content_block_delta","#)?;
+    let (mut index, mut delta) = (None, None);
+    loop {
+        let key = s.key()?;
+        if key == "delta" {
+            // `{"type":"<tag>",...}`: the tag first, then the delta's fields.
+            s.eat(r#"{"type":""#)?;
+            let (tag, field) = DELTA_FIELDS
+                .iter()
+                .copied()
+                .find(|(tag, _)| s.eat(tag).is_some())?;
+            s.eat("\"")?;
+            let mut text = None;
+            while s.more()? {
+                let key = s.key()?;
+                match (key == field, s.scalar()?) {
+                    (true, Scalar::Str(t)) => once(&mut text, t)?,
+                    (true, _) => return None,
+                    (false, _) => {}
+                }
+            }
+            once(&mut delta, (tag, text?))?;
+        } else {
+            match (key, s.scalar()?) {
+                ("index", Scalar::U64(n)) => once(&mut index, n)?,
+                ("index", _) => return None,
+                _ => {}
+            }
+        }
+        if !s.more()? {
+            break;
+        }
+    }
+    s.done().then_some(())?;
+    let (tag, text) = delta?;
+    Some((index?, tag, text))
+}
+
+/// A field read once: `None` (the read fails) when it comes a second time.
+pub(crate) fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    if slot.is_some() {
+        return None;
+    }
+    *slot = Some(value);
+    Some(())
+}
+
 /// Decodes a view, or `None` (the caller then takes the typed path).
 pub(crate) fn read<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
     serde_json::from_str(text).ok()
@@ -499,6 +800,53 @@ pub(crate) fn read<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_scanner_takes_only_what_serde_json_reads_the_same() {
+        for text in [
+            r#""plain""#,
+            r#""a\"b\\c\/\u00e9\n""#,
+            r#""\ud800""#,
+            r#""\x""#,
+            "\"tab\there\"",
+            r#""é ☃ 😀""#,
+            "0",
+            "7",
+            "01",
+            "18446744073709551615",
+            "18446744073709551616",
+            "1.5",
+            "1e2",
+            "-1",
+            "null",
+            "[]",
+            "[ ]",
+            "nul",
+            "true",
+        ] {
+            let mut scan = Scan::new(text);
+            let scanned = scan.scalar().filter(|_| scan.done());
+            let expected = serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .and_then(|v| match v {
+                    serde_json::Value::String(s) => Some(Scalar::Str(Cow::Owned(s))),
+                    serde_json::Value::Number(n) => n
+                        .as_u64()
+                        .filter(|_| !text.contains(['.', 'e', 'E']))
+                        .map(Scalar::U64),
+                    serde_json::Value::Null => Some(Scalar::Null),
+                    serde_json::Value::Array(a) if a.is_empty() => Some(Scalar::EmptyArray),
+                    _ => None,
+                });
+            match (&scanned, &expected) {
+                (Some(a), Some(b)) => assert_eq!(a, b, "{text}"),
+                // Declining something valid is allowed (the serde path takes it); taking
+                // something serde_json rejects is not.
+                (None, _) => assert!(!["\"plain\"", "0", "7", "null"].contains(&text), "{text}"),
+                (Some(_), None) => panic!("took invalid {text}"),
+            }
+        }
+    }
 
     fn raw(text: &str) -> &RawValue {
         serde_json::from_str(text).unwrap()

@@ -405,6 +405,10 @@ fn quoted(key: &str) -> String {
 /// equality ignores them (see `PartialEq`).
 fn compact(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
+    // A string holds no raw line break or tab (JSON escapes them): nothing to look for.
+    if bytes.first() == Some(&b'"') {
+        return None;
+    }
     memchr::memchr3(b'\n', b'\r', b'\t', bytes)?;
     compact_all(text)
 }
