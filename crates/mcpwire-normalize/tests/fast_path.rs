@@ -326,3 +326,125 @@ fn hostile_text_deltas_get_the_same_answer_by_both_paths() {
         );
     }
 }
+
+/// The byte reader of the flat delta events (`view::Scan`) against the typed decode: strings
+/// with every kind of escape (and invalid ones), integers at and past their limits, layouts it
+/// must decline.
+#[test]
+fn hostile_flat_deltas_get_the_same_answer_by_both_paths() {
+    let strings = [
+        r#""plain""#,
+        r#""""#,
+        r#""q\"b\\s\/\b\f\n\r\t""#,
+        r#""\u0000\u001f\u00e9\u2028""#,
+        r#""\ud83d\ude00""#,
+        r#""\ud800""#,
+        r#""\udc00x""#,
+        r#""\x""#,
+        r#""\u12""#,
+        "\"raw\u{1}control\"",
+        "\"raw\ttab\"",
+        r#""é ☃ 😀""#,
+        r#""unterminated"#,
+        "7",
+        "null",
+        "[]",
+        r#"["x"]"#,
+        r#"{"a":1}"#,
+    ];
+    let numbers = [
+        "0",
+        "3",
+        "01",
+        "-1",
+        "-0",
+        "1.0",
+        "1e0",
+        "1E2",
+        "18446744073709551615",
+        "18446744073709551616",
+        r#""3""#,
+        "null",
+    ];
+    let mut cases: Vec<(Vendor, Vec<String>)> = Vec::new();
+    let open_text =
+        r#"{"type":"content_block_start","index":3,"content_block":{"type":"text","text":""}}"#;
+    let open_use = r#"{"type":"content_block_start","index":3,"content_block":{"type":"mcp_tool_use","id":"mcptoolu_1","name":"n","server_name":"s","input":{}}}"#;
+    for s in strings {
+        cases.push((
+            Vendor::OpenAi,
+            vec![format!(
+                r#"{{"type":"response.output_text.delta","item_id":"m","output_index":1,"content_index":0,"delta":{s}}}"#
+            )],
+        ));
+        cases.push((
+            Vendor::OpenAi,
+            vec![format!(
+                r#"{{"type":"response.mcp_call_arguments.delta","item_id":{s},"output_index":1,"delta":"x"}}"#
+            )],
+        ));
+        cases.push((
+            Vendor::OpenAi,
+            vec![format!(
+                r#"{{"type":"response.mcp_call_arguments.delta","item_id":"mcp_1","delta":{s}}}"#
+            )],
+        ));
+        cases.push((
+            Vendor::Anthropic,
+            vec![
+                open_text.to_owned(),
+                format!(r#"{{"type":"content_block_delta","index":3,"delta":{{"type":"text_delta","text":{s}}}}}"#),
+            ],
+        ));
+        cases.push((
+            Vendor::Anthropic,
+            vec![
+                open_use.to_owned(),
+                format!(r#"{{"type":"content_block_delta","index":3,"delta":{{"type":"input_json_delta","partial_json":{s},"extra":{s}}}}}"#),
+            ],
+        ));
+    }
+    for n in numbers {
+        cases.push((
+            Vendor::OpenAi,
+            vec![format!(
+                r#"{{"type":"response.output_text.delta","item_id":"m","output_index":{n},"content_index":0,"delta":"x","sequence_number":{n}}}"#
+            )],
+        ));
+        cases.push((
+            Vendor::Anthropic,
+            vec![
+                open_text.to_owned(),
+                format!(r#"{{"type":"content_block_delta","index":{n},"delta":{{"type":"text_delta","text":"x"}}}}"#),
+            ],
+        ));
+    }
+    // Layouts: whitespace, key order, a key with an escape, a second `type`, extra fields.
+    for layout in [
+        r#"{"type":"content_block_delta", "index":3,"delta":{"type":"text_delta","text":"x"}}"#,
+        r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"x"},"index":3}"#,
+        r#"{"type":"content_block_delta","index":3,"delta":{"text":"x","type":"text_delta"}}"#,
+        r#"{"type":"content_block_delta","ind\u0065x":3,"delta":{"type":"text_delta","text":"x"}}"#,
+        r#"{"type":"content_block_delta","index":3,"index":3,"delta":{"type":"text_delta","text":"x"}}"#,
+        r#"{"type":"content_block_delta","index":3,"delta":{"type":"text_delta","text":"x","text":"y"}}"#,
+        r#"{"type":"content_block_delta","index":3,"delta":{"type":"text_delta","text":"x","type":"other"}}"#,
+        r#"{"type":"content_block_delta","index":3,"delta":{"type":"text_delta"}}"#,
+        r#"{"type":"content_block_delta","index":3,"delta":{"type":"text_deltax","text":"x"}}"#,
+        r#"{"type":"content_block_delta","index":3,"delta":{"type":"text_delta","text":"x"},"more":[],"z":null}"#,
+        r#"{"type":"content_block_delta","index":3,"delta":{"type":"text_delta","text":"x"}} "#,
+        r#"{"type":"content_block_delta","index":3,"delta":{"type":"text_delta","text":"x"}}}"#,
+        r#"{"type":"content_block_delta","index":3,"delta":{"type":"text_delta","text":"x"}"#,
+    ] {
+        cases.push((
+            Vendor::Anthropic,
+            vec![open_text.to_owned(), layout.to_owned()],
+        ));
+    }
+    for (vendor, payloads) in cases {
+        assert_eq!(
+            run(vendor, &payloads, true),
+            run(vendor, &payloads, false),
+            "{payloads:?}"
+        );
+    }
+}
