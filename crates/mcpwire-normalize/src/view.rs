@@ -541,6 +541,20 @@ pub(crate) struct Scan<'a> {
     at: usize,
 }
 
+/// The bytes that end a plain run inside a JSON string: the quote, the backslash and the
+/// control characters (which JSON does not allow raw).
+static SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 /// A value [`Scan`] takes.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Scalar<'a> {
@@ -548,6 +562,34 @@ pub(crate) enum Scalar<'a> {
     U64(u64),
     Null,
     EmptyArray,
+}
+
+impl<'a> Scalar<'a> {
+    /// A string (`String` field).
+    fn str(self) -> Option<Cow<'a, str>> {
+        match self {
+            Scalar::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// An integer (`u64` field).
+    fn u64(self) -> Option<u64> {
+        match self {
+            Scalar::U64(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// An integer or `null` (`opt` `u64` field).
+    fn u64_or_null(self) -> Option<()> {
+        matches!(self, Scalar::U64(_) | Scalar::Null).then_some(())
+    }
+
+    /// A string or `null` (`opt` `String` field).
+    fn str_or_null(self) -> Option<()> {
+        matches!(self, Scalar::Str(_) | Scalar::Null).then_some(())
+    }
 }
 
 impl<'a> Scan<'a> {
@@ -576,17 +618,13 @@ impl<'a> Scan<'a> {
         self.eat("\"")?;
         let start = self.at;
         let bytes = self.bytes();
-        let mut i = start;
         // Keys are short: a plain loop beats a vectorised search here.
-        loop {
-            match *bytes.get(i)? {
-                b'"' => break,
-                b'\\' => return None,
-                b if b < 0x20 => return None,
-                _ => i += 1,
-            }
-        }
-        if bytes.get(i + 1) != Some(&b':') {
+        let len = bytes
+            .get(start..)?
+            .iter()
+            .position(|&b| SPECIAL[usize::from(b)])?;
+        let i = start + len;
+        if bytes[i] != b'"' || bytes.get(i + 1) != Some(&b':') {
             return None;
         }
         self.at = i + 2;
@@ -601,14 +639,17 @@ impl<'a> Scan<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
-            match *bytes.get(i)? {
+            i += bytes
+                .get(i..)?
+                .iter()
+                .position(|&b| SPECIAL[usize::from(b)])?;
+            match bytes[i] {
                 b'"' => break,
                 b'\\' => {
                     escaped = true;
                     i += 2;
                 }
-                b if b < 0x20 => return None,
-                _ => i += 1,
+                _ => return None,
             }
         }
         self.at = i + 1;
@@ -678,17 +719,17 @@ pub(crate) fn scan_output_text_delta(data: &str) -> Option<(u64, Cow<'_, str>)> 
     let (mut sequence_number, mut logprobs, mut obfuscation) = (None, None, None);
     loop {
         let key = s.key()?;
-        match (key, s.scalar()?) {
-            ("item_id", Scalar::Str(_)) => once(&mut item_id, ())?,
-            ("output_index", Scalar::U64(n)) => once(&mut output_index, n)?,
-            ("content_index", Scalar::U64(_)) => once(&mut content_index, ())?,
-            ("delta", Scalar::Str(text)) => once(&mut delta, text)?,
-            ("sequence_number", Scalar::U64(_) | Scalar::Null) => once(&mut sequence_number, ())?,
-            ("obfuscation", Scalar::Str(_) | Scalar::Null) => once(&mut obfuscation, ())?,
+        let value = s.scalar()?;
+        // The field first (one comparison per key), then its JSON type.
+        match key {
+            "item_id" => once(&mut item_id, value.str()?)?,
+            "output_index" => once(&mut output_index, value.u64()?)?,
+            "content_index" => once(&mut content_index, value.u64()?)?,
+            "delta" => once(&mut delta, value.str()?)?,
+            "sequence_number" => once(&mut sequence_number, value.u64_or_null()?)?,
+            "obfuscation" => once(&mut obfuscation, value.str_or_null()?)?,
             // Kept verbatim by the typed decode: any value.
-            ("logprobs", _) => once(&mut logprobs, ())?,
-            ("item_id" | "output_index" | "content_index" | "delta", _) => return None,
-            ("sequence_number" | "obfuscation", _) => return None,
+            "logprobs" => once(&mut logprobs, ())?,
             // Unknown fields (a second `type` too) are kept by the typed decode.
             _ => {}
         }
@@ -714,15 +755,13 @@ pub(crate) fn scan_arguments_delta<'a>(
         (None, None, None, None, None);
     loop {
         let key = s.key()?;
-        match (key, s.scalar()?) {
-            ("item_id", Scalar::Str(id)) => once(&mut item_id, id)?,
-            ("output_index", Scalar::U64(_) | Scalar::Null) => once(&mut output_index, ())?,
-            ("delta", Scalar::Str(text)) => once(&mut delta, text)?,
-            ("obfuscation", Scalar::Str(_) | Scalar::Null) => once(&mut obfuscation, ())?,
-            ("sequence_number", Scalar::U64(_) | Scalar::Null) => once(&mut sequence_number, ())?,
-            ("item_id" | "output_index" | "delta" | "obfuscation" | "sequence_number", _) => {
-                return None;
-            }
+        let value = s.scalar()?;
+        match key {
+            "item_id" => once(&mut item_id, value.str()?)?,
+            "output_index" => once(&mut output_index, value.u64_or_null()?)?,
+            "delta" => once(&mut delta, value.str()?)?,
+            "obfuscation" => once(&mut obfuscation, value.str_or_null()?)?,
+            "sequence_number" => once(&mut sequence_number, value.u64_or_null()?)?,
             _ => {}
         }
         if !s.more()? {
