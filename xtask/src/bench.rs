@@ -515,7 +515,7 @@ fn memory(bin: &Path) -> Result {
         status.code().unwrap_or(-1),
     );
     println!(
-        "peak memory: {:.1} MB VmHWM (goal <= 64 MB)",
+        "peak memory: {:.1} MB VmHWM (goal < 16 MB)",
         peak_kb as f64 / 1024.0
     );
     if !status.success() {
