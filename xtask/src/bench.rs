@@ -4,16 +4,25 @@
 //! 1. Builds the release `mcpwire`, the baselines (`bench/baseline`, a workspace of its own so
 //!    that serde_json keeps its default features there) and mcpwire's measure (the
 //!    `throughput` bench of `mcpwire-normalize`).
-//! 2. Writes one corpus per vendor (~60 MB each) built from the recorded streams in
-//!    `fixtures/`, every copy with fresh ids, to `target/bench-corpus/`.
+//! 2. Writes two corpora per vendor (~60 MB each) to `target/bench-corpus/`:
+//!    * `recorded/`: the recorded streams of [`OPENAI_SOURCES`] / [`ANTHROPIC_SOURCES`], copied
+//!      in turn, every copy with fresh ids;
+//!    * `traffic/`: every recorded stream in `fixtures/`, varied to look like traffic (tool
+//!      results and listings of real sizes, thinking blocks, many small deltas) by the
+//!      deterministic generator in [`traffic`]; the mix of each corpus is printed.
 //! 3. Runs the two measuring binaries alternately, [`ROUNDS`] times; each decodes every stream of
-//!    both corpora in 64 KiB chunks, once to warm up and once timed, per measure:
+//!    both vendors' corpora in 64 KiB chunks, once to warm up and once timed, per measure:
 //!    (a) SSE + `serde_json::Value`, (b) SSE + `IgnoredAny`, (c) SSE + async-openai's
-//!    `ResponseStreamEvent` (OpenAI only), (d) `mcpwire_normalize::ByteNormalizer` (SSE, typed
-//!    decode, normalisation).
-//! 4. Prints the medians and the ratios (d)/(a) and (d)/(c), then pipes a generated 1 GiB stream
-//!    through `mcpwire normalize -` (peak RSS, and end-to-end throughput writing JSON Lines to a
-//!    pipe).
+//!    `ResponseStreamEvent` (OpenAI only), (d) `mcpwire_normalize::ByteNormalizer::feed_with`
+//!    (SSE, typed decode, normalisation; events borrowed), (e) `ByteNormalizer::feed` (the same,
+//!    events owned and collected).
+//! 4. Prints the medians and the ratios (d)/(a), (e)/(a) and (d)/(c) for each corpus, then pipes
+//!    a generated 1 GiB stream through `mcpwire normalize -` (peak RSS, and end-to-end throughput
+//!    writing JSON Lines to a pipe).
+//!
+//! `cargo xtask bench --corpus` only writes the corpora and prints their mix.
+
+mod traffic;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -28,6 +37,11 @@ use crate::{Result, cargo, project_root, run};
 const ROUNDS: usize = 7;
 /// Bytes per vendor corpus.
 const CORPUS_BYTES: usize = 60 * 1000 * 1000;
+/// The seed of the traffic-like corpus (any constant: the corpus only has to be the same
+/// every time).
+const TRAFFIC_SEED: u64 = 0x6d63_7077_6972_6521;
+/// The corpora, in the order they are reported.
+const CORPORA: [&str; 2] = ["recorded", "traffic"];
 
 const OPENAI_SOURCES: &[&str] = &[
     "openai/stream.mcp-call-success.exa.sse",
@@ -68,53 +82,44 @@ pub(crate) fn bench() -> Result {
 
     let measure = mcpwire_measure()?;
 
-    let dir = target.join("bench-corpus");
-    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut sizes = BTreeMap::new();
-    for (vendor, sources) in [("openai", OPENAI_SOURCES), ("anthropic", ANTHROPIC_SOURCES)] {
-        sizes.insert(vendor, write_corpus(&dir, vendor, sources)?);
-    }
-
+    let root_dir = target.join("bench-corpus");
     println!("machine: {}", machine());
-    for (vendor, (bytes, streams, events)) in &sizes {
-        println!(
-            "corpus {vendor}: {streams} streams, {:.1} MB, {events} SSE events, 64 KiB chunks",
-            *bytes as f64 / 1e6
-        );
-    }
+    let sizes = corpora(&root_dir)?;
     println!(
         "{ROUNDS} rounds, each: baselines then mcpwire (or the reverse), warm-up + timed pass"
     );
 
-    // (vendor, measure) -> nanoseconds per round.
-    let mut times: BTreeMap<(String, String), Vec<u128>> = BTreeMap::new();
-    let mut errors: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut times: Times = BTreeMap::new();
+    let mut errors: BTreeMap<(String, String, String), usize> = BTreeMap::new();
     for round in 0..ROUNDS {
-        let mut order = [
-            (baseline.as_path(), "baselines"),
-            (measure.as_path(), "mcpwire"),
-        ];
-        if round % 2 == 1 {
-            order.reverse();
-        }
-        for (bin, what) in order {
-            let output = Command::new(bin)
-                .arg(&dir)
-                .output()
-                .map_err(|e| format!("cannot run {what} ({}): {e}", bin.display()))?;
-            if !output.status.success() {
-                return Err(format!(
-                    "{what} failed: {}",
-                    String::from_utf8_lossy(&output.stderr)
-                ));
+        for corpus in CORPORA {
+            let dir = root_dir.join(corpus);
+            let mut order = [
+                (baseline.as_path(), "baselines"),
+                (measure.as_path(), "mcpwire"),
+            ];
+            if round % 2 == 1 {
+                order.reverse();
             }
-            for line in String::from_utf8_lossy(&output.stdout).lines() {
-                let fields: Vec<&str> = line.split_whitespace().collect();
-                if let ["result", vendor, name, nanos, _events, errs] = fields.as_slice() {
-                    let key = ((*vendor).to_owned(), (*name).to_owned());
-                    let nanos: u128 = nanos.parse().map_err(|e| format!("{line}: {e}"))?;
-                    times.entry(key.clone()).or_default().push(nanos);
-                    errors.insert(key, errs.parse().unwrap_or(usize::MAX));
+            for (bin, what) in order {
+                let output = Command::new(bin)
+                    .arg(&dir)
+                    .output()
+                    .map_err(|e| format!("cannot run {what} ({}): {e}", bin.display()))?;
+                if !output.status.success() {
+                    return Err(format!(
+                        "{what} failed: {}",
+                        String::from_utf8_lossy(&output.stderr)
+                    ));
+                }
+                for line in String::from_utf8_lossy(&output.stdout).lines() {
+                    let fields: Vec<&str> = line.split_whitespace().collect();
+                    if let ["result", vendor, name, nanos, _events, errs] = fields.as_slice() {
+                        let key = (corpus.to_owned(), (*vendor).to_owned(), (*name).to_owned());
+                        let nanos: u128 = nanos.parse().map_err(|e| format!("{line}: {e}"))?;
+                        times.entry(key.clone()).or_default().push(nanos);
+                        errors.insert(key, errs.parse().unwrap_or(usize::MAX));
+                    }
                 }
             }
         }
@@ -124,6 +129,44 @@ pub(crate) fn bench() -> Result {
     report(&sizes, &times, &errors)?;
     memory(&mcpwire)
 }
+
+/// `cargo xtask bench --corpus`: writes the corpora to `target/bench-corpus/` and prints what
+/// they are made of, nothing else (for profiling a measure on them by hand).
+pub(crate) fn corpus_only() -> Result {
+    let root = project_root();
+    let target =
+        std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
+    corpora(&target.join("bench-corpus")).map(drop)
+}
+
+/// Writes both corpora of both vendors under `root_dir` and prints their sizes and mix.
+fn corpora(root_dir: &Path) -> Result<Sizes> {
+    let mut sizes = Sizes::new();
+    for corpus in CORPORA {
+        let dir = root_dir.join(corpus);
+        fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for (vendor, sources) in [("openai", OPENAI_SOURCES), ("anthropic", ANTHROPIC_SOURCES)] {
+            let written = match corpus {
+                "traffic" => write_traffic(&dir, vendor)?,
+                _ => write_corpus(&dir, vendor, sources)?,
+            };
+            sizes.insert((corpus, vendor), written);
+        }
+    }
+    for ((corpus, vendor), (bytes, streams, events, mix)) in &sizes {
+        println!(
+            "corpus {corpus} {vendor}: {streams} streams, {:.1} MB, {events} SSE events, 64 KiB chunks",
+            *bytes as f64 / 1e6
+        );
+        for line in traffic::describe(mix) {
+            println!("    {line}");
+        }
+    }
+    Ok(sizes)
+}
+
+/// (corpus, vendor, measure) -> nanoseconds per round.
+type Times = BTreeMap<(String, String, String), Vec<u128>>;
 
 /// Builds the `throughput` bench of `mcpwire-normalize` and returns its executable.
 fn mcpwire_measure() -> Result<PathBuf> {
@@ -158,12 +201,13 @@ fn median(xs: &[u128]) -> f64 {
     xs.get(xs.len() / 2).copied().unwrap_or(0) as f64
 }
 
-type Sizes<'a> = BTreeMap<&'a str, (usize, usize, usize)>;
+/// (corpus, vendor) -> (bytes, streams, SSE events, mix).
+type Sizes = BTreeMap<(&'static str, &'static str), CorpusSize>;
 
 fn report(
-    sizes: &Sizes<'_>,
-    times: &BTreeMap<(String, String), Vec<u128>>,
-    errors: &BTreeMap<(String, String), usize>,
+    sizes: &Sizes,
+    times: &Times,
+    errors: &BTreeMap<(String, String, String), usize>,
 ) -> Result {
     let names = [
         ("value", "(a) SSE + serde_json::Value (default features)"),
@@ -172,51 +216,67 @@ fn report(
             "async-openai",
             "(c) SSE + async-openai 0.43 ResponseStreamEvent",
         ),
-        (
-            "mcpwire",
-            "(d) mcpwire ByteNormalizer (SSE+typed+normalise)",
-        ),
+        ("mcpwire", "(d) mcpwire feed_with (SSE+typed+normalise)"),
+        ("mcpwire-owned", "(e) mcpwire feed (the same, events owned)"),
     ];
-    for (vendor, (bytes, _, events)) in sizes {
-        println!();
-        println!("{vendor} corpus (median of {ROUNDS}):");
-        let get = |name: &str| times.get(&((*vendor).to_owned(), name.to_owned()));
-        let a = get("value").map(|t| median(t));
-        for (name, label) in names {
-            let Some(t) = get(name) else { continue };
-            let nanos = median(t);
-            let secs = nanos / 1e9;
-            let errs = errors
-                .get(&((*vendor).to_owned(), name.to_owned()))
-                .copied()
-                .unwrap_or(0);
-            let vs_a = a.map_or(String::new(), |a| format!("{:5.2}x (a)", a / nanos));
-            let note = if errs > 0 {
-                format!("  ({errs} events failed to decode)")
-            } else {
-                String::new()
+    for corpus in CORPORA {
+        for vendor in ["openai", "anthropic"] {
+            let Some((bytes, _, events, _)) = sizes.get(&(corpus, vendor)) else {
+                continue;
             };
-            println!(
-                "  {label:<50} {:7.1} MB/s {:9.0} events/s  {vs_a}{note}",
-                *bytes as f64 / 1e6 / secs,
-                *events as f64 / secs,
-            );
-        }
-        let d = get("mcpwire").map(|t| median(t));
-        if let (Some(d), Some(a)) = (d, a) {
-            println!(
-                "  ratio (d)/(a) = {:.2}  (speed of d over a; target >= 1.2, goal 2)",
-                a / d
-            );
-        }
-        if let (Some(d), Some(c)) = (d, get("async-openai").map(|t| median(t))) {
-            println!("  ratio (d)/(c) = {:.2}  (target >= 1.0)", c / d);
+            report_one((corpus, vendor), (*bytes, *events), &names, times, errors);
         }
     }
     if times.is_empty() {
         return Err("no measurement came back".to_owned());
     }
     Ok(())
+}
+
+/// The table of one corpus of one vendor.
+fn report_one(
+    (corpus, vendor): (&str, &str),
+    (bytes, events): (usize, usize),
+    names: &[(&str, &str)],
+    times: &Times,
+    errors: &BTreeMap<(String, String, String), usize>,
+) {
+    println!();
+    println!("{corpus} {vendor} corpus (median of {ROUNDS}):");
+    let key = |name: &str| (corpus.to_owned(), vendor.to_owned(), name.to_owned());
+    let get = |name: &str| times.get(&key(name));
+    let a = get("value").map(|t| median(t));
+    for &(name, label) in names {
+        let Some(t) = get(name) else { continue };
+        let nanos = median(t);
+        let secs = nanos / 1e9;
+        let errs = errors.get(&key(name)).copied().unwrap_or(0);
+        let vs_a = a.map_or(String::new(), |a| format!("{:5.2}x (a)", a / nanos));
+        let note = if errs > 0 {
+            format!("  ({errs} events failed to decode)")
+        } else {
+            String::new()
+        };
+        println!(
+            "  {label:<50} {:7.1} MB/s {:9.0} events/s  {vs_a}{note}",
+            bytes as f64 / 1e6 / secs,
+            events as f64 / secs,
+        );
+    }
+    let d = get("mcpwire").map(|t| median(t));
+    let e = get("mcpwire-owned").map(|t| median(t));
+    if let (Some(d), Some(a)) = (d, a) {
+        println!(
+            "  ratio (d)/(a) = {:.2}  (speed of d over a; goal >= 2.0)",
+            a / d
+        );
+    }
+    if let (Some(e), Some(a)) = (e, a) {
+        println!("  ratio (e)/(a) = {:.2}", a / e);
+    }
+    if let (Some(d), Some(c)) = (d, get("async-openai").map(|t| median(t))) {
+        println!("  ratio (d)/(c) = {:.2}  (goal >= 1.5)", c / d);
+    }
 }
 
 fn machine() -> String {
@@ -278,8 +338,8 @@ fn fresh(stream: &str, ids: &[String], copy: usize) -> String {
 }
 
 /// Writes `<vendor>.sse` (the streams, concatenated) and `<vendor>.idx` (each stream's length);
-/// returns (bytes, streams, SSE events).
-fn write_corpus(dir: &Path, vendor: &str, sources: &[&str]) -> Result<(usize, usize, usize)> {
+/// returns (bytes, streams, SSE events, mix).
+fn write_corpus(dir: &Path, vendor: &str, sources: &[&str]) -> Result<CorpusSize> {
     let sources = sources
         .iter()
         .map(|s| fixture(s))
@@ -289,8 +349,12 @@ fn write_corpus(dir: &Path, vendor: &str, sources: &[&str]) -> Result<(usize, us
     let mut index = String::new();
     let (mut streams, mut events) = (0, 0);
     let mut copy = 0;
+    let mut mix = traffic::Mix::new();
     while corpus.len() < CORPUS_BYTES {
         for (source, ids) in sources.iter().zip(&id_lists) {
+            if copy == 0 {
+                traffic::count(source, &mut mix);
+            }
             let s = fresh(source, ids, copy);
             events += s.matches("\ndata:").count() + usize::from(s.starts_with("data:"));
             index.push_str(&format!("{}\n", s.len()));
@@ -299,13 +363,63 @@ fn write_corpus(dir: &Path, vendor: &str, sources: &[&str]) -> Result<(usize, us
         }
         copy += 1;
     }
+    write_files(dir, vendor, &corpus, &index)?;
+    Ok((corpus.len(), streams, events, mix))
+}
+
+/// (bytes, streams, SSE events, mix).
+type CorpusSize = (usize, usize, usize, traffic::Mix);
+
+fn write_files(dir: &Path, vendor: &str, corpus: &str, index: &str) -> Result {
     let write = |name: String, text: &str| {
         let path = dir.join(name);
         fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
     };
-    write(format!("{vendor}.sse"), &corpus)?;
-    write(format!("{vendor}.idx"), &index)?;
-    Ok((corpus.len(), streams, events))
+    write(format!("{vendor}.sse"), corpus)?;
+    write(format!("{vendor}.idx"), index)
+}
+
+/// Every recorded stream of a vendor (`fixtures/<vendor>/stream.*.sse`), sorted by name.
+fn recorded_streams(vendor: &str) -> Result<Vec<String>> {
+    let folder = project_root().join("fixtures").join(vendor);
+    let mut names: Vec<String> = fs::read_dir(&folder)
+        .map_err(|e| format!("{}: {e}", folder.display()))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("stream.") && n.ends_with(".sse"))
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|n| fixture(&format!("{vendor}/{n}")))
+        .collect()
+}
+
+/// Writes the traffic-like corpus of `vendor` (see [`traffic`]); returns what
+/// [`write_corpus`] returns.
+fn write_traffic(dir: &Path, vendor: &str) -> Result<CorpusSize> {
+    let sources = recorded_streams(vendor)?;
+    let mut all = recorded_streams("openai")?;
+    all.extend(recorded_streams("anthropic")?);
+    let result_sizes = traffic::recorded_result_sizes(&all);
+    let id_lists: Vec<Vec<String>> = sources.iter().map(|s| ids(s)).collect();
+    let mut rng = traffic::Rng::new(TRAFFIC_SEED);
+    let mut corpus = String::with_capacity(CORPUS_BYTES + 512 * 1024);
+    let mut index = String::new();
+    let (mut streams, mut events) = (0, 0);
+    let mut mix = traffic::Mix::new();
+    while corpus.len() < CORPUS_BYTES {
+        let pick = rng.below(sources.len());
+        let varied = traffic::stream(vendor, &sources[pick], &result_sizes, &mut rng);
+        traffic::check(&varied)?;
+        let s = fresh(&varied, &id_lists[pick], streams);
+        traffic::count(&s, &mut mix);
+        events += s.matches("\ndata:").count() + usize::from(s.starts_with("data:"));
+        index.push_str(&format!("{}\n", s.len()));
+        corpus.push_str(&s);
+        streams += 1;
+    }
+    write_files(dir, vendor, &corpus, &index)?;
+    Ok((corpus.len(), streams, events, mix))
 }
 
 /// Pipes a generated 1 GiB OpenAI stream (one response, many items) through
@@ -401,7 +515,7 @@ fn memory(bin: &Path) -> Result {
         status.code().unwrap_or(-1),
     );
     println!(
-        "peak memory: {:.1} MB VmHWM (goal <= 64 MB)",
+        "peak memory: {:.1} MB VmHWM (goal < 16 MB)",
         peak_kb as f64 / 1024.0
     );
     if !status.success() {

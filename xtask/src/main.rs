@@ -35,7 +35,8 @@ tasks:
                        and unreferenced snapshots
   snapshots --accept   accept every pending snapshot and delete unreferenced ones
   bench                decoding speed of mcpwire vs serde_json::Value, IgnoredAny and async-openai
-                       (medians, ratios), and peak memory and throughput of `mcpwire normalize`";
+                       (medians, ratios), and peak memory and throughput of `mcpwire normalize`
+  bench --corpus       only write the benchmark corpora (target/bench-corpus/) and print their mix";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         ["test"] => test::test(),
         ["conformance"] => conformance::conformance(),
         ["bench"] => bench::bench(),
+        ["bench", "--corpus"] => bench::corpus_only(),
         ["fixtures"] => fixtures(false),
         ["fixtures", "--check"] => fixtures(true),
         ["snapshots"] => snapshots(Mode::Review),

@@ -158,7 +158,14 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::FAILURE;
     };
     let dir = Path::new(&dir);
+    // For profiling one measure: `MCPWIRE_BENCH_VENDOR=openai` (or `anthropic`) and
+    // `MCPWIRE_BENCH_MEASURE=value` (or `ignored`, `async-openai`).
+    let only_vendor = std::env::var("MCPWIRE_BENCH_VENDOR").ok();
+    let only_measure = std::env::var("MCPWIRE_BENCH_MEASURE").ok();
     for vendor in ["openai", "anthropic"] {
+        if only_vendor.as_deref().is_some_and(|o| o != vendor) {
+            continue;
+        }
         let (bytes, lengths) = match load(dir, vendor) {
             Ok(x) => x,
             Err(e) => {
@@ -173,6 +180,9 @@ fn main() -> std::process::ExitCode {
             measures.push(("async-openai", async_openai));
         }
         for (name, decode) in measures {
+            if only_measure.as_deref().is_some_and(|o| o != name) {
+                continue;
+            }
             black_box(run(&streams, decode));
             let start = Instant::now();
             let (events, errors) = run(&streams, decode);

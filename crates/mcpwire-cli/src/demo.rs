@@ -62,7 +62,7 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// What must agree between vendors: each settled event without ids, vendor or model.
-fn projection(event: &Event) -> Option<Value> {
+fn projection(event: &Event<'_>) -> Option<Value> {
     if event.is_stream_only() {
         return None;
     }
@@ -135,13 +135,15 @@ async fn demo() -> Result<(), Failure> {
         .max_output_tokens(1024)
         .stream(true);
 
-    let mut outcomes: Vec<(Vendor, Vec<Event>)> = Vec::new();
+    let mut outcomes: Vec<(Vendor, Vec<Event<'static>>)> = Vec::new();
     for vendor in [Vendor::OpenAi, Vendor::Anthropic] {
         writeln!(out, "== {vendor} (streamed) ==")?;
         let mut printer = Printer::new(false);
         let mut events = Vec::new();
         client
-            .run(vendor, &request, Some(&ApproveAll), &mut |event: &Event| {
+            .run(vendor, &request, Some(&ApproveAll), &mut |event: &Event<
+                'static,
+            >| {
                 printer.print(event);
                 events.push(event.clone());
             })

@@ -61,7 +61,11 @@ impl From<io::Error> for Failure {
     }
 }
 
-fn write_events(events: &mut Vec<Event>, settled: bool, out: &mut impl Write) -> io::Result<()> {
+fn write_events(
+    events: &mut Vec<Event<'_>>,
+    settled: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
     for event in events.drain(..) {
         if settled && event.is_stream_only() {
             continue;

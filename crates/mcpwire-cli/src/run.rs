@@ -443,7 +443,7 @@ impl Printer {
     }
 
     /// Prints one event.
-    pub(crate) fn print(&mut self, event: &Event) {
+    pub(crate) fn print(&mut self, event: &Event<'_>) {
         if self.failed.is_some() {
             return;
         }
@@ -474,7 +474,7 @@ impl Printer {
     }
 
     /// The readable line of an event (escaped), or `None` for events not shown.
-    fn line(&self, event: &Event) -> Option<String> {
+    fn line(&self, event: &Event<'_>) -> Option<String> {
         let l = |s: &str| term::line(s).into_owned();
         Some(match &event.body {
             EventBody::ResponseStarted { response_id, model } => {
@@ -661,7 +661,7 @@ pub(crate) fn run(args: RunArgs) -> io::Result<ExitCode> {
             ApproveMode::Never => None,
         };
         let pausing = spinner.clone();
-        let mut on_event = |event: &Event| {
+        let mut on_event = |event: &Event<'static>| {
             pausing.pause();
             printer.print(event);
             pausing.resume();

@@ -213,7 +213,7 @@ struct OpenCall {
     server: String,
     tool: String,
     since: Instant,
-    arguments: Option<Json>,
+    arguments: Option<Json<'static>>,
 }
 
 struct Auditor {
@@ -246,7 +246,7 @@ impl Auditor {
         self.cx.log.write(&self.cx.scrubber.scrub_str(&text));
     }
 
-    fn event(&mut self, event: Event) {
+    fn event(&mut self, event: Event<'static>) {
         match event.body {
             EventBody::CallStarted {
                 call_id,

@@ -15,6 +15,7 @@
 //! through as `other` (delta) or ignored (stop). Unknown event types and deltas of an unknown
 //! type become `other` events with `stream_only` (they have no place in the final message).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use mcpwire_schema::Maybe;
@@ -30,10 +31,10 @@ use mcpwire_schema::event::{
 use mcpwire_schema::{Extra, Json};
 use serde_json::Value;
 
-use crate::Error;
 use crate::openai::{content_parts, fields_part, first_text, text_part};
+use crate::{Error, view};
 
-fn event(body: EventBody) -> Event {
+fn event(body: EventBody<'_>) -> Event<'_> {
     Event::new(Vendor::Anthropic, body)
 }
 
@@ -98,12 +99,12 @@ impl Context {
 /// let kinds: Vec<&str> = events.iter().map(|e| e.kind()).collect();
 /// assert_eq!(kinds, ["response_started", "call", "call_result", "response_completed"]);
 /// ```
-pub fn normalize_message(message: &Message) -> Vec<Event> {
+pub fn normalize_message(message: &Message) -> Vec<Event<'static>> {
     normalize_message_with(message, &Context::new())
 }
 
 /// Normalises a whole message, attributing results of earlier calls with `context`.
-pub fn normalize_message_with(message: &Message, context: &Context) -> Vec<Event> {
+pub fn normalize_message_with(message: &Message, context: &Context) -> Vec<Event<'static>> {
     let mut context = context.clone();
     let mut out = vec![started(message)];
     for (index, block) in message.content.iter().enumerate() {
@@ -113,14 +114,14 @@ pub fn normalize_message_with(message: &Message, context: &Context) -> Vec<Event
     out
 }
 
-fn started(message: &Message) -> Event {
+fn started(message: &Message) -> Event<'static> {
     event(EventBody::ResponseStarted {
         response_id: Some(message.id.clone()),
         model: message.model.get().cloned(),
     })
 }
 
-fn completed(stop_reason: Option<&StopReason>, usage: Option<&WireUsage>) -> Event {
+fn completed(stop_reason: Option<&StopReason>, usage: Option<&WireUsage>) -> Event<'static> {
     let stop = match stop_reason {
         Some(StopReason::EndTurn) => Stop::End,
         Some(StopReason::MaxTokens) => Stop::MaxTokens,
@@ -144,7 +145,12 @@ fn completed(stop_reason: Option<&StopReason>, usage: Option<&WireUsage>) -> Eve
 }
 
 /// The settled events of one content block.
-pub fn settle_block(index: u64, block: &ContentBlock, context: &mut Context, out: &mut Vec<Event>) {
+pub fn settle_block(
+    index: u64,
+    block: &ContentBlock,
+    context: &mut Context,
+    out: &mut Vec<Event<'_>>,
+) {
     settle_block_owned(index, block.clone(), context, out);
 }
 
@@ -153,7 +159,7 @@ pub fn settle_block_owned(
     index: u64,
     block: ContentBlock,
     context: &mut Context,
-    out: &mut Vec<Event>,
+    out: &mut Vec<Event<'_>>,
 ) {
     match block {
         ContentBlock::Text(text) => out.push(event(EventBody::Text {
@@ -289,31 +295,50 @@ impl OpenBlock {
     }
 
     /// Applies a delta the way the SDK accumulators do.
-    fn apply(&mut self, delta: &Delta) {
+    fn apply(&mut self, delta: &DeltaRef<'_>) {
         match (delta, &mut self.block) {
-            (Delta::Text(d), ContentBlock::Text(text)) => text.text.push_str(&d.text),
-            (Delta::InputJson(d), _) => {
+            (DeltaRef::Text(d), ContentBlock::Text(text)) => text.text.push_str(d),
+            (DeltaRef::InputJson(d), _) => {
                 self.saw_json = true;
-                self.json.push_str(&d.partial_json);
+                self.json.push_str(d);
             }
-            (Delta::Citations(d), ContentBlock::Text(text)) => {
+            (DeltaRef::Citation(citation), ContentBlock::Text(text)) => {
                 let mut list = text
                     .citations
                     .get()
                     .and_then(Json::as_array)
                     .unwrap_or_default();
-                list.push(d.citation.clone());
+                list.push(citation.clone().into_owned());
                 text.citations = Maybe::Value(Json::from_serialize(&list).unwrap_or_default());
             }
-            (Delta::Thinking(d), ContentBlock::Unknown(_)) => self.append("thinking", &d.thinking),
-            (Delta::Signature(d), ContentBlock::Unknown(_)) => {
+            (DeltaRef::Thinking(d), ContentBlock::Unknown(_)) => self.append("thinking", d),
+            (DeltaRef::Signature(d), ContentBlock::Unknown(_)) => {
                 if let Some(fields) = &mut self.fields {
-                    fields.insert("signature", Json::string(&d.signature));
+                    fields.insert("signature", Json::string(d));
                     self.changed = true;
                 }
             }
-            (Delta::Text(d), ContentBlock::Unknown(_)) => self.append("text", &d.text),
+            (DeltaRef::Text(d), ContentBlock::Unknown(_)) => self.append("text", d),
             _ => {}
+        }
+    }
+
+    /// The stream-only event of a delta applied to this block, if it has one: text of a text
+    /// block, a non-empty chunk of a tool use's input.
+    fn delta_event<'a>(&self, index: u64, delta: DeltaRef<'a>) -> Option<Event<'a>> {
+        match (delta, &self.block) {
+            (DeltaRef::Text(text), ContentBlock::Text(_)) => {
+                Some(event(EventBody::TextDelta { index, text }))
+            }
+            (DeltaRef::InputJson(chunk), ContentBlock::McpToolUse(tool_use))
+                if !chunk.is_empty() =>
+            {
+                Some(event(EventBody::CallArgumentsDelta {
+                    call_id: Cow::Owned(tool_use.id.clone()),
+                    delta: chunk,
+                }))
+            }
+            _ => None,
         }
     }
 
@@ -347,8 +372,82 @@ impl OpenBlock {
     }
 }
 
+/// A known delta, its text borrowed (from the typed delta or from the event's text).
+enum DeltaRef<'a> {
+    Text(Cow<'a, str>),
+    InputJson(Cow<'a, str>),
+    Thinking(Cow<'a, str>),
+    Signature(Cow<'a, str>),
+    Citation(Json<'a>),
+}
+
+impl<'a> DeltaRef<'a> {
+    /// The delta of a typed event; `None` for one of an unknown type.
+    fn of(delta: &'a Delta) -> Option<DeltaRef<'a>> {
+        Some(match delta {
+            Delta::Text(d) => DeltaRef::Text(Cow::Borrowed(&d.text)),
+            Delta::InputJson(d) => DeltaRef::InputJson(Cow::Borrowed(&d.partial_json)),
+            Delta::Thinking(d) => DeltaRef::Thinking(Cow::Borrowed(&d.thinking)),
+            Delta::Signature(d) => DeltaRef::Signature(Cow::Borrowed(&d.signature)),
+            Delta::Citations(d) => DeltaRef::Citation(d.citation.clone()),
+            _ => return None,
+        })
+    }
+
+    /// A `content_block_delta` read through its view in one pass: (block index, delta);
+    /// `None` when the view does not take it (the typed decode then does).
+    fn read(data: &'a str) -> Option<(u64, DeltaRef<'a>)> {
+        if let Some((index, tag, text)) = view::scan_content_block_delta(data) {
+            let delta = match tag {
+                "text_delta" => DeltaRef::Text(text),
+                "input_json_delta" => DeltaRef::InputJson(text),
+                "thinking_delta" => DeltaRef::Thinking(text),
+                _ => DeltaRef::Signature(text),
+            };
+            return Some((index, delta));
+        }
+        fn of<'a, T: serde::Deserialize<'a> + view::Tag>(data: &'a str) -> Option<(u64, T)> {
+            let d: view::ContentBlockDelta<T> = view::read(data)?;
+            Some((d.index, d.delta.0))
+        }
+        Some(match view::nested_tag(data, &view::DELTA)? {
+            "text_delta" => {
+                let (i, d) = of::<view::TextDelta<'a>>(data)?;
+                (i, DeltaRef::Text(d.text))
+            }
+            "input_json_delta" => {
+                let (i, d) = of::<view::InputJsonDelta<'a>>(data)?;
+                (i, DeltaRef::InputJson(d.partial_json))
+            }
+            "thinking_delta" => {
+                let (i, d) = of::<view::ThinkingDelta<'a>>(data)?;
+                (i, DeltaRef::Thinking(d.thinking))
+            }
+            "signature_delta" => {
+                let (i, d) = of::<view::SignatureDelta<'a>>(data)?;
+                (i, DeltaRef::Signature(d.signature))
+            }
+            _ => return None,
+        })
+    }
+
+    /// The same delta owning its text (`Cow::Owned` of what was borrowed from a typed delta).
+    fn into_owned(self) -> DeltaRef<'static> {
+        fn own(text: Cow<'_, str>) -> Cow<'static, str> {
+            Cow::Owned(text.into_owned())
+        }
+        match self {
+            DeltaRef::Text(t) => DeltaRef::Text(own(t)),
+            DeltaRef::InputJson(t) => DeltaRef::InputJson(own(t)),
+            DeltaRef::Thinking(t) => DeltaRef::Thinking(own(t)),
+            DeltaRef::Signature(t) => DeltaRef::Signature(own(t)),
+            DeltaRef::Citation(c) => DeltaRef::Citation(c.into_owned()),
+        }
+    }
+}
+
 /// An `other` event for a stream event or delta with no place in the final message.
-fn stream_other(ev: &MessageStreamEvent, index: Option<u64>) -> Event {
+fn stream_other(ev: &MessageStreamEvent, index: Option<u64>) -> Event<'static> {
     event(EventBody::Other {
         raw: Json::from_serialize(ev).unwrap_or_default(),
         index,
@@ -411,7 +510,7 @@ impl StreamNormalizer {
 
     /// [`push`](Self::push), taking the event: its strings and values move into the events
     /// instead of being copied (what [`crate::ByteNormalizer`] uses).
-    pub fn push_owned(&mut self, ev: MessageStreamEvent, out: &mut Vec<Event>) {
+    pub fn push_owned(&mut self, ev: MessageStreamEvent, out: &mut Vec<Event<'_>>) {
         use MessageStreamEvent as E;
         match ev {
             E::MessageStart(start) => {
@@ -431,33 +530,40 @@ impl StreamNormalizer {
                 if self.open.contains_key(&d.index) && !matches!(d.delta, Delta::Unknown(_)) =>
             {
                 let ContentBlockDelta { index, delta, .. } = d;
-                let Some(open) = self.open.get_mut(&index) else {
-                    return;
-                };
-                open.apply(&delta);
-                match (delta, &open.block) {
-                    (Delta::Text(t), ContentBlock::Text(_)) => {
-                        out.push(event(EventBody::TextDelta {
-                            index,
-                            text: t.text,
-                        }));
-                    }
-                    (Delta::InputJson(j), ContentBlock::McpToolUse(tool_use))
-                        if !j.partial_json.is_empty() =>
-                    {
-                        out.push(event(EventBody::CallArgumentsDelta {
-                            call_id: tool_use.id.clone(),
-                            delta: j.partial_json,
-                        }));
-                    }
-                    _ => {}
+                if let Some(delta) = DeltaRef::of(&delta) {
+                    self.delta(index, delta.into_owned(), out);
                 }
             }
             other => self.push(&other, out),
         }
     }
 
-    fn block_start(&mut self, index: u64, block: ContentBlock, out: &mut Vec<Event>) {
+    /// A known delta for a block: applied, and its stream-only event, if any, goes to `out`.
+    fn delta<'a>(&mut self, index: u64, delta: DeltaRef<'a>, out: &mut Vec<Event<'a>>) -> bool {
+        let Some(open) = self.open.get_mut(&index) else {
+            return false;
+        };
+        open.apply(&delta);
+        if let Some(event) = open.delta_event(index, delta) {
+            out.push(event);
+        }
+        true
+    }
+
+    /// The fast path for `content_block_delta` (most events of a stream), read through its
+    /// view: `false` when the view does not take it, or it is not a known delta for an open
+    /// block (the caller then decodes it fully).
+    pub(crate) fn push_view<'a>(&mut self, data: &'a str, out: &mut Vec<Event<'a>>) -> bool {
+        if !view::tagged(data, "content_block_delta") {
+            return false;
+        }
+        match DeltaRef::read(data) {
+            Some((index, delta)) => self.delta(index, delta, out),
+            None => false,
+        }
+    }
+
+    fn block_start(&mut self, index: u64, block: ContentBlock, out: &mut Vec<Event<'_>>) {
         if let ContentBlock::McpToolUse(tool_use) = &block {
             out.push(event(EventBody::CallStarted {
                 call_id: tool_use.id.clone(),
@@ -472,7 +578,7 @@ impl StreamNormalizer {
     }
 
     /// Normalises one event, appending the events it completes to `out`.
-    pub fn push(&mut self, ev: &MessageStreamEvent, out: &mut Vec<Event>) {
+    pub fn push(&mut self, ev: &MessageStreamEvent, out: &mut Vec<Event<'_>>) {
         use MessageStreamEvent as E;
         match ev {
             E::MessageStart(start) => {
@@ -495,29 +601,13 @@ impl StreamNormalizer {
                 // A delta of an unknown type: passed through, stream-only.
                 out.push(stream_other(ev, Some(d.index)));
             }
-            E::ContentBlockDelta(d) => match self.open.get_mut(&d.index) {
-                Some(open) => {
-                    open.apply(&d.delta);
-                    match (&d.delta, &open.block) {
-                        (Delta::Text(t), ContentBlock::Text(_)) => {
-                            out.push(event(EventBody::TextDelta {
-                                index: d.index,
-                                text: t.text.clone(),
-                            }));
-                        }
-                        (Delta::InputJson(j), ContentBlock::McpToolUse(tool_use))
-                            if !j.partial_json.is_empty() =>
-                        {
-                            out.push(event(EventBody::CallArgumentsDelta {
-                                call_id: tool_use.id.clone(),
-                                delta: j.partial_json.clone(),
-                            }));
-                        }
-                        _ => {}
-                    }
+            E::ContentBlockDelta(d) => {
+                let known = DeltaRef::of(&d.delta)
+                    .is_some_and(|delta| self.delta(d.index, delta.into_owned(), out));
+                if !known {
+                    out.push(stream_other(ev, Some(d.index)));
                 }
-                None => out.push(stream_other(ev, Some(d.index))),
-            },
+            }
             E::ContentBlockStop(stop) => {
                 if let Some(open) = self.open.remove(&stop.index) {
                     settle_block_owned(stop.index, open.finish(), &mut self.context, out);
@@ -548,7 +638,7 @@ impl StreamNormalizer {
         }
     }
 
-    fn flush(&mut self, out: &mut Vec<Event>) {
+    fn flush(&mut self, out: &mut Vec<Event<'_>>) {
         for (index, open) in std::mem::take(&mut self.open) {
             settle_block_owned(index, open.finish(), &mut self.context, out);
         }
@@ -556,7 +646,7 @@ impl StreamNormalizer {
 
     /// Ends the stream. Blocks still open are settled as they stand; an error says
     /// `message_stop` never came.
-    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), Error> {
+    pub fn finish(&mut self, out: &mut Vec<Event<'_>>) -> Result<(), Error> {
         if self.completed {
             return Ok(());
         }
@@ -590,8 +680,10 @@ impl Accumulator {
                     .insert(start.index, OpenBlock::new(start.content_block.clone()));
             }
             E::ContentBlockDelta(d) => {
-                if let Some(open) = self.open.get_mut(&d.index) {
-                    open.apply(&d.delta);
+                if let (Some(open), Some(delta)) =
+                    (self.open.get_mut(&d.index), DeltaRef::of(&d.delta))
+                {
+                    open.apply(&delta);
                 }
             }
             E::ContentBlockStop(stop) => {

@@ -4,11 +4,11 @@
 
 use mcpwire_schema::check::{self, Kind, stream_vendor};
 use mcpwire_schema::event::{ErrorInfo, Event, EventBody, Vendor};
-use mcpwire_schema::sse::{SseDecoder, SseEventRef};
+use mcpwire_schema::sse::SseDecoder;
 use mcpwire_schema::{anthropic as wire_anthropic, decode, openai as wire_openai};
 use serde_json::Value;
 
-use crate::{Error, StreamNormalizer, anthropic, openai};
+use crate::{Error, StreamNormalizer, anthropic, openai, view};
 
 /// How many events may arrive before one says which vendor the stream is from.
 const DETECT_WINDOW: usize = 64;
@@ -17,6 +17,20 @@ const DETECT_WINDOW: usize = 64;
 /// the largest event and what the vendor normaliser holds in flight.
 ///
 /// An event that lies within the chunk being fed is decoded straight from it, without a copy.
+/// [`feed_with`](Self::feed_with) hands each event to a callback while it may still borrow from
+/// the bytes it was decoded from (delta text, tool outputs, schemas, unknown items: no copy);
+/// [`feed`](Self::feed) collects owned events.
+///
+/// ```
+/// use mcpwire_normalize::ByteNormalizer;
+/// let sse = "data: {\"type\":\"response.output_text.delta\",\"item_id\":\"m\",\"output_index\":0,\"content_index\":0,\"delta\":\"Hi\"}\n\n";
+/// let mut normalizer = ByteNormalizer::new(None);
+/// let mut texts = Vec::new();
+/// normalizer
+///     .feed_with(sse.as_bytes(), |event| texts.push(serde_json::to_string(&event).unwrap()))
+///     .unwrap();
+/// assert_eq!(texts, [r#"{"kind":"text_delta","vendor":"openai","index":0,"text":"Hi"}"#]);
+/// ```
 #[derive(Debug)]
 pub struct ByteNormalizer {
     decoder: SseDecoder,
@@ -52,15 +66,28 @@ impl ByteNormalizer {
         self.state.vendor
     }
 
-    /// Decodes a chunk and appends the events it completes to `out`. On an error, the events
-    /// before the fault are already in `out`.
-    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<Event>) -> Result<(), Error> {
+    /// Decodes a chunk and appends the events it completes to `out` (owned: see
+    /// [`feed_with`](Self::feed_with) for events that borrow). On an error, the events before the
+    /// fault are already in `out`.
+    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<Event<'static>>) -> Result<(), Error> {
+        self.feed_with(bytes, |event| out.push(event.into_owned()))
+    }
+
+    /// Decodes a chunk and hands the events it completes to `on_event`, in order. An event may
+    /// borrow from the bytes it was decoded from, so it lives only for the call
+    /// ([`Event::into_owned`] keeps one). On an error, the events before the fault have been
+    /// handed over.
+    pub fn feed_with<F: FnMut(Event<'_>)>(
+        &mut self,
+        bytes: &[u8],
+        mut on_event: F,
+    ) -> Result<(), Error> {
         let state = &mut self.state;
         let mut result = Ok(());
         let framing = self.decoder.feed_with(bytes, |event| {
             // After a fault, the rest of the chunk is framed but not normalised.
             if result.is_ok() {
-                result = state.process(event, out);
+                result = state.process(event.data, &mut on_event);
             }
         });
         result?;
@@ -68,44 +95,54 @@ impl ByteNormalizer {
     }
 
     /// Ends the stream: the events still held go to `out`, then an error if the stream was cut.
-    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), Error> {
+    pub fn finish(&mut self, out: &mut Vec<Event<'static>>) -> Result<(), Error> {
+        self.finish_with(|event| out.push(event.into_owned()))
+    }
+
+    /// [`finish`](Self::finish), handing the events to `on_event` as
+    /// [`feed_with`](Self::feed_with) does.
+    pub fn finish_with<F: FnMut(Event<'_>)>(&mut self, mut on_event: F) -> Result<(), Error> {
         let state = &mut self.state;
         let mut result = Ok(());
         let framing = self.decoder.finish_with(|event| {
             if result.is_ok() {
-                result = state.process(event, out);
+                result = state.process(event.data, &mut on_event);
             }
         });
         result?;
+        let mut held = Vec::new();
         if let Err(err) = framing {
             // The stream was cut: still release what the normaliser holds.
             if let Some(n) = &mut state.normalizer {
-                let _incomplete = n.finish(out);
+                let _incomplete = n.finish(&mut held);
             }
+            held.into_iter().for_each(&mut on_event);
             return Err(err.into());
         }
-        match &mut state.normalizer {
-            Some(n) => n.finish(out),
+        let result = match &mut state.normalizer {
+            Some(n) => n.finish(&mut held),
             None if state.waiting.is_empty() && state.index == 0 => {
                 Err(Error::UnknownPayload("empty stream".to_owned()))
             }
             None => Err(Error::UnknownPayload(
                 "no event says which vendor this stream is from".to_owned(),
             )),
-        }
+        };
+        held.into_iter().for_each(&mut on_event);
+        result
     }
 }
 
 impl State {
-    fn process(&mut self, event: SseEventRef<'_>, out: &mut Vec<Event>) -> Result<(), Error> {
+    fn process<F: FnMut(Event<'_>)>(&mut self, data: &[u8], on_event: &mut F) -> Result<(), Error> {
         if self.normalizer.is_some() {
-            return self.one(event.data, out);
+            return self.one(data, on_event);
         }
-        self.waiting.push(event.data.to_vec());
+        self.waiting.push(data.to_vec());
         self.detect()?;
         if self.normalizer.is_some() {
             for waiting in std::mem::take(&mut self.waiting) {
-                self.one(&waiting, out)?;
+                self.one(&waiting, on_event)?;
             }
         }
         Ok(())
@@ -115,11 +152,12 @@ impl State {
         let Some(last) = self.waiting.last() else {
             return Ok(());
         };
-        if let Some(vendor) = serde_json::from_slice::<Value>(last)
-            .ok()
-            .as_ref()
-            .and_then(stream_vendor)
-        {
+        if let Some(vendor) = view::vendor_of(last).unwrap_or_else(|| {
+            serde_json::from_slice::<Value>(last)
+                .ok()
+                .as_ref()
+                .and_then(stream_vendor)
+        }) {
             self.vendor = Some(vendor);
             self.normalizer = Some(StreamNormalizer::new(vendor));
             return Ok(());
@@ -132,7 +170,7 @@ impl State {
         Ok(())
     }
 
-    fn one(&mut self, data: &[u8], out: &mut Vec<Event>) -> Result<(), Error> {
+    fn one<F: FnMut(Event<'_>)>(&mut self, data: &[u8], on_event: &mut F) -> Result<(), Error> {
         let index = self.index;
         self.index += 1;
         if data.trim_ascii() == b"[DONE]" {
@@ -141,15 +179,21 @@ impl State {
         let Some(normalizer) = self.normalizer.as_mut() else {
             return Ok(());
         };
-        normalizer.push_json(data, index, out).map_err(|err| {
-            match serde_json::from_slice::<serde::de::IgnoredAny>(data) {
-                Err(json) => Error::Json {
-                    index,
-                    message: json.to_string(),
+        // A fresh vector per event (no allocation when the event completes none): cheaper than
+        // reusing one across the events' lifetimes.
+        let mut out = Vec::new();
+        let result =
+            normalizer.push_json(data, index, &mut out).map_err(
+                |err| match serde_json::from_slice::<serde::de::IgnoredAny>(data) {
+                    Err(json) => Error::Json {
+                        index,
+                        message: json.to_string(),
+                    },
+                    Ok(_) => err,
                 },
-                Ok(_) => err,
-            }
-        })
+            );
+        out.into_iter().for_each(&mut *on_event);
+        result
     }
 }
 
@@ -276,7 +320,7 @@ impl Sniffer {
 
 /// Normalises a whole payload: an OpenAI response object, an Anthropic message, or either
 /// vendor's HTTP error body (an `error` event). `vendor` forces the vendor.
-pub fn normalize_whole(bytes: &[u8], vendor: Option<Vendor>) -> Result<Vec<Event>, Error> {
+pub fn normalize_whole(bytes: &[u8], vendor: Option<Vendor>) -> Result<Vec<Event<'static>>, Error> {
     // A UTF-8 byte-order mark is accepted before JSON as before SSE.
     let bytes = bytes
         .strip_prefix(b"\xEF\xBB\xBF".as_slice())

@@ -36,6 +36,7 @@ mod readme {}
 pub mod anthropic;
 mod bytes;
 pub mod openai;
+mod view;
 
 pub use bytes::{ByteNormalizer, InputFormat, Sniffer, normalize_whole};
 use mcpwire_schema::decode::DecodeError;
@@ -86,7 +87,7 @@ impl From<SseError> for Error {
 
 /// Only the settled events (drops `call_started`, `call_arguments_delta`, `text_delta`, and the
 /// `other` events made of unknown stream events or deltas, marked `stream_only`).
-pub fn settled(events: impl IntoIterator<Item = Event>) -> Vec<Event> {
+pub fn settled<'a>(events: impl IntoIterator<Item = Event<'a>>) -> Vec<Event<'a>> {
     events.into_iter().filter(|e| !e.is_stream_only()).collect()
 }
 
@@ -110,28 +111,39 @@ impl StreamNormalizer {
         }
     }
 
-    /// Decodes one SSE `data` payload and appends the events it completes to `out`.
-    pub fn push_json(
+    /// Decodes one SSE `data` payload and appends the events it completes to `out`. The events
+    /// may borrow from `data` (delta text, tool outputs, schemas, unknown items): use
+    /// [`Event::into_owned`] to keep one longer.
+    pub fn push_json<'a>(
         &mut self,
-        data: &[u8],
+        data: &'a [u8],
         index: usize,
-        out: &mut Vec<Event>,
+        out: &mut Vec<Event<'a>>,
     ) -> Result<(), Error> {
         self.push_json_with(data, index, out, None)
     }
 
     /// [`push_json`](Self::push_json) that also feeds `accumulator` with the same decoded event
     /// (one decode for both), when the accumulator is this vendor's.
-    pub fn push_json_with(
+    pub fn push_json_with<'a>(
         &mut self,
-        data: &[u8],
+        data: &'a [u8],
         index: usize,
-        out: &mut Vec<Event>,
+        out: &mut Vec<Event<'a>>,
         accumulator: Option<&mut Accumulator>,
     ) -> Result<(), Error> {
+        // Without an accumulator, the hot events are read through borrowed views (`view.rs`);
+        // whatever a view does not take is decoded in full below.
+        if accumulator.is_none() {
+            let viewed = std::str::from_utf8(data).is_ok_and(|text| match self {
+                StreamNormalizer::OpenAi(n) => n.push_view(text, out),
+                StreamNormalizer::Anthropic(n) => n.push_view(text, out),
+            });
+            if viewed {
+                return Ok(());
+            }
+        }
         match self {
-            StreamNormalizer::OpenAi(_)
-                if accumulator.is_none() && openai::push_text_delta(data, out) => {}
             StreamNormalizer::OpenAi(n) => {
                 let event = mcpwire_schema::decode::from_slice(data)
                     .map_err(|error| Error::Decode { index, error })?;
@@ -162,7 +174,7 @@ impl StreamNormalizer {
     }
 
     /// Ends the stream: flushes what is held, or reports that the final event never came.
-    pub fn finish(&mut self, out: &mut Vec<Event>) -> Result<(), Error> {
+    pub fn finish(&mut self, out: &mut Vec<Event<'_>>) -> Result<(), Error> {
         match self {
             StreamNormalizer::OpenAi(n) => n.finish(out),
             StreamNormalizer::Anthropic(n) => n.finish(out),

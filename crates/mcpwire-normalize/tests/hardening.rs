@@ -30,7 +30,7 @@ fn unknown_stream_events_and_deltas_vanish_or_break_the_invariant_openai() {
     ];
     let (events, err) = normalize_stream(&sse(&stream));
     assert!(err.is_none(), "{err:?}");
-    let others: Vec<&Event> = events.iter().filter(|e| e.kind() == "other").collect();
+    let others: Vec<&Event<'_>> = events.iter().filter(|e| e.kind() == "other").collect();
     assert_eq!(
         others.len(),
         2,
@@ -75,7 +75,7 @@ fn unknown_stream_events_and_deltas_vanish_or_break_the_invariant_anthropic() {
     assert!(err.is_none(), "{err:?}");
     let (bytewise, _) = normalize_stream_chunks(bytes.chunks(1));
     assert_eq!(events, bytewise);
-    let others: Vec<&Event> = events.iter().filter(|e| e.kind() == "other").collect();
+    let others: Vec<&Event<'_>> = events.iter().filter(|e| e.kind() == "other").collect();
     assert_eq!(others.len(), 2, "{:?}", kinds(&events));
     assert!(matches!(
         &others[0].body,

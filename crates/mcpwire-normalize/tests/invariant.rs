@@ -14,7 +14,7 @@ use mcpwire_schema::sse::decode_all;
 use mcpwire_schema::{anthropic as wire_anthropic, decode, openai as wire_openai};
 
 /// The events of the final response, rebuilt from the stream.
-fn final_events(bytes: &[u8]) -> Option<Vec<Event>> {
+fn final_events(bytes: &[u8]) -> Option<Vec<Event<'static>>> {
     let sse = decode_all(bytes).unwrap();
     let first: serde_json::Value = serde_json::from_str(&sse[0].data).unwrap();
     if first["type"].as_str().unwrap().starts_with("response.") {

@@ -422,7 +422,7 @@ fn anthropic_tool_result_content_as_string_or_text_blocks() {
     .unwrap();
     let message = json!({"id":"msg_1","type":"message","role":"assistant","content":blocks,"stop_reason":"end_turn"});
     let events = normalize_json(message.to_string().as_bytes());
-    let results: Vec<&EventBody> = events
+    let results: Vec<&EventBody<'_>> = events
         .iter()
         .filter(|e| e.kind() == "call_result")
         .map(|e| &e.body)

@@ -21,7 +21,7 @@ fn case_name(path: &Path) -> String {
 }
 
 /// Events for any fixture that is output: responses, streams, errors, items, blocks, events.
-fn events_of(bytes: &[u8]) -> Option<Vec<Event>> {
+fn events_of(bytes: &[u8]) -> Option<Vec<Event<'static>>> {
     if check::looks_like_sse(bytes) {
         let (events, err) = common::normalize_stream(bytes);
         let mut events = events;
@@ -71,8 +71,10 @@ fn events_of(bytes: &[u8]) -> Option<Vec<Event>> {
             Kind::OpenAiEvent => {
                 // A lone event: feed it, then end the stream so held items are released.
                 let mut n = StreamNormalizer::new(Vendor::OpenAi);
-                n.push_json(&serde_json::to_vec(element).unwrap(), i, &mut out)
-                    .unwrap();
+                let data = serde_json::to_vec(element).unwrap();
+                let mut events = Vec::new();
+                n.push_json(&data, i, &mut events).unwrap();
+                out.extend(events.into_iter().map(Event::into_owned));
                 let _incomplete = n.finish(&mut out);
             }
             Kind::OpenAiMcpCallError => {

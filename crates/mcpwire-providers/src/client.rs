@@ -30,7 +30,7 @@ const ERROR_BODY_LIMIT: usize = 64 * 1024;
 #[non_exhaustive]
 pub struct Response {
     /// The normalised events.
-    pub events: Vec<Event>,
+    pub events: Vec<Event<'static>>,
     /// The vendor's response, typed (lossless: serialising it gives the vendor's JSON back).
     pub body: FinalResponse,
     /// The vendor's request id.

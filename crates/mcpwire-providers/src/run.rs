@@ -116,7 +116,7 @@ impl Client {
         vendor: Vendor,
         request: &McpRequest,
         approvals: Option<&dyn ApprovalHandler>,
-        on_event: &mut (dyn FnMut(&Event) + Send),
+        on_event: &mut (dyn FnMut(&Event<'static>) + Send),
     ) -> Result<RunOutcome, Error> {
         self.run_inner(vendor, request, approvals, on_event)
             .instrument(span(vendor, request))
@@ -128,7 +128,7 @@ impl Client {
         vendor: Vendor,
         request: &McpRequest,
         approvals: Option<&dyn ApprovalHandler>,
-        on_event: &mut (dyn FnMut(&Event) + Send),
+        on_event: &mut (dyn FnMut(&Event<'static>) + Send),
     ) -> Result<RunOutcome, Error> {
         if !matches!(vendor, Vendor::OpenAi | Vendor::Anthropic) {
             return Err(unsupported(vendor));
@@ -149,7 +149,7 @@ impl Client {
         for turn in 0..=max_turns {
             debug!(turn, "turn");
             let mut failure: Option<ErrorInfo> = None;
-            let mut deliver = |event: &Event| {
+            let mut deliver = |event: &Event<'static>| {
                 if let EventBody::Error { error } = &event.body {
                     failure.get_or_insert_with(|| error.clone());
                 }

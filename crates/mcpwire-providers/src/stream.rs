@@ -27,7 +27,7 @@ pub enum StreamItem {
     /// A vendor event's `data`, verbatim (it precedes the events it produces).
     Raw(String),
     /// A normalised event.
-    Event(Event),
+    Event(Event<'static>),
 }
 
 /// The events of a streamed response; a [`Stream`] of [`StreamItem`]s. Dropping it cancels
@@ -99,7 +99,7 @@ impl EventStream {
     }
 
     /// Only the normalised events.
-    pub fn events(self) -> impl Stream<Item = Result<Event, Error>> + Send {
+    pub fn events(self) -> impl Stream<Item = Result<Event<'static>, Error>> + Send {
         self.filter_map(|item| async move {
             match item {
                 Ok(StreamItem::Event(event)) => Some(Ok(event)),
@@ -127,26 +127,28 @@ impl EventStream {
     }
 
     fn handle(&mut self, events: Vec<SseEvent>) {
-        let mut out = Vec::new();
         for sse in events {
             if sse.data.trim() == "[DONE]" {
                 continue;
             }
             let index = self.index;
             self.index += 1;
+            let mut out = Vec::new();
             let result = self.normalizer.push_json_with(
                 sse.data.as_bytes(),
                 index,
                 &mut out,
                 Some(&mut self.accumulator),
             );
+            // The events may borrow from the data, which is handed out next.
+            let out: Vec<Event<'static>> = out.into_iter().map(Event::into_owned).collect();
             self.pending.push_back(Ok(StreamItem::Raw(sse.data)));
             if let Err(e) = result {
                 let err = self.error(ErrorKind::Decode, e.to_string());
                 self.fail(err);
                 return;
             }
-            for event in out.drain(..) {
+            for event in out {
                 if let EventBody::Error { error } = &event.body {
                     debug!(error_type = %error.error_type, "error event in stream");
                 }

@@ -119,7 +119,7 @@ async fn streams_replay_to_the_same_events_as_normalize_with_raw_payloads() {
             .map(Result::unwrap)
             .collect()
             .await;
-        let events: Vec<Event> = items
+        let events: Vec<Event<'static>> = items
             .iter()
             .filter_map(|i| {
                 if let StreamItem::Event(e) = i {
@@ -153,7 +153,7 @@ async fn a_stream_split_at_every_byte_boundary_gives_the_same_events() {
     let bytes = fixture("openai/stream.approval-approved-mcp-call.zip1.sse");
     let base = serve_one_byte_chunks(bytes.clone()).await;
     let client = Client::new(config_with(&base, &base)).unwrap();
-    let events: Vec<Event> = client
+    let events: Vec<Event<'static>> = client
         .stream(Vendor::OpenAi, &request(true))
         .await
         .unwrap()
@@ -485,7 +485,7 @@ async fn approval_loop_over_two_turns_with_previous_response_id() {
             Vendor::OpenAi,
             &request(false),
             Some(&ApproveAll),
-            &mut |e: &Event| {
+            &mut |e: &Event<'static>| {
                 seen.push(e.kind());
                 events.push(e.clone());
             },
@@ -695,7 +695,7 @@ async fn anthropic_pause_turn_is_continued_with_the_assistant_content() {
             Vendor::Anthropic,
             &anthropic_request(false),
             None,
-            &mut |e: &Event| events.push(e.clone()),
+            &mut |e: &Event<'static>| events.push(e.clone()),
         )
         .await
         .unwrap();
@@ -715,7 +715,7 @@ async fn anthropic_pause_turn_is_continued_with_the_assistant_content() {
         second["mcp_servers"], first["mcp_servers"],
         "the same servers and token again"
     );
-    let stops: Vec<&EventBody> = events
+    let stops: Vec<&EventBody<'_>> = events
         .iter()
         .filter(|e| e.kind() == "response_completed")
         .map(|e| &e.body)
@@ -758,11 +758,11 @@ async fn results_after_a_pause_are_attributed_to_the_call_made_before_it() {
             Vendor::Anthropic,
             &anthropic_request(false),
             None,
-            &mut |e: &Event| events.push(e.clone()),
+            &mut |e: &Event<'static>| events.push(e.clone()),
         )
         .await
         .unwrap();
-    let results: Vec<&EventBody> = events
+    let results: Vec<&EventBody<'_>> = events
         .iter()
         .filter(|e| e.kind() == "call_result")
         .map(|e| &e.body)

@@ -310,11 +310,17 @@ const ANTHROPIC_EVENTS: &[&str] = anthropic::MessageStreamEvent::KNOWN_TYPES;
 /// Which vendor's stream an event's JSON belongs to, from its `type`.
 pub fn stream_vendor(event: &Value) -> Option<Vendor> {
     let t = event.get("type")?.as_str()?;
+    stream_vendor_of(t, || event.get("error").is_some_and(Value::is_object))
+}
+
+/// [`stream_vendor`] from the event's `type` alone; `error_is_object` (whether the event's
+/// `error` field is an object) is asked only for an `error` event.
+pub fn stream_vendor_of(t: &str, error_is_object: impl FnOnce() -> bool) -> Option<Vendor> {
     if t.starts_with("response.") {
         Some(Vendor::OpenAi)
     } else if t == "error" {
         // Anthropic nests the error object; OpenAI puts code/message at the top.
-        Some(if event.get("error").is_some_and(Value::is_object) {
+        Some(if error_is_object() {
             Vendor::Anthropic
         } else {
             Vendor::OpenAi

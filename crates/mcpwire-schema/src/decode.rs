@@ -65,7 +65,11 @@ fn without_position(err: &serde_json::Error) -> String {
 
 /// Decodes JSON bytes into `T`.
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
-    match serde_json::from_slice(bytes) {
+    let fast = match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
+    };
+    match fast {
         Ok(value) => Ok(value),
         Err(fast) => {
             let mut de = serde_json::Deserializer::from_slice(bytes);

@@ -12,10 +12,15 @@
 //! );
 //! assert!(event.is_stream_only());
 //! ```
+//!
+//! An event may borrow from the bytes it was read from (`Event<'a>`: the text of a delta, JSON
+//! values); [`Event::into_owned`] gives an `Event<'static>` to keep.
 
 // The event structs are plain data that normalisers and consumers construct directly; new
 // fields arrive only with a new version of the contract, so they stay exhaustive.
 #![allow(clippy::exhaustive_structs)]
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -69,14 +74,15 @@ impl std::str::FromStr for Vendor {
 /// Deserialising an object whose `kind` this version does not know yields
 /// [`EventBody::Unknown`], which keeps the whole object and writes it back unchanged.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Event {
+pub struct Event<'a> {
     /// Which vendor produced it.
     pub vendor: Vendor,
     /// What happened.
-    pub body: EventBody,
+    pub body: EventBody<'a>,
 }
 
-impl<'de> Deserialize<'de> for Event {
+/// Decoding gives an owned event (any `'a`, `'static` included).
+impl<'de> Deserialize<'de> for Event<'_> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
         // Every field as exact JSON text, in order.
@@ -112,12 +118,12 @@ impl<'de> Deserialize<'de> for Event {
         text.push(':');
         text.push_str(fields.to_json().get());
         text.push('}');
-        let body: EventBody = serde_json::from_str(&text).map_err(D::Error::custom)?;
+        let body: EventBody<'_> = serde_json::from_str(&text).map_err(D::Error::custom)?;
         Ok(Event::new(vendor, body))
     }
 }
 
-impl Serialize for Event {
+impl Serialize for Event<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if let EventBody::Unknown { raw } = &self.body {
             return raw.serialize(serializer);
@@ -241,10 +247,18 @@ mod flat {
     }
 }
 
-impl Event {
+impl<'a> Event<'a> {
     /// An event from `vendor`.
-    pub fn new(vendor: Vendor, body: EventBody) -> Self {
+    pub fn new(vendor: Vendor, body: EventBody<'a>) -> Self {
         Event { vendor, body }
+    }
+
+    /// The same event, owning everything it borrowed (copied; owned parts are moved).
+    pub fn into_owned(self) -> Event<'static> {
+        Event {
+            vendor: self.vendor,
+            body: self.body.into_owned(),
+        }
     }
 
     /// The `kind` string, e.g. `call_result`.
@@ -272,27 +286,39 @@ impl Event {
 
 /// A tool as a server described it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolInfo {
+pub struct ToolInfo<'a> {
     /// Tool name.
     pub name: String,
     /// Description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The JSON Schema of the arguments.
-    pub input_schema: Json,
+    pub input_schema: Json<'a>,
     /// Annotations as the vendor gave them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub annotations: Option<Json>,
+    pub annotations: Option<Json<'a>>,
+}
+
+impl ToolInfo<'_> {
+    /// The same tool, owning its JSON.
+    pub fn into_owned(self) -> ToolInfo<'static> {
+        ToolInfo {
+            name: self.name,
+            description: self.description,
+            input_schema: self.input_schema.into_owned(),
+            annotations: self.annotations.map(Json::into_owned),
+        }
+    }
 }
 
 /// Why listing tools failed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListError {
+pub struct ListError<'a> {
     /// A readable message.
     pub message: String,
     /// The vendor's error value, when it was not a plain string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw: Option<Json>,
+    pub raw: Option<Json<'a>>,
 }
 
 /// The kind of a call failure.
@@ -372,7 +398,7 @@ pub struct ErrorInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum EventBody {
+pub enum EventBody<'a> {
     /// A response began.
     ResponseStarted {
         /// The vendor's response or message id.
@@ -387,7 +413,7 @@ pub enum EventBody {
         /// Server label / name.
         server: String,
         /// The tools.
-        tools: Vec<ToolInfo>,
+        tools: Vec<ToolInfo<'a>>,
         /// The vendor's id of the listing (OpenAI `mcpl_...`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         list_id: Option<String>,
@@ -397,7 +423,7 @@ pub enum EventBody {
         /// Server label / name.
         server: String,
         /// Why.
-        error: ListError,
+        error: ListError<'a>,
         /// The vendor's id of the listing.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         list_id: Option<String>,
@@ -414,9 +440,9 @@ pub enum EventBody {
     /// Stream only: a chunk of a call's argument text.
     CallArgumentsDelta {
         /// The call.
-        call_id: String,
+        call_id: Cow<'a, str>,
         /// The chunk.
-        delta: String,
+        delta: Cow<'a, str>,
     },
     /// A call with its final arguments.
     Call {
@@ -428,7 +454,7 @@ pub enum EventBody {
         tool: String,
         /// Arguments, when they are valid JSON.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        arguments: Option<Json>,
+        arguments: Option<Json<'a>>,
         /// Argument text, when it is not valid JSON.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         arguments_text: Option<String>,
@@ -449,7 +475,7 @@ pub enum EventBody {
         /// Whether the call failed.
         is_error: bool,
         /// Result content: `{"type":"text","text":...}` parts, other parts verbatim.
-        content: Vec<Json>,
+        content: Vec<Json<'a>>,
         /// Why it failed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<CallError>,
@@ -464,7 +490,7 @@ pub enum EventBody {
         tool: String,
         /// Arguments, when they are valid JSON.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        arguments: Option<Json>,
+        arguments: Option<Json<'a>>,
         /// Argument text, when it is not valid JSON.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         arguments_text: Option<String>,
@@ -474,7 +500,7 @@ pub enum EventBody {
         /// Output item index (OpenAI) or content block index (Anthropic).
         index: u64,
         /// The chunk.
-        text: String,
+        text: Cow<'a, str>,
     },
     /// Model text.
     Text {
@@ -502,7 +528,7 @@ pub enum EventBody {
     /// Anything without an MCP meaning, verbatim.
     Other {
         /// The vendor's JSON, unchanged.
-        raw: Json,
+        raw: Json<'a>,
         /// Output item or content block index, when known.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         index: Option<u64>,
@@ -516,7 +542,7 @@ pub enum EventBody {
     #[serde(skip)]
     Unknown {
         /// The event object.
-        raw: Json,
+        raw: Json<'a>,
     },
 }
 
@@ -524,7 +550,7 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-impl EventBody {
+impl EventBody<'_> {
     /// Every `kind` this version knows.
     pub const KINDS: &'static [&'static str] = &[
         "response_started",
@@ -561,11 +587,127 @@ impl EventBody {
             EventBody::Unknown { .. } => "unknown",
         }
     }
+
+    /// The same body, owning everything it borrowed.
+    pub fn into_owned(self) -> EventBody<'static> {
+        fn own(text: Cow<'_, str>) -> Cow<'static, str> {
+            Cow::Owned(text.into_owned())
+        }
+        match self {
+            EventBody::ResponseStarted { response_id, model } => {
+                EventBody::ResponseStarted { response_id, model }
+            }
+            EventBody::ToolsListed {
+                server,
+                tools,
+                list_id,
+            } => EventBody::ToolsListed {
+                server,
+                tools: tools.into_iter().map(ToolInfo::into_owned).collect(),
+                list_id,
+            },
+            EventBody::ToolsListFailed {
+                server,
+                error,
+                list_id,
+            } => EventBody::ToolsListFailed {
+                server,
+                error: ListError {
+                    message: error.message,
+                    raw: error.raw.map(Json::into_owned),
+                },
+                list_id,
+            },
+            EventBody::CallStarted {
+                call_id,
+                server,
+                tool,
+            } => EventBody::CallStarted {
+                call_id,
+                server,
+                tool,
+            },
+            EventBody::CallArgumentsDelta { call_id, delta } => EventBody::CallArgumentsDelta {
+                call_id: own(call_id),
+                delta: own(delta),
+            },
+            EventBody::Call {
+                call_id,
+                server,
+                tool,
+                arguments,
+                arguments_text,
+                approval_id,
+            } => EventBody::Call {
+                call_id,
+                server,
+                tool,
+                arguments: arguments.map(Json::into_owned),
+                arguments_text,
+                approval_id,
+            },
+            EventBody::CallResult {
+                call_id,
+                server,
+                tool,
+                is_error,
+                content,
+                error,
+            } => EventBody::CallResult {
+                call_id,
+                server,
+                tool,
+                is_error,
+                content: content.into_iter().map(Json::into_owned).collect(),
+                error,
+            },
+            EventBody::ApprovalRequested {
+                approval_id,
+                server,
+                tool,
+                arguments,
+                arguments_text,
+            } => EventBody::ApprovalRequested {
+                approval_id,
+                server,
+                tool,
+                arguments: arguments.map(Json::into_owned),
+                arguments_text,
+            },
+            EventBody::TextDelta { index, text } => EventBody::TextDelta {
+                index,
+                text: own(text),
+            },
+            EventBody::Text { index, text } => EventBody::Text { index, text },
+            EventBody::ResponseCompleted {
+                stop,
+                stop_raw,
+                usage,
+            } => EventBody::ResponseCompleted {
+                stop,
+                stop_raw,
+                usage,
+            },
+            EventBody::Error { error } => EventBody::Error { error },
+            EventBody::Other {
+                raw,
+                index,
+                stream_only,
+            } => EventBody::Other {
+                raw: raw.into_owned(),
+                index,
+                stream_only,
+            },
+            EventBody::Unknown { raw } => EventBody::Unknown {
+                raw: raw.into_owned(),
+            },
+        }
+    }
 }
 
 /// Parses argument text: a JSON value when it is valid JSON (`arguments`), else the text
 /// (`arguments_text`). Empty text means no arguments: `{}`.
-pub fn split_arguments(text: &str) -> (Option<Json>, Option<String>) {
+pub fn split_arguments(text: &str) -> (Option<Json<'static>>, Option<String>) {
     if text.trim().is_empty() {
         return (
             Some(Json::from(Value::Object(serde_json::Map::new()))),

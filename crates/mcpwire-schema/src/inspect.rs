@@ -76,7 +76,7 @@ pub fn inspect_extra(extra: &Extra, keep: &[&str], path: &str, out: &mut Vec<Fin
 /// Reports an `Unknown(Json)` enum arm, unless its type is a documented vendor type this crate
 /// keeps raw on purpose (`keep`; `""` stands for objects without a `type`).
 #[doc(hidden)]
-pub fn inspect_unknown(raw: &Json, keep: &[&str], path: &str, out: &mut Vec<Finding>) {
+pub fn inspect_unknown(raw: &Json<'_>, keep: &[&str], path: &str, out: &mut Vec<Finding>) {
     let type_name = raw.type_tag();
     if keep.contains(&type_name.as_deref().unwrap_or("")) && raw.is_object() {
         return;
@@ -94,7 +94,7 @@ pub fn inspect_unknown(raw: &Json, keep: &[&str], path: &str, out: &mut Vec<Find
 macro_rules! inspect_nothing {
     ($($t:ty),*) => { $(impl Inspect for $t { fn inspect(&self, _: &str, _: &mut Vec<Finding>) {} })* };
 }
-inspect_nothing!(String, bool, u64, i64, f64, Value, Json, Extra, Sensitive, Map<String, Value>);
+inspect_nothing!(String, bool, u64, i64, f64, Value, Json<'_>, Extra, Sensitive, Map<String, Value>);
 
 impl<T: Inspect> Inspect for Vec<T> {
     fn inspect(&self, path: &str, out: &mut Vec<Finding>) {

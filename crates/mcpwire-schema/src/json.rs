@@ -12,6 +12,11 @@
 //!
 //! A `Json` always prints on **one line**: line breaks and tabs between tokens are removed when
 //! it is decoded (pretty-printed input), and values that differ only in layout are equal.
+//!
+//! A `Json<'a>` may **borrow** its text from a buffer that outlives it ([`Json::borrowed`]):
+//! that is how the stream normalisers hand over arguments, tool outputs, schemas and unknown
+//! items without copying them. What a wire type holds, and what [`Deserialize`] produces, is
+//! owned (`Json<'static>`); [`Json::into_owned`] turns a borrowed value into one.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -23,23 +28,30 @@ use serde_json::value::RawValue;
 
 use crate::wire::Key;
 
-/// A JSON value kept as its (compact) text rather than as a `serde_json::Value`: numbers of any
-/// size, key order and string escapes stay as sent, and decoding one only validates it.
+/// A JSON value kept as its (compact) text, owned or borrowed. See the [module docs](self).
 ///
 /// ```
 /// use mcpwire_schema::Json;
 /// let big: Json = serde_json::from_str("{\n  \"n\": 123456789012345678901234567890\n}").unwrap();
 /// assert_eq!(big.get(), r#"{"n":123456789012345678901234567890}"#);
 /// assert_eq!(serde_json::to_string(&big).unwrap(), big.get());
+///
+/// // Borrowed from the text it was read from, then made independent of it.
+/// let text = String::from(r#"{"n":123456789012345678901234567890}"#);
+/// let raw: &serde_json::value::RawValue = serde_json::from_str(&text).unwrap();
+/// let borrowed = Json::borrowed(raw);
+/// let owned: Json<'static> = borrowed.clone().into_owned();
+/// drop(text);
+/// assert_eq!(owned, big);
 /// ```
 #[derive(Clone)]
-pub struct Json(Repr);
+pub struct Json<'a>(Repr<'a>);
 
 /// Where the text lives.
 #[derive(Clone)]
-enum Repr {
-    /// As the parser (or `serde_json`'s writer) produced it.
-    Raw(Box<RawValue>),
+enum Repr<'a> {
+    /// As the parser (or `serde_json`'s writer) produced it, owned or borrowed.
+    Raw(RawText<'a>),
     /// Built here from valid parts (an object around values that are valid already), in a
     /// buffer of exactly its size: not re-validated when built, only when written out.
     Built(Box<str>),
@@ -47,60 +59,77 @@ enum Repr {
     /// tool's output can be large. Written out piece by piece; its whole text is put together
     /// only if asked for ([`Json::get`]).
     TextPart {
-        text: Box<RawValue>,
+        text: RawText<'a>,
         whole: std::sync::OnceLock<Box<str>>,
     },
+}
+
+/// Valid, compact JSON text: owned, or borrowed from a buffer that outlives the value.
+#[derive(Clone)]
+enum RawText<'a> {
+    Owned(Box<RawValue>),
+    Borrowed(&'a RawValue),
+}
+
+impl RawText<'_> {
+    fn get(&self) -> &str {
+        match self {
+            RawText::Owned(raw) => raw.get(),
+            RawText::Borrowed(raw) => raw.get(),
+        }
+    }
+
+    fn raw(&self) -> &RawValue {
+        match self {
+            RawText::Owned(raw) => raw,
+            RawText::Borrowed(raw) => raw,
+        }
+    }
+
+    fn into_owned(self) -> Box<RawValue> {
+        match self {
+            RawText::Owned(raw) => raw,
+            RawText::Borrowed(raw) => raw.to_owned(),
+        }
+    }
 }
 
 /// The opening of a text part, up to its text.
 const TEXT_PART_OPEN: &str = r#"{"type":"text","text":"#;
 
-impl Json {
+impl Json<'static> {
     /// `null`.
-    pub fn null() -> Json {
+    pub fn null() -> Json<'static> {
         Json::written(&())
     }
 
-    /// The JSON text.
-    pub fn get(&self) -> &str {
-        match &self.0 {
-            Repr::Raw(raw) => raw.get(),
-            Repr::Built(text) => text,
-            Repr::TextPart { text, whole } => whole.get_or_init(|| {
-                let mut out = String::with_capacity(TEXT_PART_OPEN.len() + text.get().len() + 1);
-                out.push_str(TEXT_PART_OPEN);
-                out.push_str(text.get());
-                out.push('}');
-                out.into_boxed_str()
-            }),
-        }
-    }
-
     /// Validates and compacts JSON text.
-    pub fn from_text(text: &str) -> Result<Json, serde_json::Error> {
+    pub fn from_text(text: &str) -> Result<Json<'static>, serde_json::Error> {
         let raw: Box<RawValue> = serde_json::from_str(text)?;
         Ok(Json::from_boxed(raw))
     }
 
     /// Writes a value as JSON (through `serde_json`: strings escaped, numbers exact).
-    pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Result<Json, serde_json::Error> {
-        serde_json::value::to_raw_value(value).map(|raw| Json(Repr::Raw(raw)))
+    pub fn from_serialize<T: Serialize + ?Sized>(
+        value: &T,
+    ) -> Result<Json<'static>, serde_json::Error> {
+        serde_json::value::to_raw_value(value).map(|raw| Json(Repr::Raw(RawText::Owned(raw))))
     }
 
     /// A JSON string holding `text`.
-    pub fn string(text: &str) -> Json {
+    pub fn string(text: &str) -> Json<'static> {
         Json::written(text)
     }
 
     /// An object of the given entries, in order (each value is valid JSON already, so nothing is
     /// re-validated).
-    pub fn object<'a>(entries: impl IntoIterator<Item = (&'a str, &'a Json)>) -> Json {
-        let entries: Vec<(&str, &Json)> = entries.into_iter().collect();
+    pub fn object<'e>(entries: impl IntoIterator<Item = (&'e str, &'e Json<'e>)>) -> Json<'static> {
+        let entries: Vec<(&str, &Json<'_>)> = entries.into_iter().collect();
         Json::built_object(&entries)
     }
 
     /// `{"key":value,...}` in a buffer of exactly its size.
-    fn built_object(entries: &[(&str, &Json)]) -> Json {
+    fn built_object(entries: &[(&str, &Json<'_>)]) -> Json<'static> {
         let keys: Vec<String> = entries.iter().map(|(k, _)| quoted(k)).collect();
         let size = 2
             + entries.len().saturating_sub(1)
@@ -123,9 +152,106 @@ impl Json {
         Json(Repr::Built(out.into_boxed_str()))
     }
 
+    /// `value` written by `serde_json` (which writes [`Json`] values as their text): no
+    /// re-validation of what it wrote.
+    fn written<T: Serialize + ?Sized>(value: &T) -> Json<'static> {
+        match serde_json::value::to_raw_value(value) {
+            Ok(raw) => Json(Repr::Raw(RawText::Owned(raw))),
+            // Only a map with non-string keys fails, and none is written here.
+            Err(_) => Json(Repr::Raw(RawText::Owned(RawValue::NULL.to_owned()))),
+        }
+    }
+
+    /// Text from the parser, with line breaks between tokens removed.
+    fn from_boxed(raw: Box<RawValue>) -> Json<'static> {
+        // Compacting valid JSON leaves it valid; should it ever not, the text stays as sent.
+        match compact(raw.get()).map(RawValue::from_string) {
+            Some(Ok(compacted)) => Json(Repr::Raw(RawText::Owned(compacted))),
+            Some(Err(_)) | None => Json(Repr::Raw(RawText::Owned(raw))),
+        }
+    }
+
+    /// Rebuilds an object from the entries of `map` (used where the text itself is not at hand).
+    #[doc(hidden)]
+    pub fn from_entries<'de, A: MapAccess<'de>>(
+        first: impl IntoIterator<Item = (String, Json<'static>)>,
+        mut map: A,
+    ) -> Result<Json<'static>, A::Error> {
+        let mut entries: Vec<(String, Json<'static>)> = first.into_iter().collect();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let value: Json<'static> = map.next_value()?;
+            entries.push((key.into_owned(), value));
+        }
+        let entries: Vec<(&str, &Json<'_>)> =
+            entries.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        Ok(Json::built_object(&entries))
+    }
+
+    /// Rebuilds an array from the elements of `seq`.
+    #[doc(hidden)]
+    pub fn from_elements<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Json<'static>, A::Error> {
+        let mut elements: Vec<Json<'static>> = Vec::new();
+        while let Some(value) = seq.next_element::<Json<'static>>()? {
+            elements.push(value);
+        }
+        Ok(Json::written(&elements))
+    }
+}
+
+impl<'a> Json<'a> {
+    /// JSON text borrowed from a buffer that outlives the value (`raw` is valid JSON: a
+    /// `RawValue` only ever holds that). Text with line breaks or tabs between tokens is
+    /// compacted into an owned copy, so that a `Json` always prints on one line.
+    pub fn borrowed(raw: &'a RawValue) -> Json<'a> {
+        match compact(raw.get()).map(RawValue::from_string) {
+            Some(Ok(compacted)) => Json(Repr::Raw(RawText::Owned(compacted))),
+            Some(Err(_)) | None => Json(Repr::Raw(RawText::Borrowed(raw))),
+        }
+    }
+
+    /// `true` when the text is borrowed (see [`Json::borrowed`]); a text part counts as
+    /// borrowed when its text is.
+    pub fn is_borrowed(&self) -> bool {
+        matches!(
+            &self.0,
+            Repr::Raw(RawText::Borrowed(_))
+                | Repr::TextPart {
+                    text: RawText::Borrowed(_),
+                    ..
+                }
+        )
+    }
+
+    /// The same value, owning its text (a copy when it was borrowed, else a move).
+    pub fn into_owned(self) -> Json<'static> {
+        Json(match self.0 {
+            Repr::Raw(raw) => Repr::Raw(RawText::Owned(raw.into_owned())),
+            Repr::Built(text) => Repr::Built(text),
+            Repr::TextPart { text, whole } => Repr::TextPart {
+                text: RawText::Owned(text.into_owned()),
+                whole,
+            },
+        })
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        match &self.0 {
+            Repr::Raw(raw) => raw.get(),
+            Repr::Built(text) => text,
+            Repr::TextPart { text, whole } => whole.get_or_init(|| {
+                let mut out = String::with_capacity(TEXT_PART_OPEN.len() + text.get().len() + 1);
+                out.push_str(TEXT_PART_OPEN);
+                out.push_str(text.get());
+                out.push('}');
+                out.into_boxed_str()
+            }),
+        }
+    }
+
     /// The MCP text part `{"type":"text","text":<text>}` around `text`, a JSON string; the
     /// string is moved in, not copied. Anything else than a string gives an object holding it.
-    pub fn text_part(text: Json) -> Json {
+    pub fn text_part(text: Json<'a>) -> Json<'a> {
         match text.0 {
             Repr::Raw(raw) if raw.get().starts_with('"') => Json(Repr::TextPart {
                 text: raw,
@@ -216,7 +342,7 @@ impl Json {
     }
 
     /// The field `key` of an object (only that field is copied).
-    pub fn field(&self, key: &str) -> Option<Json> {
+    pub fn field(&self, key: &str) -> Option<Json<'static>> {
         let (_, value) = self.fields()?.into_iter().find(|(k, _)| k == key)?;
         Some(Json::from_boxed(value.to_owned()))
     }
@@ -227,7 +353,7 @@ impl Json {
     }
 
     /// The elements of an array, each as [`Json`]; `None` when the value is not an array.
-    pub fn as_array(&self) -> Option<Vec<Json>> {
+    pub fn as_array(&self) -> Option<Vec<Json<'static>>> {
         if !self.get().starts_with('[') {
             return None;
         }
@@ -259,50 +385,6 @@ impl Json {
     pub fn as_i64(&self) -> Option<i64> {
         self.get().parse().ok()
     }
-
-    /// `value` written by `serde_json` (which writes [`Json`] values as their text): no
-    /// re-validation of what it wrote.
-    fn written<T: Serialize + ?Sized>(value: &T) -> Json {
-        match serde_json::value::to_raw_value(value) {
-            Ok(raw) => Json(Repr::Raw(raw)),
-            // Only a map with non-string keys fails, and none is written here.
-            Err(_) => Json(Repr::Raw(RawValue::NULL.to_owned())),
-        }
-    }
-
-    /// Text from the parser, with line breaks between tokens removed.
-    fn from_boxed(raw: Box<RawValue>) -> Json {
-        // Compacting valid JSON leaves it valid; should it ever not, the text stays as sent.
-        match compact(raw.get()).map(RawValue::from_string) {
-            Some(Ok(compacted)) => Json(Repr::Raw(compacted)),
-            Some(Err(_)) | None => Json(Repr::Raw(raw)),
-        }
-    }
-
-    /// Rebuilds an object from the entries of `map` (used where the text itself is not at hand).
-    #[doc(hidden)]
-    pub fn from_entries<'de, A: MapAccess<'de>>(
-        first: impl IntoIterator<Item = (String, Json)>,
-        mut map: A,
-    ) -> Result<Json, A::Error> {
-        let mut entries: Vec<(String, Json)> = first.into_iter().collect();
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            let value: Json = map.next_value()?;
-            entries.push((key.into_owned(), value));
-        }
-        let entries: Vec<(&str, &Json)> = entries.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        Ok(Json::built_object(&entries))
-    }
-
-    /// Rebuilds an array from the elements of `seq`.
-    #[doc(hidden)]
-    pub fn from_elements<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Json, A::Error> {
-        let mut elements: Vec<Json> = Vec::new();
-        while let Some(value) = seq.next_element::<Json>()? {
-            elements.push(value);
-        }
-        Ok(Json::written(&elements))
-    }
 }
 
 /// `key` as a JSON string (escaped by `serde_json` only when it needs it).
@@ -323,6 +405,10 @@ fn quoted(key: &str) -> String {
 /// equality ignores them (see `PartialEq`).
 fn compact(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
+    // A string holds no raw line break or tab (JSON escapes them): nothing to look for.
+    if bytes.first() == Some(&b'"') {
+        return None;
+    }
     memchr::memchr3(b'\n', b'\r', b'\t', bytes)?;
     compact_all(text)
 }
@@ -436,15 +522,15 @@ mod scan {
     }
 }
 
-impl Default for Json {
+impl Default for Json<'_> {
     fn default() -> Self {
         Json::null()
     }
 }
 
-impl PartialEq for Json {
+impl<'b> PartialEq<Json<'b>> for Json<'_> {
     /// Equal texts, or texts equal once spaces between tokens are removed.
-    fn eq(&self, other: &Json) -> bool {
+    fn eq(&self, other: &Json<'b>) -> bool {
         let (a, b) = (self.get(), other.get());
         if a == b {
             return true;
@@ -455,46 +541,46 @@ impl PartialEq for Json {
     }
 }
 
-impl Eq for Json {}
+impl Eq for Json<'_> {}
 
-impl PartialEq<Value> for Json {
+impl PartialEq<Value> for Json<'_> {
     fn eq(&self, other: &Value) -> bool {
         self.to_value() == *other
     }
 }
 
-impl fmt::Debug for Json {
+impl fmt::Debug for Json<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Json({})", self.get())
     }
 }
 
-impl fmt::Display for Json {
+impl fmt::Display for Json<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.get())
     }
 }
 
-impl From<Value> for Json {
-    fn from(value: Value) -> Json {
+impl From<Value> for Json<'static> {
+    fn from(value: Value) -> Json<'static> {
         Json::from(&value)
     }
 }
 
-impl From<&Value> for Json {
-    fn from(value: &Value) -> Json {
+impl From<&Value> for Json<'static> {
+    fn from(value: &Value) -> Json<'static> {
         Json::written(value)
     }
 }
 
-impl Serialize for Json {
+impl Serialize for Json<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
-            Repr::Raw(raw) => raw.serialize(serializer),
+            Repr::Raw(raw) => raw.raw().serialize(serializer),
             Repr::TextPart { text, .. } => {
                 let mut map = serializer.serialize_map(Some(2))?;
                 map.serialize_entry("type", "text")?;
-                map.serialize_entry("text", text)?;
+                map.serialize_entry("text", text.raw())?;
                 map.end()
             }
             // Valid by construction; checked here rather than when built (most built values are
@@ -509,7 +595,9 @@ impl Serialize for Json {
     }
 }
 
-impl<'de> Deserialize<'de> for Json {
+/// Decoding always gives an owned value (any deserializer can give one); borrow with
+/// [`Json::borrowed`].
+impl<'de> Deserialize<'de> for Json<'_> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Box::<RawValue>::deserialize(deserializer).map(Json::from_boxed)
     }
@@ -518,7 +606,7 @@ impl<'de> Deserialize<'de> for Json {
 /// The fields of an object that a type does not model, in their original order, each kept as
 /// [`Json`]. A small ordered map: lookups are linear (there are few such fields).
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Extra(Vec<(String, Json)>);
+pub struct Extra(Vec<(String, Json<'static>)>);
 
 impl Extra {
     /// No fields.
@@ -537,7 +625,7 @@ impl Extra {
     }
 
     /// The value of `key`.
-    pub fn get(&self, key: &str) -> Option<&Json> {
+    pub fn get(&self, key: &str) -> Option<&Json<'static>> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
@@ -547,7 +635,11 @@ impl Extra {
     }
 
     /// Sets `key` (in place when it is there, else at the end); returns the old value.
-    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Json>) -> Option<Json> {
+    pub fn insert(
+        &mut self,
+        key: impl Into<String>,
+        value: impl Into<Json<'static>>,
+    ) -> Option<Json<'static>> {
         let key = key.into();
         let value = value.into();
         match self.0.iter_mut().find(|(k, _)| *k == key) {
@@ -560,13 +652,13 @@ impl Extra {
     }
 
     /// Removes `key`, keeping the order of the rest.
-    pub fn remove(&mut self, key: &str) -> Option<Json> {
+    pub fn remove(&mut self, key: &str) -> Option<Json<'static>> {
         let at = self.0.iter().position(|(k, _)| k == key)?;
         Some(self.0.remove(at).1)
     }
 
     /// The fields in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Json)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Json<'static>)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v))
     }
 
@@ -576,13 +668,13 @@ impl Extra {
     }
 
     /// The values in order.
-    pub fn values(&self) -> impl Iterator<Item = &Json> {
+    pub fn values(&self) -> impl Iterator<Item = &Json<'static>> {
         self.0.iter().map(|(_, v)| v)
     }
 
     /// The fields as one JSON object.
-    pub fn to_json(&self) -> Json {
-        let entries: Vec<(&str, &Json)> = self.iter().collect();
+    pub fn to_json(&self) -> Json<'static> {
+        let entries: Vec<(&str, &Json<'_>)> = self.iter().collect();
         Json::built_object(&entries)
     }
 }
@@ -594,15 +686,15 @@ impl fmt::Debug for Extra {
 }
 
 impl IntoIterator for Extra {
-    type Item = (String, Json);
-    type IntoIter = std::vec::IntoIter<(String, Json)>;
+    type Item = (String, Json<'static>);
+    type IntoIter = std::vec::IntoIter<(String, Json<'static>)>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
     }
 }
 
-impl FromIterator<(String, Json)> for Extra {
-    fn from_iter<I: IntoIterator<Item = (String, Json)>>(iter: I) -> Extra {
+impl FromIterator<(String, Json<'static>)> for Extra {
+    fn from_iter<I: IntoIterator<Item = (String, Json<'static>)>>(iter: I) -> Extra {
         let mut extra = Extra::new();
         for (k, v) in iter {
             extra.insert(k, v);
@@ -632,7 +724,7 @@ impl<'de> Deserialize<'de> for Extra {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Extra, A::Error> {
                 let mut extra = Extra::new();
                 while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-                    let value: Json = map.next_value()?;
+                    let value: Json<'static> = map.next_value()?;
                     extra.insert(key.into_owned(), value);
                 }
                 Ok(extra)
@@ -648,13 +740,13 @@ mod tests {
 
     #[test]
     fn compacts_whitespace_outside_strings_only() {
-        let j: Json =
+        let j: Json<'_> =
             serde_json::from_str("{ \"a b\" : [ 1 ,\n 2 ] ,\t\"c\":\"x \\\" y\" }").unwrap();
         assert_eq!(j.get(), r#"{"a b":[1,2],"c":"x \" y"}"#);
-        let already: Json = serde_json::from_str(r#"{"a":"b c"}"#).unwrap();
+        let already: Json<'_> = serde_json::from_str(r#"{"a":"b c"}"#).unwrap();
         assert_eq!(already.get(), r#"{"a":"b c"}"#);
         // One line with spaces between tokens: kept as sent, and equal to the compact form.
-        let spaced: Json = serde_json::from_str(r#"{"a": "b c", "d": [1, 2]}"#).unwrap();
+        let spaced: Json<'_> = serde_json::from_str(r#"{"a": "b c", "d": [1, 2]}"#).unwrap();
         assert_eq!(spaced.get(), r#"{"a": "b c", "d": [1, 2]}"#);
         assert_eq!(spaced, Json::from_text(r#"{"a":"b c","d":[1,2]}"#).unwrap());
         assert_ne!(spaced, Json::from_text(r#"{"a":"bc","d":[1,2]}"#).unwrap());
@@ -671,7 +763,7 @@ mod tests {
     #[test]
     fn rebuilds_objects_through_a_value_deserializer() {
         let v = serde_json::json!({"a": [1, {"b": null}], "c": "d\"e"});
-        let j: Json = serde_json::from_value(v.clone()).unwrap();
+        let j: Json<'_> = serde_json::from_value(v.clone()).unwrap();
         assert_eq!(j, v);
         let extra: Extra = serde_json::from_value(v.clone()).unwrap();
         assert_eq!(extra.get("c").unwrap().as_str().unwrap(), "d\"e");

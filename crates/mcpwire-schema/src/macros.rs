@@ -42,7 +42,7 @@ macro_rules! wire_struct {
         impl $crate::wire::WireFields for $name {
             #[allow(unused_mut)]
             fn deserialize_fields<'de, A: ::serde::de::MapAccess<'de>>(
-                buffered: ::std::vec::Vec<(::std::string::String, $crate::Json)>,
+                buffered: ::std::vec::Vec<(::std::string::String, $crate::Json<'static>)>,
                 mut map: A,
             ) -> ::std::result::Result<Self, A::Error> {
                 $( let mut $field: ::std::option::Option<$crate::wire_struct!(@ty $kind $ty)> = None; )*
@@ -62,7 +62,7 @@ macro_rules! wire_struct {
                             $field = Some(map.next_value()?);
                         } )*
                         _ => {
-                            let value: $crate::Json = map.next_value()?;
+                            let value: $crate::Json<'static> = map.next_value()?;
                             extra.insert(key.into_owned(), value);
                         }
                     }
@@ -145,7 +145,7 @@ macro_rules! wire_enum {
             $( $(#[$vmeta])* $variant($payload), )*
             $( $(#[$smeta])* $svariant(::std::string::String), )?
             /// A `type` this build does not know (or a value without one), kept verbatim.
-            Unknown($crate::Json),
+            Unknown($crate::Json<'static>),
         }
 
         impl ::std::default::Default for $name {
@@ -340,7 +340,7 @@ macro_rules! union_enum {
             $( $(#[$seqmeta])* $seqv($seqty), )?
             $( $(#[$mapmeta])* $mapv($mapty), )?
             /// A JSON value of a kind this build does not expect, kept verbatim.
-            Other($crate::Json),
+            Other($crate::Json<'static>),
         }
 
         impl ::serde::Serialize for $name {

@@ -45,7 +45,7 @@ pub trait WireFields: Sized {
     /// Decodes the fields: first the entries the caller already read (`buffered`), then the
     /// rest of `map`.
     fn deserialize_fields<'de, A: MapAccess<'de>>(
-        buffered: Vec<(String, Json)>,
+        buffered: Vec<(String, Json<'static>)>,
         map: A,
     ) -> Result<Self, A::Error>;
 
@@ -55,7 +55,10 @@ pub trait WireFields: Sized {
 
 /// Decodes one buffered entry into a field type, naming the field on error.
 #[doc(hidden)]
-pub fn from_buffered<T: DeserializeOwned, E: de::Error>(key: &str, value: Json) -> Result<T, E> {
+pub fn from_buffered<T: DeserializeOwned, E: de::Error>(
+    key: &str,
+    value: Json<'static>,
+) -> Result<T, E> {
     value
         .parse()
         .map_err(|err| E::custom(format_args!("{key}: {err}")))
@@ -79,15 +82,15 @@ impl<'de, T: WireFields> Visitor<'de> for FieldsVisitor<T> {
 #[doc(hidden)]
 pub enum Tagged<'de, A> {
     /// A `type` string was found; the buffered entries and the rest of the map follow.
-    Tag(Cow<'de, str>, Vec<(String, Json)>, A),
+    Tag(Cow<'de, str>, Vec<(String, Json<'static>)>, A),
     /// No usable tag: the whole object, verbatim.
-    Untagged(Json),
+    Untagged(Json<'static>),
 }
 
 /// A `type` value: a string, borrowed when it can be, or anything else as [`Json`].
 enum TagValue<'de> {
     Str(Cow<'de, str>),
-    Other(Json),
+    Other(Json<'static>),
 }
 
 impl<'de> Deserialize<'de> for TagValue<'de> {
@@ -136,7 +139,7 @@ impl<'de> Deserialize<'de> for TagValue<'de> {
 /// Reads entries of `map` until the `type` key, buffering the ones before it.
 #[doc(hidden)]
 pub fn read_tag<'de, A: MapAccess<'de>>(mut map: A) -> Result<Tagged<'de, A>, A::Error> {
-    let mut buffered: Vec<(String, Json)> = Vec::new();
+    let mut buffered: Vec<(String, Json<'static>)> = Vec::new();
     while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
         if key == "type" {
             let tag: TagValue<'de> = map.next_value()?;
@@ -148,7 +151,7 @@ pub fn read_tag<'de, A: MapAccess<'de>>(mut map: A) -> Result<Tagged<'de, A>, A:
                 }
             });
         }
-        let value: Json = map.next_value()?;
+        let value: Json<'static> = map.next_value()?;
         buffered.push((key.into_owned(), value));
     }
     Ok(Tagged::Untagged(Extra::from_iter(buffered).to_json()))
@@ -158,9 +161,9 @@ pub fn read_tag<'de, A: MapAccess<'de>>(mut map: A) -> Result<Tagged<'de, A>, A:
 #[doc(hidden)]
 pub fn unknown_object<'de, A: MapAccess<'de>>(
     tag: Cow<'de, str>,
-    mut buffered: Vec<(String, Json)>,
+    mut buffered: Vec<(String, Json<'static>)>,
     map: A,
-) -> Result<Json, A::Error> {
+) -> Result<Json<'static>, A::Error> {
     buffered.push(("type".to_owned(), Json::string(&tag)));
     Json::from_entries(buffered, map)
 }
@@ -171,7 +174,7 @@ pub struct AnyValue;
 
 impl AnyValue {
     /// A scalar as JSON (a float that is not finite becomes `null`, as in serde_json).
-    pub fn scalar<T: serde::Serialize>(v: T) -> Json {
+    pub fn scalar<T: serde::Serialize>(v: T) -> Json<'static> {
         Json::from_serialize(&v).unwrap_or_default()
     }
 }

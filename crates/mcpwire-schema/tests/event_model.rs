@@ -13,17 +13,17 @@ fn unknown_kind_round_trips_byte_for_byte() {
         r#"{"vendor":"anthropic","kind":"sparkle","stream_only":true}"#,
     ];
     for line in lines {
-        let event: Event = serde_json::from_str(line).unwrap();
+        let event: Event<'_> = serde_json::from_str(line).unwrap();
         assert!(matches!(event.body, EventBody::Unknown { .. }), "{line}");
         assert_eq!(serde_json::to_string(&event).unwrap(), line);
     }
-    let second: Event = serde_json::from_str(lines[1]).unwrap();
+    let second: Event<'_> = serde_json::from_str(lines[1]).unwrap();
     assert_eq!(second.vendor, Vendor::Anthropic);
     assert!(
         second.is_stream_only(),
         "an unknown kind may say it is stream-only"
     );
-    let first: Event = serde_json::from_str(lines[0]).unwrap();
+    let first: Event<'_> = serde_json::from_str(lines[0]).unwrap();
     assert!(!first.is_stream_only());
 }
 
@@ -31,7 +31,7 @@ fn unknown_kind_round_trips_byte_for_byte() {
 #[test]
 fn known_kinds_decode_and_a_missing_kind_is_an_error() {
     let line = r#"{"kind":"text_delta","vendor":"openai","index":2,"text":"Hi"}"#;
-    let event: Event = serde_json::from_str(line).unwrap();
+    let event: Event<'_> = serde_json::from_str(line).unwrap();
     assert_eq!(
         event,
         Event::new(
@@ -43,9 +43,9 @@ fn known_kinds_decode_and_a_missing_kind_is_an_error() {
         )
     );
     assert_eq!(serde_json::to_string(&event).unwrap(), line);
-    let err =
-        serde_json::from_str::<Event>(r#"{"kind":"text_delta","vendor":"openai"}"#).unwrap_err();
+    let err = serde_json::from_str::<Event<'_>>(r#"{"kind":"text_delta","vendor":"openai"}"#)
+        .unwrap_err();
     assert!(err.to_string().contains("index"), "{err}");
-    let err = serde_json::from_str::<Event>(r#"{"vendor":"openai","text":"x"}"#).unwrap_err();
+    let err = serde_json::from_str::<Event<'_>>(r#"{"vendor":"openai","text":"x"}"#).unwrap_err();
     assert!(err.to_string().contains("kind"), "{err}");
 }

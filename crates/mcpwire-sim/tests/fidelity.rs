@@ -24,7 +24,7 @@ use mcpwire_schema::event::Event;
 use serde_json::{Value, json};
 
 /// Per call id, the kinds of its events (consecutive argument deltas collapsed).
-fn per_call(events: &[Event]) -> Vec<Vec<&'static str>> {
+fn per_call(events: &[Event<'_>]) -> Vec<Vec<&'static str>> {
     let mut order: Vec<String> = Vec::new();
     let mut kinds: std::collections::HashMap<String, Vec<&'static str>> = Default::default();
     for event in events {

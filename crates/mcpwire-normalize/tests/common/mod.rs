@@ -50,7 +50,7 @@ pub fn stream_fixtures() -> Vec<(String, Vec<u8>)> {
 /// Normalises a stream fed in the given chunks; returns the events and the error, if any.
 pub fn normalize_stream_chunks<'a>(
     chunks: impl IntoIterator<Item = &'a [u8]>,
-) -> (Vec<Event>, Option<Error>) {
+) -> (Vec<Event<'static>>, Option<Error>) {
     let mut normalizer = ByteNormalizer::new(None);
     let mut events = Vec::new();
     for chunk in chunks {
@@ -62,14 +62,14 @@ pub fn normalize_stream_chunks<'a>(
     (events, err)
 }
 
-pub fn normalize_stream(bytes: &[u8]) -> (Vec<Event>, Option<Error>) {
+pub fn normalize_stream(bytes: &[u8]) -> (Vec<Event<'static>>, Option<Error>) {
     normalize_stream_chunks([bytes])
 }
 
-pub fn normalize_json(bytes: &[u8]) -> Vec<Event> {
+pub fn normalize_json(bytes: &[u8]) -> Vec<Event<'static>> {
     normalize_whole(bytes, None).unwrap()
 }
 
-pub fn kinds(events: &[Event]) -> Vec<&'static str> {
+pub fn kinds(events: &[Event<'_>]) -> Vec<&'static str> {
     events.iter().map(Event::kind).collect()
 }

@@ -6,9 +6,9 @@ crate::wire_struct! {
         /// The text.
         req text: String = "text",
         /// Citations.
-        opt citations: crate::Json = "citations",
+        opt citations: crate::Json<'static> = "citations",
         /// Cache breakpoint.
-        opt cache_control: crate::Json = "cache_control",
+        opt cache_control: crate::Json<'static> = "cache_control",
     }
 }
 
@@ -22,9 +22,9 @@ crate::wire_struct! {
         /// The `mcp_servers[].name`.
         req server_name: String = "server_name",
         /// Arguments (`{}` in a stream's `content_block_start`).
-        req input: crate::Json = "input",
+        req input: crate::Json<'static> = "input",
         /// Cache breakpoint (request side).
-        opt cache_control: crate::Json = "cache_control",
+        opt cache_control: crate::Json<'static> = "cache_control",
     }
 }
 
@@ -60,7 +60,7 @@ crate::wire_struct! {
         /// The result.
         opt content: ToolResultContent = "content",
         /// Cache breakpoint (request side).
-        opt cache_control: crate::Json = "cache_control",
+        opt cache_control: crate::Json<'static> = "cache_control",
     }
 }
 
@@ -72,7 +72,7 @@ crate::wire_struct! {
         /// Description.
         opt description: String = "description",
         /// The JSON Schema of the arguments, verbatim.
-        req input_schema: crate::Json = "input_schema",
+        req input_schema: crate::Json<'static> = "input_schema",
     }
 }
 

@@ -36,7 +36,7 @@ crate::wire_struct! {
         /// Tokens read from the cache.
         opt cache_read_input_tokens: u64 = "cache_read_input_tokens",
         /// Server tool counters (no MCP counter exists).
-        opt server_tool_use: crate::Json = "server_tool_use",
+        opt server_tool_use: crate::Json<'static> = "server_tool_use",
     }
     keep [
         "cache_creation", "service_tier", "inference_geo", "iterations", "output_tokens_details",

@@ -63,7 +63,7 @@ crate::wire_struct! {
         /// Per-tool overrides, by tool name.
         opt configs: BTreeMap<String, ToolsetConfig> = "configs",
         /// Cache breakpoint.
-        opt cache_control: crate::Json = "cache_control",
+        opt cache_control: crate::Json<'static> = "cache_control",
         /// Pinned tool listing (2026-09-15): the server is not asked for tools.
         opt tools: Vec<McpToolDefinition> = "tools",
     }
@@ -115,7 +115,7 @@ crate::wire_struct! {
         /// Messages.
         opt messages: Vec<MessageParam> = "messages",
         /// System prompt (string or blocks).
-        opt system: crate::Json = "system",
+        opt system: crate::Json<'static> = "system",
         /// Tools.
         opt tools: Vec<Tool> = "tools",
         /// MCP servers.

@@ -56,7 +56,7 @@ crate::wire_struct! {
     /// `citations_delta`.
     pub struct CitationsDelta {
         /// The citation.
-        req citation: crate::Json = "citation",
+        req citation: crate::Json<'static> = "citation",
     }
 }
 

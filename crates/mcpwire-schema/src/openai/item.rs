@@ -12,7 +12,7 @@ crate::wire_struct! {
         /// The tools.
         req tools: Vec<McpListToolsTool> = "tools",
         /// Why listing failed: a string in the spec, reported as an object too; kept raw.
-        opt error: crate::Json = "error",
+        opt error: crate::Json<'static> = "error",
     }
 }
 
@@ -24,9 +24,9 @@ crate::wire_struct! {
         /// Description.
         opt description: String = "description",
         /// The JSON Schema of the arguments, verbatim.
-        req input_schema: crate::Json = "input_schema",
+        req input_schema: crate::Json<'static> = "input_schema",
         /// OpenAI-normalised annotations (e.g. `{"read_only": true}`).
-        opt annotations: crate::Json = "annotations",
+        opt annotations: crate::Json<'static> = "annotations",
     }
 }
 
@@ -82,7 +82,7 @@ crate::wire_struct! {
     /// `MCPToolExecutionError`: the tool returned `isError`; `content` is the MCP content array.
     pub struct McpToolExecutionError {
         /// MCP content, verbatim.
-        req content: crate::Json = "content",
+        req content: crate::Json<'static> = "content",
     }
 }
 
@@ -156,9 +156,9 @@ crate::wire_struct! {
         /// The text.
         req text: String = "text",
         /// Annotations, verbatim.
-        opt annotations: crate::Json = "annotations",
+        opt annotations: crate::Json<'static> = "annotations",
         /// Token log-probabilities, verbatim.
-        opt logprobs: crate::Json = "logprobs",
+        opt logprobs: crate::Json<'static> = "logprobs",
     }
 }
 

@@ -66,7 +66,7 @@ crate::wire_struct! {
         /// Error.
         opt error: ResponseError = "error",
         /// Why the response is incomplete.
-        opt incomplete_details: crate::Json = "incomplete_details",
+        opt incomplete_details: crate::Json<'static> = "incomplete_details",
         /// The response this one continues.
         opt previous_response_id: String = "previous_response_id",
         /// Whether it is stored.
@@ -134,7 +134,7 @@ crate::wire_struct! {
         /// The parameter at fault.
         opt param: String = "param",
         /// Error code (a string, sometimes `null`).
-        opt code: crate::Json = "code",
+        opt code: crate::Json<'static> = "code",
     }
 }
 

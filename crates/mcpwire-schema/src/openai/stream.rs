@@ -54,7 +54,7 @@ crate::wire_struct! {
         /// Sequence number.
         opt sequence_number: u64 = "sequence_number",
         /// Token log-probabilities, verbatim.
-        opt logprobs: crate::Json = "logprobs",
+        opt logprobs: crate::Json<'static> = "logprobs",
         /// Side-channel padding (`stream_options.include_obfuscation`).
         opt obfuscation: String = "obfuscation",
     }
@@ -72,7 +72,7 @@ crate::wire_struct! {
         /// The whole text.
         req text: String = "text",
         /// Token log-probabilities, verbatim.
-        opt logprobs: crate::Json = "logprobs",
+        opt logprobs: crate::Json<'static> = "logprobs",
         /// Sequence number.
         opt sequence_number: u64 = "sequence_number",
     }
@@ -149,7 +149,7 @@ crate::wire_struct! {
     /// The stream `error` event.
     pub struct StreamError {
         /// Error code.
-        opt code: crate::Json = "code",
+        opt code: crate::Json<'static> = "code",
         /// Message.
         req message: String = "message",
         /// The parameter at fault.

@@ -47,7 +47,7 @@ impl Reply {
         String::from_utf8_lossy(&self.body).into_owned()
     }
     /// Asserts a 200 (showing the body otherwise), then checks and normalises the body.
-    pub fn events(&self) -> Vec<Event> {
+    pub fn events(&self) -> Vec<Event<'static>> {
         assert_eq!(self.status, 200, "{}", self.text());
         normalize(&self.body)
     }
@@ -116,7 +116,7 @@ pub fn check(bytes: &[u8]) {
 }
 
 /// Checks and normalises a whole body or an SSE stream.
-pub fn normalize(bytes: &[u8]) -> Vec<Event> {
+pub fn normalize(bytes: &[u8]) -> Vec<Event<'static>> {
     check(bytes);
     if mcpwire_schema::check::looks_like_sse(bytes) {
         let mut n = ByteNormalizer::new(None);
@@ -129,12 +129,12 @@ pub fn normalize(bytes: &[u8]) -> Vec<Event> {
     }
 }
 
-pub fn kinds(events: &[Event]) -> Vec<&'static str> {
+pub fn kinds(events: &[Event<'_>]) -> Vec<&'static str> {
     events.iter().map(Event::kind).collect()
 }
 
 /// Settled events (no stream-only ones), without `other`.
-pub fn settled_kinds(events: &[Event]) -> Vec<&'static str> {
+pub fn settled_kinds(events: &[Event<'_>]) -> Vec<&'static str> {
     events
         .iter()
         .filter(|e| !e.is_stream_only() && e.kind() != "other")
@@ -143,14 +143,14 @@ pub fn settled_kinds(events: &[Event]) -> Vec<&'static str> {
 }
 
 /// The events as JSON values (easier to poke at).
-pub fn values(events: &[Event]) -> Vec<Value> {
+pub fn values(events: &[Event<'_>]) -> Vec<Value> {
     events
         .iter()
         .map(|e| serde_json::to_value(e).unwrap())
         .collect()
 }
 
-pub fn of_kind(events: &[Event], kind: &str) -> Vec<Value> {
+pub fn of_kind(events: &[Event<'_>], kind: &str) -> Vec<Value> {
     events
         .iter()
         .filter(|e| e.kind() == kind)
@@ -159,7 +159,7 @@ pub fn of_kind(events: &[Event], kind: &str) -> Vec<Value> {
 }
 
 /// A stream fixture's events.
-pub fn fixture_events(rel: &str) -> Vec<Event> {
+pub fn fixture_events(rel: &str) -> Vec<Event<'static>> {
     let bytes = std::fs::read(format!(
         "{}/../../fixtures/{rel}",
         env!("CARGO_MANIFEST_DIR")
