@@ -92,6 +92,13 @@ pub(crate) async fn open_store(url: Option<&str>) -> mcpwire_auth::Result<Arc<dy
         mcpwire_auth::StoreKeySource::Env,
     )
     .await
+    .map_err(|e| match e {
+        // The library names the URL generically; here the user typed it as `--store`.
+        mcpwire_auth::Error::InvalidUrl { .. } => mcpwire_auth::Error::InvalidUrl {
+            field: "--store (file:, file:PATH, memory:, redis://, rediss://)",
+        },
+        other => other,
+    })
 }
 
 /// An [`OAuthClient`] over the store named by `store` (see [`open_store`]).
