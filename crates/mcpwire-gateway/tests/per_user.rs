@@ -12,6 +12,22 @@ use common::per_user::world;
 use common::*;
 use serde_json::{Value, json};
 
+/// The number of tokens the demo server has seen, once it stopped growing for 150 ms.
+async fn settled_count(demo: &mcpwire_sim::DemoServerHandle) -> usize {
+    let mut last = demo.tokens_seen().len();
+    let mut stable = 0;
+    for _ in 0..60 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let now = demo.tokens_seen().len();
+        stable = if now == last { stable + 1 } else { 0 };
+        last = now;
+        if stable == 3 {
+            break;
+        }
+    }
+    last
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_user_reaches_the_server_with_their_own_token() {
     let w = world("").await;
@@ -31,7 +47,9 @@ async fn each_user_reaches_the_server_with_their_own_token() {
     );
 
     // Bob has not connected: 424 with a link, in both shapes, before anything goes upstream.
-    let seen = w.demo.tokens_seen().len();
+    // The vendor may still close alice's MCP session after her response ended: wait until
+    // the server has seen her last request, so that any later one is bob's.
+    let seen = settled_count(&w.demo).await;
     let r = w.openai("bob", json!([w.docs_tool()])).await;
     assert_eq!(r.status(), 424);
     assert_eq!(r.headers()["x-should-retry"], "false");
