@@ -3,6 +3,9 @@
 //! Every use of `mcpwire-normalize` is here: a copy of each MCP response runs through the
 //! normaliser (off the forwarding path, in its own task) to write the event lines and count
 //! MCP activity in the metrics. Every line is scrubbed of the secrets the request carried.
+//! The same events feed the request's MCP trace spans ([`crate::telemetry::McpSpans`]), and
+//! every line written also goes to the in-memory ring of recent requests that `/ui` reads
+//! ([`crate::records::Recent`]).
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -20,11 +23,14 @@ use mcpwire_auth::redact::Scrubber;
 
 use crate::metrics::Metrics;
 use crate::policy::ServerUse;
+use crate::records::Recent;
 use crate::summary::Summary;
+use crate::telemetry::{McpSpans, RequestTrace};
 
 /// Where audit lines go.
 pub(crate) struct AuditLog {
     file: Option<Mutex<std::fs::File>>,
+    recent: Option<Arc<Recent>>,
     include_arguments: bool,
     include_outputs: bool,
     replica: String,
@@ -72,9 +78,11 @@ pub(crate) struct Finished<'a> {
 }
 
 impl AuditLog {
+    /// Opens the file (if configured); `recent` also receives every line written.
     pub(crate) fn open(
         config: &crate::config::AuditConfig,
         replica: &str,
+        recent: Option<Arc<Recent>>,
     ) -> std::io::Result<Self> {
         let file = match &config.path {
             Some(path) => {
@@ -91,6 +99,7 @@ impl AuditLog {
         };
         Ok(AuditLog {
             file,
+            recent,
             include_arguments: config.include_arguments,
             include_outputs: config.include_outputs,
             replica: replica.to_owned(),
@@ -99,7 +108,7 @@ impl AuditLog {
 
     /// One line for a refused request.
     pub(crate) fn refusal(&self, r: &Refusal<'_>, scrubber: &Scrubber) {
-        if self.file.is_none() {
+        if !self.enabled() {
             return;
         }
         let mut line = serde_json::Map::new();
@@ -123,7 +132,7 @@ impl AuditLog {
 
     /// One line for a relayed request, when its response has ended.
     pub(crate) fn request(&self, r: &Finished<'_>, scrubber: &Scrubber) {
-        if self.file.is_none() {
+        if !self.enabled() {
             return;
         }
         let s = r.summary;
@@ -161,7 +170,17 @@ impl AuditLog {
         self.write(&scrubber.scrub_str(&Value::Object(line).to_string()));
     }
 
+    /// Whether lines go anywhere (a file, the ring).
+    fn enabled(&self) -> bool {
+        self.file.is_some() || self.recent.is_some()
+    }
+
     fn write(&self, line: &str) {
+        if let Some(recent) = &self.recent
+            && let Ok(value) = serde_json::from_str::<Value>(line)
+        {
+            recent.push(value, line.len());
+        }
         if let Some(file) = &self.file {
             let mut f = file.lock().unwrap_or_else(|p| p.into_inner());
             let mut buf = Vec::with_capacity(line.len() + 1);
@@ -184,6 +203,9 @@ pub(crate) struct AuditContext {
     pub(crate) vendor: Vendor,
     pub(crate) servers: Vec<ServerUse>,
     pub(crate) scrubber: Scrubber,
+    /// The request's trace, when traces are on: MCP spans become its children, with their
+    /// own scrubber of the request's secrets.
+    pub(crate) trace: Option<(RequestTrace, Scrubber)>,
 }
 
 fn round_ms(ms: f64) -> f64 {
@@ -195,11 +217,13 @@ struct OpenCall {
     tool: String,
     since: Instant,
     arguments: Option<Json>,
+    approval_id: Option<String>,
 }
 
 struct Auditor {
     cx: AuditContext,
     calls: HashMap<String, OpenCall>,
+    spans: Option<McpSpans>,
 }
 
 impl Auditor {
@@ -228,6 +252,9 @@ impl Auditor {
     }
 
     fn event(&mut self, event: Event) {
+        if let Some(spans) = &mut self.spans {
+            spans.event(&event);
+        }
         match event.body {
             EventBody::CallStarted {
                 call_id,
@@ -239,6 +266,7 @@ impl Auditor {
                     tool,
                     since: Instant::now(),
                     arguments: None,
+                    approval_id: None,
                 });
             }
             EventBody::Call {
@@ -246,6 +274,7 @@ impl Auditor {
                 server,
                 tool,
                 arguments,
+                approval_id,
                 ..
             } => {
                 let open = self.calls.entry(call_id).or_insert(OpenCall {
@@ -253,8 +282,10 @@ impl Auditor {
                     tool,
                     since: Instant::now(),
                     arguments: None,
+                    approval_id: None,
                 });
                 open.arguments = arguments;
+                open.approval_id = approval_id;
             }
             EventBody::CallResult {
                 call_id,
@@ -289,6 +320,10 @@ impl Auditor {
                     open.as_ref()
                         .map(|o| o.since.elapsed().as_secs_f64() * 1000.0)
                         .into(),
+                );
+                line.insert(
+                    "approval_id".into(),
+                    open.as_ref().and_then(|o| o.approval_id.clone()).into(),
                 );
                 if self.cx.log.include_arguments {
                     line.insert(
@@ -360,13 +395,23 @@ impl Auditor {
 }
 
 /// Starts the audit task for one response; send it every chunk, drop the sender at the end.
-pub(crate) fn spawn(cx: AuditContext, streaming: bool) -> mpsc::UnboundedSender<Bytes> {
+pub(crate) fn spawn(mut cx: AuditContext, streaming: bool) -> mpsc::UnboundedSender<Bytes> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Bytes>();
     tokio::spawn(async move {
         let vendor = cx.vendor;
+        let labels: Vec<(String, String)> = cx
+            .servers
+            .iter()
+            .map(|s| (s.label.clone(), s.name.clone()))
+            .collect();
+        let spans = cx
+            .trace
+            .take()
+            .map(|(t, scrubber)| t.mcp(labels, Some(scrubber)));
         let mut auditor = Auditor {
             cx,
             calls: HashMap::new(),
+            spans,
         };
         let mut events = Vec::new();
         if streaming {

@@ -35,12 +35,15 @@ mod owners;
 mod passthrough;
 mod policy;
 mod probes;
+pub mod records;
 mod relay;
 mod routes;
 mod server;
 mod shared;
 mod state;
 mod summary;
+pub mod telemetry;
+mod ui;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -109,8 +112,9 @@ impl Gateway {
             .replica_id
             .clone()
             .unwrap_or_else(|| format!("{}:{}", hostname(), std::process::id()));
-        let live = Live::build(config, env, &replica).await?;
-        let app = Arc::new(App::new(live, replica, env.clone())?);
+        let recent = Arc::new(records::Recent::new(1000, 16 * 1024 * 1024));
+        let live = Live::build(config, env, &replica, &recent).await?;
+        let app = Arc::new(App::new(live, replica, env.clone(), recent)?);
         app.probes.start(app.live());
         let router = routes::router(app.clone());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();

@@ -31,6 +31,8 @@ pub(crate) struct Metrics {
     connections_closed: Family<L1, Counter>,
     shared_fallbacks: Counter,
     reloads: Family<L1, Counter>,
+    spans_exported: Counter,
+    spans_dropped: Counter,
 }
 
 impl Metrics {
@@ -110,7 +112,21 @@ impl Metrics {
             "Client connections closed by the gateway, by timeout (header, idle)",
             connections_closed.clone(),
         );
+        let spans_exported = Counter::default();
+        registry.register(
+            "trace_spans_exported",
+            "Trace spans sent to the OTLP collector",
+            spans_exported.clone(),
+        );
+        let spans_dropped = Counter::default();
+        registry.register(
+            "trace_spans_dropped",
+            "Trace spans dropped: the export queue was full, or the collector failed or timed out",
+            spans_dropped.clone(),
+        );
         Metrics {
+            spans_exported,
+            spans_dropped,
             registry: root,
             shared_fallbacks,
             reloads,
@@ -194,6 +210,19 @@ impl Metrics {
         self.reloads
             .get_or_create(&[("result", result.to_owned())])
             .inc();
+    }
+
+    /// Brings the span counters up to the exporter's totals (called before rendering).
+    pub(crate) fn spans(&self, exported: u64, dropped: u64) {
+        for (counter, total) in [
+            (&self.spans_exported, exported),
+            (&self.spans_dropped, dropped),
+        ] {
+            let seen = counter.get();
+            if total > seen {
+                counter.inc_by(total - seen);
+            }
+        }
     }
 
     /// The text exposition.

@@ -23,6 +23,7 @@ pub(crate) fn router(app: Arc<App>) -> axum::Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .merge(crate::ui::router())
         .fallback(fallback)
         .with_state(app)
 }
@@ -107,6 +108,9 @@ async fn metrics(State(app): State<Arc<App>>, request: Request) -> Response {
         r.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return r;
+    }
+    if let Some(t) = &app.telemetry {
+        app.metrics.spans(t.spans_exported(), t.spans_dropped());
     }
     let mut r = app.metrics.render().into_response();
     r.headers_mut().insert(

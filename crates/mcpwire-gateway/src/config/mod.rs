@@ -281,6 +281,47 @@ pub struct MetricsConfig {
     pub bearer_hashes: Vec<[u8; 32]>,
 }
 
+/// OpenTelemetry traces (`[telemetry]`).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct TelemetryConfig {
+    /// The collector's OTLP/HTTP base URL, e.g. `http://127.0.0.1:4318` (traces go to
+    /// `{otlp_endpoint}/v1/traces`, protobuf).
+    pub otlp_endpoint: String,
+    /// `service.name` of the spans. Default `mcpwire-gateway`.
+    pub service_name: String,
+    /// The share of traces started here that are kept, 0.0 to 1.0 (a caller's sampled
+    /// `traceparent` is always followed). Default 1.0.
+    pub sample_ratio: f64,
+}
+
+impl TelemetryConfig {
+    /// Traces to `otlp_endpoint` (an `http://` or `https://` URL), every one kept, as
+    /// `service_name`.
+    pub fn new(otlp_endpoint: &str, service_name: &str) -> Result<TelemetryConfig, String> {
+        let url = url::Url::parse(otlp_endpoint).map_err(|e| format!("not a URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+            return Err("an http:// or https:// URL with a host".to_owned());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("URLs with user info are not accepted".to_owned());
+        }
+        Ok(TelemetryConfig {
+            otlp_endpoint: otlp_endpoint.trim_end_matches('/').to_owned(),
+            service_name: service_name.to_owned(),
+            sample_ratio: 1.0,
+        })
+    }
+}
+
+/// The request log pages at `/ui` (`[ui]`).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct UiConfig {
+    /// SHA-256 of each admin key that may log in (or send the key as a bearer token).
+    pub admin_key_hashes: Vec<[u8; 32]>,
+}
+
 /// A validated configuration.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -305,6 +346,10 @@ pub struct Config {
     pub audit: AuditConfig,
     /// `/metrics` access.
     pub metrics: MetricsConfig,
+    /// Traces; `None`: off.
+    pub telemetry: Option<TelemetryConfig>,
+    /// The request log pages; `None`: `/ui` is not served.
+    pub ui: Option<UiConfig>,
     /// Tenants.
     pub tenants: Vec<Tenant>,
 }
