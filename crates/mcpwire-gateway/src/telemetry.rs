@@ -506,6 +506,14 @@ impl McpSpans {
 
     /// Takes in one event of the request's response.
     pub fn event(&mut self, event: &Event) {
+        // A child span closing releases its parent through the thread's default dispatch
+        // (tracing-subscriber's registry), so spans end with this trace's dispatch as the
+        // default: else the request span would never close.
+        let dispatch = self.parent.dispatch.clone();
+        tracing::dispatcher::with_default(&dispatch, || self.take(event));
+    }
+
+    fn take(&mut self, event: &Event) {
         let capture = self.parent.capture;
         match &event.body {
             EventBody::ToolsListed { server, tools, .. } => {
@@ -627,8 +635,11 @@ impl McpSpans {
 
 impl Drop for McpSpans {
     fn drop(&mut self) {
-        for (_, span) in self.calls.drain() {
-            span.set_attribute("mcpwire.mcp.outcome", "incomplete");
-        }
+        let dispatch = self.parent.dispatch.clone();
+        tracing::dispatcher::with_default(&dispatch, || {
+            for (_, span) in self.calls.drain() {
+                span.set_attribute("mcpwire.mcp.outcome", "incomplete");
+            }
+        });
     }
 }
