@@ -1,0 +1,71 @@
+//! `mcpwire log` on a recorded audit file (`fixtures/audit/`, made by the gateway's
+//! `record_audit` example against the simulator): the text timelines and the `--json` form are
+//! snapshots (`cargo xtask snapshots` reviews changes); not a terminal, so no colour.
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+
+const FILE: &str = "gateway.five-requests.jsonl";
+
+fn log(args: &[&str]) -> (bool, String, String) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/audit")
+        .join(FILE);
+    let out = Command::new(env!("CARGO_BIN_EXE_mcpwire"))
+        .arg("log")
+        .args(args)
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn timelines_of_a_recorded_audit_file() {
+    let (ok, text, err) = log(&[]);
+    assert!(ok, "{err}");
+    assert!(!text.contains('\x1b'), "no colour when not a terminal");
+    insta::assert_snapshot!("log_audit_five_requests", text);
+}
+
+#[test]
+fn one_request_as_json() {
+    let (ok, text, err) = log(&["--json"]);
+    assert!(ok, "{err}");
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 5);
+    insta::assert_json_snapshot!("log_audit_five_requests_json", records);
+    let (_, one, _) = log(&["--json", "--request", "gw_cee7f2f70000000003"]);
+    let one: serde_json::Value = serde_json::from_str(one.trim()).unwrap();
+    let tools: Vec<&str> = one["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["tool"].as_str().unwrap_or("(list)"))
+        .collect();
+    assert_eq!(tools, ["(list)", "echo", "fail"]);
+    assert_eq!(one["steps"][2]["outcome"], "error");
+}
+
+#[test]
+fn a_missing_file_is_one_line_and_exit_1() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mcpwire"))
+        .args(["log", "/nonexistent/audit.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("mcpwire log: /nonexistent/audit.jsonl: "),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1);
+}
