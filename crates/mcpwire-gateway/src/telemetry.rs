@@ -186,6 +186,18 @@ impl Telemetry {
         })
     }
 
+    /// [`Telemetry::start`] with an HTTP client of its own (rustls with ring; for callers that
+    /// have none, such as `mcpwire run --otlp`).
+    pub fn connect(config: &TelemetryConfig, capture: Capture) -> Result<Telemetry, String> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("telemetry: http client: {e}"))?;
+        Telemetry::start(config, http, capture)
+    }
+
     /// Spans sent to the collector.
     pub fn spans_exported(&self) -> u64 {
         self.stats.exported.load(Ordering::Relaxed)
