@@ -62,7 +62,8 @@ table { border-collapse:collapse; width:100%; background:#fff; border:1px solid 
 th, td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
 th { background:#eef1f5; font-weight:600; font-size:12px; text-transform:uppercase; letter-spacing:.03em; color:var(--muted); }
 tr.row:hover td { background:#f3f6fb; }
-td.num { text-align:right; font-variant-numeric: tabular-nums; }
+td.num { text-align:right; font-variant-numeric: tabular-nums; white-space:nowrap; }
+td.time { white-space:nowrap; }
 .filters input, .filters select { width:100%; font:inherit; font-size:12px; padding:3px 5px; border:1px solid var(--line); border-radius:3px; }
 .filters td { background:#fafbfc; }
 .badge { display:inline-block; padding:1px 7px; border-radius:9px; font-size:12px; font-weight:600; background:#e7ecf3; }
@@ -70,9 +71,9 @@ td.num { text-align:right; font-variant-numeric: tabular-nums; }
 .badge.bad { background:#fde4e1; color:var(--bad); }
 .badge.warn { background:#fdf1d6; color:var(--warn); }
 .muted { color:var(--muted); }
-dl.facts { display:grid; grid-template-columns: max-content 1fr; gap:4px 16px; background:#fff; border:1px solid var(--line); padding:12px 16px; margin:0; }
+dl.facts { display:grid; grid-template-columns: repeat(3, max-content minmax(0, 1fr)); gap:4px 16px; background:#fff; border:1px solid var(--line); padding:12px 16px; margin:0; }
 dl.facts dt { color:var(--muted); }
-dl.facts dd { margin:0; }
+dl.facts dd { margin:0; overflow-wrap:anywhere; }
 .refusal { border:1px solid #f1b3ab; background:#fff4f2; padding:12px 16px; margin:14px 0; border-radius:4px; }
 .timeline .step.failed td { background:#fff4f2; }
 .track { position:relative; height:14px; background:#eef1f5; border-radius:3px; min-width:240px; }
@@ -83,7 +84,9 @@ pre { margin:4px 0 0; padding:6px 8px; background:#f3f5f8; border:1px solid var(
 .login input { width:100%; font:inherit; padding:7px 9px; margin:6px 0 14px; border:1px solid var(--line); border-radius:4px; }
 .login button, .filters button { font:inherit; padding:6px 14px; border:0; border-radius:4px; background:#1c2330; color:#fff; cursor:pointer; }
 .error { color:var(--bad); font-weight:600; }
-.cards { display:grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap:14px; }
+.cards { display:grid; grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); gap:14px; }
+.card th, .card td { padding:4px 6px; }
+.timeline td:nth-child(2) { white-space:nowrap; }
 .card { background:#fff; border:1px solid var(--line); border-radius:6px; padding:12px 14px; }
 .card h2 { margin:0 0 6px; }
 .card svg { display:block; margin-top:8px; }

@@ -45,6 +45,19 @@ fn outcome_badge(outcome: &str) -> String {
     )
 }
 
+/// The outcome, and how many MCP steps failed when some did.
+fn outcome_cell(r: &RequestRecord) -> String {
+    let failed = r.steps.iter().filter(|s| s.failed()).count();
+    let mut out = outcome_badge(&r.outcome);
+    if failed > 0 {
+        let _ = write!(
+            out,
+            " <span class=\"badge bad\" title=\"MCP steps that failed\">{failed} MCP failed</span>"
+        );
+    }
+    out
+}
+
 fn opt(v: Option<&str>) -> String {
     v.map_or_else(|| "<span class=\"muted\">-</span>".to_owned(), esc)
 }
@@ -149,7 +162,7 @@ pub(super) fn list(all: &[RequestRecord], filters: &HashMap<String, String>) -> 
         let link = format!("/ui/requests/{}", url_part(&r.request_id));
         let _ = write!(
             body,
-            "<tr class=\"row\" data-request-id=\"{id}\"><td><a href=\"{link}\">{time}</a></td><td>{tenant}</td><td>{user}</td><td>{vendor}</td><td>{model}</td><td>{servers}</td><td>{outcome}</td><td class=\"num\">{dur}</td><td class=\"num\">{tok}</td><td><a href=\"{link}\">open</a></td></tr>",
+            "<tr class=\"row\" data-request-id=\"{id}\"><td class=\"time\"><a href=\"{link}\">{time}</a></td><td>{tenant}</td><td>{user}</td><td>{vendor}</td><td>{model}</td><td>{servers}</td><td>{outcome}</td><td class=\"num\">{dur}</td><td class=\"num\">{tok}</td><td><a href=\"{link}\">open</a></td></tr>",
             id = esc(&r.request_id),
             time = esc(&format_utc(r.start_ms)),
             tenant = opt(r.tenant.as_deref()),
@@ -157,7 +170,7 @@ pub(super) fn list(all: &[RequestRecord], filters: &HashMap<String, String>) -> 
             vendor = opt(r.vendor.as_deref()),
             model = opt(r.model.as_deref()),
             servers = esc(&r.servers.join(", ")),
-            outcome = outcome_badge(&r.outcome),
+            outcome = outcome_cell(r),
             dur = r.duration_ms.map(duration).unwrap_or_default(),
             tok = tokens(r),
         );
@@ -385,8 +398,7 @@ pub(super) fn servers(all: &[RequestRecord], now_ms: f64) -> String {
         let (w, h, bw) = (300.0, 48.0, 300.0 / BUCKETS as f64);
         let _ = write!(
             body,
-            "<svg width=\"{w}\" height=\"{}\" viewBox=\"0 0 {w} {}\" role=\"img\" aria-label=\"calls per five minutes\">",
-            h + 14.0,
+            "<svg width=\"100%\" viewBox=\"0 0 {w} {}\" role=\"img\" aria-label=\"calls per five minutes\">",
             h + 14.0
         );
         for (i, (calls, errors)) in acc.buckets.iter().enumerate() {
