@@ -33,6 +33,8 @@ pub(crate) struct Metrics {
     reloads: Family<L1, Counter>,
     spans_exported: Counter,
     spans_dropped: Counter,
+    /// One catch-up of the span counters at a time (two scrapes at once must not add twice).
+    spans_sync: std::sync::Mutex<()>,
 }
 
 impl Metrics {
@@ -127,6 +129,7 @@ impl Metrics {
         Metrics {
             spans_exported,
             spans_dropped,
+            spans_sync: std::sync::Mutex::new(()),
             registry: root,
             shared_fallbacks,
             reloads,
@@ -214,6 +217,7 @@ impl Metrics {
 
     /// Brings the span counters up to the exporter's totals (called before rendering).
     pub(crate) fn spans(&self, exported: u64, dropped: u64) {
+        let _one = self.spans_sync.lock().unwrap_or_else(|p| p.into_inner());
         for (counter, total) in [
             (&self.spans_exported, exported),
             (&self.spans_dropped, dropped),

@@ -505,6 +505,53 @@ mod tests {
     }
 
     #[test]
+    fn telemetry_and_ui_validate_and_name_the_line() {
+        let c = Config::parse(BASE, &env()).unwrap();
+        assert!(c.telemetry.is_none() && c.ui.is_none());
+        let text = format!(
+            "{BASE}[telemetry]\notlp_endpoint = \"http://127.0.0.1:4318/\"\nsample_ratio = 0.25\n[ui]\nadmin_key_sha256 = [\"{}\"]\n",
+            key_hash_hex("admin")
+        );
+        let c = Config::parse(&text, &env()).unwrap();
+        let t = c.telemetry.unwrap();
+        assert_eq!(t.otlp_endpoint, "http://127.0.0.1:4318");
+        assert_eq!(t.service_name, "mcpwire-gateway");
+        assert_eq!(t.sample_ratio, 0.25);
+        assert_eq!(c.ui.unwrap().admin_key_hashes.len(), 1);
+        for (bad, line, says) in [
+            (
+                "[telemetry]\notlp_endpoint = \"grpc://x:4317\"\n",
+                5,
+                "telemetry.otlp_endpoint",
+            ),
+            (
+                "[telemetry]\notlp_endpoint = \"http://x:4318\"\nsample_ratio = 1.5\n",
+                6,
+                "between 0.0 and 1.0",
+            ),
+            (
+                "[telemetry]\notlp_endpoint = \"http://x:4318\"\nservice_name = \" \"\n",
+                6,
+                "service_name cannot be empty",
+            ),
+            (
+                "[telemetry]\notlp_endpoint = \"http://x:4318\"\nbogus = 1\n",
+                6,
+                "bogus",
+            ),
+            ("[ui]\nadmin_key_sha256 = [\"admin\"]\n", 5, "64 hex digits"),
+            ("[ui]\nadmin_key_sha256 = []\n", 4, "at least one hash"),
+        ] {
+            let err = Config::parse(&format!("{BASE}{bad}"), &env()).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Invalid { line: l, .. } if l == line),
+                "{bad}: {err}"
+            );
+            assert!(err.to_string().contains(says), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn new_server_keys_have_defaults_and_refuse_zero() {
         let c = Config::parse(BASE, &env()).unwrap();
         assert_eq!(c.limits.header_timeout, Duration::from_secs(10));
