@@ -5,8 +5,7 @@
 //! `MCPWIRE_CHROMEDRIVER`.
 
 use std::env;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 const CHROMIUM_ENV: &str = "MCPWIRE_CHROMIUM";
 const DRIVER_ENV: &str = "MCPWIRE_CHROMEDRIVER";
@@ -34,41 +33,13 @@ fn found() -> Option<(PathBuf, PathBuf)> {
     ))
 }
 
-fn run(cmd: &mut Command) -> Result<(), String> {
-    let shown = format!("{cmd:?}");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("{shown}: cannot run: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{shown}: {status}"))
-    }
-}
-
 /// Provider for the gated-test table: installs `chromium` and `chromium-driver` with apt-get
 /// when either is missing (needs root, as on the project's machines and CI).
 pub(crate) fn provide_chromium() -> Result<Vec<(String, String)>, String> {
     let (browser, driver) = match found() {
         Some(both) => both,
         None => {
-            if !Path::new("/usr/bin/apt-get").exists() {
-                return Err(
-                    "chromium or chromedriver not found and no apt-get to install them: install chromium and chromium-driver".into(),
-                );
-            }
-            eprintln!("xtask: installing chromium and chromium-driver from the Debian packages");
-            run(Command::new("apt-get").args(["update", "-qq"]))?;
-            run(Command::new("apt-get")
-                .args([
-                    "install",
-                    "-y",
-                    "-qq",
-                    "--no-install-recommends",
-                    "chromium",
-                    "chromium-driver",
-                ])
-                .env("DEBIAN_FRONTEND", "noninteractive"))?;
+            crate::apt::install(&["chromium", "chromium-driver"])?;
             found().ok_or(
                 "apt-get installed chromium but no chromium or chromedriver binary was found",
             )?

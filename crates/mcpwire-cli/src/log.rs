@@ -63,15 +63,7 @@ impl Paint {
     }
 }
 
-fn ms(v: f64) -> String {
-    if v >= 1000.0 {
-        format!("{:.2} s", v / 1000.0)
-    } else if v >= 10.0 {
-        format!("{v:.0} ms")
-    } else {
-        format!("{v:.1} ms")
-    }
-}
+use records::format_duration as ms;
 
 /// A bar of `width` cells: where the step ran within the request.
 fn bar(start: f64, took: f64, total: f64, width: usize) -> String {

@@ -287,6 +287,17 @@ impl RequestRecord {
     }
 }
 
+/// A duration in milliseconds for people: `3.3 ms`, `42 ms`, `1.25 s`.
+pub fn format_duration(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else if ms >= 10.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
 /// `ms` since the Unix epoch as UTC `YYYY-MM-DD HH:MM:SS.mmm`.
 pub fn format_utc(ms: f64) -> String {
     let ms = if ms.is_finite() && ms > 0.0 {

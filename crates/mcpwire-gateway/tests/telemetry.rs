@@ -168,13 +168,7 @@ async fn send(env: &Env, vendor: &str, traceparent: Option<&str>) -> (String, St
     }
     let r = rb.send().await.unwrap();
     assert_eq!(r.status(), 200, "{vendor}");
-    let id = r
-        .headers()
-        .get(mcpwire_gateway::REQUEST_ID_HEADER)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let id = request_id(&r);
     let text = r.text().await.unwrap();
     (id, text)
 }
@@ -313,14 +307,7 @@ async fn both_vendors_export_a_request_span_with_its_mcp_spans() {
         assert!(!text.contains("caller-supplied-token"));
     }
 
-    let metrics = http()
-        .get(format!("{}/metrics", env.gw.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&env.gw).await;
     let exported = counter(&metrics, "mcpwire_gateway_trace_spans_exported_total");
     assert!(exported >= 8, "{metrics}");
     assert_eq!(
@@ -353,14 +340,7 @@ async fn a_dead_collector_drops_spans_and_costs_requests_nothing() {
     }
     let mut dropped = 0;
     for _ in 0..200 {
-        let metrics = http()
-            .get(format!("{}/metrics", env.gw.url()))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = metrics_text(&env.gw).await;
         dropped = counter(&metrics, "mcpwire_gateway_trace_spans_dropped_total");
         if dropped >= 8 {
             assert_eq!(

@@ -105,13 +105,7 @@ async fn the_pages_need_the_admin_key_and_escape_what_they_show() {
     );
     let r = post_openai(&gw, GATEWAY_KEY, &openai_body(demo.url(), &prompt, true)).await;
     assert_eq!(r.status(), 200);
-    let id = r
-        .headers()
-        .get(mcpwire_gateway::REQUEST_ID_HEADER)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let id = request_id(&r);
     r.text().await.unwrap();
     // A refused one: a server the tenant may not use.
     let r = post_openai(
@@ -121,13 +115,7 @@ async fn the_pages_need_the_admin_key_and_escape_what_they_show() {
     )
     .await;
     assert_eq!(r.status(), 403);
-    let refused_id = r
-        .headers()
-        .get(mcpwire_gateway::REQUEST_ID_HEADER)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let refused_id = request_id(&r);
 
     // No cookie, a forged cookie, a wrong key: the login page.
     for (cookie, bearer) in [

@@ -114,15 +114,6 @@ async fn log_in(c: &Client, key: &str) {
         .unwrap();
 }
 
-fn request_id(r: &reqwest::Response) -> String {
-    r.headers()
-        .get(mcpwire_gateway::REQUEST_ID_HEADER)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium: cargo xtask test runs it"]
 async fn the_request_log_in_a_real_browser() {

@@ -33,16 +33,7 @@ pub(super) fn url_part(text: &str) -> String {
     out
 }
 
-/// `12.3 ms`, `1.25 s`.
-pub(super) fn duration(ms: f64) -> String {
-    if ms >= 1000.0 {
-        format!("{:.2} s", ms / 1000.0)
-    } else if ms >= 10.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{ms:.1} ms")
-    }
-}
+pub(super) use crate::records::format_duration as duration;
 
 const STYLE: &str = r#"
 :root { color-scheme: light; --fg:#1c2330; --muted:#5b6678; --line:#d9dee7; --bg:#f6f7f9; --ok:#1f7a45; --bad:#b42318; --warn:#9a6700; --bar:#3b6fd8; }
