@@ -129,7 +129,7 @@ async fn setup(otlp: &str) -> Env {
         demo.url(),
         r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
         "replica_id = \"gw-trace-1\"",
-        "",
+        "allowed_tools = [\"echo\", \"add\", \"slow\", \"fail\"]\nrequire_approval = [\"slow\"]",
     ) + &format!(
         "\n[audit]\ninclude_arguments = true\ninclude_outputs = true\n\n[telemetry]\notlp_endpoint = \"{otlp}\"\nservice_name = \"gw-test\"\n"
     );
@@ -237,7 +237,9 @@ fn check_tree(got: &[Got], request_id: &str, vendor: &str, model: &str) -> Span 
     let (list, echo, fail) = (children[0], children[1], children[2]);
     assert_eq!(s(list, "mcp.method.name"), "tools/list");
     assert_eq!(s(list, "mcpwire.mcp.server"), "demo");
-    assert_eq!(int(list, "mcpwire.mcp.tools"), 4);
+    // The floor on `slow` switches it off at Anthropic (the connector cannot ask first).
+    let tools = if vendor == "anthropic" { 3 } else { 4 };
+    assert_eq!(int(list, "mcpwire.mcp.tools"), tools);
     for call in [echo, fail] {
         assert_eq!(s(call, "mcp.method.name"), "tools/call");
         assert_eq!(s(call, "gen_ai.operation.name"), "execute_tool");
@@ -355,4 +357,97 @@ async fn a_dead_collector_drops_spans_and_costs_requests_nothing() {
     // The gateway still serves.
     let (_, body) = send(&env, "openai", None).await;
     assert!(body.contains("response.completed"));
+}
+
+fn events<'a>(
+    span: &'a Span,
+    name: &str,
+) -> Vec<&'a opentelemetry_proto::tonic::trace::v1::span::Event> {
+    span.events.iter().filter(|e| e.name == name).collect()
+}
+
+fn event_attr(e: &opentelemetry_proto::tonic::trace::v1::span::Event, key: &str) -> String {
+    e.attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|v| match &v.value {
+            Some(Any::StringValue(s)) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("event {} has no {key}", e.name))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approvals_asked_and_answered_are_span_events() {
+    let (otlp, bodies) = collector().await;
+    let env = setup(&otlp).await;
+    let tool = || {
+        json!([{"type": "mcp", "server_label": "demo", "server_url": env.demo_url,
+                "require_approval": "never"}])
+    };
+    // The tenant's floor makes `slow` ask first.
+    let r = http()
+        .post(format!("{}/v1/responses", env.gw.url()))
+        .bearer_auth(GATEWAY_KEY)
+        .json(&json!({"model": "gpt-sim", "input": "call demo.slow {\"ms\":1}", "tools": tool(), "store": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let first_id = request_id(&r);
+    let first: serde_json::Value = r.json().await.unwrap();
+    let approval = first["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["type"] == "mcp_approval_request")
+        .unwrap_or_else(|| panic!("{first}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = http()
+        .post(format!("{}/v1/responses", env.gw.url()))
+        .bearer_auth(GATEWAY_KEY)
+        .json(&json!({"model": "gpt-sim", "previous_response_id": first["id"], "tools": tool(),
+                      "input": [{"type": "mcp_approval_response", "approval_request_id": approval, "approve": true}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let second_id = request_id(&r);
+    r.text().await.unwrap();
+
+    let root = |got: &[Got], id: &str| -> Option<Span> {
+        got.iter()
+            .find(|g| matches!(attr(&g.span, "mcpwire.request_id"), Some(Any::StringValue(v)) if v == id))
+            .map(|g| g.span.clone())
+    };
+    let got = wait_for(&bodies, |got| {
+        root(got, &first_id).is_some() && root(got, &second_id).is_some()
+    })
+    .await;
+    let asked = root(&got, &first_id).unwrap();
+    let asked_events = events(&asked, "mcp.approval_requested");
+    assert_eq!(asked_events.len(), 1);
+    assert_eq!(event_attr(asked_events[0], "gen_ai.tool.name"), "slow");
+    assert_eq!(
+        event_attr(asked_events[0], "mcpwire.mcp.approval_id"),
+        approval
+    );
+    let answered = root(&got, &second_id).unwrap();
+    let answered_events = events(&answered, "mcp.approval_answered");
+    assert_eq!(answered_events.len(), 1);
+    assert_eq!(
+        event_attr(answered_events[0], "mcpwire.mcp.approval_id"),
+        approval
+    );
+    // The call ends before its request span, so it was exported with it or before.
+    let call = got
+        .iter()
+        .map(|g| &g.span)
+        .find(|c| c.parent_span_id == answered.span_id && c.name == "tools/call slow")
+        .unwrap();
+    assert_eq!(s(call, "mcpwire.mcp.approval_id"), approval);
+    assert_eq!(s(call, "mcpwire.mcp.outcome"), "ok");
 }
