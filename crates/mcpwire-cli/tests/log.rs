@@ -1,6 +1,6 @@
 //! `mcpwire log` on a recorded audit file (`fixtures/audit/`, made by the gateway's
-//! `record_audit` example against the simulator): the text timelines and the `--json` form are
-//! snapshots (`cargo xtask snapshots` reviews changes); not a terminal, so no colour.
+//! `record_audit` example against the simulator): one request's steps in order, and a missing
+//! file. The text and `--json` output are snapshots in `snapshots.rs`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -26,23 +26,10 @@ fn log(args: &[&str]) -> (bool, String, String) {
 }
 
 #[test]
-fn timelines_of_a_recorded_audit_file() {
-    let (ok, text, err) = log(&[]);
-    assert!(ok, "{err}");
-    assert!(!text.contains('\x1b'), "no colour when not a terminal");
-    insta::assert_snapshot!("log_audit_five_requests", text);
-}
-
-#[test]
-fn one_request_as_json() {
+fn one_request_as_json_has_its_steps_in_order() {
     let (ok, text, err) = log(&["--json"]);
     assert!(ok, "{err}");
-    let records: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(records.len(), 5);
-    insta::assert_json_snapshot!("log_audit_five_requests_json", records);
+    assert_eq!(text.lines().count(), 5, "five requests");
     let (_, one, _) = log(&["--json", "--request", "gw_cee7f2f70000000003"]);
     let one: serde_json::Value = serde_json::from_str(one.trim()).unwrap();
     let tools: Vec<&str> = one["steps"]
