@@ -9,7 +9,9 @@
 //! server against the tenant's allowlist, injects fresh credentials (OAuth through
 //! `mcpwire-auth`, or static values from the environment) in place of whatever the caller sent,
 //! intersects allowed tools, raises approvals, and sends what it checked upstream with the
-//! vendor key. Responses are relayed as they arrive; a copy feeds the audit log and metrics.
+//! vendor key. Responses are relayed as they arrive; a copy feeds the audit log and metrics,
+//! and, when configured, OpenTelemetry traces ([`telemetry`]) and the request log pages at
+//! `/ui` (read through [`records`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
