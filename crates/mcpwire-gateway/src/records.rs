@@ -8,8 +8,8 @@
 //! `duration_ms` before it; a call line is written when its result was seen, so the call
 //! started `latency_ms` before it (as seen in the stream).
 //!
-//! Also here: `Recent` (crate-private), the bounded in-memory ring of recent requests that the audit log
-//! feeds, and [`read_tail`], which reads the end of an audit file for older ones.
+//! Also here: `Recent` (crate-private), the bounded in-memory ring of recent requests that the
+//! audit log feeds, and [`read_tail`], which reads the end of an audit file for older ones.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{Read as _, Seek as _, SeekFrom};
