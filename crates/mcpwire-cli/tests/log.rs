@@ -30,7 +30,10 @@ fn one_request_as_json_has_its_steps_in_order() {
     let (ok, text, err) = log(&["--json"]);
     assert!(ok, "{err}");
     assert_eq!(text.lines().count(), 5, "five requests");
-    let (_, one, _) = log(&["--json", "--request", "gw_cee7f2f70000000003"]);
+    // The third: Anthropic streamed on the 2026-09-15 beta.
+    let third: serde_json::Value = serde_json::from_str(text.lines().nth(2).unwrap()).unwrap();
+    let id = third["request_id"].as_str().unwrap();
+    let (_, one, _) = log(&["--json", "--request", id]);
     let one: serde_json::Value = serde_json::from_str(one.trim()).unwrap();
     let tools: Vec<&str> = one["steps"]
         .as_array()

@@ -218,12 +218,18 @@ struct OpenCall {
     since: Instant,
     arguments: Option<Json>,
     approval_id: Option<String>,
+    /// Where the call started among the request's MCP events (its line's `seq`).
+    seq: u64,
 }
 
 struct Auditor {
     cx: AuditContext,
     calls: HashMap<String, OpenCall>,
     spans: Option<McpSpans>,
+    /// The next MCP event's place in the stream: `seq` orders a request's MCP lines as the
+    /// stream showed them starting (a call's line is written at its result, after later
+    /// starts; millisecond times cannot order steps that close together).
+    seq: u64,
 }
 
 impl Auditor {
@@ -251,6 +257,32 @@ impl Auditor {
         self.cx.log.write(&self.cx.scrubber.scrub_str(&text));
     }
 
+    /// The open call `call_id`, opened now (with the next `seq`) if it is new.
+    fn open(&mut self, call_id: String, server: String, tool: String) -> &mut OpenCall {
+        let next = self.seq + 1;
+        let mut opened = false;
+        let open = self.calls.entry(call_id).or_insert_with(|| {
+            opened = true;
+            OpenCall {
+                server,
+                tool,
+                since: Instant::now(),
+                arguments: None,
+                approval_id: None,
+                seq: next,
+            }
+        });
+        if opened {
+            self.seq = next;
+        }
+        open
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
     fn event(&mut self, event: Event) {
         if let Some(spans) = &mut self.spans {
             spans.event(&event);
@@ -261,13 +293,7 @@ impl Auditor {
                 server,
                 tool,
             } => {
-                self.calls.entry(call_id).or_insert(OpenCall {
-                    server,
-                    tool,
-                    since: Instant::now(),
-                    arguments: None,
-                    approval_id: None,
-                });
+                self.open(call_id, server, tool);
             }
             EventBody::Call {
                 call_id,
@@ -277,13 +303,7 @@ impl Auditor {
                 approval_id,
                 ..
             } => {
-                let open = self.calls.entry(call_id).or_insert(OpenCall {
-                    server,
-                    tool,
-                    since: Instant::now(),
-                    arguments: None,
-                    approval_id: None,
-                });
+                let open = self.open(call_id, server, tool);
                 open.arguments = arguments;
                 open.approval_id = approval_id;
             }
@@ -296,6 +316,10 @@ impl Auditor {
                 error,
             } => {
                 let open = self.calls.remove(&call_id);
+                let seq = match &open {
+                    Some(o) => o.seq,
+                    None => self.next_seq(),
+                };
                 let server = open
                     .as_ref()
                     .map(|o| o.server.clone())
@@ -308,6 +332,7 @@ impl Auditor {
                     open.as_ref().map(|o| o.tool.clone()).or(tool).into(),
                 );
                 line.insert("call_id".into(), call_id.into());
+                line.insert("seq".into(), seq.into());
                 line.insert(
                     "error".into(),
                     error.map_or(
@@ -349,6 +374,7 @@ impl Auditor {
             } => {
                 let mut line = serde_json::Map::new();
                 line.insert("event".into(), "approval_requested".into());
+                line.insert("seq".into(), self.next_seq().into());
                 line.insert("tool".into(), tool.into());
                 line.insert("call_id".into(), approval_id.into());
                 line.insert("error".into(), Value::Null);
@@ -364,6 +390,7 @@ impl Auditor {
             EventBody::ToolsListed { server, tools, .. } => {
                 let mut line = serde_json::Map::new();
                 line.insert("event".into(), "tools_listed".into());
+                line.insert("seq".into(), self.next_seq().into());
                 line.insert("tool".into(), Value::Null);
                 line.insert("tools".into(), tools.len().into());
                 line.insert("error".into(), Value::Null);
@@ -372,6 +399,7 @@ impl Auditor {
             EventBody::ToolsListFailed { server, error, .. } => {
                 let mut line = serde_json::Map::new();
                 line.insert("event".into(), "tools_listed".into());
+                line.insert("seq".into(), self.next_seq().into());
                 line.insert("tool".into(), Value::Null);
                 line.insert("error".into(), json!({"message": error.message}));
                 self.emit(line, &server, "list_failed");
@@ -387,6 +415,7 @@ impl Auditor {
             line.insert("event".into(), "call".into());
             line.insert("tool".into(), call.tool.into());
             line.insert("call_id".into(), call_id.into());
+            line.insert("seq".into(), call.seq.into());
             line.insert("error".into(), Value::Null);
             line.insert("latency_ms".into(), Value::Null);
             self.emit(line, &call.server, "incomplete");
@@ -412,6 +441,7 @@ pub(crate) fn spawn(mut cx: AuditContext, streaming: bool) -> mpsc::UnboundedSen
             cx,
             calls: HashMap::new(),
             spans,
+            seq: 0,
         };
         let mut events = Vec::new();
         if streaming {

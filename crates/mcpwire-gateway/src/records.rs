@@ -29,6 +29,9 @@ pub struct Step {
     pub ts_ms: u64,
     /// When it started, as seen in the stream (`ts_ms - latency_ms` for calls).
     pub start_ms: f64,
+    /// Its place among the request's MCP events in the order the stream showed them starting
+    /// (`seq`; absent in lines written before it existed).
+    pub seq: Option<u64>,
     /// The server's configuration name.
     pub server: Option<String>,
     /// The server label the vendor used.
@@ -255,6 +258,7 @@ impl RequestRecord {
                     event: event.to_owned(),
                     ts_ms: ts,
                     start_ms: ts as f64 - latency.unwrap_or(0.0),
+                    seq: uint(line, "seq"),
                     server: text(line, "server"),
                     server_label: text(line, "server_label"),
                     tool: text(line, "tool"),
@@ -326,8 +330,8 @@ pub fn format_utc(ms: f64) -> String {
 }
 
 /// Groups audit lines into requests, in the order each request first appears; the steps of
-/// each in the order they started (ties in the order written). Lines without a `request_id`
-/// are skipped.
+/// each in the order the stream showed them starting (`seq`; for lines without it, by start
+/// time, ties in the order written). Lines without a `request_id` are skipped.
 pub fn group<'a>(lines: impl IntoIterator<Item = &'a Value>) -> Vec<RequestRecord> {
     let mut out: Vec<RequestRecord> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -343,7 +347,11 @@ pub fn group<'a>(lines: impl IntoIterator<Item = &'a Value>) -> Vec<RequestRecor
         out[i].take(line);
     }
     for r in &mut out {
-        r.steps.sort_by(|a, b| a.start_ms.total_cmp(&b.start_ms));
+        if r.steps.iter().all(|s| s.seq.is_some()) {
+            r.steps.sort_by_key(|s| s.seq);
+        } else {
+            r.steps.sort_by(|a, b| a.start_ms.total_cmp(&b.start_ms));
+        }
     }
     out
 }
@@ -482,6 +490,20 @@ mod tests {
         assert_eq!(r2.outcome, "refused");
         assert_eq!(r2.refused.as_ref().unwrap().reason, "unauthenticated");
         assert_eq!(r2.tenant, None);
+    }
+
+    #[test]
+    fn seq_orders_steps_that_millisecond_times_cannot() {
+        // `b` started after `a` in the stream, but whole-millisecond write times minus a
+        // fractional latency put its computed start first.
+        let lines = vec![
+            json!({"event":"tools_listed","request_id":"r","ts_ms":1000,"seq":1,"outcome":"listed"}),
+            json!({"event":"call","request_id":"r","ts_ms":1001,"seq":2,"tool":"a","latency_ms":0.2,"outcome":"ok"}),
+            json!({"event":"call","request_id":"r","ts_ms":1001,"seq":3,"tool":"b","latency_ms":0.9,"outcome":"ok"}),
+        ];
+        let r = &group(&lines)[0];
+        let order: Vec<u64> = r.steps.iter().map(|s| s.seq.unwrap()).collect();
+        assert_eq!(order, [1, 2, 3]);
     }
 
     #[test]
