@@ -4,7 +4,9 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod apt;
 mod bench;
+mod chromium;
 
 use std::collections::BTreeSet;
 use std::env;
@@ -180,6 +182,48 @@ fn fixtures(check: bool) -> Result {
                 .display()
                 .to_string();
             let text = fs::read_to_string(&path).map_err(|e| format!("{rel}: {e}"))?;
+            for secret in secrets(&text) {
+                failures.push(format!("{rel}: looks like a real secret: {secret}"));
+            }
+        }
+    }
+    // Gateway audit files (`mcpwire log` input): JSON Lines naming a request, a provenance
+    // row each, no secrets.
+    let audit = root.join("fixtures").join("audit");
+    if let Ok(entries) = fs::read_dir(&audit) {
+        let readme = fs::read_to_string(audit.join("README.md")).unwrap_or_default();
+        for entry in entries {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            if name == "README.md" {
+                continue;
+            }
+            let rel = path
+                .strip_prefix(&root)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            if !readme.contains(&name) {
+                failures.push(format!(
+                    "{rel}: no provenance row in fixtures/audit/README.md"
+                ));
+            }
+            let text = fs::read_to_string(&path).map_err(|e| format!("{rel}: {e}"))?;
+            for (i, line) in text.lines().enumerate() {
+                let named = serde_json::from_str::<serde_json::Value>(line)
+                    .ok()
+                    .is_some_and(|v| v.get("request_id").is_some_and(|id| id.is_string()));
+                if !named {
+                    failures.push(format!(
+                        "{rel}:{}: not a JSON object with a request_id",
+                        i + 1
+                    ));
+                }
+            }
             for secret in secrets(&text) {
                 failures.push(format!("{rel}: looks like a real secret: {secret}"));
             }

@@ -4,8 +4,7 @@
 //! (persistence off); this only provides the binary, in `MCPWIRE_REDIS_SERVER`.
 
 use std::env;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 /// The variable the tests read for the binary.
 pub(crate) const REDIS_SERVER_ENV: &str = "MCPWIRE_REDIS_SERVER";
@@ -27,40 +26,13 @@ fn find() -> Option<PathBuf> {
     on_path.chain(usual).find(|p| p.is_file())
 }
 
-fn run(cmd: &mut Command) -> Result<(), String> {
-    let shown = format!("{cmd:?}");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("{shown}: cannot run: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{shown}: {status}"))
-    }
-}
-
 /// The `redis-server` binary; installs the Debian package `redis-server` with apt-get when
 /// none is found (needs root, as on the project's machines and CI).
 pub(crate) fn ensure_redis_server() -> Result<PathBuf, String> {
     if let Some(p) = find() {
         return Ok(p);
     }
-    if !Path::new("/usr/bin/apt-get").exists() {
-        return Err(
-            "redis-server not found and no apt-get to install it: install redis-server".into(),
-        );
-    }
-    eprintln!("xtask: installing redis-server from the Debian packages");
-    run(Command::new("apt-get").args(["update", "-qq"]))?;
-    run(Command::new("apt-get")
-        .args([
-            "install",
-            "-y",
-            "-qq",
-            "--no-install-recommends",
-            "redis-server",
-        ])
-        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    crate::apt::install(&["redis-server"])?;
     find().ok_or_else(|| "apt-get installed redis-server but no binary was found".into())
 }
 

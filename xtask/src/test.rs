@@ -18,7 +18,7 @@ use std::env;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use crate::{Result, cargo, conformance, npm, python, redis};
+use crate::{Result, cargo, chromium, conformance, npm, python, redis};
 
 /// Environment variables for a test run.
 type Vars = Vec<(String, String)>;
@@ -70,6 +70,7 @@ const GATED: &[Gated] = &[
     gated("server-everything", "mcpwire-probe", "interop", &[], provide_server_everything),
     gated("the MCP conformance suite", "mcpwire-probe", "conformance",       &[], provide_conformance_suite),
     gated("the MCP conformance suite", "mcpwire-cli",   "probe_conformance", &[], provide_conformance_suite),
+    gated("chromium",          "mcpwire-gateway", "ui_browser", &[], chromium::provide_chromium),
 ];
 
 /// The reference MCP server `@modelcontextprotocol/server-everything`, pinned.

@@ -13,6 +13,7 @@ mod auth;
 mod check;
 mod demo;
 mod gateway;
+mod log;
 mod normalize;
 mod probe;
 mod run;
@@ -79,6 +80,10 @@ enum Command {
     /// Will this MCP server work through OpenAI and Anthropic? Connects the way each vendor's
     /// hosted client does and checks transport, protocol, auth, tools; exit 0 when it would.
     Probe(probe::ProbeArgs),
+    /// Print the gateway's audit file as per-request timelines (time, tenant, user, vendor,
+    /// model, outcome, duration, tokens; each MCP listing, call and approval with its
+    /// duration), or one JSON object per request with --json.
+    Log(log::LogArgs),
     /// Normalise a vendor response (JSON) or raw SSE stream to mcpwire events, one JSON object
     /// per line. Vendor and stream/whole are detected.
     Normalize {
@@ -115,6 +120,7 @@ fn main() -> ExitCode {
         } => translate::run(&file, to, anthropic_beta, lossy),
         Command::Sim { port } => demo::run_sim(port),
         Command::Gateway(args) => gateway::run(args).into_result(),
+        Command::Log(args) => log::run(args),
     };
     exit(result)
 }

@@ -10,6 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use clap::{Args, ValueEnum};
 use mcpwire_auth::{Credentials, OAuthConfig, Secret};
+use mcpwire_gateway::config::TelemetryConfig;
+use mcpwire_gateway::telemetry::{Capture, Finish, Telemetry};
 use mcpwire_providers::approval::{ApprovalHandler, ApprovalRequest, ApproveAll, Decision};
 use mcpwire_providers::render::RenderOptions;
 use mcpwire_providers::request::{Approval, McpRequest, McpServerSpec};
@@ -105,8 +107,51 @@ pub(crate) struct RunArgs {
     /// mean KiB, MiB and GiB.
     #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = byte_size)]
     max_body: usize,
+    /// Send a trace of the run (one span following the GenAI conventions, a child span per
+    /// MCP listing and call) to this OpenTelemetry collector (OTLP/HTTP, protobuf), e.g.
+    /// http://127.0.0.1:4318. Names, ids and outcomes only: no arguments or outputs.
+    #[arg(long, value_name = "URL", value_parser = otlp_url)]
+    otlp: Option<TelemetryConfig>,
     /// The prompt.
     prompt: String,
+}
+
+/// A collector base URL for `--otlp`.
+fn otlp_url(value: &str) -> Result<TelemetryConfig, String> {
+    TelemetryConfig::new(value, "mcpwire-cli")
+}
+
+/// What the events said about the response, for the trace's request span.
+#[derive(Default)]
+struct Seen {
+    response_id: Option<String>,
+    model: Option<String>,
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    finish: Option<String>,
+    error: bool,
+}
+
+impl Seen {
+    fn event(&mut self, event: &Event<'_>) {
+        match &event.body {
+            EventBody::ResponseStarted { response_id, model } => {
+                self.response_id = response_id.clone().or(self.response_id.take());
+                self.model = model.clone().or(self.model.take());
+            }
+            EventBody::ResponseCompleted {
+                stop_raw, usage, ..
+            } => {
+                self.finish = stop_raw.clone();
+                if let Some(u) = usage {
+                    self.input_tokens = Some(u.input_tokens);
+                    self.output_tokens = Some(u.output_tokens);
+                }
+            }
+            EventBody::Error { .. } => self.error = true,
+            _ => {}
+        }
+    }
 }
 
 /// Seconds, e.g. `30` or `1.5`.
@@ -660,8 +705,41 @@ pub(crate) fn run(args: RunArgs) -> io::Result<ExitCode> {
             ApproveMode::Always => Some(Box::new(ApproveAll)),
             ApproveMode::Never => None,
         };
+        let telemetry = match &args.otlp {
+            Some(config) => match Telemetry::connect(config, Capture::default()) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    let _ = writeln!(io::stderr(), "mcpwire run: {}", term::line(&e));
+                    return Ok(ExitCode::from(2));
+                }
+            },
+            None => None,
+        };
+        let run_id = format!(
+            "run_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis())
+        );
+        let trace = telemetry
+            .as_ref()
+            .map(|t| t.request(args.vendor, &run_id, None));
+        let names: Vec<String> = request.servers.iter().map(|s| s.name.clone()).collect();
+        if let Some(trace) = &trace {
+            trace.set_model(&args.model);
+            trace.set_request(args.stream, &names);
+        }
+        let mut spans = trace
+            .as_ref()
+            .map(|t| t.mcp(names.iter().map(|n| (n.clone(), n.clone())).collect(), None));
+        let mut seen = Seen::default();
         let pausing = spinner.clone();
         let mut on_event = |event: &Event<'static>| {
+            if let Some(spans) = &mut spans {
+                spans.event(event);
+            }
+            seen.event(event);
             pausing.pause();
             printer.print(event);
             pausing.resume();
@@ -669,6 +747,33 @@ pub(crate) fn run(args: RunArgs) -> io::Result<ExitCode> {
         let result = client
             .run(args.vendor, &request, handler.as_deref(), &mut on_event)
             .await;
+        drop(spans);
+        if let Some(trace) = trace {
+            let outcome = if result.is_ok() && !seen.error {
+                "ok"
+            } else {
+                "error"
+            };
+            trace.finish(&Finish {
+                status: None,
+                outcome,
+                response_id: seen.response_id.as_deref(),
+                response_model: seen.model.as_deref(),
+                input_tokens: seen.input_tokens,
+                output_tokens: seen.output_tokens,
+                finish_reason: seen.finish.as_deref(),
+            });
+        }
+        if let Some(t) = &telemetry {
+            t.flush().await;
+            if t.spans_dropped() > 0 {
+                let _ = writeln!(
+                    io::stderr(),
+                    "warning: {} trace span(s) could not be sent to the collector",
+                    t.spans_dropped()
+                );
+            }
+        }
         spinner.pause();
         spinner.enabled_off();
         printer.end();

@@ -1,4 +1,6 @@
-//! Snapshots of `mcpwire probe --json`: the document the gateway and CI scripts read. Ports,
+//! Snapshots of `mcpwire log` on the recorded audit file in `fixtures/audit/` (text, not a
+//! terminal so no colour, and `--json`), and of `mcpwire probe --json`: the document the
+//! gateway and CI scripts read. Ports,
 //! timings (`elapsed_ms`, "answered in 3 ms") are replaced by placeholders so the snapshot is
 //! stable; everything else is as printed. `cargo xtask snapshots` reviews changes.
 
@@ -149,4 +151,38 @@ async fn probe_json_server_with_broken_tools() {
     let (code, report) = probe_json(&[&format!("{}/mcp", server.uri())]).await;
     assert_eq!(code, 1);
     insta::assert_json_snapshot!("probe_broken_tools", report);
+}
+
+fn mcpwire_log(args: &[&str]) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/audit/gateway.five-requests.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_mcpwire"))
+        .arg("log")
+        .args(args)
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn log_timelines_of_a_recorded_audit_file() {
+    let text = mcpwire_log(&[]);
+    assert!(!text.contains('\x1b'), "no colour when not a terminal");
+    insta::assert_snapshot!("log_audit_five_requests", text);
+}
+
+#[test]
+fn log_json_of_a_recorded_audit_file() {
+    let records: Vec<Value> = mcpwire_log(&["--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 5);
+    insta::assert_json_snapshot!("log_audit_five_requests_json", records);
 }

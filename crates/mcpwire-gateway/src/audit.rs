@@ -3,6 +3,9 @@
 //! Every use of `mcpwire-normalize` is here: a copy of each MCP response runs through the
 //! normaliser (off the forwarding path, in its own task) to write the event lines and count
 //! MCP activity in the metrics. Every line is scrubbed of the secrets the request carried.
+//! The same events feed the request's MCP trace spans ([`crate::telemetry::McpSpans`]), and
+//! every line written also goes to the in-memory ring of recent requests that `/ui` reads
+//! ([`crate::records::Recent`]).
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -20,11 +23,14 @@ use mcpwire_auth::redact::Scrubber;
 
 use crate::metrics::Metrics;
 use crate::policy::ServerUse;
+use crate::records::Recent;
 use crate::summary::Summary;
+use crate::telemetry::{McpSpans, RequestTrace};
 
 /// Where audit lines go.
 pub(crate) struct AuditLog {
     file: Option<Mutex<std::fs::File>>,
+    recent: Option<Arc<Recent>>,
     include_arguments: bool,
     include_outputs: bool,
     replica: String,
@@ -72,9 +78,11 @@ pub(crate) struct Finished<'a> {
 }
 
 impl AuditLog {
+    /// Opens the file (if configured); `recent` also receives every line written.
     pub(crate) fn open(
         config: &crate::config::AuditConfig,
         replica: &str,
+        recent: Option<Arc<Recent>>,
     ) -> std::io::Result<Self> {
         let file = match &config.path {
             Some(path) => {
@@ -91,6 +99,7 @@ impl AuditLog {
         };
         Ok(AuditLog {
             file,
+            recent,
             include_arguments: config.include_arguments,
             include_outputs: config.include_outputs,
             replica: replica.to_owned(),
@@ -99,7 +108,7 @@ impl AuditLog {
 
     /// One line for a refused request.
     pub(crate) fn refusal(&self, r: &Refusal<'_>, scrubber: &Scrubber) {
-        if self.file.is_none() {
+        if !self.enabled() {
             return;
         }
         let mut line = serde_json::Map::new();
@@ -142,7 +151,7 @@ impl AuditLog {
 
     /// One line for a relayed request, when its response has ended.
     pub(crate) fn request(&self, r: &Finished<'_>, scrubber: &Scrubber) {
-        if self.file.is_none() {
+        if !self.enabled() {
             return;
         }
         let s = r.summary;
@@ -180,7 +189,17 @@ impl AuditLog {
         self.write(&scrubber.scrub_str(&Value::Object(line).to_string()));
     }
 
+    /// Whether lines go anywhere (a file, the ring).
+    fn enabled(&self) -> bool {
+        self.file.is_some() || self.recent.is_some()
+    }
+
     fn write(&self, line: &str) {
+        if let Some(recent) = &self.recent
+            && let Ok(value) = serde_json::from_str::<Value>(line)
+        {
+            recent.push(value, line.len());
+        }
         if let Some(file) = &self.file {
             let mut f = file.lock().unwrap_or_else(|p| p.into_inner());
             let mut buf = Vec::with_capacity(line.len() + 1);
@@ -203,6 +222,9 @@ pub(crate) struct AuditContext {
     pub(crate) vendor: Vendor,
     pub(crate) servers: Vec<ServerUse>,
     pub(crate) scrubber: Scrubber,
+    /// The request's trace, when traces are on: MCP spans become its children, with their
+    /// own scrubber of the request's secrets.
+    pub(crate) trace: Option<(RequestTrace, Scrubber)>,
 }
 
 fn round_ms(ms: f64) -> f64 {
@@ -214,11 +236,19 @@ struct OpenCall {
     tool: String,
     since: Instant,
     arguments: Option<Json<'static>>,
+    approval_id: Option<String>,
+    /// Where the call started among the request's MCP events (its line's `seq`).
+    seq: u64,
 }
 
 struct Auditor {
     cx: AuditContext,
     calls: HashMap<String, OpenCall>,
+    spans: Option<McpSpans>,
+    /// The next MCP event's place in the stream: `seq` orders a request's MCP lines as the
+    /// stream showed them starting (a call's line is written at its result, after later
+    /// starts; millisecond times cannot order steps that close together).
+    seq: u64,
 }
 
 impl Auditor {
@@ -246,34 +276,55 @@ impl Auditor {
         self.cx.log.write(&self.cx.scrubber.scrub_str(&text));
     }
 
+    /// The open call `call_id`, opened now (with the next `seq`) if it is new.
+    fn open(&mut self, call_id: String, server: String, tool: String) -> &mut OpenCall {
+        let next = self.seq + 1;
+        let mut opened = false;
+        let open = self.calls.entry(call_id).or_insert_with(|| {
+            opened = true;
+            OpenCall {
+                server,
+                tool,
+                since: Instant::now(),
+                arguments: None,
+                approval_id: None,
+                seq: next,
+            }
+        });
+        if opened {
+            self.seq = next;
+        }
+        open
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
     fn event(&mut self, event: Event<'static>) {
+        if let Some(spans) = &mut self.spans {
+            spans.event(&event);
+        }
         match event.body {
             EventBody::CallStarted {
                 call_id,
                 server,
                 tool,
             } => {
-                self.calls.entry(call_id).or_insert(OpenCall {
-                    server,
-                    tool,
-                    since: Instant::now(),
-                    arguments: None,
-                });
+                self.open(call_id, server, tool);
             }
             EventBody::Call {
                 call_id,
                 server,
                 tool,
                 arguments,
+                approval_id,
                 ..
             } => {
-                let open = self.calls.entry(call_id).or_insert(OpenCall {
-                    server,
-                    tool,
-                    since: Instant::now(),
-                    arguments: None,
-                });
+                let open = self.open(call_id, server, tool);
                 open.arguments = arguments;
+                open.approval_id = approval_id;
             }
             EventBody::CallResult {
                 call_id,
@@ -284,6 +335,10 @@ impl Auditor {
                 error,
             } => {
                 let open = self.calls.remove(&call_id);
+                let seq = match &open {
+                    Some(o) => o.seq,
+                    None => self.next_seq(),
+                };
                 let server = open
                     .as_ref()
                     .map(|o| o.server.clone())
@@ -296,6 +351,7 @@ impl Auditor {
                     open.as_ref().map(|o| o.tool.clone()).or(tool).into(),
                 );
                 line.insert("call_id".into(), call_id.into());
+                line.insert("seq".into(), seq.into());
                 line.insert(
                     "error".into(),
                     error.map_or(
@@ -308,6 +364,10 @@ impl Auditor {
                     open.as_ref()
                         .map(|o| o.since.elapsed().as_secs_f64() * 1000.0)
                         .into(),
+                );
+                line.insert(
+                    "approval_id".into(),
+                    open.as_ref().and_then(|o| o.approval_id.clone()).into(),
                 );
                 if self.cx.log.include_arguments {
                     line.insert(
@@ -333,6 +393,7 @@ impl Auditor {
             } => {
                 let mut line = serde_json::Map::new();
                 line.insert("event".into(), "approval_requested".into());
+                line.insert("seq".into(), self.next_seq().into());
                 line.insert("tool".into(), tool.into());
                 line.insert("call_id".into(), approval_id.into());
                 line.insert("error".into(), Value::Null);
@@ -348,6 +409,7 @@ impl Auditor {
             EventBody::ToolsListed { server, tools, .. } => {
                 let mut line = serde_json::Map::new();
                 line.insert("event".into(), "tools_listed".into());
+                line.insert("seq".into(), self.next_seq().into());
                 line.insert("tool".into(), Value::Null);
                 line.insert("tools".into(), tools.len().into());
                 line.insert("error".into(), Value::Null);
@@ -356,6 +418,7 @@ impl Auditor {
             EventBody::ToolsListFailed { server, error, .. } => {
                 let mut line = serde_json::Map::new();
                 line.insert("event".into(), "tools_listed".into());
+                line.insert("seq".into(), self.next_seq().into());
                 line.insert("tool".into(), Value::Null);
                 line.insert("error".into(), json!({"message": error.message}));
                 self.emit(line, &server, "list_failed");
@@ -371,6 +434,7 @@ impl Auditor {
             line.insert("event".into(), "call".into());
             line.insert("tool".into(), call.tool.into());
             line.insert("call_id".into(), call_id.into());
+            line.insert("seq".into(), call.seq.into());
             line.insert("error".into(), Value::Null);
             line.insert("latency_ms".into(), Value::Null);
             self.emit(line, &call.server, "incomplete");
@@ -379,13 +443,24 @@ impl Auditor {
 }
 
 /// Starts the audit task for one response; send it every chunk, drop the sender at the end.
-pub(crate) fn spawn(cx: AuditContext, streaming: bool) -> mpsc::UnboundedSender<Bytes> {
+pub(crate) fn spawn(mut cx: AuditContext, streaming: bool) -> mpsc::UnboundedSender<Bytes> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Bytes>();
     tokio::spawn(async move {
         let vendor = cx.vendor;
+        let labels: Vec<(String, String)> = cx
+            .servers
+            .iter()
+            .map(|s| (s.label.clone(), s.name.clone()))
+            .collect();
+        let spans = cx
+            .trace
+            .take()
+            .map(|(t, scrubber)| t.mcp(labels, Some(scrubber)));
         let mut auditor = Auditor {
             cx,
             calls: HashMap::new(),
+            spans,
+            seq: 0,
         };
         let mut events = Vec::new();
         if streaming {

@@ -14,6 +14,7 @@ use crate::{body, forward, policy, relay};
 
 /// Serves one create request of `vendor`.
 pub(crate) async fn create(mut cx: Ctx, vendor: Vendor, request: Request) -> Response {
+    cx.begin_trace(vendor, request.headers());
     match prepare(&mut cx, vendor, request).await {
         Ok((rb, plan)) => match forward::send(&cx, rb, vendor).await {
             Ok(upstream) => relay::relay(cx, upstream, plan).await,
@@ -43,6 +44,10 @@ async fn prepare(
     let (parts, body) = request.into_parts();
     let ti = cx.authenticate(&parts.headers).await?;
     let tenant = &live.config.tenants[ti];
+    if let Some(trace) = &cx.trace {
+        trace.set_tenant(&tenant.name);
+        trace.set_user(cx.user_id());
+    }
     let limits = &live.config.limits;
     let body = body::read(
         body,
@@ -65,6 +70,13 @@ async fn prepare(
         Vendor::Anthropic => policy::check_anthropic(&body, beta, &who, &live.creds).await,
         _ => policy::check_openai(&body, &who, &live.creds).await,
     }?;
+    if let Some(trace) = &cx.trace {
+        if let Some(model) = &checked.model {
+            trace.set_model(model);
+        }
+        let names: Vec<String> = checked.servers.iter().map(|s| s.name.clone()).collect();
+        trace.set_request(checked.stream, &names);
+    }
     for server in &checked.refreshes {
         cx.app.metrics.refresh(&tenant.name, server);
     }

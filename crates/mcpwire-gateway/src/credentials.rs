@@ -118,6 +118,21 @@ pub(crate) fn redirect_uri(public_url: &str) -> String {
     format!("{public_url}/oauth/callback")
 }
 
+/// One user's stored connection to a per-user server (no token in it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Connected {
+    /// Tenant name.
+    pub(crate) tenant: String,
+    /// Server name in the tenant's configuration.
+    pub(crate) server: String,
+    /// The end user's id.
+    pub(crate) user: String,
+    /// When the access token expires (Unix seconds), if known.
+    pub(crate) expires_at: Option<u64>,
+    /// The refresh token was refused: the user must connect again.
+    pub(crate) login_required: bool,
+}
+
 /// Credentials for every tenant's servers and connectors, built once.
 pub(crate) struct CredentialSet {
     /// Single-flight ID-JAG exchanges of this process, per (subject, server).
@@ -532,6 +547,55 @@ impl CredentialSet {
                 .await
                 .map_err(CredentialError::from),
         )
+    }
+
+    /// Who is connected to each per-user server of `config` (built from it), read from the
+    /// stores (each store listed once): for `/ui/servers`. Never a token.
+    pub(crate) async fn connected(&self, config: &Config) -> Result<Vec<Connected>, String> {
+        let mut listed: Vec<(usize, Vec<mcpwire_auth::Versioned>)> = Vec::new();
+        let mut out = Vec::new();
+        for (ti, tenant) in config.tenants.iter().enumerate() {
+            for (si, server) in tenant.mcp.iter().enumerate() {
+                let Some(ServerCreds::PerUser(client) | ServerCreds::IdJag { client, .. }) =
+                    self.servers.get(ti).and_then(|s| s.get(si))
+                else {
+                    continue;
+                };
+                let store = Arc::as_ptr(client.store()).cast::<()>() as usize;
+                let at = match listed.iter().position(|(p, _)| *p == store) {
+                    Some(at) => at,
+                    None => {
+                        let all = client.store().list().await.map_err(|e| {
+                            format!("the token store of `{}` cannot be listed: {e}", server.name)
+                        })?;
+                        listed.push((store, all));
+                        listed.len() - 1
+                    }
+                };
+                let prefix = subject(&tenant.name, "");
+                for v in &listed[at].1 {
+                    let Some(t) = v.entry.as_token() else {
+                        continue;
+                    };
+                    let Some(user) = t.subject.as_deref().and_then(|s| s.strip_prefix(&prefix))
+                    else {
+                        continue;
+                    };
+                    if !t.serves(&server.url) {
+                        continue;
+                    }
+                    out.push(Connected {
+                        tenant: tenant.name.clone(),
+                        server: server.name.clone(),
+                        user: user.to_owned(),
+                        expires_at: t.expires_at,
+                        login_required: t.login_required,
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| (&a.tenant, &a.server, &a.user).cmp(&(&b.tenant, &b.server, &b.user)));
+        Ok(out)
     }
 
     /// Removes expired connect requests from every per-user store.

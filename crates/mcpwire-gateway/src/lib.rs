@@ -9,7 +9,9 @@
 //! server against the tenant's allowlist, injects fresh credentials (OAuth through
 //! `mcpwire-auth`, or static values from the environment) in place of whatever the caller sent,
 //! intersects allowed tools, raises approvals, and sends what it checked upstream with the
-//! vendor key. Responses are relayed as they arrive; a copy feeds the audit log and metrics.
+//! vendor key. Responses are relayed as they arrive; a copy feeds the audit log and metrics,
+//! and, when configured, OpenTelemetry traces ([`telemetry`]) and the request log pages at
+//! `/ui` (read through [`records`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -36,12 +38,15 @@ mod owners;
 mod passthrough;
 mod policy;
 mod probes;
+pub mod records;
 mod relay;
 mod routes;
 mod server;
 mod shared;
 mod state;
 mod summary;
+pub mod telemetry;
+mod ui;
 mod users;
 
 use std::net::SocketAddr;
@@ -111,8 +116,9 @@ impl Gateway {
             .replica_id
             .clone()
             .unwrap_or_else(|| format!("{}:{}", hostname(), std::process::id()));
-        let live = Live::build(config, env, &replica).await?;
-        let app = Arc::new(App::new(live, replica, env.clone())?);
+        let recent = Arc::new(records::Recent::new(1000, 16 * 1024 * 1024));
+        let live = Live::build(config, env, &replica, &recent).await?;
+        let app = Arc::new(App::new(live, replica, env.clone(), recent)?);
         app.probes.start(app.live());
         // Connect requests that were never completed are removed hourly.
         let sweeper = {

@@ -31,6 +31,10 @@ pub(crate) struct Metrics {
     connections_closed: Family<L1, Counter>,
     shared_fallbacks: Counter,
     reloads: Family<L1, Counter>,
+    spans_exported: Counter,
+    spans_dropped: Counter,
+    /// One catch-up of the span counters at a time (two scrapes at once must not add twice).
+    spans_sync: std::sync::Mutex<()>,
 }
 
 impl Metrics {
@@ -110,7 +114,22 @@ impl Metrics {
             "Client connections closed by the gateway, by timeout (header, idle)",
             connections_closed.clone(),
         );
+        let spans_exported = Counter::default();
+        registry.register(
+            "trace_spans_exported",
+            "Trace spans sent to the OTLP collector",
+            spans_exported.clone(),
+        );
+        let spans_dropped = Counter::default();
+        registry.register(
+            "trace_spans_dropped",
+            "Trace spans dropped: the export queue was full, or the collector failed or timed out",
+            spans_dropped.clone(),
+        );
         Metrics {
+            spans_exported,
+            spans_dropped,
+            spans_sync: std::sync::Mutex::new(()),
             registry: root,
             shared_fallbacks,
             reloads,
@@ -194,6 +213,20 @@ impl Metrics {
         self.reloads
             .get_or_create(&[("result", result.to_owned())])
             .inc();
+    }
+
+    /// Brings the span counters up to the exporter's totals (called before rendering).
+    pub(crate) fn spans(&self, exported: u64, dropped: u64) {
+        let _one = self.spans_sync.lock().unwrap_or_else(|p| p.into_inner());
+        for (counter, total) in [
+            (&self.spans_exported, exported),
+            (&self.spans_dropped, dropped),
+        ] {
+            let seen = counter.get();
+            if total > seen {
+                counter.inc_by(total - seen);
+            }
+        }
     }
 
     /// The text exposition.

@@ -39,6 +39,7 @@ use crate::owners::Owner;
 use crate::policy::ServerUse;
 use crate::state::{App, Ctx, Live};
 use crate::summary::{Summarizer, Summary};
+use crate::telemetry::{Finish, RequestTrace};
 
 /// Names the per-user servers removed from a request because their user has not connected
 /// them (`when_unconnected = "drop"`).
@@ -277,6 +278,10 @@ pub(crate) async fn relay(cx: Ctx, upstream: reqwest::Response, plan: Plan) -> R
                 vendor: plan.vendor,
                 servers: plan.servers.clone(),
                 scrubber: Scrubber::new(secrets.iter().copied()),
+                trace: cx
+                    .trace
+                    .clone()
+                    .map(|t| (t, Scrubber::new(secrets.iter().copied()))),
             },
             sse,
         )
@@ -375,6 +380,7 @@ struct RequestEnd {
     scrubber: Scrubber,
     relaying: bool,
     _permit: Option<StreamPermit>,
+    trace: Option<RequestTrace>,
 }
 
 impl RequestEnd {
@@ -398,6 +404,7 @@ impl RequestEnd {
             scrubber: Scrubber::new(plan.secrets.iter().map(Sensitive::expose)),
             relaying: false,
             _permit: None,
+            trace: cx.trace.clone(),
         }
     }
 }
@@ -413,6 +420,18 @@ impl Drop for RequestEnd {
             self.app.metrics.stream_open(&self.tenant, -1);
         }
         let elapsed = |t: Instant| t.duration_since(self.started).as_secs_f64() * 1000.0;
+        if let Some(trace) = self.trace.take() {
+            let s = &self.summary;
+            trace.finish(&Finish {
+                status: Some(self.status),
+                outcome: self.outcome,
+                response_id: s.response_id.as_deref(),
+                response_model: s.model.as_deref(),
+                input_tokens: s.input_tokens,
+                output_tokens: s.output_tokens,
+                finish_reason: s.finish.as_deref(),
+            });
+        }
         self.live.audit.request(
             &Finished {
                 tenant: &self.tenant,

@@ -29,6 +29,7 @@ pub(crate) fn router(app: Arc<App>) -> axum::Router {
         )
         .route("/v1/mcpwire/connections/{server}", delete(disconnect))
         .route("/oauth/callback", get(oauth_callback))
+        .merge(crate::ui::router())
         .fallback(fallback)
         .with_state(app)
 }
@@ -138,6 +139,9 @@ async fn metrics(State(app): State<Arc<App>>, request: Request) -> Response {
         r.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return r;
+    }
+    if let Some(t) = &app.telemetry {
+        app.metrics.spans(t.spans_exported(), t.spans_dropped());
     }
     let mut r = app.metrics.render().into_response();
     r.headers_mut().insert(

@@ -21,7 +21,10 @@ use crate::limits::Limiter;
 use crate::metrics::Metrics;
 use crate::owners::Owners;
 use crate::probes::Probes;
+use crate::records::Recent;
 use crate::shared::Shared;
+use crate::telemetry::{Capture, RequestTrace, Telemetry};
+use crate::ui::Sessions;
 
 /// One generation of the configuration and what is built from it.
 pub(crate) struct Live {
@@ -33,15 +36,18 @@ pub(crate) struct Live {
 }
 
 impl Live {
+    /// `recent` is the process's ring of recent requests (fed while `[ui]` is on).
     pub(crate) async fn build(
         config: Config,
         env: &Env,
         replica: &str,
+        recent: &Arc<Recent>,
     ) -> Result<Live, StartError> {
         let creds = CredentialSet::build(&config, env)
             .await
             .map_err(StartError::Credentials)?;
-        let audit = AuditLog::open(&config.audit, replica).map_err(StartError::Audit)?;
+        let ring = config.ui.is_some().then(|| recent.clone());
+        let audit = AuditLog::open(&config.audit, replica, ring).map_err(StartError::Audit)?;
         let static_scrubber = Scrubber::new(creds.static_secrets().iter().map(|s| s.expose()));
         Ok(Live {
             config,
@@ -64,6 +70,12 @@ pub(crate) struct App {
     pub(crate) jwks: crate::users::Jwks,
     pub(crate) draining: AtomicBool,
     pub(crate) replica: String,
+    /// Traces (`[telemetry]`, read at start: a reload does not change it).
+    pub(crate) telemetry: Option<Telemetry>,
+    /// Recent requests for `/ui`, fed by the audit log.
+    pub(crate) recent: Arc<Recent>,
+    /// `/ui` login sessions.
+    pub(crate) sessions: Sessions,
     /// The environment secrets are read from (again on reload).
     pub(crate) env: Env,
     reloading: tokio::sync::Mutex<()>,
@@ -72,7 +84,12 @@ pub(crate) struct App {
 }
 
 impl App {
-    pub(crate) fn new(live: Live, replica: String, env: Env) -> Result<App, StartError> {
+    pub(crate) fn new(
+        live: Live,
+        replica: String,
+        env: Env,
+        recent: Arc<Recent>,
+    ) -> Result<App, StartError> {
         let metrics = Arc::new(Metrics::new(&replica));
         let shared = match &live.config.shared {
             Some(c) => Some(Arc::new(
@@ -88,7 +105,18 @@ impl App {
             .pool_max_idle_per_host(1024)
             .build()
             .map_err(|e| StartError::Http(e.to_string()))?;
+        let telemetry = match &live.config.telemetry {
+            Some(t) => {
+                let audit = &live.config.audit;
+                let capture = Capture::new(audit.include_arguments, audit.include_outputs);
+                Some(Telemetry::start(t, http.clone(), capture).map_err(StartError::Http)?)
+            }
+            None => None,
+        };
         Ok(App {
+            telemetry,
+            recent,
+            sessions: Sessions::default(),
             limits: Limiter::new(shared.clone(), live.config.limits.stream_lease),
             owners: Owners::new(shared.clone()),
             shared,
@@ -132,7 +160,10 @@ impl App {
         {
             tracing::warn!("[shared] changed: it takes effect after a restart");
         }
-        let live = Live::build(config, &self.env, &self.replica)
+        if config.telemetry != old.config.telemetry {
+            tracing::warn!("[telemetry] changed: it takes effect after a restart");
+        }
+        let live = Live::build(config, &self.env, &self.replica, &self.recent)
             .await
             .map_err(|e| e.to_string())?;
         self.limits.set_lease(live.config.limits.stream_lease);
@@ -164,6 +195,8 @@ pub(crate) struct Ctx {
     pub(crate) tenant: Option<usize>,
     /// The end user, once identified (tenants with `[tenants.users]`).
     pub(crate) user: Option<crate::users::User>,
+    /// This request's trace span, when traces are on and it is a vendor request.
+    pub(crate) trace: Option<RequestTrace>,
 }
 
 impl Ctx {
@@ -177,6 +210,20 @@ impl Ctx {
             started: Instant::now(),
             tenant: None,
             user: None,
+            trace: None,
+        }
+    }
+
+    /// Opens this request's trace span (continuing the caller's `traceparent`).
+    pub(crate) fn begin_trace(
+        &mut self,
+        vendor: mcpwire_schema::event::Vendor,
+        headers: &axum::http::HeaderMap,
+    ) {
+        if let Some(t) = &self.app.telemetry {
+            let trace = t.request(vendor, &self.request_id, Some(headers));
+            trace.set_replica(&self.app.replica);
+            self.trace = Some(trace);
         }
     }
 
@@ -220,6 +267,9 @@ impl Ctx {
         let status = response.status().as_u16();
         let tenant = self.tenant_name();
         self.app.metrics.refusal(self.route, err.reason());
+        if let Some(trace) = &self.trace {
+            trace.refused(err.reason(), status);
+        }
         self.app.metrics.request(self.route, tenant, status);
         tracing::info!(
             request_id = %self.request_id,

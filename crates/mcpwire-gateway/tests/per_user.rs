@@ -122,6 +122,23 @@ async fn each_user_reaches_the_server_with_their_own_token() {
         assert_eq!(mode, 0o600);
     }
 
+    // The servers page names who is connected to which per-user server, never a token.
+    let page = w.servers_page().await;
+    assert!(page.contains("Connected users"), "{page}");
+    for user in ["alice", "bob"] {
+        assert!(
+            page.contains(&format!(
+                "<td>team-a</td><td>docs</td><td class=\"user\">{user}</td>"
+            )),
+            "{user}: {page}"
+        );
+    }
+    assert!(!page.contains("carol"), "{page}");
+    assert!(
+        !page.contains("at-alice") && !page.contains("rt-alice"),
+        "{page}"
+    );
+
     // Revoke: at the authorization server, then deleted; the next request needs a connect.
     let r = http()
         .delete(format!("{}/v1/mcpwire/connections/docs", w.gw.url()))
@@ -149,6 +166,12 @@ async fn each_user_reaches_the_server_with_their_own_token() {
         200,
         "bob keeps his"
     );
+    let page = w.servers_page().await;
+    assert!(
+        !page.contains("\"user\">alice<"),
+        "alice disconnected: {page}"
+    );
+    assert!(page.contains("\"user\">bob<"), "{page}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

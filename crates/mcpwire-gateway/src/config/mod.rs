@@ -356,6 +356,47 @@ pub struct MetricsConfig {
     pub bearer_hashes: Vec<[u8; 32]>,
 }
 
+/// OpenTelemetry traces (`[telemetry]`).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct TelemetryConfig {
+    /// The collector's OTLP/HTTP base URL, e.g. `http://127.0.0.1:4318` (traces go to
+    /// `{otlp_endpoint}/v1/traces`, protobuf).
+    pub otlp_endpoint: String,
+    /// `service.name` of the spans. Default `mcpwire-gateway`.
+    pub service_name: String,
+    /// The share of traces started here that are kept, 0.0 to 1.0 (a caller's sampled
+    /// `traceparent` is always followed). Default 1.0.
+    pub sample_ratio: f64,
+}
+
+impl TelemetryConfig {
+    /// Traces to `otlp_endpoint` (an `http://` or `https://` URL), every one kept, as
+    /// `service_name`.
+    pub fn new(otlp_endpoint: &str, service_name: &str) -> Result<TelemetryConfig, String> {
+        let url = url::Url::parse(otlp_endpoint).map_err(|e| format!("not a URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+            return Err("an http:// or https:// URL with a host".to_owned());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("URLs with user info are not accepted".to_owned());
+        }
+        Ok(TelemetryConfig {
+            otlp_endpoint: otlp_endpoint.trim_end_matches('/').to_owned(),
+            service_name: service_name.to_owned(),
+            sample_ratio: 1.0,
+        })
+    }
+}
+
+/// The request log pages at `/ui` (`[ui]`).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct UiConfig {
+    /// SHA-256 of each admin key that may log in (or send the key as a bearer token).
+    pub admin_key_hashes: Vec<[u8; 32]>,
+}
+
 /// A validated configuration.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -383,6 +424,10 @@ pub struct Config {
     pub audit: AuditConfig,
     /// `/metrics` access.
     pub metrics: MetricsConfig,
+    /// Traces; `None`: off.
+    pub telemetry: Option<TelemetryConfig>,
+    /// The request log pages; `None`: `/ui` is not served.
+    pub ui: Option<UiConfig>,
     /// Tenants.
     pub tenants: Vec<Tenant>,
 }
@@ -534,6 +579,53 @@ mod tests {
             let text = err.to_string();
             assert!(text.contains(says), "{bad}: {text}");
             assert!(text.contains("require_approval"), "{bad}: {text}");
+        }
+    }
+
+    #[test]
+    fn telemetry_and_ui_validate_and_name_the_line() {
+        let c = Config::parse(BASE, &env()).unwrap();
+        assert!(c.telemetry.is_none() && c.ui.is_none());
+        let text = format!(
+            "{BASE}[telemetry]\notlp_endpoint = \"http://127.0.0.1:4318/\"\nsample_ratio = 0.25\n[ui]\nadmin_key_sha256 = [\"{}\"]\n",
+            key_hash_hex("admin")
+        );
+        let c = Config::parse(&text, &env()).unwrap();
+        let t = c.telemetry.unwrap();
+        assert_eq!(t.otlp_endpoint, "http://127.0.0.1:4318");
+        assert_eq!(t.service_name, "mcpwire-gateway");
+        assert_eq!(t.sample_ratio, 0.25);
+        assert_eq!(c.ui.unwrap().admin_key_hashes.len(), 1);
+        for (bad, line, says) in [
+            (
+                "[telemetry]\notlp_endpoint = \"grpc://x:4317\"\n",
+                5,
+                "telemetry.otlp_endpoint",
+            ),
+            (
+                "[telemetry]\notlp_endpoint = \"http://x:4318\"\nsample_ratio = 1.5\n",
+                6,
+                "between 0.0 and 1.0",
+            ),
+            (
+                "[telemetry]\notlp_endpoint = \"http://x:4318\"\nservice_name = \" \"\n",
+                6,
+                "service_name cannot be empty",
+            ),
+            (
+                "[telemetry]\notlp_endpoint = \"http://x:4318\"\nbogus = 1\n",
+                6,
+                "bogus",
+            ),
+            ("[ui]\nadmin_key_sha256 = [\"admin\"]\n", 5, "64 hex digits"),
+            ("[ui]\nadmin_key_sha256 = []\n", 4, "at least one hash"),
+        ] {
+            let err = Config::parse(&format!("{BASE}{bad}"), &env()).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Invalid { line: l, .. } if l == line),
+                "{bad}: {err}"
+            );
+            assert!(err.to_string().contains(says), "{bad}: {err}");
         }
     }
 

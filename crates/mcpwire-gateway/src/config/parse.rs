@@ -11,7 +11,7 @@ use toml::Spanned;
 use super::{
     ApprovalFloor, AuditConfig, AuthSpec, Config, ConfigError, ConnectorPolicy, Env, IdJagAuth,
     JwtConfig, Limits, McpServerPolicy, MetricsConfig, PerUserAuth, SharedConfig, StoreKey,
-    StoreSpec, Tenant, Unconnected, Upstream, UserMode, normalize_url,
+    StoreSpec, TelemetryConfig, Tenant, UiConfig, Unconnected, Upstream, UserMode, normalize_url,
 };
 
 impl Config {
@@ -680,6 +680,62 @@ impl Config {
                 allow_foreign_response_ids: t.allow_foreign_response_ids,
             });
         }
+        let telemetry = match &raw.telemetry {
+            None => None,
+            Some(t) => {
+                let t = t.get_ref();
+                let mut config = TelemetryConfig::new(t.otlp_endpoint.get_ref(), "mcpwire-gateway")
+                    .map_err(|e| {
+                        at(
+                            t.otlp_endpoint.span(),
+                            format!("telemetry.otlp_endpoint: {e}"),
+                        )
+                    })?;
+                if let Some(name) = &t.service_name {
+                    if name.get_ref().trim().is_empty() {
+                        return Err(at(
+                            name.span(),
+                            "telemetry.service_name cannot be empty".to_owned(),
+                        ));
+                    }
+                    config.service_name = name.get_ref().clone();
+                }
+                if let Some(ratio) = &t.sample_ratio {
+                    let r = *ratio.get_ref();
+                    if !(0.0..=1.0).contains(&r) {
+                        return Err(at(
+                            ratio.span(),
+                            format!("telemetry.sample_ratio is between 0.0 and 1.0, not {r}"),
+                        ));
+                    }
+                    config.sample_ratio = r;
+                }
+                Some(config)
+            }
+        };
+        let ui = match &raw.ui {
+            None => None,
+            Some(u) => {
+                let span = u.span();
+                let u = u.get_ref();
+                if u.admin_key_sha256.is_empty() {
+                    return Err(at(
+                        span,
+                        "ui.admin_key_sha256 needs at least one hash (leave [ui] out to turn the pages off)".to_owned(),
+                    ));
+                }
+                let mut admin_key_hashes = Vec::new();
+                for h in &u.admin_key_sha256 {
+                    admin_key_hashes.push(parse_hash(h.get_ref()).ok_or_else(|| {
+                        at(
+                            h.span(),
+                            "ui.admin_key_sha256 entries are 64 hex digits (the SHA-256 of a key, never the key)".to_owned(),
+                        )
+                    })?);
+                }
+                Some(UiConfig { admin_key_hashes })
+            }
+        };
         if openai.is_none() && anthropic.is_none() {
             return Err(ConfigError::Syntax(
                 "no [upstream.openai] or [upstream.anthropic]: nothing to forward to".into(),
@@ -715,6 +771,8 @@ impl Config {
                     })
                     .collect::<Result<_, _>>()?,
             },
+            telemetry,
+            ui,
             tenants,
         })
     }

@@ -117,6 +117,22 @@ pub(super) struct RawMetrics {
     pub(super) bearer_sha256: Vec<Spanned<String>>,
 }
 
+/// `[telemetry]`: OpenTelemetry traces over OTLP/HTTP.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTelemetry {
+    pub(super) otlp_endpoint: Spanned<String>,
+    pub(super) service_name: Option<Spanned<String>>,
+    pub(super) sample_ratio: Option<Spanned<f64>>,
+}
+
+/// `[ui]`: the request log pages at `/ui`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawUi {
+    pub(super) admin_key_sha256: Vec<Spanned<String>>,
+}
+
 /// `auth = { ... }` of an MCP server or connector (externally tagged: an unknown form is an
 /// error listing the accepted ones).
 #[derive(Debug, Clone, Deserialize)]
@@ -275,6 +291,8 @@ pub(super) struct RawConfig {
     pub(super) audit: RawAudit,
     #[serde(default)]
     pub(super) metrics: RawMetrics,
+    pub(super) telemetry: Option<Spanned<RawTelemetry>>,
+    pub(super) ui: Option<Spanned<RawUi>>,
     #[serde(default)]
     pub(super) tenants: Vec<Spanned<RawTenant>>,
 }

@@ -139,6 +139,28 @@ pub async fn post_anthropic(gw: &GatewayHandle, key: &str, body: &Value) -> reqw
         .unwrap()
 }
 
+/// The gateway's request id of a response (`x-mcpwire-request-id`).
+pub fn request_id(r: &reqwest::Response) -> String {
+    r.headers()
+        .get(mcpwire_gateway::REQUEST_ID_HEADER)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// `/metrics` of a gateway, as text.
+pub async fn metrics_text(gw: &GatewayHandle) -> String {
+    http()
+        .get(format!("{}/metrics", gw.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// A fresh directory under the system temp dir.
 pub fn tempdir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(

@@ -27,6 +27,9 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The `/ui` admin key of the world's gateway.
+pub const ADMIN_KEY: &str = "ui-admin-PLANTED-key-31";
+
 /// A tenant whose users are named in a header, a per-user demo server (`docs`) and a second
 /// per-user server that is dropped when unconnected (`extra`), tokens in a file store.
 pub async fn world(tenant_extra: &str) -> World {
@@ -50,6 +53,9 @@ pub async fn world(tenant_extra: &str) -> World {
 [server]
 listen = "127.0.0.1:{port}"
 public_url = "http://127.0.0.1:{port}"
+
+[ui]
+admin_key_sha256 = ["{admin}"]
 
 [upstream.openai]
 base_url = "{sim}/v1"
@@ -82,6 +88,7 @@ when_unconnected = "drop"
         sim = sim.base_url(),
         store = store.display(),
         key = mcpwire_gateway::config::key_hash_hex(GATEWAY_KEY),
+        admin = mcpwire_gateway::config::key_hash_hex(ADMIN_KEY),
         demo = demo.url(),
     );
     let text = if tenant_extra.contains("[tenants.users]") {
@@ -162,6 +169,18 @@ impl World {
         let (s, page, _) = self.follow(&cb).await;
         assert_eq!(s, 200, "{page}");
         assert!(page.contains("connected"), "{page}");
+    }
+
+    /// `/ui/servers`, as the admin.
+    pub async fn servers_page(&self) -> String {
+        let r = http()
+            .get(format!("{}/ui/servers", self.gw.url()))
+            .bearer_auth(ADMIN_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.text().await.unwrap()
     }
 
     pub async fn openai(&self, user: &str, tools: Value) -> reqwest::Response {
