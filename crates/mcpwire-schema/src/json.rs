@@ -28,7 +28,16 @@ use serde_json::value::RawValue;
 
 use crate::wire::Key;
 
-/// A JSON value kept as its (compact) text, owned or borrowed. See the [module docs](self).
+/// A JSON value kept as its (compact) text, owned or borrowed.
+///
+/// Everything mcpwire passes through without understanding it (unknown fields and types, tool
+/// schemas, call arguments, result content) is held this way rather than as a parsed
+/// `serde_json::Value`: **exact** (numbers of any size and precision, key order and string
+/// escapes stay as the vendor sent them) and **cheap** (decoding only validates, writing out
+/// copies the text). It always prints on one line: layout between tokens is removed when it is
+/// decoded, and values that differ only in layout are equal. A `Json<'a>` may borrow its text
+/// ([`Json::borrowed`]); what a wire type holds and what [`Deserialize`] produces is owned
+/// (`Json<'static>`), and [`Json::into_owned`] turns a borrowed value into one.
 ///
 /// ```
 /// use mcpwire_schema::Json;
