@@ -25,14 +25,7 @@ async fn upstream() -> MockServer {
 /// What the vendor received for one OpenAI and one Anthropic request under `mcp_extra`.
 async fn sent(mcp_extra: &str) -> (Value, (u16, Value)) {
     let up = upstream().await;
-    let gw = start(&config_text(
-        &up.uri(),
-        URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        mcp_extra,
-    ))
-    .await;
+    let gw = start(&config_text(&up.uri(), URL, DEMO_BEARER, "", mcp_extra)).await;
     let r = post_openai(&gw, GATEWAY_KEY, &openai_body(URL, "x", false)).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let r = post_anthropic(&gw, GATEWAY_KEY, &anthropic_body(URL, "x", false)).await;

@@ -47,13 +47,8 @@ async fn every_refusal_has_one_audit_line_and_the_file_is_private() {
     let up = ok_upstream().await;
     let dir = tempdir();
     let audit = dir.join("audit.jsonl");
-    let text = config_text(
-        &up.uri(),
-        URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ) + &format!("\n[audit]\npath = {:?}\n", audit.display().to_string());
+    let text = config_text(&up.uri(), URL, DEMO_BEARER, "", "")
+        + &format!("\n[audit]\npath = {:?}\n", audit.display().to_string());
     let gw = start(&text).await;
 
     let mut expected = Vec::new();
@@ -161,13 +156,8 @@ async fn upstream_garbage_is_a_502_in_the_vendors_shape() {
         let up = answering(template).await;
         let dir = tempdir();
         let audit = dir.join("audit.jsonl");
-        let text = config_text(
-            &up.uri(),
-            URL,
-            r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-            "",
-            "",
-        ) + &format!("\n[audit]\npath = {:?}\n", audit.display().to_string());
+        let text = config_text(&up.uri(), URL, DEMO_BEARER, "", "")
+            + &format!("\n[audit]\npath = {:?}\n", audit.display().to_string());
         let gw = start(&text).await;
         let r = post_openai(&gw, GATEWAY_KEY, &openai_body(URL, "x", stream)).await;
         assert_eq!(r.status(), 502, "{ct} stream={stream}");
@@ -198,14 +188,7 @@ async fn upstream_garbage_is_a_502_in_the_vendors_shape() {
             .set_body_json(json!({"error": {"message": "slow down", "type": "rate_limit_error"}})),
     )
     .await;
-    let gw = start(&config_text(
-        &up.uri(),
-        URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ))
-    .await;
+    let gw = start(&config_text(&up.uri(), URL, DEMO_BEARER, "", "")).await;
     let r = post_openai(&gw, GATEWAY_KEY, &openai_body(URL, "x", false)).await;
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "7");
@@ -252,14 +235,7 @@ async fn refusals_that_cannot_succeed_say_so() {
     }
     assert!(up.received_requests().await.unwrap().is_empty());
     // Upstream unreachable: retryable.
-    let gw = start(&config_text(
-        "http://127.0.0.1:9",
-        URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ))
-    .await;
+    let gw = start(&config_text("http://127.0.0.1:9", URL, DEMO_BEARER, "", "")).await;
     let r = post_openai(&gw, GATEWAY_KEY, &openai_body(URL, "x", false)).await;
     assert_eq!(r.status(), 502);
     assert_eq!(r.headers()["x-should-retry"], "true");
@@ -268,14 +244,7 @@ async fn refusals_that_cannot_succeed_say_so() {
 #[tokio::test]
 async fn other_casings_of_known_tool_types_are_refused() {
     let up = ok_upstream().await;
-    let gw = start(&config_text(
-        &up.uri(),
-        URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ))
-    .await;
+    let gw = start(&config_text(&up.uri(), URL, DEMO_BEARER, "", "")).await;
     for t in ["MCP", "Mcp", "mCp", "FUNCTION"] {
         let mut b = openai_body(URL, "x", false);
         b["tools"][0]["type"] = json!(t);
@@ -297,14 +266,7 @@ async fn other_casings_of_known_tool_types_are_refused() {
 #[tokio::test]
 async fn ambiguous_keys_are_refused() {
     let up = ok_upstream().await;
-    let gw = start(&config_text(
-        &up.uri(),
-        URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ))
-    .await;
+    let gw = start(&config_text(&up.uri(), URL, DEMO_BEARER, "", "")).await;
     let body = serde_json::to_vec(&openai_body(URL, "x", false)).unwrap();
     // Two Authorization headers (the first is the tenant's).
     let r = http()
@@ -337,16 +299,11 @@ async fn ambiguous_keys_are_refused() {
 async fn metrics_can_require_a_bearer_token() {
     let up = ok_upstream().await;
     let token = "metrics-PLANTED-scraper-1";
-    let text = config_text(
-        &up.uri(),
-        URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ) + &format!(
-        "\n[metrics]\nbearer_sha256 = [\"{}\"]\n",
-        mcpwire_gateway::config::key_hash_hex(token)
-    );
+    let text = config_text(&up.uri(), URL, DEMO_BEARER, "", "")
+        + &format!(
+            "\n[metrics]\nbearer_sha256 = [\"{}\"]\n",
+            mcpwire_gateway::config::key_hash_hex(token)
+        );
     let gw = start(&text).await;
     let url = format!("{}/metrics", gw.url());
     let r = http().get(&url).send().await.unwrap();

@@ -6,27 +6,18 @@
 mod common;
 
 use common::*;
-use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
 use serde_json::Value;
 
 #[tokio::test]
 async fn openai_whole_and_streamed_with_injected_token_and_audit() {
-    let demo = DemoServer::start(DemoOptions::new().with_token(MCP_TOKEN))
-        .await
-        .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
+    let (demo, sim) = demo_and_sim().await;
     let dir = tempdir();
     let audit = dir.join("audit.jsonl");
-    let text = config_text(
-        &sim.base_url(),
-        demo.url(),
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ) + &format!(
-        "\n[audit]\npath = {:?}\ninclude_arguments = true\n",
-        audit.display().to_string()
-    );
+    let text = sim_config(&sim, &demo, "", "")
+        + &format!(
+            "\n[audit]\npath = {:?}\ninclude_arguments = true\n",
+            audit.display().to_string()
+        );
     let gw = start(&text).await;
 
     // Whole response: the demo server only answers with the injected token.
@@ -101,14 +92,7 @@ async fn openai_whole_and_streamed_with_injected_token_and_audit() {
     );
 
     // Metrics count requests and MCP events by server and outcome.
-    let m = http()
-        .get(format!("{}/metrics", gw.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = metrics_text(&gw).await;
     assert!(
         m.contains(
             "mcpwire_gateway_requests_total{route=\"responses\",tenant=\"team-a\",status=\"200\"} 2"
@@ -144,17 +128,8 @@ async fn openai_whole_and_streamed_with_injected_token_and_audit() {
 
 #[tokio::test]
 async fn anthropic_whole_and_streamed_with_injected_token() {
-    let demo = DemoServer::start(DemoOptions::new().with_token(MCP_TOKEN))
-        .await
-        .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
-    let text = config_text(
-        &sim.base_url(),
-        demo.url(),
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "allowed_tools = [\"add\", \"echo\"]",
-    );
+    let (demo, sim) = demo_and_sim().await;
+    let text = sim_config(&sim, &demo, "", "allowed_tools = [\"add\", \"echo\"]");
     let gw = start(&text).await;
     let r = post_anthropic(
         &gw,
@@ -213,17 +188,8 @@ async fn anthropic_whole_and_streamed_with_injected_token() {
 
 #[tokio::test]
 async fn approval_floor_applies_through_the_sim() {
-    let demo = DemoServer::start(DemoOptions::new().with_token(MCP_TOKEN))
-        .await
-        .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
-    let text = config_text(
-        &sim.base_url(),
-        demo.url(),
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "require_approval = [\"add\"]",
-    );
+    let (demo, sim) = demo_and_sim().await;
+    let text = sim_config(&sim, &demo, "", "require_approval = [\"add\"]");
     let gw = start(&text).await;
     // The caller says "never"; the tenant's floor makes `add` need approval.
     let r = post_openai(

@@ -8,34 +8,15 @@ mod common;
 
 use common::*;
 use mcpwire_auth::{EntryKey, RedisOptions, RedisStore, Secret, StoreKeys, TokenStore};
-use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
-use mcpwire_testkit::mock_as::MockAs;
 use mcpwire_testkit::redis::RedisServer;
 use serde_json::{Value, json};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn one_refresh_per_user_across_replicas_and_nothing_in_clear() {
     let redis = RedisServer::start();
     let key = StoreKeys::generate().unwrap();
-    let auth = MockAs::start(3600).await;
-    let a2 = auth.clone();
-    let demo = DemoServer::start(
-        DemoOptions::new()
-            .with_token_check(move |t| a2.accepts(t))
-            .with_authorization_server(auth.issuer.clone()),
-    )
-    .await
-    .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
+    let (auth, demo, sim) = oauth_demo_and_sim().await;
     let mut env = env();
     env.insert("GW_STORE".into(), format!("{}?tenant=users", redis.url()));
     env.insert("GW_STORE_KEY".into(), key.expose().to_owned());

@@ -20,14 +20,7 @@ async fn upstream() -> MockServer {
 }
 
 async fn gateway(server: &MockServer) -> mcpwire_gateway::GatewayHandle {
-    start(&config_text(
-        &server.uri(),
-        DEMO_URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ))
-    .await
+    start(&config_text(&server.uri(), DEMO_URL, DEMO_BEARER, "", "")).await
 }
 
 async fn raw(
@@ -316,14 +309,7 @@ async fn refusals_have_vendor_shapes_and_never_reach_upstream() {
         server.received_requests().await.unwrap().is_empty(),
         "a refused request reached the upstream"
     );
-    let m = http()
-        .get(format!("{}/metrics", gw.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = metrics_text(&gw).await;
     assert!(
         m.contains("mcpwire_gateway_refusals_total{route=\"responses\",reason=\"forbidden\"} 4"),
         "{m}"
@@ -359,7 +345,7 @@ async fn upstream_down_or_slow_is_a_gateway_error() {
     let gw = start(&config_text(
         &format!("http://127.0.0.1:{port}"),
         DEMO_URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
+        DEMO_BEARER,
         "",
         "",
     ))

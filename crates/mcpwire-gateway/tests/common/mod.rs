@@ -81,6 +81,68 @@ key_sha256 = ["{b}"]
     )
 }
 
+/// The demo MCP server's auth in a config: the gateway injects [`MCP_TOKEN`] from the env.
+pub const DEMO_BEARER: &str = r#"{ bearer_env = "GW_DEMO_TOKEN" }"#;
+
+/// The demo MCP server (it wants [`MCP_TOKEN`]) and the simulator, both started.
+pub async fn demo_and_sim() -> (mcpwire_sim::DemoServerHandle, mcpwire_sim::SimHandle) {
+    let demo =
+        mcpwire_sim::DemoServer::start(mcpwire_sim::DemoOptions::new().with_token(MCP_TOKEN))
+            .await
+            .unwrap();
+    let sim = mcpwire_sim::Simulator::start(mcpwire_sim::SimOptions::new())
+        .await
+        .unwrap();
+    (demo, sim)
+}
+
+/// A mock authorization server, the demo MCP server checking its tokens (and naming it as
+/// its authorization server), and the simulator, all started.
+pub async fn oauth_demo_and_sim() -> (
+    mcpwire_testkit::mock_as::MockAs,
+    mcpwire_sim::DemoServerHandle,
+    mcpwire_sim::SimHandle,
+) {
+    let auth = mcpwire_testkit::mock_as::MockAs::start(3600).await;
+    let a2 = auth.clone();
+    let demo = mcpwire_sim::DemoServer::start(
+        mcpwire_sim::DemoOptions::new()
+            .with_token_check(move |t| a2.accepts(t))
+            .with_authorization_server(auth.issuer.clone()),
+    )
+    .await
+    .unwrap();
+    let sim = mcpwire_sim::Simulator::start(mcpwire_sim::SimOptions::new())
+        .await
+        .unwrap();
+    (auth, demo, sim)
+}
+
+/// A port free on 127.0.0.1 a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// [`config_text`] in front of `sim` with the demo server behind [`DEMO_BEARER`].
+pub fn sim_config(
+    sim: &mcpwire_sim::SimHandle,
+    demo: &mcpwire_sim::DemoServerHandle,
+    extra_server: &str,
+    extra_mcp: &str,
+) -> String {
+    config_text(
+        &sim.base_url(),
+        demo.url(),
+        DEMO_BEARER,
+        extra_server,
+        extra_mcp,
+    )
+}
+
 pub async fn start(text: &str) -> GatewayHandle {
     let config = Config::parse(text, &env()).unwrap();
     Gateway::start_with_env(config, &env()).await.unwrap()
