@@ -16,8 +16,7 @@ use mcpwire_auth::{
     TokenStore,
 };
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 fn basic_of(r: &wiremock::Request) -> Option<String> {
     let h = r.headers.get("authorization")?.to_str().ok()?;
@@ -64,11 +63,10 @@ async fn refresh_keeps_registered_client_secret_and_refresh_token() {
         .await
         .unwrap();
     for expect in ["AT-2", "AT-2"] {
-        let (at, _) = c
-            .access_token(&s.server_url(), Duration::from_secs(60))
-            .await
-            .unwrap();
-        assert_eq!(at.expose(), expect);
+        assert_eq!(
+            token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+            expect
+        );
     }
     let tokens = s.requests_to(&s.auth, "/token").await;
     assert_eq!(tokens.len(), 3);
@@ -373,11 +371,10 @@ async fn enterprise_managed_token_exchange_then_jwt_bearer() {
     let t = &s.requests_to(&s.auth, "/token").await[0];
     assert_eq!(get(&form(t), "assertion"), Some("ID-JAG"));
     assert_eq!(basic_of(t).as_deref(), Some("ent:ent-secret"));
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::ZERO)
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "ENT-AT");
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::ZERO).await,
+        "ENT-AT"
+    );
 }
 
 /// A dynamically registered client rejected with `invalid_client` is forgotten, and the next
@@ -579,12 +576,7 @@ async fn pre_registered_post_only_client_logs_in_and_refreshes_with_post() {
         .body_contains("client_secret=pre-secret")
         .reply(&s.auth, token_json("AT-2", Some("RT-2"), 3600))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"})))
-        .with_priority(10)
-        .mount(&s.auth)
-        .await;
+    token_fallback(&s.auth, 401, "invalid_client").await;
     let mut cfg = OAuthConfig::default();
     cfg.pre_registered.push(PreRegisteredClient::new(
         Some(s.issuer()),
@@ -595,11 +587,10 @@ async fn pre_registered_post_only_client_logs_in_and_refreshes_with_post() {
     c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
         .await
         .unwrap();
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-2");
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+        "AT-2"
+    );
     let tokens = s.requests_to(&s.auth, "/token").await;
     assert_eq!(tokens.len(), 2);
     for (t, grant) in tokens.iter().zip(["authorization_code", "refresh_token"]) {

@@ -290,11 +290,10 @@ async fn no_clear_text_secret_in_redis_or_trace_logs() {
     c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
         .await
         .unwrap();
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), AT2);
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+        AT2
+    );
     let mut texts = vec![
         format!("{:?}", st.list().await.unwrap()),
         format!("{:?}", c.status().await.unwrap()),
@@ -375,8 +374,7 @@ async fn unreachable_redis_is_a_clear_error_never_an_expired_token() {
 async fn redis_restarted_mid_run() {
     let mut redis = RedisServer::start_persistent();
     let s = Scripted::discoverable().await;
-    s.mount_grant("authorization_code", token_json("AT-1", Some("RT-1"), 3600))
-        .await;
+    grant_at1(&s, 3600).await;
     Route::post("/token")
         .body_contains("refresh_token=RT-1")
         .expect(1)
@@ -394,11 +392,10 @@ async fn redis_restarted_mid_run() {
     c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
         .await
         .unwrap();
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-1");
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+        "AT-1"
+    );
     redis.restart();
     // Age the token through the reconnected store: the refresh happens after the restart.
     let key = EntryKey::token(s.server_url());
@@ -421,16 +418,14 @@ async fn redis_restarted_mid_run() {
     st.compare_and_set(&key, Some(v.version), Some(&Entry::Token(aged)))
         .await
         .unwrap();
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-2");
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-2");
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+        "AT-2"
+    );
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+        "AT-2"
+    );
 }
 
 /// Two replicas with caches: replica A's cached read is evicted when replica B writes, so A

@@ -26,8 +26,7 @@ async fn refreshes(s: &Scripted) -> usize {
 
 async fn scripted(refresh: ResponseTemplate) -> Scripted {
     let s = Scripted::discoverable().await;
-    s.mount_grant("authorization_code", token_json("AT-1", Some("RT-1"), 60))
-        .await;
+    grant_at1(&s, 60).await;
     s.mount_grant("refresh_token", refresh).await;
     s
 }
@@ -107,11 +106,10 @@ async fn invalid_grant_marks_the_entry_login_required_without_retrying() {
         .await
         .unwrap();
     assert!(!c.status().await.unwrap()[0].login_required);
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-1");
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(10)).await,
+        "AT-1"
+    );
 }
 
 #[tokio::test]
@@ -148,8 +146,7 @@ async fn invalid_client_forgets_the_dynamic_registration_only() {
 #[tokio::test]
 async fn transient_failures_back_off_and_retry_under_the_lease() {
     let s = Scripted::discoverable().await;
-    s.mount_grant("authorization_code", token_json("AT-1", Some("RT-1"), 60))
-        .await;
+    grant_at1(&s, 60).await;
     Route::post("/token")
         .body_contains("grant_type=refresh_token")
         .times(2)
@@ -159,11 +156,10 @@ async fn transient_failures_back_off_and_retry_under_the_lease() {
         .await;
     let (c, store) = logged_in(&s).await;
     age(&store, &s.server_url(), 59).await;
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-2");
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+        "AT-2"
+    );
     let times: Vec<_> = s
         .requests_to(&s.auth, "/token")
         .await

@@ -13,8 +13,8 @@ use mcpwire_auth::challenge::BearerChallenge;
 use mcpwire_auth::loopback::CallbackListener;
 use mcpwire_auth::{Credentials, Error, LoginMode, MemoryStore, OAuthConfig, Resolved, TokenStore};
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
+use wiremock::matchers::path;
 
 async fn login(c: &mcpwire_auth::OAuthClient, url: &str) -> mcpwire_auth::Result<()> {
     c.login(url, None, LoginMode::Headless, |_| {})
@@ -135,11 +135,10 @@ async fn req03b_as_migration_never_sends_old_credentials_to_new_as() {
         );
     }
     assert_eq!(s.requests_to(&as2, "/register").await.len(), 1);
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::ZERO)
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-2");
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::ZERO).await,
+        "AT-2"
+    );
 }
 
 /// Row 3c: a token endpoint on a foreign origin is refused; nothing is sent there.
@@ -377,29 +376,13 @@ async fn req07_redirect_uri_loopback_and_consistent() {
     let c = client();
     let (tx, rx) = tokio::sync::oneshot::channel::<String>();
     let browser = tokio::spawn(async move {
-        let url = rx.await.unwrap();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let resp = http.get(&url).send().await.unwrap();
-        let loc = resp.headers()["location"].to_str().unwrap().to_owned();
+        let http = no_redirect_http();
+        let loc = authorize_location(&http, rx).await;
         let forged = loc.replace("state=", "state=x");
         http.get(&forged).send().await.unwrap();
         http.get(&loc).send().await.unwrap();
     });
-    c.login(
-        &s.server_url(),
-        None,
-        LoginMode::Interactive {
-            open_browser: false,
-        },
-        move |u| {
-            let _ = tx.send(u.to_owned());
-        },
-    )
-    .await
-    .unwrap();
+    login_interactive(&c, &s.server_url(), tx).await;
     browser.await.unwrap();
     let a = query(&s.requests_to(&s.auth, "/authorize").await[0]);
     let t = form(&s.requests_to(&s.auth, "/token").await[0]);
@@ -607,20 +590,14 @@ async fn req12_file_store_private_atomic_and_rotation_persisted() {
         .times(1)
         .reply(&s.auth, token_json("AT-3", Some("RT-3"), 3600))
         .await;
-    Mock::given(method("POST"))
-        .and(path_("/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"})))
-        .with_priority(10)
-        .mount(&s.auth)
-        .await;
+    token_fallback(&s.auth, 400, "invalid_grant").await;
     let store = Arc::new(mcpwire_auth::FileStore::new(&path));
     let c = client_with(store.clone(), OAuthConfig::default());
     login(&c, &s.server_url()).await.unwrap();
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-2");
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+        "AT-2"
+    );
     // A second client over the same file (another process, say) sees RT-2 and refreshes with it.
     let c2 = client_with(
         Arc::new(mcpwire_auth::FileStore::new(&path)),
@@ -710,8 +687,7 @@ async fn req13_step_up_union_fresh_authorization_bounded() {
 #[tokio::test]
 async fn req14_audience_binding_and_min_remaining() {
     let s = Scripted::discoverable().await;
-    s.mount_grant("authorization_code", token_json("AT-1", Some("RT-1"), 600))
-        .await;
+    grant_at1(&s, 600).await;
     Route::post("/token")
         .body_contains("grant_type=refresh_token")
         .expect(1)
