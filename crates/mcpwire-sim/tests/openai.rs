@@ -21,15 +21,16 @@ fn request(prompt: &str, tools: Value, stream: bool) -> Value {
     json!({"model": "gpt-sim", "input": prompt, "tools": tools, "stream": stream})
 }
 
+/// [`request`] with the demo server as the one MCP tool.
+fn demo_request(env: &Env, prompt: &str, stream: bool) -> Value {
+    request(prompt, json!([mcp_tool("demo", env.demo.url())]), stream)
+}
+
 #[tokio::test]
 async fn successful_call_whole_and_streamed() {
     let env = env().await;
     for stream in [false, true] {
-        let body = request(
-            "please add\ncall demo.add {\"a\":2,\"b\":3}",
-            json!([mcp_tool("demo", env.demo.url())]),
-            stream,
-        );
+        let body = demo_request(&env, "please add\ncall demo.add {\"a\":2,\"b\":3}", stream);
         let reply = env.openai(&body).await;
         let events = reply.events();
         assert_eq!(settled_kinds(&events), LISTED_CALL_TEXT, "stream={stream}");
@@ -46,7 +47,7 @@ async fn successful_call_whole_and_streamed() {
         let result = &of_kind(&events, "call_result")[0];
         assert_eq!(result["is_error"], false);
         assert_eq!(result["content"][0]["text"], "5");
-        assert_eq!(of_kind(&events, "text")[0]["text"], "demo.add returned 5");
+        assert_eq!(first_text(&events), "demo.add returned 5");
         if stream {
             let kinds = kinds(&events);
             assert!(kinds.contains(&"call_started") && kinds.contains(&"call_arguments_delta"));
@@ -58,13 +59,7 @@ async fn successful_call_whole_and_streamed() {
 #[tokio::test]
 async fn no_directive_calls_nothing() {
     let env = env().await;
-    let reply = env
-        .openai(&request(
-            "hello",
-            json!([mcp_tool("demo", env.demo.url())]),
-            false,
-        ))
-        .await;
+    let reply = env.openai(&demo_request(&env, "hello", false)).await;
     assert_eq!(reply.status, 200);
     let events = normalize(&reply.body);
     assert_eq!(
@@ -76,21 +71,14 @@ async fn no_directive_calls_nothing() {
             "response_completed"
         ]
     );
-    assert_eq!(
-        of_kind(&events, "text")[0]["text"],
-        "No MCP tool was called."
-    );
+    assert_eq!(first_text(&events), "No MCP tool was called.");
 }
 
 #[tokio::test]
 async fn failed_call_is_a_tool_execution_error() {
     let env = env().await;
     for stream in [false, true] {
-        let body = request(
-            "call demo.fail {\"message\":\"boom\"}",
-            json!([mcp_tool("demo", env.demo.url())]),
-            stream,
-        );
+        let body = demo_request(&env, "call demo.fail {\"message\":\"boom\"}", stream);
         let reply = env.openai(&body).await;
         assert_eq!(reply.status, 200);
         let events = normalize(&reply.body);
@@ -109,9 +97,9 @@ async fn failed_call_is_a_tool_execution_error() {
 #[tokio::test]
 async fn unknown_tool_and_malformed_arguments_fail_the_call() {
     let env = env().await;
-    let body = request(
+    let body = demo_request(
+        &env,
         "call demo.nope {}\ncall demo.add {\"a\":\ncall demo.add {\"a\":\"x\",\"b\":1}\ncall other.echo {}",
-        json!([mcp_tool("demo", env.demo.url())]),
         true,
     );
     let reply = env.openai(&body).await;
@@ -137,10 +125,7 @@ async fn unknown_tool_and_malformed_arguments_fail_the_call() {
             .unwrap()
             .contains("not found")
     );
-    let text = of_kind(&events, "text")[0]["text"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let text = first_text(&events).as_str().unwrap().to_owned();
     assert!(text.contains("no MCP server named other"), "{text}");
 }
 
@@ -241,10 +226,7 @@ async fn approval_request_then_previous_response_id_continuation() {
     let reply = env.openai(&body).await;
     let events = normalize(&reply.body);
     assert!(of_kind(&events, "call").is_empty());
-    assert_eq!(
-        of_kind(&events, "text")[0]["text"],
-        "demo.add was not approved"
-    );
+    assert_eq!(first_text(&events), "demo.add was not approved");
 }
 
 #[tokio::test]
@@ -353,22 +335,9 @@ async fn several_servers() {
         );
         let reply = env.openai(&body).await;
         let events = normalize(&reply.body);
+        assert_eq!(settled_kinds(&events), two_listed_two_calls_text());
         assert_eq!(
-            settled_kinds(&events),
-            [
-                "response_started",
-                "tools_listed",
-                "tools_listed",
-                "call",
-                "call_result",
-                "call",
-                "call_result",
-                "text",
-                "response_completed"
-            ]
-        );
-        assert_eq!(
-            of_kind(&events, "text")[0]["text"],
+            first_text(&events),
             "one.add returned 3\ntwo.echo returned hi"
         );
     }
@@ -463,11 +432,7 @@ async fn slow_tool_beyond_the_timeout_fails_the_call() {
     let env = env_with(DemoOptions::new(), Duration::from_millis(500)).await;
     let started = Instant::now();
     let reply = env
-        .openai(&request(
-            "call demo.slow {\"ms\":5000}",
-            json!([mcp_tool("demo", env.demo.url())]),
-            true,
-        ))
+        .openai(&demo_request(&env, "call demo.slow {\"ms\":5000}", true))
         .await;
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(reply.status, 200);
