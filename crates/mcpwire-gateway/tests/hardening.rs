@@ -9,18 +9,13 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use wiremock::matchers::{any, body_string_contains, method};
+use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const URL: &str = "https://mcp.example.com/mcp";
 
 async fn ok_upstream() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "resp_1", "ok": true})))
-        .mount(&server)
-        .await;
-    server
+    answering_json(json!({"id": "resp_1", "ok": true})).await
 }
 
 fn audit_lines(path: &std::path::Path) -> Vec<Value> {
@@ -107,16 +102,6 @@ async fn every_refusal_has_one_audit_line_and_the_file_is_private() {
     }
 }
 
-/// An upstream that answers every request with `template`.
-async fn answering(template: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(template)
-        .mount(&server)
-        .await;
-    server
-}
-
 #[tokio::test]
 async fn upstream_garbage_is_a_502_in_the_vendors_shape() {
     let cases = [
@@ -159,13 +144,13 @@ async fn upstream_garbage_is_a_502_in_the_vendors_shape() {
         let text = config_text(&up.uri(), URL, DEMO_BEARER, "", "")
             + &format!("\n[audit]\npath = {:?}\n", audit.display().to_string());
         let gw = start(&text).await;
-        let r = post_openai(&gw, GATEWAY_KEY, &openai_body(URL, "x", stream)).await;
+        let r = team_a_openai(&gw, URL, "x", stream).await;
         assert_eq!(r.status(), 502, "{ct} stream={stream}");
         let b: Value = r.json().await.unwrap();
         assert_eq!(b["error"]["type"], "server_error", "{b}");
         assert_eq!(b["error"]["code"], "upstream_invalid_response", "{b}");
         assert!(b["error"]["message"].as_str().unwrap().contains(ct), "{b}");
-        let r = post_anthropic(&gw, GATEWAY_KEY, &anthropic_body(URL, "x", stream)).await;
+        let r = team_a_anthropic(&gw, URL, "x", stream).await;
         assert_eq!(r.status(), 502);
         let b: Value = r.json().await.unwrap();
         assert_eq!(b["type"], "error", "{b}");
@@ -189,7 +174,7 @@ async fn upstream_garbage_is_a_502_in_the_vendors_shape() {
     )
     .await;
     let gw = start(&config_text(&up.uri(), URL, DEMO_BEARER, "", "")).await;
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(URL, "x", false)).await;
+    let r = team_a_openai(&gw, URL, "x", false).await;
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "7");
     assert_eq!(
@@ -210,7 +195,7 @@ async fn refusals_that_cannot_succeed_say_so() {
         "",
     ))
     .await;
-    let r = post_anthropic(&gw, GATEWAY_KEY, &anthropic_body(URL, "x", false)).await;
+    let r = team_a_anthropic(&gw, URL, "x", false).await;
     assert_eq!(r.status(), 424);
     assert_eq!(r.headers()["x-should-retry"], "false");
     let b: Value = r.json().await.unwrap();
@@ -236,7 +221,7 @@ async fn refusals_that_cannot_succeed_say_so() {
     assert!(up.received_requests().await.unwrap().is_empty());
     // Upstream unreachable: retryable.
     let gw = start(&config_text("http://127.0.0.1:9", URL, DEMO_BEARER, "", "")).await;
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(URL, "x", false)).await;
+    let r = team_a_openai(&gw, URL, "x", false).await;
     assert_eq!(r.status(), 502);
     assert_eq!(r.headers()["x-should-retry"], "true");
 }
@@ -381,7 +366,7 @@ async fn secrets_in_escaped_spellings_and_upstream_headers_are_scrubbed() {
         .await
         .unwrap();
 
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(URL, "x", false)).await;
+    let r = team_a_openai(&gw, URL, "x", false).await;
     assert_eq!(r.status(), 200);
     let headers = r.headers().clone();
     let text = r.text().await.unwrap();
@@ -399,7 +384,7 @@ async fn secrets_in_escaped_spellings_and_upstream_headers_are_scrubbed() {
     ] {
         assert!(!headers.contains_key(name), "{name} was relayed");
     }
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(URL, "x", true)).await;
+    let r = team_a_openai(&gw, URL, "x", true).await;
     let text = r.text().await.unwrap();
     assert_eq!(text.matches("[redacted]").count(), 2, "{text}");
     let audit_text = std::fs::read_to_string(&audit).unwrap();

@@ -55,23 +55,21 @@ async fn secrets_never_leak() {
     let gw = start(&text).await;
     let mut seen = String::new();
     for stream in [false, true] {
-        let r = post_openai(
+        let r = team_a_openai(
             &gw,
-            GATEWAY_KEY,
-            &openai_body(
-                demo.url(),
-                "call demo.echo {\"text\":\"hello\"}\ncall demo.add {\"a\":1,\"b\":1}",
-                stream,
-            ),
+            demo.url(),
+            "call demo.echo {\"text\":\"hello\"}\ncall demo.add {\"a\":1,\"b\":1}",
+            stream,
         )
         .await;
         assert_eq!(r.status(), 200);
         seen += &format!("{:?}", r.headers());
         seen += &r.text().await.unwrap();
-        let r = post_anthropic(
+        let r = team_a_anthropic(
             &gw,
-            GATEWAY_KEY,
-            &anthropic_body(demo.url(), "call demo.fail {\"message\":\"boom\"}", stream),
+            demo.url(),
+            "call demo.fail {\"message\":\"boom\"}",
+            stream,
         )
         .await;
         assert_eq!(r.status(), 200);

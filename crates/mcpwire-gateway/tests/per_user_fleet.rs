@@ -31,9 +31,7 @@ async fn one_refresh_per_user_across_replicas_and_nothing_in_clear() {
 listen = "127.0.0.1:{port}"
 public_url = "http://127.0.0.1:{first}"
 
-[upstream.openai]
-base_url = "{sim}/v1"
-api_key_env = "GW_OPENAI_KEY"
+{openai}
 
 [shared]
 url_env = "GW_REDIS"
@@ -52,8 +50,8 @@ name = "docs"
 url = "{demo}"
 auth = {{ oauth_per_user = {{ client_id = "gw-client" }} }}
 "#,
+            openai = openai_upstream(&sim.base_url()),
             first = ports[0],
-            sim = sim.base_url(),
             k = mcpwire_gateway::config::key_hash_hex(GATEWAY_KEY),
             demo = demo.url(),
         );
@@ -159,44 +157,7 @@ auth = {{ oauth_per_user = {{ client_id = "gw-client" }} }}
     );
 
     // Redis holds the users' tokens only encrypted.
-    let c = redis::Client::open(redis.url()).unwrap();
-    let mut conn = c.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("*")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let mut all = keys.join("\n");
-    for k in &keys {
-        let kind: String = redis::cmd("TYPE")
-            .arg(k)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        let vals: Vec<String> = match kind.as_str() {
-            "string" => vec![
-                redis::cmd("GET")
-                    .arg(k)
-                    .query_async(&mut conn)
-                    .await
-                    .unwrap(),
-            ],
-            "hash" => redis::cmd("HGETALL")
-                .arg(k)
-                .query_async(&mut conn)
-                .await
-                .unwrap(),
-            "zset" => redis::cmd("ZRANGE")
-                .arg(k)
-                .arg(0)
-                .arg(-1)
-                .query_async(&mut conn)
-                .await
-                .unwrap(),
-            _ => Vec::new(),
-        };
-        all.push_str(&vals.join("\n"));
-    }
+    let (_, all) = redis.keys_and_values().await;
     for secret in [
         "at-alice",
         "rt-alice",

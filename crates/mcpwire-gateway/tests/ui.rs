@@ -99,17 +99,12 @@ async fn the_pages_need_the_admin_key_and_escape_what_they_show() {
         "call demo.echo {{\"text\":{}}}\ncall demo.fail {{\"message\":\"boom\"}}",
         serde_json::to_string(HOSTILE).unwrap()
     );
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(demo.url(), &prompt, true)).await;
+    let r = team_a_openai(&gw, demo.url(), &prompt, true).await;
     assert_eq!(r.status(), 200);
     let id = request_id(&r);
     r.text().await.unwrap();
     // A refused one: a server the tenant may not use.
-    let r = post_openai(
-        &gw,
-        GATEWAY_KEY,
-        &openai_body("https://not-allowed.example/mcp", "hi", false),
-    )
-    .await;
+    let r = team_a_openai(&gw, "https://not-allowed.example/mcp", "hi", false).await;
     assert_eq!(r.status(), 403);
     let refused_id = request_id(&r);
 

@@ -129,16 +129,11 @@ async fn the_request_log_in_a_real_browser() {
         "call demo.echo {{\"text\":{}}}\ncall demo.add {{\"a\":2,\"b\":3}}\ncall demo.fail {{\"message\":\"the tool broke\"}}",
         serde_json::to_string(HOSTILE).unwrap()
     );
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(demo.url(), &prompt, true)).await;
+    let r = team_a_openai(&gw, demo.url(), &prompt, true).await;
     assert_eq!(r.status(), 200);
     let openai_id = request_id(&r);
     r.text().await.unwrap();
-    let r = post_anthropic(
-        &gw,
-        GATEWAY_KEY,
-        &anthropic_body(demo.url(), "call demo.add {\"a\":1,\"b\":2}", false),
-    )
-    .await;
+    let r = team_a_anthropic(&gw, demo.url(), "call demo.add {\"a\":1,\"b\":2}", false).await;
     assert_eq!(r.status(), 200);
     let anthropic_id = request_id(&r);
     r.text().await.unwrap();

@@ -153,9 +153,7 @@ fn config(upstream: &str, jwks: &str, mcp: &str) -> String {
 [server]
 listen = "127.0.0.1:0"
 
-[upstream.openai]
-base_url = "{upstream}/v1"
-api_key_env = "GW_OPENAI_KEY"
+{openai}
 
 [stores.users]
 url = "memory:"
@@ -166,6 +164,7 @@ key_sha256 = ["{key}"]
 users = {{ mode = "jwt", issuer = "{ISSUER}", audience = "{AUDIENCE}", jwks_url = "{jwks}/jwks" }}
 {mcp}
 "#,
+        openai = openai_upstream(upstream),
         key = mcpwire_gateway::config::key_hash_hex(GATEWAY_KEY),
     )
 }

@@ -35,6 +35,12 @@ pub fn env() -> Env {
     .collect()
 }
 
+/// The `[upstream.openai]` table of a config: the vendor at `{base}/v1`, its key from
+/// `GW_OPENAI_KEY`.
+pub fn openai_upstream(base: &str) -> String {
+    format!("[upstream.openai]\nbase_url = \"{base}/v1\"\napi_key_env = \"GW_OPENAI_KEY\"")
+}
+
 /// A config with both upstreams at `base` (OpenAI `{base}/v1`), tenant `team-a` allowed the
 /// demo server at `demo_url` with `auth` (a TOML inline table), tenant `team-b` with nothing.
 pub fn config_text(
@@ -53,9 +59,7 @@ response_timeout_secs = 2
 idle_timeout_secs = 5
 {extra_server}
 
-[upstream.openai]
-base_url = "{base}/v1"
-api_key_env = "GW_OPENAI_KEY"
+{openai}
 
 [upstream.anthropic]
 base_url = "{base}"
@@ -76,6 +80,7 @@ auth = {auth}
 name = "team-b"
 key_sha256 = ["{b}"]
 "#,
+        openai = openai_upstream(base),
         a = key_hash_hex(GATEWAY_KEY),
         b = key_hash_hex(OTHER_KEY),
     )
@@ -143,6 +148,21 @@ pub fn sim_config(
     )
 }
 
+/// A mock upstream that answers every request with `template`.
+pub async fn answering(template: wiremock::ResponseTemplate) -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A mock upstream that answers every request `200` with `body`.
+pub async fn answering_json(body: Value) -> wiremock::MockServer {
+    answering(wiremock::ResponseTemplate::new(200).set_body_json(body)).await
+}
+
 pub async fn start(text: &str) -> GatewayHandle {
     let config = Config::parse(text, &env()).unwrap();
     Gateway::start_with_env(config, &env()).await.unwrap()
@@ -199,6 +219,26 @@ pub async fn post_anthropic(gw: &GatewayHandle, key: &str, body: &Value) -> reqw
         .send()
         .await
         .unwrap()
+}
+
+/// [`post_openai`] as `team-a` of [`openai_body`] with the demo server at `demo_url`.
+pub async fn team_a_openai(
+    gw: &GatewayHandle,
+    demo_url: &str,
+    input: &str,
+    stream: bool,
+) -> reqwest::Response {
+    post_openai(gw, GATEWAY_KEY, &openai_body(demo_url, input, stream)).await
+}
+
+/// [`post_anthropic`] as `team-a` of [`anthropic_body`] with the demo server at `demo_url`.
+pub async fn team_a_anthropic(
+    gw: &GatewayHandle,
+    demo_url: &str,
+    input: &str,
+    stream: bool,
+) -> reqwest::Response {
+    post_anthropic(gw, GATEWAY_KEY, &anthropic_body(demo_url, input, stream)).await
 }
 
 /// The gateway's request id of a response (`x-mcpwire-request-id`).

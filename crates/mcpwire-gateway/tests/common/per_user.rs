@@ -40,9 +40,7 @@ public_url = "http://127.0.0.1:{port}"
 [ui]
 admin_key_sha256 = ["{admin}"]
 
-[upstream.openai]
-base_url = "{sim}/v1"
-api_key_env = "GW_OPENAI_KEY"
+{openai}
 
 [upstream.anthropic]
 base_url = "{sim}"
@@ -68,6 +66,7 @@ url = "{extra_url}"
 auth = {{ oauth_per_user = {{ client_id = "gw-client", client_secret_env = "GW_CLIENT_SECRET" }} }}
 when_unconnected = "drop"
 "#,
+        openai = openai_upstream(&sim.base_url()),
         sim = sim.base_url(),
         store = store.display(),
         key = mcpwire_gateway::config::key_hash_hex(GATEWAY_KEY),
