@@ -169,10 +169,7 @@ async fn fleet_of_4_processes_x_16_tasks_refreshes_once() {
         return replica_once().await;
     }
     let f = Fleet::start().await;
-    Route::post("/token")
-        .body_contains("grant_type=authorization_code")
-        .reply(&f.s.auth, token_json("AT-1", Some("RT-1"), 3600))
-        .await;
+    grant_at1(&f.s, 3600).await;
     Route::post("/token")
         .body_contains("refresh_token=RT-1")
         .reply(
@@ -204,10 +201,7 @@ async fn lease_holder_killed_mid_refresh() {
         return replica_once().await;
     }
     let f = Fleet::start().await;
-    Route::post("/token")
-        .body_contains("grant_type=authorization_code")
-        .reply(&f.s.auth, token_json("AT-1", Some("RT-1"), 3600))
-        .await;
+    grant_at1(&f.s, 3600).await;
     // The first refresh never answers in time; the next one does.
     Route::post("/token")
         .body_contains("grant_type=refresh_token")

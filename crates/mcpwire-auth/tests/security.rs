@@ -103,21 +103,7 @@ async fn req03b_as_migration_never_sends_old_credentials_to_new_as() {
             ResponseTemplate::new(200).set_body_json(metadata(&as2.uri())),
         )
         .await;
-    Route::post("/register")
-        .reply(
-            &as2,
-            ResponseTemplate::new(201).set_body_json(json!({"client_id": "as2-client"})),
-        )
-        .await;
-    Route::get("/authorize")
-        .reply(
-            &as2,
-            AuthorizeRedirect {
-                code: "code-2".into(),
-                iss: None,
-            },
-        )
-        .await;
+    mount_register_and_authorize(&as2, "as2-client", "code-2").await;
     Route::post("/token")
         .reply(&as2, token_json("AT-2", Some("RT-2"), 3600))
         .await;

@@ -93,3 +93,28 @@ pub async fn authorize_location(
     let resp = http.get(&url).send().await.unwrap();
     resp.headers()["location"].to_str().unwrap().to_owned()
 }
+
+/// Mounts at `server` dynamic client registration (`201` with `client_id`) and an
+/// `/authorize` that redirects back with `code` and no `iss`.
+pub async fn mount_register_and_authorize(
+    server: &wiremock::MockServer,
+    client_id: &str,
+    code: &str,
+) {
+    Route::post("/register")
+        .reply(
+            server,
+            wiremock::ResponseTemplate::new(201)
+                .set_body_json(serde_json::json!({"client_id": client_id})),
+        )
+        .await;
+    Route::get("/authorize")
+        .reply(
+            server,
+            AuthorizeRedirect {
+                code: code.into(),
+                iss: None,
+            },
+        )
+        .await;
+}
