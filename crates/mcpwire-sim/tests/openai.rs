@@ -10,6 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
+use mcpwire_schema::event::Event;
 use mcpwire_sim::DemoOptions;
 use serde_json::{Value, json};
 
@@ -19,6 +20,12 @@ fn mcp_tool(label: &str, url: &str) -> Value {
 
 fn request(prompt: &str, tools: Value, stream: bool) -> Value {
     json!({"model": "gpt-sim", "input": prompt, "tools": tools, "stream": stream})
+}
+
+/// The events of a whole (not streamed) answer to `prompt` with `tool` as the one tool.
+async fn whole_events(env: &Env, prompt: &str, tool: Value) -> Vec<Event<'static>> {
+    let reply = env.openai(&request(prompt, json!([tool]), false)).await;
+    normalize(&reply.body)
 }
 
 /// [`request`] with the demo server as the one MCP tool.
@@ -152,8 +159,7 @@ async fn allowed_tools_filter_the_listing() {
     assert_eq!(of_kind(&events, "call_result")[0]["is_error"], true);
     let mut tool = mcp_tool("demo", env.demo.url());
     tool["allowed_tools"] = json!({"read_only": true});
-    let reply = env.openai(&request("hi", json!([tool]), false)).await;
-    let events = normalize(&reply.body);
+    let events = whole_events(&env, "hi", tool).await;
     assert_eq!(
         of_kind(&events, "tools_listed")[0]["tools"]
             .as_array()
@@ -297,14 +303,12 @@ async fn approval_filter_never_skips_the_request() {
     let env = env().await;
     let tool = json!({"type": "mcp", "server_label": "demo", "server_url": env.demo.url(),
                       "require_approval": {"never": {"read_only": true}}});
-    let reply = env
-        .openai(&request(
-            "call demo.echo {\"text\":\"x\"}\ncall demo.slow {\"ms\":1}",
-            json!([tool]),
-            false,
-        ))
-        .await;
-    let events = normalize(&reply.body);
+    let events = whole_events(
+        &env,
+        "call demo.echo {\"text\":\"x\"}\ncall demo.slow {\"ms\":1}",
+        tool,
+    )
+    .await;
     assert_eq!(
         settled_kinds(&events),
         [
