@@ -39,6 +39,11 @@ fn pre_registered_client(s: &Scripted, id: &str, secret: &str) -> mcpwire_auth::
     client_with(Arc::new(MemoryStore::new()), cfg)
 }
 
+/// Every entry of `store`.
+async fn listed(store: &dyn TokenStore) -> Vec<mcpwire_auth::Versioned> {
+    store.list().await.unwrap()
+}
+
 /// Logs `c` in to `server_url` headless; the login must succeed.
 async fn login_headless(c: &mcpwire_auth::OAuthClient, server_url: &str) {
     c.login(server_url, None, LoginMode::Headless, |_| {})
@@ -256,10 +261,8 @@ async fn status_and_logout() {
     assert!(c.logout(&s.server_url()).await.unwrap());
     assert!(!c.logout(&s.server_url()).await.unwrap());
     assert!(
-        store
-            .list()
+        listed(&*store)
             .await
-            .unwrap()
             .iter()
             .all(|v| v.entry.as_token().is_none())
     );
@@ -379,10 +382,8 @@ async fn invalid_client_drops_dynamic_registration() {
         "{err:?}"
     );
     assert!(
-        store
-            .list()
+        listed(&*store)
             .await
-            .unwrap()
             .iter()
             .all(|v| v.entry.as_client().is_none())
     );

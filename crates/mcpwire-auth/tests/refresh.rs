@@ -57,6 +57,13 @@ async fn age(store: &MemoryStore, server_url: &str, elapsed: u64) {
 
 /// An authorization server issuing 60 s tokens and three `token` calls with the default
 /// `--min-ttl 300`: no refresh while more than half the lifetime is left, then exactly one.
+/// The error of asking `c` for a token for `s` with at least 60 s left (a refresh that fails).
+async fn refresh_error(c: &mcpwire_auth::OAuthClient, s: &Scripted) -> mcpwire_auth::Error {
+    c.access_token(&s.server_url(), Duration::from_secs(60))
+        .await
+        .unwrap_err()
+}
+
 #[tokio::test]
 async fn min_ttl_is_clamped_to_half_the_token_lifetime() {
     let s = scripted(token_json("AT-2", Some("RT-2"), 60)).await;
@@ -87,16 +94,10 @@ async fn invalid_grant_marks_the_entry_login_required_without_retrying() {
         scripted(ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"}))).await;
     let (c, store) = logged_in(&s).await;
     age(&store, &s.server_url(), 59).await;
-    let err = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap_err();
+    let err = refresh_error(&c, &s).await;
     assert!(matches!(err, Error::RefreshRejected), "{err:?}");
     for _ in 0..3 {
-        let err = c
-            .access_token(&s.server_url(), Duration::from_secs(60))
-            .await
-            .unwrap_err();
+        let err = refresh_error(&c, &s).await;
         assert!(matches!(err, Error::LoginRequired { .. }), "{err:?}");
     }
     assert_eq!(refreshes(&s).await, 1, "no retry loop after invalid_grant");
@@ -120,10 +121,7 @@ async fn invalid_client_forgets_the_dynamic_registration_only() {
     let client_key = EntryKey::client(s.issuer());
     assert!(store.get(&client_key).await.unwrap().is_some());
     age(&store, &s.server_url(), 59).await;
-    let err = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap_err();
+    let err = refresh_error(&c, &s).await;
     assert!(
         matches!(
             &err,
@@ -181,10 +179,7 @@ async fn a_persistent_outage_is_an_error_never_the_expired_token() {
         .await
         .unwrap();
     age(&store, &s.server_url(), 60).await;
-    let err = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap_err();
+    let err = refresh_error(&c, &s).await;
     assert!(
         matches!(
             err,

@@ -14,7 +14,6 @@ use mcpwire_auth::loopback::CallbackListener;
 use mcpwire_auth::{Credentials, Error, LoginMode, MemoryStore, OAuthConfig, Resolved, TokenStore};
 use serde_json::json;
 use wiremock::ResponseTemplate;
-use wiremock::matchers::path;
 
 async fn login(c: &mcpwire_auth::OAuthClient, url: &str) -> mcpwire_auth::Result<()> {
     c.login(url, None, LoginMode::Headless, |_| {})
@@ -559,19 +558,16 @@ async fn req12_file_store_private_atomic_and_rotation_persisted() {
     let _ = std::fs::remove_dir_all(&dir);
     let path = dir.join("tokens.json");
     let s = Scripted::discoverable().await;
-    Route::any("POST")
-        .and(path_("/token"))
+    Route::post("/token")
         .body_contains("grant_type=authorization_code")
         .reply(&s.auth, token_json("AT-1", Some("RT-1"), 0))
         .await;
-    Route::any("POST")
-        .and(path_("/token"))
+    Route::post("/token")
         .body_contains("refresh_token=RT-1")
         .times(1)
         .reply(&s.auth, token_json("AT-2", Some("RT-2"), 0))
         .await;
-    Route::any("POST")
-        .and(path_("/token"))
+    Route::post("/token")
         .body_contains("refresh_token=RT-2")
         .times(1)
         .reply(&s.auth, token_json("AT-3", Some("RT-3"), 3600))
@@ -628,10 +624,6 @@ async fn req12_file_store_private_atomic_and_rotation_persisted() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn path_(p: &'static str) -> wiremock::matchers::PathExactMatcher {
-    path(p)
-}
-
 /// Row 13: step-up re-authorizes (a fresh authorization_code grant, not a refresh) with the
 /// union of the previous and the challenged scopes, and is bounded.
 #[tokio::test]
@@ -668,6 +660,19 @@ async fn req13_step_up_union_fresh_authorization_bounded() {
     assert_eq!(s.requests_to(&s.auth, "/authorize").await.len(), 2);
 }
 
+/// The bearer token `creds` resolves to for `url` with at least `min_left` of life, and its
+/// remaining life; anything but a bearer token fails the test.
+async fn bearer_of(
+    creds: &Credentials,
+    url: &str,
+    min_left: Duration,
+) -> (String, Option<Duration>) {
+    match creds.resolve(url, min_left).await.unwrap() {
+        Resolved::Bearer { token, expires_in } => (token.expose().to_owned(), expires_in),
+        other => panic!("{other:?}"),
+    }
+}
+
 /// Row 14: what goes to the vendor is the access token (never the refresh token) for exactly
 /// the server it was minted for, refreshed when less than `min_remaining` is left.
 #[tokio::test]
@@ -682,17 +687,9 @@ async fn req14_audience_binding_and_min_remaining() {
     let c = Arc::new(client());
     login(&c, &s.server_url()).await.unwrap();
     let creds = Credentials::OAuth(c.clone());
-    match creds
-        .resolve(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap()
-    {
-        Resolved::Bearer { token, expires_in } => {
-            assert_eq!(token.expose(), "AT-1");
-            assert!(expires_in.unwrap() > Duration::from_secs(500));
-        }
-        other => panic!("{other:?}"),
-    }
+    let (token, expires_in) = bearer_of(&creds, &s.server_url(), Duration::from_secs(60)).await;
+    assert_eq!(token, "AT-1");
+    assert!(expires_in.unwrap() > Duration::from_secs(500));
     // 500 of the 600 s have passed: 100 s left.
     let v = c
         .store()
@@ -712,25 +709,11 @@ async fn req14_audience_binding_and_min_remaining() {
         )
         .await
         .unwrap();
-    match creds
-        .resolve(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap()
-    {
-        Resolved::Bearer { token, .. } => assert_eq!(token.expose(), "AT-1"),
-        other => panic!("{other:?}"),
-    }
-    match creds
-        .resolve(&s.server_url(), Duration::from_secs(200))
-        .await
-        .unwrap()
-    {
-        Resolved::Bearer { token, expires_in } => {
-            assert_eq!(token.expose(), "AT-2");
-            assert!(expires_in.unwrap() >= Duration::from_secs(3500));
-        }
-        other => panic!("{other:?}"),
-    }
+    let (token, _) = bearer_of(&creds, &s.server_url(), Duration::from_secs(60)).await;
+    assert_eq!(token, "AT-1");
+    let (token, expires_in) = bearer_of(&creds, &s.server_url(), Duration::from_secs(200)).await;
+    assert_eq!(token, "AT-2");
+    assert!(expires_in.unwrap() >= Duration::from_secs(3500));
     // The refresh response had no refresh_token: the old one is kept.
     let st = c.status().await.unwrap();
     assert!(st[0].has_refresh_token);
