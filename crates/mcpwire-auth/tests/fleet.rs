@@ -18,8 +18,7 @@ use mcpwire_auth::{Entry, EntryKey, LoginMode, OAuthClient, OAuthConfig, Secret}
 use mcpwire_auth::{RedisOptions, RedisStore, StoreKeys};
 use mcpwire_testkit::redis::RedisServer;
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, Request, Respond, ResponseTemplate};
+use wiremock::{Request, Respond, ResponseTemplate};
 
 const CHILD: &str = "MCPWIRE_FLEET_CHILD";
 const REDIS: &str = "MCPWIRE_FLEET_REDIS";
@@ -170,10 +169,7 @@ async fn fleet_of_4_processes_x_16_tasks_refreshes_once() {
         return replica_once().await;
     }
     let f = Fleet::start().await;
-    Route::post("/token")
-        .body_contains("grant_type=authorization_code")
-        .reply(&f.s.auth, token_json("AT-1", Some("RT-1"), 3600))
-        .await;
+    grant_at1(&f.s, 3600).await;
     Route::post("/token")
         .body_contains("refresh_token=RT-1")
         .reply(
@@ -181,12 +177,7 @@ async fn fleet_of_4_processes_x_16_tasks_refreshes_once() {
             token_json("AT-2", Some("RT-2"), 3600).set_delay(Duration::from_millis(300)),
         )
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"})))
-        .with_priority(10)
-        .mount(&f.s.auth)
-        .await;
+    token_fallback(&f.s.auth, 400, "invalid_grant").await;
     f.login_expired().await;
     let children: Vec<_> = (0..4)
         .map(|_| f.spawn("fleet_of_4_processes_x_16_tasks_refreshes_once", 16, &[]))
@@ -210,10 +201,7 @@ async fn lease_holder_killed_mid_refresh() {
         return replica_once().await;
     }
     let f = Fleet::start().await;
-    Route::post("/token")
-        .body_contains("grant_type=authorization_code")
-        .reply(&f.s.auth, token_json("AT-1", Some("RT-1"), 3600))
-        .await;
+    grant_at1(&f.s, 3600).await;
     // The first refresh never answers in time; the next one does.
     Route::post("/token")
         .body_contains("grant_type=refresh_token")

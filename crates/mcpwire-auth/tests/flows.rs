@@ -16,8 +16,7 @@ use mcpwire_auth::{
     TokenStore,
 };
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 fn basic_of(r: &wiremock::Request) -> Option<String> {
     let h = r.headers.get("authorization")?.to_str().ok()?;
@@ -29,6 +28,29 @@ fn basic_of(r: &wiremock::Request) -> Option<String> {
 
 /// A DCR client secret is stored and used again (basic auth) on refresh; a refresh response
 /// without `refresh_token` keeps the old one.
+/// A client in a memory store with `id` / `secret` pre-registered at `s`'s issuer.
+fn pre_registered_client(s: &Scripted, id: &str, secret: &str) -> mcpwire_auth::OAuthClient {
+    let mut cfg = OAuthConfig::default();
+    cfg.pre_registered.push(PreRegisteredClient::new(
+        Some(s.issuer()),
+        id,
+        Some(Secret::new(secret)),
+    ));
+    client_with(Arc::new(MemoryStore::new()), cfg)
+}
+
+/// Every entry of `store`.
+async fn listed(store: &dyn TokenStore) -> Vec<mcpwire_auth::Versioned> {
+    store.list().await.unwrap()
+}
+
+/// Logs `c` in to `server_url` headless; the login must succeed.
+async fn login_headless(c: &mcpwire_auth::OAuthClient, server_url: &str) {
+    c.login(server_url, None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn refresh_keeps_registered_client_secret_and_refresh_token() {
     let (s, mut md) = Scripted::with_metadata().await;
@@ -60,15 +82,12 @@ async fn refresh_keeps_registered_client_secret_and_refresh_token() {
         )
         .await;
     let c = client();
-    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    login_headless(&c, &s.server_url()).await;
     for expect in ["AT-2", "AT-2"] {
-        let (at, _) = c
-            .access_token(&s.server_url(), Duration::from_secs(60))
-            .await
-            .unwrap();
-        assert_eq!(at.expose(), expect);
+        assert_eq!(
+            token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+            expect
+        );
     }
     let tokens = s.requests_to(&s.auth, "/token").await;
     assert_eq!(tokens.len(), 3);
@@ -96,16 +115,8 @@ async fn client_auth_methods_from_metadata() {
         md.as_object_mut().unwrap().remove("registration_endpoint");
         s.mount_as(md, None).await;
         s.mount_token(token_json("AT", None, 60)).await;
-        let mut cfg = OAuthConfig::default();
-        cfg.pre_registered.push(PreRegisteredClient::new(
-            Some(s.issuer()),
-            "pre",
-            Some(Secret::new("pre-secret")),
-        ));
-        let c = client_with(Arc::new(MemoryStore::new()), cfg);
-        c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
-            .await
-            .unwrap();
+        let c = pre_registered_client(&s, "pre", "pre-secret");
+        login_headless(&c, &s.server_url()).await;
         let t = &s.requests_to(&s.auth, "/token").await[0];
         let f = form(t);
         assert_eq!(
@@ -132,9 +143,7 @@ async fn registration_priority_cimd_then_dcr() {
     let mut cfg = OAuthConfig::default();
     cfg.client_metadata_url = Some(cimd.into());
     let c = client_with(Arc::new(MemoryStore::new()), cfg);
-    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    login_headless(&c, &s.server_url()).await;
     let a = query(&s.requests_to(&s.auth, "/authorize").await[0]);
     assert_eq!(get(&a, "client_id"), Some(cimd));
     assert!(s.requests_to(&s.auth, "/register").await.is_empty());
@@ -187,13 +196,7 @@ async fn client_credentials_grant_and_renewal() {
     md["token_endpoint_auth_methods_supported"] = json!(["client_secret_basic"]);
     s.mount_as(md, None).await;
     s.mount_token(token_json("CC-AT", None, 0)).await;
-    let mut cfg = OAuthConfig::default();
-    cfg.pre_registered.push(PreRegisteredClient::new(
-        Some(s.issuer()),
-        "m2m",
-        Some(Secret::new("m2m-secret")),
-    ));
-    let c = client_with(Arc::new(MemoryStore::new()), cfg);
+    let c = pre_registered_client(&s, "m2m", "m2m-secret");
     c.login_client_credentials(&s.server_url(), None)
         .await
         .unwrap();
@@ -228,21 +231,7 @@ async fn legacy_2025_03_26_fallbacks() {
     Route::post("/mcp")
         .reply(&rs, ResponseTemplate::new(401))
         .await;
-    Route::post("/register")
-        .reply(
-            &rs,
-            ResponseTemplate::new(201).set_body_json(json!({"client_id": "legacy"})),
-        )
-        .await;
-    Route::get("/authorize")
-        .reply(
-            &rs,
-            AuthorizeRedirect {
-                code: "c".into(),
-                iss: None,
-            },
-        )
-        .await;
+    mount_register_and_authorize(&rs, "legacy", "c").await;
     Route::post("/token")
         .reply(&rs, token_json("LEGACY-AT", None, 60))
         .await;
@@ -263,9 +252,7 @@ async fn status_and_logout() {
     let s = Scripted::standard().await;
     let store = Arc::new(MemoryStore::new());
     let c = client_with(store.clone(), OAuthConfig::default());
-    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    login_headless(&c, &s.server_url()).await;
     let st = c.status().await.unwrap();
     assert_eq!(st.len(), 1);
     assert_eq!(st[0].issuer, s.issuer());
@@ -274,10 +261,8 @@ async fn status_and_logout() {
     assert!(c.logout(&s.server_url()).await.unwrap());
     assert!(!c.logout(&s.server_url()).await.unwrap());
     assert!(
-        store
-            .list()
+        listed(&*store)
             .await
-            .unwrap()
             .iter()
             .all(|v| v.entry.as_token().is_none())
     );
@@ -349,13 +334,7 @@ async fn enterprise_managed_token_exchange_then_jwt_bearer() {
             "access_token": "ID-JAG", "issued_token_type": "urn:ietf:params:oauth:token-type:id-jag",
             "token_type": "N_A",
         }))).await;
-    let mut cfg = OAuthConfig::default();
-    cfg.pre_registered.push(PreRegisteredClient::new(
-        Some(s.issuer()),
-        "ent",
-        Some(Secret::new("ent-secret")),
-    ));
-    let c = client_with(Arc::new(MemoryStore::new()), cfg);
+    let c = pre_registered_client(&s, "ent", "ent-secret");
     let ex = mcpwire_auth::IdpTokenExchange::new(
         format!("{}/token", idp.uri()),
         "idp-client",
@@ -373,11 +352,10 @@ async fn enterprise_managed_token_exchange_then_jwt_bearer() {
     let t = &s.requests_to(&s.auth, "/token").await[0];
     assert_eq!(get(&form(t), "assertion"), Some("ID-JAG"));
     assert_eq!(basic_of(t).as_deref(), Some("ent:ent-secret"));
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::ZERO)
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "ENT-AT");
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::ZERO).await,
+        "ENT-AT"
+    );
 }
 
 /// A dynamically registered client rejected with `invalid_client` is forgotten, and the next
@@ -404,16 +382,12 @@ async fn invalid_client_drops_dynamic_registration() {
         "{err:?}"
     );
     assert!(
-        store
-            .list()
+        listed(&*store)
             .await
-            .unwrap()
             .iter()
             .all(|v| v.entry.as_client().is_none())
     );
-    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    login_headless(&c, &s.server_url()).await;
     assert_eq!(s.requests_to(&s.auth, "/register").await.len(), 2);
 }
 
@@ -541,9 +515,7 @@ async fn dpop_bound_tokens_when_enabled() {
     // Off by default: no proof, Bearer.
     let s = Scripted::standard().await;
     let c = client();
-    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    login_headless(&c, &s.server_url()).await;
     assert!(
         s.requests_to(&s.auth, "/token").await[0]
             .headers
@@ -579,27 +551,13 @@ async fn pre_registered_post_only_client_logs_in_and_refreshes_with_post() {
         .body_contains("client_secret=pre-secret")
         .reply(&s.auth, token_json("AT-2", Some("RT-2"), 3600))
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"})))
-        .with_priority(10)
-        .mount(&s.auth)
-        .await;
-    let mut cfg = OAuthConfig::default();
-    cfg.pre_registered.push(PreRegisteredClient::new(
-        Some(s.issuer()),
-        "pre",
-        Some(Secret::new("pre-secret")),
-    ));
-    let c = client_with(Arc::new(MemoryStore::new()), cfg);
-    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-2");
+    token_fallback(&s.auth, 401, "invalid_client").await;
+    let c = pre_registered_client(&s, "pre", "pre-secret");
+    login_headless(&c, &s.server_url()).await;
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+        "AT-2"
+    );
     let tokens = s.requests_to(&s.auth, "/token").await;
     assert_eq!(tokens.len(), 2);
     for (t, grant) in tokens.iter().zip(["authorization_code", "refresh_token"]) {

@@ -48,11 +48,11 @@ async fn issue13_item8_huge_expires_in_is_clamped_not_wrapped() {
             left <= YEAR && left > YEAR - Duration::from_secs(60),
             "{huge}: {left:?}"
         );
-        let (at, _) = c
-            .access_token(&s.server_url(), Duration::from_secs(300))
-            .await
-            .unwrap();
-        assert_eq!(at.expose(), "AT-1", "{huge}");
+        assert_eq!(
+            token_text(&c, &s.server_url(), Duration::from_secs(300)).await,
+            "AT-1",
+            "{huge}"
+        );
         assert_eq!(
             s.requests_to(&s.auth, "/token").await.len(),
             1,
@@ -156,13 +156,8 @@ async fn issue13_wrong_state_callback_gets_error_page() {
     let c = client();
     let (tx, rx) = tokio::sync::oneshot::channel::<String>();
     let browser = tokio::spawn(async move {
-        let url = rx.await.unwrap();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let resp = http.get(&url).send().await.unwrap();
-        let loc = resp.headers()["location"].to_str().unwrap().to_owned();
+        let http = no_redirect_http();
+        let loc = authorize_location(&http, rx).await;
         let forged = http
             .get(loc.replace("state=", "state=x"))
             .send()
@@ -173,18 +168,7 @@ async fn issue13_wrong_state_callback_gets_error_page() {
         let genuine = (genuine.status().as_u16(), genuine.text().await.unwrap());
         (forged, genuine)
     });
-    c.login(
-        &s.server_url(),
-        None,
-        LoginMode::Interactive {
-            open_browser: false,
-        },
-        move |u| {
-            let _ = tx.send(u.to_owned());
-        },
-    )
-    .await
-    .unwrap();
+    login_interactive(&c, &s.server_url(), tx).await;
     let ((fs, forged), (gs, genuine)) = browser.await.unwrap();
     assert_eq!(fs, 400, "{forged}");
     assert!(!forged.contains("Authorization received"), "{forged}");

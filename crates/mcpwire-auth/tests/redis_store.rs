@@ -28,6 +28,29 @@ async fn store(url: &str, keys: &Secret, tenant: &str) -> RedisStore {
     .unwrap()
 }
 
+const MCP_URL: &str = "https://mcp.example.com/mcp";
+
+/// Writes a new token entry (`sample_token(url, tag)`) for `url`; there must be none yet.
+async fn put_token(store: &RedisStore, url: &str, tag: &str) {
+    store
+        .compare_and_set(
+            &EntryKey::token(url),
+            None,
+            Some(&Entry::Token(sample_token(url, tag))),
+        )
+        .await
+        .unwrap();
+}
+
+/// A fresh Redis, a store key, and two stores on it with that key for tenants `a` and `b`.
+async fn two_stores(a: &str, b: &str) -> (RedisServer, Secret, RedisStore, RedisStore) {
+    let redis = RedisServer::start();
+    let keys = StoreKeys::generate().unwrap();
+    let sa = store(&redis.url(), &keys, a).await;
+    let sb = store(&redis.url(), &keys, b).await;
+    (redis, keys, sa, sb)
+}
+
 /// Every key and every value in the server, as text.
 async fn dump(url: &str) -> Vec<(String, String)> {
     let client = redis::Client::open(url).unwrap();
@@ -93,11 +116,8 @@ async fn redis_store_passes_the_suite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn entries_never_expire_and_tenants_are_separate() {
-    let redis = RedisServer::start();
-    let keys = StoreKeys::generate().unwrap();
-    let a = store(&redis.url(), &keys, "tenant-a").await;
-    let b = store(&redis.url(), &keys, "tenant-b").await;
-    let url = "https://mcp.example.com/mcp";
+    let (redis, keys, a, b) = two_stores("tenant-a", "tenant-b").await;
+    let url = MCP_URL;
     let key = EntryKey::token(url);
     let mut t = sample_token(url, "a");
     t.expires_at = Some(1); // long expired: the record must stay (it holds the refresh token)
@@ -148,14 +168,7 @@ async fn wrong_key_is_an_error_naming_the_key_id() {
     );
     let writer = store(&redis.url(), &k1, "t").await;
     let url = "https://mcp.example.com/mcp";
-    writer
-        .compare_and_set(
-            &EntryKey::token(url),
-            None,
-            Some(&Entry::Token(sample_token(url, "1"))),
-        )
-        .await
-        .unwrap();
+    put_token(&writer, url, "1").await;
     let k1_id = StoreKeys::parse(&k1).unwrap().current_id().to_owned();
     let reader = store(&redis.url(), &k2, "t").await;
     match reader.get(&EntryKey::token(url)).await {
@@ -189,14 +202,7 @@ async fn key_rotation_reads_old_records_and_writes_with_the_new_key() {
     );
     let before = store(&redis.url(), &old, "t").await;
     let (u1, u2) = ("https://one.example.com/mcp", "https://two.example.com/mcp");
-    before
-        .compare_and_set(
-            &EntryKey::token(u1),
-            None,
-            Some(&Entry::Token(sample_token(u1, "1"))),
-        )
-        .await
-        .unwrap();
+    put_token(&before, u1, "1").await;
     let rotated = store(
         &redis.url(),
         &Secret::new(format!("{},{}", new.expose(), old.expose())),
@@ -205,14 +211,7 @@ async fn key_rotation_reads_old_records_and_writes_with_the_new_key() {
     .await;
     let v = rotated.get(&EntryKey::token(u1)).await.unwrap().unwrap();
     assert_eq!(v.entry.as_token().unwrap().access_token.expose(), "AT-1");
-    rotated
-        .compare_and_set(
-            &EntryKey::token(u2),
-            None,
-            Some(&Entry::Token(sample_token(u2, "2"))),
-        )
-        .await
-        .unwrap();
+    put_token(&rotated, u2, "2").await;
     let kid = |k: &str| {
         let k = k.to_owned();
         let url = redis.url();
@@ -290,11 +289,10 @@ async fn no_clear_text_secret_in_redis_or_trace_logs() {
     c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
         .await
         .unwrap();
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), AT2);
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+        AT2
+    );
     let mut texts = vec![
         format!("{:?}", st.list().await.unwrap()),
         format!("{:?}", c.status().await.unwrap()),
@@ -375,8 +373,7 @@ async fn unreachable_redis_is_a_clear_error_never_an_expired_token() {
 async fn redis_restarted_mid_run() {
     let mut redis = RedisServer::start_persistent();
     let s = Scripted::discoverable().await;
-    s.mount_grant("authorization_code", token_json("AT-1", Some("RT-1"), 3600))
-        .await;
+    grant_at1(&s, 3600).await;
     Route::post("/token")
         .body_contains("refresh_token=RT-1")
         .expect(1)
@@ -394,11 +391,10 @@ async fn redis_restarted_mid_run() {
     c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
         .await
         .unwrap();
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-1");
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+        "AT-1"
+    );
     redis.restart();
     // Age the token through the reconnected store: the refresh happens after the restart.
     let key = EntryKey::token(s.server_url());
@@ -421,16 +417,14 @@ async fn redis_restarted_mid_run() {
     st.compare_and_set(&key, Some(v.version), Some(&Entry::Token(aged)))
         .await
         .unwrap();
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-2");
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-2");
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+        "AT-2"
+    );
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+        "AT-2"
+    );
 }
 
 /// Two replicas with caches: replica A's cached read is evicted when replica B writes, so A
@@ -438,11 +432,8 @@ async fn redis_restarted_mid_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn another_replicas_write_invalidates_the_cache() {
-    let redis = RedisServer::start();
-    let keys = StoreKeys::generate().unwrap();
-    let a = store(&redis.url(), &keys, "cache").await;
-    let b = store(&redis.url(), &keys, "cache").await;
-    let url = "https://mcp.example.com/mcp";
+    let (_redis, _keys, a, b) = two_stores("cache", "cache").await;
+    let url = MCP_URL;
     let key = EntryKey::token(url);
     b.compare_and_set(&key, None, Some(&Entry::Token(sample_token(url, "1"))))
         .await

@@ -26,8 +26,7 @@ async fn refreshes(s: &Scripted) -> usize {
 
 async fn scripted(refresh: ResponseTemplate) -> Scripted {
     let s = Scripted::discoverable().await;
-    s.mount_grant("authorization_code", token_json("AT-1", Some("RT-1"), 60))
-        .await;
+    grant_at1(&s, 60).await;
     s.mount_grant("refresh_token", refresh).await;
     s
 }
@@ -58,6 +57,13 @@ async fn age(store: &MemoryStore, server_url: &str, elapsed: u64) {
 
 /// An authorization server issuing 60 s tokens and three `token` calls with the default
 /// `--min-ttl 300`: no refresh while more than half the lifetime is left, then exactly one.
+/// The error of asking `c` for a token for `s` with at least 60 s left (a refresh that fails).
+async fn refresh_error(c: &mcpwire_auth::OAuthClient, s: &Scripted) -> mcpwire_auth::Error {
+    c.access_token(&s.server_url(), Duration::from_secs(60))
+        .await
+        .unwrap_err()
+}
+
 #[tokio::test]
 async fn min_ttl_is_clamped_to_half_the_token_lifetime() {
     let s = scripted(token_json("AT-2", Some("RT-2"), 60)).await;
@@ -88,16 +94,10 @@ async fn invalid_grant_marks_the_entry_login_required_without_retrying() {
         scripted(ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"}))).await;
     let (c, store) = logged_in(&s).await;
     age(&store, &s.server_url(), 59).await;
-    let err = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap_err();
+    let err = refresh_error(&c, &s).await;
     assert!(matches!(err, Error::RefreshRejected), "{err:?}");
     for _ in 0..3 {
-        let err = c
-            .access_token(&s.server_url(), Duration::from_secs(60))
-            .await
-            .unwrap_err();
+        let err = refresh_error(&c, &s).await;
         assert!(matches!(err, Error::LoginRequired { .. }), "{err:?}");
     }
     assert_eq!(refreshes(&s).await, 1, "no retry loop after invalid_grant");
@@ -107,11 +107,10 @@ async fn invalid_grant_marks_the_entry_login_required_without_retrying() {
         .await
         .unwrap();
     assert!(!c.status().await.unwrap()[0].login_required);
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-1");
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(10)).await,
+        "AT-1"
+    );
 }
 
 #[tokio::test]
@@ -122,10 +121,7 @@ async fn invalid_client_forgets_the_dynamic_registration_only() {
     let client_key = EntryKey::client(s.issuer());
     assert!(store.get(&client_key).await.unwrap().is_some());
     age(&store, &s.server_url(), 59).await;
-    let err = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap_err();
+    let err = refresh_error(&c, &s).await;
     assert!(
         matches!(
             &err,
@@ -148,8 +144,7 @@ async fn invalid_client_forgets_the_dynamic_registration_only() {
 #[tokio::test]
 async fn transient_failures_back_off_and_retry_under_the_lease() {
     let s = Scripted::discoverable().await;
-    s.mount_grant("authorization_code", token_json("AT-1", Some("RT-1"), 60))
-        .await;
+    grant_at1(&s, 60).await;
     Route::post("/token")
         .body_contains("grant_type=refresh_token")
         .times(2)
@@ -159,11 +154,10 @@ async fn transient_failures_back_off_and_retry_under_the_lease() {
         .await;
     let (c, store) = logged_in(&s).await;
     age(&store, &s.server_url(), 59).await;
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-2");
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+        "AT-2"
+    );
     let times: Vec<_> = s
         .requests_to(&s.auth, "/token")
         .await
@@ -185,10 +179,7 @@ async fn a_persistent_outage_is_an_error_never_the_expired_token() {
         .await
         .unwrap();
     age(&store, &s.server_url(), 60).await;
-    let err = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap_err();
+    let err = refresh_error(&c, &s).await;
     assert!(
         matches!(
             err,

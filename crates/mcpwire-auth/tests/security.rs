@@ -13,8 +13,7 @@ use mcpwire_auth::challenge::BearerChallenge;
 use mcpwire_auth::loopback::CallbackListener;
 use mcpwire_auth::{Credentials, Error, LoginMode, MemoryStore, OAuthConfig, Resolved, TokenStore};
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 async fn login(c: &mcpwire_auth::OAuthClient, url: &str) -> mcpwire_auth::Result<()> {
     c.login(url, None, LoginMode::Headless, |_| {})
@@ -103,21 +102,7 @@ async fn req03b_as_migration_never_sends_old_credentials_to_new_as() {
             ResponseTemplate::new(200).set_body_json(metadata(&as2.uri())),
         )
         .await;
-    Route::post("/register")
-        .reply(
-            &as2,
-            ResponseTemplate::new(201).set_body_json(json!({"client_id": "as2-client"})),
-        )
-        .await;
-    Route::get("/authorize")
-        .reply(
-            &as2,
-            AuthorizeRedirect {
-                code: "code-2".into(),
-                iss: None,
-            },
-        )
-        .await;
+    mount_register_and_authorize(&as2, "as2-client", "code-2").await;
     Route::post("/token")
         .reply(&as2, token_json("AT-2", Some("RT-2"), 3600))
         .await;
@@ -135,11 +120,10 @@ async fn req03b_as_migration_never_sends_old_credentials_to_new_as() {
         );
     }
     assert_eq!(s.requests_to(&as2, "/register").await.len(), 1);
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::ZERO)
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-2");
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::ZERO).await,
+        "AT-2"
+    );
 }
 
 /// Row 3c: a token endpoint on a foreign origin is refused; nothing is sent there.
@@ -377,29 +361,13 @@ async fn req07_redirect_uri_loopback_and_consistent() {
     let c = client();
     let (tx, rx) = tokio::sync::oneshot::channel::<String>();
     let browser = tokio::spawn(async move {
-        let url = rx.await.unwrap();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let resp = http.get(&url).send().await.unwrap();
-        let loc = resp.headers()["location"].to_str().unwrap().to_owned();
+        let http = no_redirect_http();
+        let loc = authorize_location(&http, rx).await;
         let forged = loc.replace("state=", "state=x");
         http.get(&forged).send().await.unwrap();
         http.get(&loc).send().await.unwrap();
     });
-    c.login(
-        &s.server_url(),
-        None,
-        LoginMode::Interactive {
-            open_browser: false,
-        },
-        move |u| {
-            let _ = tx.send(u.to_owned());
-        },
-    )
-    .await
-    .unwrap();
+    login_interactive(&c, &s.server_url(), tx).await;
     browser.await.unwrap();
     let a = query(&s.requests_to(&s.auth, "/authorize").await[0]);
     let t = form(&s.requests_to(&s.auth, "/token").await[0]);
@@ -590,37 +558,28 @@ async fn req12_file_store_private_atomic_and_rotation_persisted() {
     let _ = std::fs::remove_dir_all(&dir);
     let path = dir.join("tokens.json");
     let s = Scripted::discoverable().await;
-    Route::any("POST")
-        .and(path_("/token"))
+    Route::post("/token")
         .body_contains("grant_type=authorization_code")
         .reply(&s.auth, token_json("AT-1", Some("RT-1"), 0))
         .await;
-    Route::any("POST")
-        .and(path_("/token"))
+    Route::post("/token")
         .body_contains("refresh_token=RT-1")
         .times(1)
         .reply(&s.auth, token_json("AT-2", Some("RT-2"), 0))
         .await;
-    Route::any("POST")
-        .and(path_("/token"))
+    Route::post("/token")
         .body_contains("refresh_token=RT-2")
         .times(1)
         .reply(&s.auth, token_json("AT-3", Some("RT-3"), 3600))
         .await;
-    Mock::given(method("POST"))
-        .and(path_("/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"})))
-        .with_priority(10)
-        .mount(&s.auth)
-        .await;
+    token_fallback(&s.auth, 400, "invalid_grant").await;
     let store = Arc::new(mcpwire_auth::FileStore::new(&path));
     let c = client_with(store.clone(), OAuthConfig::default());
     login(&c, &s.server_url()).await.unwrap();
-    let (at, _) = c
-        .access_token(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(at.expose(), "AT-2");
+    assert_eq!(
+        token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
+        "AT-2"
+    );
     // A second client over the same file (another process, say) sees RT-2 and refreshes with it.
     let c2 = client_with(
         Arc::new(mcpwire_auth::FileStore::new(&path)),
@@ -665,10 +624,6 @@ async fn req12_file_store_private_atomic_and_rotation_persisted() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn path_(p: &'static str) -> wiremock::matchers::PathExactMatcher {
-    path(p)
-}
-
 /// Row 13: step-up re-authorizes (a fresh authorization_code grant, not a refresh) with the
 /// union of the previous and the challenged scopes, and is bounded.
 #[tokio::test]
@@ -705,13 +660,25 @@ async fn req13_step_up_union_fresh_authorization_bounded() {
     assert_eq!(s.requests_to(&s.auth, "/authorize").await.len(), 2);
 }
 
+/// The bearer token `creds` resolves to for `url` with at least `min_left` of life, and its
+/// remaining life; anything but a bearer token fails the test.
+async fn bearer_of(
+    creds: &Credentials,
+    url: &str,
+    min_left: Duration,
+) -> (String, Option<Duration>) {
+    match creds.resolve(url, min_left).await.unwrap() {
+        Resolved::Bearer { token, expires_in } => (token.expose().to_owned(), expires_in),
+        other => panic!("{other:?}"),
+    }
+}
+
 /// Row 14: what goes to the vendor is the access token (never the refresh token) for exactly
 /// the server it was minted for, refreshed when less than `min_remaining` is left.
 #[tokio::test]
 async fn req14_audience_binding_and_min_remaining() {
     let s = Scripted::discoverable().await;
-    s.mount_grant("authorization_code", token_json("AT-1", Some("RT-1"), 600))
-        .await;
+    grant_at1(&s, 600).await;
     Route::post("/token")
         .body_contains("grant_type=refresh_token")
         .expect(1)
@@ -720,17 +687,9 @@ async fn req14_audience_binding_and_min_remaining() {
     let c = Arc::new(client());
     login(&c, &s.server_url()).await.unwrap();
     let creds = Credentials::OAuth(c.clone());
-    match creds
-        .resolve(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap()
-    {
-        Resolved::Bearer { token, expires_in } => {
-            assert_eq!(token.expose(), "AT-1");
-            assert!(expires_in.unwrap() > Duration::from_secs(500));
-        }
-        other => panic!("{other:?}"),
-    }
+    let (token, expires_in) = bearer_of(&creds, &s.server_url(), Duration::from_secs(60)).await;
+    assert_eq!(token, "AT-1");
+    assert!(expires_in.unwrap() > Duration::from_secs(500));
     // 500 of the 600 s have passed: 100 s left.
     let v = c
         .store()
@@ -750,25 +709,11 @@ async fn req14_audience_binding_and_min_remaining() {
         )
         .await
         .unwrap();
-    match creds
-        .resolve(&s.server_url(), Duration::from_secs(60))
-        .await
-        .unwrap()
-    {
-        Resolved::Bearer { token, .. } => assert_eq!(token.expose(), "AT-1"),
-        other => panic!("{other:?}"),
-    }
-    match creds
-        .resolve(&s.server_url(), Duration::from_secs(200))
-        .await
-        .unwrap()
-    {
-        Resolved::Bearer { token, expires_in } => {
-            assert_eq!(token.expose(), "AT-2");
-            assert!(expires_in.unwrap() >= Duration::from_secs(3500));
-        }
-        other => panic!("{other:?}"),
-    }
+    let (token, _) = bearer_of(&creds, &s.server_url(), Duration::from_secs(60)).await;
+    assert_eq!(token, "AT-1");
+    let (token, expires_in) = bearer_of(&creds, &s.server_url(), Duration::from_secs(200)).await;
+    assert_eq!(token, "AT-2");
+    assert!(expires_in.unwrap() >= Duration::from_secs(3500));
     // The refresh response had no refresh_token: the old one is kept.
     let st = c.status().await.unwrap();
     assert!(st[0].has_refresh_token);

@@ -11,9 +11,6 @@ use std::time::Duration;
 
 use common::*;
 use mcpwire_auth::{FileStore, MemoryStore, OAuthConfig, TokenStore};
-use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
 
 const STORE_ENV: &str = "MCPWIRE_AUTH_SF_STORE";
 const SERVER_ENV: &str = "MCPWIRE_AUTH_SF_SERVER";
@@ -22,8 +19,7 @@ const SERVER_ENV: &str = "MCPWIRE_AUTH_SF_SERVER";
 /// (slowly, to widen the race) and rejects any reuse of RT-1 afterwards.
 async fn expired_login(store: Arc<dyn TokenStore>) -> Scripted {
     let s = Scripted::discoverable().await;
-    s.mount_grant("authorization_code", token_json("AT-1", Some("RT-1"), 0))
-        .await;
+    grant_at1(&s, 0).await;
     Route::post("/token")
         .body_contains("grant_type=refresh_token")
         .times(1)
@@ -33,12 +29,7 @@ async fn expired_login(store: Arc<dyn TokenStore>) -> Scripted {
             token_json("AT-2", Some("RT-2"), 3600).set_delay(Duration::from_millis(300)),
         )
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"})))
-        .with_priority(10)
-        .mount(&s.auth)
-        .await;
+    token_fallback(&s.auth, 400, "invalid_grant").await;
     let c = client_with(store, OAuthConfig::default());
     c.login(
         &s.server_url(),

@@ -4,6 +4,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/cli.rs"]
+mod cli_support;
+
+use cli_support::close_stdout_after_64_bytes;
 use std::process::{Command, Output};
 
 use mcpwire_testkit::oauth::{metadata_without_grant_types, one_origin};
@@ -191,21 +195,16 @@ async fn issue13_item9_auth_login_escapes_token_endpoint_error_text() {
 /// buffer, so the write really meets the closed pipe.
 #[test]
 fn issue13_item4_auth_status_into_a_closed_pipe_does_not_panic() {
-    use std::io::Read;
     let home = home("item4");
     seed_store(&home, "mcp", 2000);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mcpwire"))
+    let child = Command::new(env!("CARGO_BIN_EXE_mcpwire"))
         .env("MCPWIRE_HOME", &home)
         .args(["auth", "status"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut first = [0u8; 64];
-    stdout.read_exact(&mut first).unwrap();
-    drop(stdout);
-    let out = child.wait_with_output().unwrap();
+    let out = close_stdout_after_64_bytes(child);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
     assert!(!stderr.contains("panicked"), "{stderr}");

@@ -240,48 +240,11 @@ async fn two_replicas_refresh_a_rotating_token_once_and_redis_holds_no_secret() 
     assert!(sent.iter().all(|t| t == "at-fleet-1"), "{sent:?}");
 
     // Nothing in Redis is a token, a key or a gateway key in clear text.
-    let client = redis::Client::open(fleet.redis.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("*")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let (keys, everything) = fleet.redis.keys_and_values().await;
     assert!(
         keys.iter().any(|k| k.contains(":gw:")),
         "shared state in Redis: {keys:?}"
     );
-    let mut everything = keys.join("\n");
-    for k in &keys {
-        let kind: String = redis::cmd("TYPE")
-            .arg(k)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        let value: Vec<String> = match kind.as_str() {
-            "string" => vec![
-                redis::cmd("GET")
-                    .arg(k)
-                    .query_async(&mut conn)
-                    .await
-                    .unwrap(),
-            ],
-            "hash" => redis::cmd("HGETALL")
-                .arg(k)
-                .query_async(&mut conn)
-                .await
-                .unwrap(),
-            "zset" => redis::cmd("ZRANGE")
-                .arg(k)
-                .arg(0)
-                .arg(-1)
-                .query_async(&mut conn)
-                .await
-                .unwrap(),
-            _ => Vec::new(),
-        };
-        everything.push_str(&value.join("\n"));
-    }
     for secret in [
         "at-fleet-1",
         "at-fleet-old",
@@ -527,14 +490,7 @@ async fn redis_down_means_503_for_tokens_and_recovery_without_a_restart() {
         1,
         "logged once: {logs}"
     );
-    let m = c
-        .get(format!("{}/metrics", a.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = a.metrics(&c).await;
     assert!(
         m.contains("mcpwire_gateway_shared_state_fallbacks_total"),
         "{m}"

@@ -15,6 +15,16 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "gw-PLANTED-reload-key-9e0d";
 
+/// `mcpwire gateway --check-config path` with the vendor key set.
+fn check_config(path: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_mcpwire"))
+        .args(["gateway", "--check-config"])
+        .arg(path)
+        .env("RELOAD_VENDOR_KEY", "x")
+        .output()
+        .unwrap()
+}
+
 fn config(upstream: &str, extra_mcp: &str) -> String {
     format!(
         r#"[server]
@@ -133,14 +143,7 @@ async fn sighup_applies_a_valid_file_and_rejects_a_broken_one() {
     assert!(logs.contains("reload rejected"), "{logs}");
     assert!(logs.contains(&format!("line {line}")), "{logs}");
     assert_eq!(post(&c, &gw.url, two, false).await.status(), 200);
-    let m = c
-        .get(format!("{}/metrics", gw.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = gw.metrics(&c).await;
     assert!(
         m.contains("mcpwire_config_reloads_total{result=\"ok\"} 1"),
         "{m}"
@@ -151,21 +154,11 @@ async fn sighup_applies_a_valid_file_and_rejects_a_broken_one() {
     );
 
     // --check-config says the same without starting anything.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mcpwire"))
-        .args(["gateway", "--check-config"])
-        .arg(&path)
-        .env("RELOAD_VENDOR_KEY", "x")
-        .output()
-        .unwrap();
+    let out = check_config(&path);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("line {line}")));
     std::fs::write(&path, config(&upstream.uri(), "")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mcpwire"))
-        .args(["gateway", "--check-config"])
-        .arg(&path)
-        .env("RELOAD_VENDOR_KEY", "x")
-        .output()
-        .unwrap();
+    let out = check_config(&path);
     assert_eq!(
         out.status.code(),
         Some(0),

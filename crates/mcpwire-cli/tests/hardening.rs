@@ -4,8 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/cli.rs"]
+mod cli_support;
+
+use cli_support::{close_stdout_after_64_bytes, run_args};
 use mcpwire_testkit::Route;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -35,17 +38,11 @@ fn run(vendor: &str, base: &str, extra: &[&str]) -> Output {
 
 /// [`run`] with environment variables.
 fn run_env(vendor: &str, base: &str, envs: &[(&str, &str)], extra: &[&str]) -> Output {
-    let mut args = vec![
-        "run",
-        "--vendor",
+    let mut args = run_args(
         vendor,
-        "--model",
-        "m",
-        "--mcp",
         "s=https://mcp.example.com/mcp",
-        "--base-url",
-        base,
-    ];
+        &["--base-url", base],
+    );
     args.extend_from_slice(extra);
     args.push("hello");
     mcpwire()
@@ -165,18 +162,14 @@ async fn panics_on_stdout_errors() {
         } else {
             vec![sse]
         };
-        let mut child = mcpwire()
+        let child = mcpwire()
             .arg(sub)
             .args(&files)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut stdout = child.stdout.take().unwrap();
-        let mut first = [0u8; 64];
-        stdout.read_exact(&mut first).unwrap();
-        drop(stdout);
-        let out = child.wait_with_output().unwrap();
+        let out = close_stdout_after_64_bytes(child);
         let stderr = text(&out.stderr);
         assert!(!stderr.contains("panicked"), "{sub}: {stderr}");
         assert_eq!(out.status.code(), Some(0), "{sub}: {stderr}");
@@ -328,20 +321,11 @@ async fn run_stream_memory_grows_with_stream_length() {
     });
     let child = mcpwire()
         .env("ANTHROPIC_API_KEY", "k")
-        .args([
-            "run",
-            "--vendor",
+        .args(run_args(
             "anthropic",
-            "--model",
-            "m",
-            "--mcp",
             "s=https://mcp.example.com/mcp",
-            "--base-url",
-            &base,
-            "--stream",
-            "--json",
-            "hi",
-        ])
+            &["--base-url", &base, "--stream", "--json", "hi"],
+        ))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

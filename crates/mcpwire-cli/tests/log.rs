@@ -4,20 +4,17 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/cli.rs"]
+mod cli_support;
+
+use cli_support::log_output;
+use mcpwire_testkit::fixtures::fixture_path;
 use std::process::Command;
 
 const FILE: &str = "gateway.five-requests.jsonl";
 
 fn log(args: &[&str]) -> (bool, String, String) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/audit")
-        .join(FILE);
-    let out = Command::new(env!("CARGO_BIN_EXE_mcpwire"))
-        .arg("log")
-        .args(args)
-        .arg(path)
-        .output()
-        .unwrap();
+    let out = log_output(args, &fixture_path(&format!("audit/{FILE}")));
     (
         out.status.success(),
         String::from_utf8(out.stdout).unwrap(),

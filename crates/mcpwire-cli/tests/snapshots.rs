@@ -6,6 +6,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/cli.rs"]
+mod cli_support;
+
+use cli_support::log_output;
+use mcpwire_testkit::fixtures::fixture_path;
 use std::process::Command;
 
 use mcpwire_sim::{DemoOptions, DemoServer};
@@ -154,14 +159,7 @@ async fn probe_json_server_with_broken_tools() {
 }
 
 fn mcpwire_log(args: &[&str]) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/audit/gateway.five-requests.jsonl");
-    let out = Command::new(env!("CARGO_BIN_EXE_mcpwire"))
-        .arg("log")
-        .args(args)
-        .arg(path)
-        .output()
-        .unwrap();
+    let out = log_output(args, &fixture_path("audit/gateway.five-requests.jsonl"));
     assert!(
         out.status.success(),
         "{}",

@@ -8,34 +8,21 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 const URL: &str = "https://mcp.example.com/mcp";
 
 async fn upstream() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "resp_1", "ok": true})))
-        .mount(&server)
-        .await;
-    server
+    answering_json(json!({"id": "resp_1", "ok": true})).await
 }
 
 /// What the vendor received for one OpenAI and one Anthropic request under `mcp_extra`.
 async fn sent(mcp_extra: &str) -> (Value, (u16, Value)) {
     let up = upstream().await;
-    let gw = start(&config_text(
-        &up.uri(),
-        URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        mcp_extra,
-    ))
-    .await;
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(URL, "x", false)).await;
+    let gw = start(&config_text(&up.uri(), URL, DEMO_BEARER, "", mcp_extra)).await;
+    let r = team_a_openai(&gw, URL, "x", false).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let r = post_anthropic(&gw, GATEWAY_KEY, &anthropic_body(URL, "x", false)).await;
+    let r = team_a_anthropic(&gw, URL, "x", false).await;
     let status = r.status().as_u16();
     let anthropic_reply: Value = r.json().await.unwrap();
     let got = up.received_requests().await.unwrap();

@@ -19,7 +19,7 @@ async fn gateway(server: &str) -> mcpwire_gateway::GatewayHandle {
     start(&config_text(
         "http://127.0.0.1:9",
         DEMO_URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
+        DEMO_BEARER,
         server,
         "",
     ))
@@ -61,17 +61,6 @@ async fn healthz_from(source: &str, addr: SocketAddr) -> Option<String> {
     text.starts_with("HTTP/1.1 200").then_some(text)
 }
 
-async fn metrics(gw: &mcpwire_gateway::GatewayHandle) -> String {
-    http()
-        .get(format!("{}/metrics", gw.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trickled_request_head_is_cut_off() {
     let gw = gateway("header_timeout_secs = 1").await;
@@ -99,7 +88,7 @@ async fn a_trickled_request_head_is_cut_off() {
         started.elapsed()
     );
     assert!(
-        metrics(&gw)
+        metrics_text(&gw)
             .await
             .contains("mcpwire_gateway_connections_timed_out_total{timeout=\"header\"} 1")
     );
@@ -143,7 +132,7 @@ async fn silent_and_idle_connections_are_closed() {
         "{:?}",
         idle_from.elapsed()
     );
-    let m = metrics(&gw).await;
+    let m = metrics_text(&gw).await;
     assert!(
         m.contains("mcpwire_gateway_connections_timed_out_total{timeout=\"idle\"} 1"),
         "{m}"
@@ -180,7 +169,7 @@ async fn a_flood_stops_at_the_caps_and_healthz_keeps_answering() {
     // The flood times out (header timeout) and the gateway is free again.
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert!(healthz_from("127.0.0.5", addr).await.is_some());
-    let m = metrics(&gw).await;
+    let m = metrics_text(&gw).await;
     assert!(
         m.contains("mcpwire_gateway_connections_refused_total{limit=\"peer\"} 30"),
         "{m}"

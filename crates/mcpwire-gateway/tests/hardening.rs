@@ -9,18 +9,13 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use wiremock::matchers::{any, body_string_contains, method};
+use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const URL: &str = "https://mcp.example.com/mcp";
 
 async fn ok_upstream() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "resp_1", "ok": true})))
-        .mount(&server)
-        .await;
-    server
+    answering_json(json!({"id": "resp_1", "ok": true})).await
 }
 
 fn audit_lines(path: &std::path::Path) -> Vec<Value> {
@@ -47,13 +42,8 @@ async fn every_refusal_has_one_audit_line_and_the_file_is_private() {
     let up = ok_upstream().await;
     let dir = tempdir();
     let audit = dir.join("audit.jsonl");
-    let text = config_text(
-        &up.uri(),
-        URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ) + &format!("\n[audit]\npath = {:?}\n", audit.display().to_string());
+    let text = config_text(&up.uri(), URL, DEMO_BEARER, "", "")
+        + &format!("\n[audit]\npath = {:?}\n", audit.display().to_string());
     let gw = start(&text).await;
 
     let mut expected = Vec::new();
@@ -112,16 +102,6 @@ async fn every_refusal_has_one_audit_line_and_the_file_is_private() {
     }
 }
 
-/// An upstream that answers every request with `template`.
-async fn answering(template: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(template)
-        .mount(&server)
-        .await;
-    server
-}
-
 #[tokio::test]
 async fn upstream_garbage_is_a_502_in_the_vendors_shape() {
     let cases = [
@@ -161,21 +141,16 @@ async fn upstream_garbage_is_a_502_in_the_vendors_shape() {
         let up = answering(template).await;
         let dir = tempdir();
         let audit = dir.join("audit.jsonl");
-        let text = config_text(
-            &up.uri(),
-            URL,
-            r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-            "",
-            "",
-        ) + &format!("\n[audit]\npath = {:?}\n", audit.display().to_string());
+        let text = config_text(&up.uri(), URL, DEMO_BEARER, "", "")
+            + &format!("\n[audit]\npath = {:?}\n", audit.display().to_string());
         let gw = start(&text).await;
-        let r = post_openai(&gw, GATEWAY_KEY, &openai_body(URL, "x", stream)).await;
+        let r = team_a_openai(&gw, URL, "x", stream).await;
         assert_eq!(r.status(), 502, "{ct} stream={stream}");
         let b: Value = r.json().await.unwrap();
         assert_eq!(b["error"]["type"], "server_error", "{b}");
         assert_eq!(b["error"]["code"], "upstream_invalid_response", "{b}");
         assert!(b["error"]["message"].as_str().unwrap().contains(ct), "{b}");
-        let r = post_anthropic(&gw, GATEWAY_KEY, &anthropic_body(URL, "x", stream)).await;
+        let r = team_a_anthropic(&gw, URL, "x", stream).await;
         assert_eq!(r.status(), 502);
         let b: Value = r.json().await.unwrap();
         assert_eq!(b["type"], "error", "{b}");
@@ -198,15 +173,8 @@ async fn upstream_garbage_is_a_502_in_the_vendors_shape() {
             .set_body_json(json!({"error": {"message": "slow down", "type": "rate_limit_error"}})),
     )
     .await;
-    let gw = start(&config_text(
-        &up.uri(),
-        URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ))
-    .await;
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(URL, "x", false)).await;
+    let gw = start(&config_text(&up.uri(), URL, DEMO_BEARER, "", "")).await;
+    let r = team_a_openai(&gw, URL, "x", false).await;
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "7");
     assert_eq!(
@@ -227,7 +195,7 @@ async fn refusals_that_cannot_succeed_say_so() {
         "",
     ))
     .await;
-    let r = post_anthropic(&gw, GATEWAY_KEY, &anthropic_body(URL, "x", false)).await;
+    let r = team_a_anthropic(&gw, URL, "x", false).await;
     assert_eq!(r.status(), 424);
     assert_eq!(r.headers()["x-should-retry"], "false");
     let b: Value = r.json().await.unwrap();
@@ -252,15 +220,8 @@ async fn refusals_that_cannot_succeed_say_so() {
     }
     assert!(up.received_requests().await.unwrap().is_empty());
     // Upstream unreachable: retryable.
-    let gw = start(&config_text(
-        "http://127.0.0.1:9",
-        URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ))
-    .await;
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(URL, "x", false)).await;
+    let gw = start(&config_text("http://127.0.0.1:9", URL, DEMO_BEARER, "", "")).await;
+    let r = team_a_openai(&gw, URL, "x", false).await;
     assert_eq!(r.status(), 502);
     assert_eq!(r.headers()["x-should-retry"], "true");
 }
@@ -268,14 +229,7 @@ async fn refusals_that_cannot_succeed_say_so() {
 #[tokio::test]
 async fn other_casings_of_known_tool_types_are_refused() {
     let up = ok_upstream().await;
-    let gw = start(&config_text(
-        &up.uri(),
-        URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ))
-    .await;
+    let gw = start(&config_text(&up.uri(), URL, DEMO_BEARER, "", "")).await;
     for t in ["MCP", "Mcp", "mCp", "FUNCTION"] {
         let mut b = openai_body(URL, "x", false);
         b["tools"][0]["type"] = json!(t);
@@ -297,14 +251,7 @@ async fn other_casings_of_known_tool_types_are_refused() {
 #[tokio::test]
 async fn ambiguous_keys_are_refused() {
     let up = ok_upstream().await;
-    let gw = start(&config_text(
-        &up.uri(),
-        URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ))
-    .await;
+    let gw = start(&config_text(&up.uri(), URL, DEMO_BEARER, "", "")).await;
     let body = serde_json::to_vec(&openai_body(URL, "x", false)).unwrap();
     // Two Authorization headers (the first is the tenant's).
     let r = http()
@@ -337,16 +284,11 @@ async fn ambiguous_keys_are_refused() {
 async fn metrics_can_require_a_bearer_token() {
     let up = ok_upstream().await;
     let token = "metrics-PLANTED-scraper-1";
-    let text = config_text(
-        &up.uri(),
-        URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ) + &format!(
-        "\n[metrics]\nbearer_sha256 = [\"{}\"]\n",
-        mcpwire_gateway::config::key_hash_hex(token)
-    );
+    let text = config_text(&up.uri(), URL, DEMO_BEARER, "", "")
+        + &format!(
+            "\n[metrics]\nbearer_sha256 = [\"{}\"]\n",
+            mcpwire_gateway::config::key_hash_hex(token)
+        );
     let gw = start(&text).await;
     let url = format!("{}/metrics", gw.url());
     let r = http().get(&url).send().await.unwrap();
@@ -424,7 +366,7 @@ async fn secrets_in_escaped_spellings_and_upstream_headers_are_scrubbed() {
         .await
         .unwrap();
 
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(URL, "x", false)).await;
+    let r = team_a_openai(&gw, URL, "x", false).await;
     assert_eq!(r.status(), 200);
     let headers = r.headers().clone();
     let text = r.text().await.unwrap();
@@ -442,7 +384,7 @@ async fn secrets_in_escaped_spellings_and_upstream_headers_are_scrubbed() {
     ] {
         assert!(!headers.contains_key(name), "{name} was relayed");
     }
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(URL, "x", true)).await;
+    let r = team_a_openai(&gw, URL, "x", true).await;
     let text = r.text().await.unwrap();
     assert_eq!(text.matches("[redacted]").count(), 2, "{text}");
     let audit_text = std::fs::read_to_string(&audit).unwrap();

@@ -12,7 +12,6 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -45,42 +44,32 @@ async fn secrets_never_leak() {
         .finish();
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
-    let demo = DemoServer::start(DemoOptions::new().with_token(MCP_TOKEN))
-        .await
-        .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
+    let (demo, sim) = demo_and_sim().await;
     let dir = tempdir();
     let audit = dir.join("audit.jsonl");
-    let text = config_text(
-        &sim.base_url(),
-        demo.url(),
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ) + &format!(
-        "\n[audit]\npath = {:?}\ninclude_arguments = true\ninclude_outputs = true\n",
-        audit.display().to_string()
-    );
+    let text = sim_config(&sim, &demo, "", "")
+        + &format!(
+            "\n[audit]\npath = {:?}\ninclude_arguments = true\ninclude_outputs = true\n",
+            audit.display().to_string()
+        );
     let gw = start(&text).await;
     let mut seen = String::new();
     for stream in [false, true] {
-        let r = post_openai(
+        let r = team_a_openai(
             &gw,
-            GATEWAY_KEY,
-            &openai_body(
-                demo.url(),
-                "call demo.echo {\"text\":\"hello\"}\ncall demo.add {\"a\":1,\"b\":1}",
-                stream,
-            ),
+            demo.url(),
+            "call demo.echo {\"text\":\"hello\"}\ncall demo.add {\"a\":1,\"b\":1}",
+            stream,
         )
         .await;
         assert_eq!(r.status(), 200);
         seen += &format!("{:?}", r.headers());
         seen += &r.text().await.unwrap();
-        let r = post_anthropic(
+        let r = team_a_anthropic(
             &gw,
-            GATEWAY_KEY,
-            &anthropic_body(demo.url(), "call demo.fail {\"message\":\"boom\"}", stream),
+            demo.url(),
+            "call demo.fail {\"message\":\"boom\"}",
+            stream,
         )
         .await;
         assert_eq!(r.status(), 200);
@@ -92,14 +81,7 @@ async fn secrets_never_leak() {
         let r = post_openai(&gw, key, &openai_body(demo.url(), "x", false)).await;
         seen += &r.text().await.unwrap();
     }
-    seen += &http()
-        .get(format!("{}/metrics", gw.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    seen += &metrics_text(&gw).await;
 
     // An upstream that echoes the vendor key and the MCP token, in a stream and a whole body.
     let echo = MockServer::start().await;
@@ -115,14 +97,7 @@ async fn secrets_never_leak() {
         .respond_with(ResponseTemplate::new(500).set_body_json(json!({"error": {"message": format!("{ANTHROPIC_KEY} {MCP_TOKEN}"), "type": "api_error"}})))
         .mount(&echo)
         .await;
-    let gw2 = start(&config_text(
-        &echo.uri(),
-        demo.url(),
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ))
-    .await;
+    let gw2 = start(&config_text(&echo.uri(), demo.url(), DEMO_BEARER, "", "")).await;
     let r = post_openai(&gw2, GATEWAY_KEY, &openai_body(demo.url(), "x", true)).await;
     let t = r.text().await.unwrap();
     assert!(t.contains("[redacted] [redacted]"), "{t}");

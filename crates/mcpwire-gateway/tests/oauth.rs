@@ -124,7 +124,7 @@ async fn not_logged_in_is_a_gateway_error_and_nothing_goes_upstream() {
     let store = dir.join("tokens.json");
     let up = upstream().await;
     let gw = start(&config(&up, &store)).await;
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(DEMO_URL, "x", false)).await;
+    let r = team_a_openai(&gw, DEMO_URL, "x", false).await;
     // Only a login can fix this: 424 (as OpenAI uses for MCP failures), not a retryable 5xx.
     assert_eq!(r.status(), 424);
     assert_eq!(r.headers()["x-should-retry"], "false");

@@ -49,9 +49,7 @@ fn config(base: &str, allow_foreign: bool) -> String {
 [server]
 listen = "127.0.0.1:0"
 
-[upstream.openai]
-base_url = "{base}/v1"
-api_key_env = "GW_OPENAI_KEY"
+{openai}
 
 [[tenants]]
 name = "team-a"
@@ -62,6 +60,7 @@ allow_foreign_response_ids = {allow_foreign}
 name = "team-b"
 key_sha256 = ["{b}"]
 "#,
+        openai = openai_upstream(base),
         a = mcpwire_gateway::config::key_hash_hex(GATEWAY_KEY),
         b = mcpwire_gateway::config::key_hash_hex(OTHER_KEY),
     )

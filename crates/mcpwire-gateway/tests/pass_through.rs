@@ -6,48 +6,39 @@
 mod common;
 
 use common::*;
-use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
 use serde_json::Value;
+
+/// The `mcp_tool_result` block of an Anthropic message.
+fn tool_result(body: &Value) -> &Value {
+    body["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["type"] == "mcp_tool_result")
+        .unwrap()
+}
 
 #[tokio::test]
 async fn openai_whole_and_streamed_with_injected_token_and_audit() {
-    let demo = DemoServer::start(DemoOptions::new().with_token(MCP_TOKEN))
-        .await
-        .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
+    let (demo, sim) = demo_and_sim().await;
     let dir = tempdir();
     let audit = dir.join("audit.jsonl");
-    let text = config_text(
-        &sim.base_url(),
-        demo.url(),
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ) + &format!(
-        "\n[audit]\npath = {:?}\ninclude_arguments = true\n",
-        audit.display().to_string()
-    );
+    let text = sim_config(&sim, &demo, "", "")
+        + &format!(
+            "\n[audit]\npath = {:?}\ninclude_arguments = true\n",
+            audit.display().to_string()
+        );
     let gw = start(&text).await;
 
     // Whole response: the demo server only answers with the injected token.
-    let r = post_openai(
-        &gw,
-        GATEWAY_KEY,
-        &openai_body(demo.url(), "call demo.add {\"a\":2,\"b\":3}", false),
-    )
-    .await;
+    let r = team_a_openai(&gw, demo.url(), "call demo.add {\"a\":2,\"b\":3}", false).await;
     assert_eq!(r.status(), 200);
     assert!(r.headers().contains_key(mcpwire_gateway::REQUEST_ID_HEADER));
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["output"][1]["output"], "5", "{body}");
 
     // Streamed: the SSE bytes keep `event:` lines; the call succeeds.
-    let r = post_openai(
-        &gw,
-        GATEWAY_KEY,
-        &openai_body(demo.url(), "call demo.echo {\"text\":\"hi\"}", true),
-    )
-    .await;
+    let r = team_a_openai(&gw, demo.url(), "call demo.echo {\"text\":\"hi\"}", true).await;
     assert_eq!(r.status(), 200);
     assert!(
         r.headers()["content-type"]
@@ -101,14 +92,7 @@ async fn openai_whole_and_streamed_with_injected_token_and_audit() {
     );
 
     // Metrics count requests and MCP events by server and outcome.
-    let m = http()
-        .get(format!("{}/metrics", gw.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = metrics_text(&gw).await;
     assert!(
         m.contains(
             "mcpwire_gateway_requests_total{route=\"responses\",tenant=\"team-a\",status=\"200\"} 2"
@@ -144,60 +128,26 @@ async fn openai_whole_and_streamed_with_injected_token_and_audit() {
 
 #[tokio::test]
 async fn anthropic_whole_and_streamed_with_injected_token() {
-    let demo = DemoServer::start(DemoOptions::new().with_token(MCP_TOKEN))
-        .await
-        .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
-    let text = config_text(
-        &sim.base_url(),
-        demo.url(),
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "allowed_tools = [\"add\", \"echo\"]",
-    );
+    let (demo, sim) = demo_and_sim().await;
+    let text = sim_config(&sim, &demo, "", "allowed_tools = [\"add\", \"echo\"]");
     let gw = start(&text).await;
-    let r = post_anthropic(
-        &gw,
-        GATEWAY_KEY,
-        &anthropic_body(demo.url(), "call demo.add {\"a\":1,\"b\":2}", false),
-    )
-    .await;
+    let r = team_a_anthropic(&gw, demo.url(), "call demo.add {\"a\":1,\"b\":2}", false).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
-    let result = body["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["type"] == "mcp_tool_result")
-        .unwrap();
+    let result = tool_result(&body);
     assert_eq!(result["is_error"], false, "{body}");
     assert_eq!(result["content"][0]["text"], "3");
 
-    let r = post_anthropic(
-        &gw,
-        GATEWAY_KEY,
-        &anthropic_body(demo.url(), "call demo.echo {\"text\":\"x\"}", true),
-    )
-    .await;
+    let r = team_a_anthropic(&gw, demo.url(), "call demo.echo {\"text\":\"x\"}", true).await;
     assert_eq!(r.status(), 200);
     let text = r.text().await.unwrap();
     assert!(text.starts_with("event: message_start\n"), "{text}");
     assert!(text.contains("event: message_stop\n"));
 
     // `slow` is not in the tenant's allowed tools: the toolset disables it.
-    let r = post_anthropic(
-        &gw,
-        GATEWAY_KEY,
-        &anthropic_body(demo.url(), "call demo.slow {\"ms\":1}", false),
-    )
-    .await;
+    let r = team_a_anthropic(&gw, demo.url(), "call demo.slow {\"ms\":1}", false).await;
     let body: Value = r.json().await.unwrap();
-    let result = body["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["type"] == "mcp_tool_result")
-        .unwrap();
+    let result = tool_result(&body);
     assert_eq!(
         result["is_error"], true,
         "slow must not be callable: {body}"
@@ -213,25 +163,11 @@ async fn anthropic_whole_and_streamed_with_injected_token() {
 
 #[tokio::test]
 async fn approval_floor_applies_through_the_sim() {
-    let demo = DemoServer::start(DemoOptions::new().with_token(MCP_TOKEN))
-        .await
-        .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
-    let text = config_text(
-        &sim.base_url(),
-        demo.url(),
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "require_approval = [\"add\"]",
-    );
+    let (demo, sim) = demo_and_sim().await;
+    let text = sim_config(&sim, &demo, "", "require_approval = [\"add\"]");
     let gw = start(&text).await;
     // The caller says "never"; the tenant's floor makes `add` need approval.
-    let r = post_openai(
-        &gw,
-        GATEWAY_KEY,
-        &openai_body(demo.url(), "call demo.add {\"a\":1,\"b\":2}", false),
-    )
-    .await;
+    let r = team_a_openai(&gw, demo.url(), "call demo.add {\"a\":1,\"b\":2}", false).await;
     let body: Value = r.json().await.unwrap();
     let kinds: Vec<&str> = body["output"]
         .as_array()

@@ -8,34 +8,15 @@ mod common;
 
 use common::*;
 use mcpwire_auth::{EntryKey, RedisOptions, RedisStore, Secret, StoreKeys, TokenStore};
-use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
-use mcpwire_testkit::mock_as::MockAs;
 use mcpwire_testkit::redis::RedisServer;
 use serde_json::{Value, json};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn one_refresh_per_user_across_replicas_and_nothing_in_clear() {
     let redis = RedisServer::start();
     let key = StoreKeys::generate().unwrap();
-    let auth = MockAs::start(3600).await;
-    let a2 = auth.clone();
-    let demo = DemoServer::start(
-        DemoOptions::new()
-            .with_token_check(move |t| a2.accepts(t))
-            .with_authorization_server(auth.issuer.clone()),
-    )
-    .await
-    .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
+    let (auth, demo, sim) = oauth_demo_and_sim().await;
     let mut env = env();
     env.insert("GW_STORE".into(), format!("{}?tenant=users", redis.url()));
     env.insert("GW_STORE_KEY".into(), key.expose().to_owned());
@@ -50,9 +31,7 @@ async fn one_refresh_per_user_across_replicas_and_nothing_in_clear() {
 listen = "127.0.0.1:{port}"
 public_url = "http://127.0.0.1:{first}"
 
-[upstream.openai]
-base_url = "{sim}/v1"
-api_key_env = "GW_OPENAI_KEY"
+{openai}
 
 [shared]
 url_env = "GW_REDIS"
@@ -71,8 +50,8 @@ name = "docs"
 url = "{demo}"
 auth = {{ oauth_per_user = {{ client_id = "gw-client" }} }}
 "#,
+            openai = openai_upstream(&sim.base_url()),
             first = ports[0],
-            sim = sim.base_url(),
             k = mcpwire_gateway::config::key_hash_hex(GATEWAY_KEY),
             demo = demo.url(),
         );
@@ -178,44 +157,7 @@ auth = {{ oauth_per_user = {{ client_id = "gw-client" }} }}
     );
 
     // Redis holds the users' tokens only encrypted.
-    let c = redis::Client::open(redis.url()).unwrap();
-    let mut conn = c.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("*")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let mut all = keys.join("\n");
-    for k in &keys {
-        let kind: String = redis::cmd("TYPE")
-            .arg(k)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        let vals: Vec<String> = match kind.as_str() {
-            "string" => vec![
-                redis::cmd("GET")
-                    .arg(k)
-                    .query_async(&mut conn)
-                    .await
-                    .unwrap(),
-            ],
-            "hash" => redis::cmd("HGETALL")
-                .arg(k)
-                .query_async(&mut conn)
-                .await
-                .unwrap(),
-            "zset" => redis::cmd("ZRANGE")
-                .arg(k)
-                .arg(0)
-                .arg(-1)
-                .query_async(&mut conn)
-                .await
-                .unwrap(),
-            _ => Vec::new(),
-        };
-        all.push_str(&vals.join("\n"));
-    }
+    let (_, all) = redis.keys_and_values().await;
     for secret in [
         "at-alice",
         "rt-alice",

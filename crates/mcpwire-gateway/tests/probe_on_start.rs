@@ -17,7 +17,7 @@ async fn servers_are_probed_at_start_and_failures_are_not_fatal() {
     let text = config_text(
         "http://127.0.0.1:9",
         demo.url(),
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
+        DEMO_BEARER,
         "probe_on_start = true",
         "\n[[tenants.mcp]]\nname = \"gone\"\nurl = \"http://127.0.0.1:9/mcp\"\n",
     );

@@ -6,28 +6,16 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+use wiremock::{MockServer, ResponseTemplate};
 
 const DEMO_URL: &str = "https://mcp.example.com/mcp";
 
 async fn upstream() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
-        .mount(&server)
-        .await;
-    server
+    answering_json(json!({"ok": true})).await
 }
 
 async fn gateway(server: &MockServer) -> mcpwire_gateway::GatewayHandle {
-    start(&config_text(
-        &server.uri(),
-        DEMO_URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ))
-    .await
+    start(&config_text(&server.uri(), DEMO_URL, DEMO_BEARER, "", "")).await
 }
 
 async fn raw(
@@ -50,6 +38,34 @@ async fn raw(
     let r = rb.send().await.unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// [`raw`] with `body` as JSON to `/v1/responses`.
+async fn raw_openai(gw: &mcpwire_gateway::GatewayHandle, key: &str, body: &Value) -> (u16, Value) {
+    raw(
+        gw,
+        "/v1/responses",
+        false,
+        key,
+        serde_json::to_vec(body).unwrap(),
+    )
+    .await
+}
+
+/// [`raw`] with `body` as JSON to `/v1/messages`.
+async fn raw_anthropic(
+    gw: &mcpwire_gateway::GatewayHandle,
+    key: &str,
+    body: &Value,
+) -> (u16, Value) {
+    raw(
+        gw,
+        "/v1/messages",
+        true,
+        key,
+        serde_json::to_vec(body).unwrap(),
+    )
+    .await
 }
 
 fn assert_openai_error(body: &Value, code: u16, status: u16) {
@@ -77,24 +93,10 @@ async fn refusals_have_vendor_shapes_and_never_reach_upstream() {
     let ok_anthropic = anthropic_body(DEMO_URL, "hi", false);
 
     // Wrong, missing and other-vendor-header keys.
-    let (s, b) = raw(
-        &gw,
-        "/v1/responses",
-        false,
-        "gw-wrong",
-        serde_json::to_vec(&ok_openai).unwrap(),
-    )
-    .await;
+    let (s, b) = raw_openai(&gw, "gw-wrong", &ok_openai).await;
     assert_openai_error(&b, 401, s);
     assert_eq!(b["error"]["code"], "invalid_api_key");
-    let (s, b) = raw(
-        &gw,
-        "/v1/messages",
-        true,
-        "gw-wrong",
-        serde_json::to_vec(&ok_anthropic).unwrap(),
-    )
-    .await;
+    let (s, b) = raw_anthropic(&gw, "gw-wrong", &ok_anthropic).await;
     assert_anthropic_error(&b, 401, s, "authentication_error");
     let r = http()
         .post(format!("{}/v1/responses", gw.url()))
@@ -107,47 +109,19 @@ async fn refusals_have_vendor_shapes_and_never_reach_upstream() {
     // Unlisted MCP server (and one the other tenant is not allowed at all).
     let mut unlisted = ok_openai.clone();
     unlisted["tools"][0]["server_url"] = json!("https://evil.example.net/mcp");
-    let (s, b) = raw(
-        &gw,
-        "/v1/responses",
-        false,
-        GATEWAY_KEY,
-        serde_json::to_vec(&unlisted).unwrap(),
-    )
-    .await;
+    let (s, b) = raw_openai(&gw, GATEWAY_KEY, &unlisted).await;
     assert_openai_error(&b, 403, s);
     assert_eq!(b["error"]["param"], "tools[0].server_url");
-    let (s, b) = raw(
-        &gw,
-        "/v1/responses",
-        false,
-        OTHER_KEY,
-        serde_json::to_vec(&ok_openai).unwrap(),
-    )
-    .await;
+    let (s, b) = raw_openai(&gw, OTHER_KEY, &ok_openai).await;
     assert_openai_error(&b, 403, s);
     let mut unlisted = ok_anthropic.clone();
     unlisted["mcp_servers"][0]["url"] = json!("https://mcp.example.com/other");
-    let (s, b) = raw(
-        &gw,
-        "/v1/messages",
-        true,
-        GATEWAY_KEY,
-        serde_json::to_vec(&unlisted).unwrap(),
-    )
-    .await;
+    let (s, b) = raw_anthropic(&gw, GATEWAY_KEY, &unlisted).await;
     assert_anthropic_error(&b, 403, s, "permission_error");
 
     // Connector ids: refused unless allowed; tunnels always.
     let connector = json!({"model": "m", "input": "x", "tools": [{"type": "mcp", "server_label": "c", "connector_id": "connector_gmail"}]});
-    let (s, b) = raw(
-        &gw,
-        "/v1/responses",
-        false,
-        GATEWAY_KEY,
-        serde_json::to_vec(&connector).unwrap(),
-    )
-    .await;
+    let (s, b) = raw_openai(&gw, GATEWAY_KEY, &connector).await;
     assert_openai_error(&b, 403, s);
     assert!(
         b["error"]["message"]
@@ -156,27 +130,13 @@ async fn refusals_have_vendor_shapes_and_never_reach_upstream() {
             .contains("connector_gmail")
     );
     let tunnel = json!({"model": "m", "input": "x", "tools": [{"type": "mcp", "server_label": "c", "tunnel_id": "tunnel_1"}]});
-    let (s, b) = raw(
-        &gw,
-        "/v1/responses",
-        false,
-        GATEWAY_KEY,
-        serde_json::to_vec(&tunnel).unwrap(),
-    )
-    .await;
+    let (s, b) = raw_openai(&gw, GATEWAY_KEY, &tunnel).await;
     assert_openai_error(&b, 403, s);
 
     // Oversized body (limit 64 KiB), with and without a content-length.
     let mut big = ok_openai.clone();
     big["input"] = json!("x".repeat(70_000));
-    let (s, b) = raw(
-        &gw,
-        "/v1/responses",
-        false,
-        GATEWAY_KEY,
-        serde_json::to_vec(&big).unwrap(),
-    )
-    .await;
+    let (s, b) = raw_openai(&gw, GATEWAY_KEY, &big).await;
     assert_openai_error(&b, 413, s);
     let chunks =
         futures_util::stream::iter((0..20).map(|_| Ok::<_, std::io::Error>(vec![b' '; 8192])));
@@ -226,62 +186,27 @@ async fn refusals_have_vendor_shapes_and_never_reach_upstream() {
     // MCP-looking tool types.
     let mut unknown = ok_openai.clone();
     unknown["tools"][0]["server_url_override"] = json!("https://evil.example.net/mcp");
-    let (s, b) = raw(
-        &gw,
-        "/v1/responses",
-        false,
-        GATEWAY_KEY,
-        serde_json::to_vec(&unknown).unwrap(),
-    )
-    .await;
+    let (s, b) = raw_openai(&gw, GATEWAY_KEY, &unknown).await;
     assert_openai_error(&b, 400, s);
     assert_eq!(b["error"]["param"], "tools[0].server_url_override");
     let mut unknown = ok_anthropic.clone();
     unknown["mcp_servers_v2"] = json!([{"url": "https://evil.example.net/mcp"}]);
-    let (s, b) = raw(
-        &gw,
-        "/v1/messages",
-        true,
-        GATEWAY_KEY,
-        serde_json::to_vec(&unknown).unwrap(),
-    )
-    .await;
+    let (s, b) = raw_anthropic(&gw, GATEWAY_KEY, &unknown).await;
     assert_anthropic_error(&b, 400, s, "invalid_request_error");
     let mut unknown = ok_openai.clone();
     unknown["tools"] = json!([{"type": "mcp_v2", "server_url": "https://evil.example.net/mcp"}]);
-    let (s, b) = raw(
-        &gw,
-        "/v1/responses",
-        false,
-        GATEWAY_KEY,
-        serde_json::to_vec(&unknown).unwrap(),
-    )
-    .await;
+    let (s, b) = raw_openai(&gw, GATEWAY_KEY, &unknown).await;
     assert_openai_error(&b, 400, s);
     // The same label twice (the audit log and toolsets key on it).
     let mut twice = ok_openai.clone();
     twice["tools"] = json!([ok_openai["tools"][0].clone(), ok_openai["tools"][0].clone()]);
-    let (s, b) = raw(
-        &gw,
-        "/v1/responses",
-        false,
-        GATEWAY_KEY,
-        serde_json::to_vec(&twice).unwrap(),
-    )
-    .await;
+    let (s, b) = raw_openai(&gw, GATEWAY_KEY, &twice).await;
     assert_openai_error(&b, 400, s);
     assert_eq!(b["error"]["param"], "tools[1].server_label");
     // A known type with a malformed body names the path.
     let mut bad = ok_openai.clone();
     bad["tools"][0]["server_label"] = json!(5);
-    let (s, b) = raw(
-        &gw,
-        "/v1/responses",
-        false,
-        GATEWAY_KEY,
-        serde_json::to_vec(&bad).unwrap(),
-    )
-    .await;
+    let (s, b) = raw_openai(&gw, GATEWAY_KEY, &bad).await;
     assert_openai_error(&b, 400, s);
     // MCP servers without the beta header.
     let r = http()
@@ -316,14 +241,7 @@ async fn refusals_have_vendor_shapes_and_never_reach_upstream() {
         server.received_requests().await.unwrap().is_empty(),
         "a refused request reached the upstream"
     );
-    let m = http()
-        .get(format!("{}/metrics", gw.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = metrics_text(&gw).await;
     assert!(
         m.contains("mcpwire_gateway_refusals_total{route=\"responses\",reason=\"forbidden\"} 4"),
         "{m}"
@@ -359,41 +277,34 @@ async fn upstream_down_or_slow_is_a_gateway_error() {
     let gw = start(&config_text(
         &format!("http://127.0.0.1:{port}"),
         DEMO_URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
+        DEMO_BEARER,
         "",
         "",
     ))
     .await;
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(DEMO_URL, "x", false)).await;
+    let r = team_a_openai(&gw, DEMO_URL, "x", false).await;
     let s = r.status().as_u16();
     assert_openai_error(&r.json().await.unwrap(), 502, s);
-    let r = post_anthropic(&gw, GATEWAY_KEY, &anthropic_body(DEMO_URL, "x", false)).await;
+    let r = team_a_anthropic(&gw, DEMO_URL, "x", false).await;
     let s = r.status().as_u16();
     assert_anthropic_error(&r.json().await.unwrap(), 502, s, "api_error");
 
     // Slow: headers later than response_timeout_secs (2 s).
-    let slow = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(4)))
-        .mount(&slow)
-        .await;
+    let slow =
+        answering(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(4))).await;
     let gw = gateway(&slow).await;
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(DEMO_URL, "x", false)).await;
+    let r = team_a_openai(&gw, DEMO_URL, "x", false).await;
     let s = r.status().as_u16();
     assert_openai_error(&r.json().await.unwrap(), 504, s);
 }
 
 #[tokio::test]
 async fn upstream_errors_pass_through_scrubbed() {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+    let server = answering(ResponseTemplate::new(401).set_body_json(json!({
             "error": {"message": format!("Incorrect API key provided: {OPENAI_KEY}; token {MCP_TOKEN}"), "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}
-        })))
-        .mount(&server)
-        .await;
+        }))).await;
     let gw = gateway(&server).await;
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(DEMO_URL, "x", false)).await;
+    let r = team_a_openai(&gw, DEMO_URL, "x", false).await;
     assert_eq!(r.status(), 401);
     let text = r.text().await.unwrap();
     assert!(

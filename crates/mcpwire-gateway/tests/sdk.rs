@@ -9,7 +9,6 @@ mod common;
 use std::process::Command;
 
 use common::*;
-use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
 
 /// The budget tenant's gateway key.
 const BUDGET_KEY: &str = "gw-PLANTED-key-budget-4b1e";
@@ -19,14 +18,10 @@ const BUDGET_KEY: &str = "gw-PLANTED-key-budget-4b1e";
 async fn official_python_sdks_through_the_gateway() {
     let python = std::env::var("MCPWIRE_SDK_PYTHON")
         .expect("MCPWIRE_SDK_PYTHON must name the venv's python (cargo xtask test sets it)");
-    let demo = DemoServer::start(DemoOptions::new().with_token(MCP_TOKEN))
-        .await
-        .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
-    let text = config_text(
-        &sim.base_url(),
-        demo.url(),
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
+    let (demo, sim) = demo_and_sim().await;
+    let text = sim_config(
+        &sim,
+        &demo,
         "",
         "allowed_tools = [\"echo\", \"add\", \"slow\", \"fail\"]\nrequire_approval = [\"slow\"]",
     );

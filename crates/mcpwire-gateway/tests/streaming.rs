@@ -84,14 +84,7 @@ fn body() -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bytes_flow_as_they_arrive_and_disconnect_cancels_upstream() {
     let (base, up) = stub(100, Duration::from_millis(50)).await;
-    let gw = start(&config_text(
-        &base,
-        DEMO_URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ))
-    .await;
+    let gw = start(&config_text(&base, DEMO_URL, DEMO_BEARER, "", "")).await;
     let started = Instant::now();
     let r = post_openai(&gw, GATEWAY_KEY, &body()).await;
     assert_eq!(r.status(), 200);
@@ -112,14 +105,7 @@ async fn bytes_flow_as_they_arrive_and_disconnect_cancels_upstream() {
         up.cancelled.load(Ordering::SeqCst),
         "upstream still streaming after the client left"
     );
-    let m = http()
-        .get(format!("{}/metrics", gw.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = metrics_text(&gw).await;
     assert!(
         m.contains("mcpwire_gateway_open_streams{tenant=\"team-a\"} 0"),
         "{m}"
@@ -129,14 +115,7 @@ async fn bytes_flow_as_they_arrive_and_disconnect_cancels_upstream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tenant_stream_limit_is_enforced() {
     let (base, up) = stub(20, Duration::from_millis(50)).await;
-    let text = config_text(
-        &base,
-        DEMO_URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    )
-    .replacen(
+    let text = config_text(&base, DEMO_URL, DEMO_BEARER, "", "").replacen(
         "connectors = [",
         "max_concurrent_streams = 1\nconnectors = [",
         1,
@@ -161,7 +140,7 @@ async fn shutdown_drains_open_streams() {
     let gw = start(&config_text(
         &base,
         DEMO_URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
+        DEMO_BEARER,
         "shutdown_grace_secs = 10",
         "",
     ))
@@ -210,14 +189,7 @@ async fn shutdown_drains_open_streams() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_event_on_a_kept_alive_connection_is_not_delayed() {
     let (base, _up) = stub(0, Duration::from_millis(1)).await;
-    let gw = start(&config_text(
-        &base,
-        DEMO_URL,
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    ))
-    .await;
+    let gw = start(&config_text(&base, DEMO_URL, DEMO_BEARER, "", "")).await;
     let client = http();
     let mut times = Vec::new();
     for _ in 0..30 {

@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::*;
-use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::trace::v1::Span;
@@ -123,14 +122,10 @@ struct Env {
 }
 
 async fn setup(otlp: &str) -> Env {
-    let demo = DemoServer::start(DemoOptions::new().with_token(MCP_TOKEN))
-        .await
-        .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
-    let text = config_text(
-        &sim.base_url(),
-        demo.url(),
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
+    let (demo, sim) = demo_and_sim().await;
+    let text = sim_config(
+        &sim,
+        &demo,
         "replica_id = \"gw-trace-1\"",
         "allowed_tools = [\"echo\", \"add\", \"slow\", \"fail\"]\nrequire_approval = [\"slow\"]",
     )

@@ -10,7 +10,6 @@ mod common;
 
 use common::*;
 use mcpwire_gateway::config::key_hash_hex;
-use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
 
 const ADMIN_KEY: &str = "ui-PLANTED-admin-key-3f7a";
 const HOSTILE: &str = "<script>window.pwned=1</script>\"><img src=x onerror=alert(1)>";
@@ -24,7 +23,7 @@ fn client() -> reqwest::Client {
 }
 
 fn config(base: &str, demo: &str, audit: &std::path::Path, ui: bool) -> String {
-    let mut text = config_text(base, demo, r#"{ bearer_env = "GW_DEMO_TOKEN" }"#, "", "");
+    let mut text = config_text(base, demo, DEMO_BEARER, "", "");
     text += &format!(
         "\n[audit]\npath = \"{}\"\ninclude_arguments = true\ninclude_outputs = true\n",
         audit.display()
@@ -84,10 +83,7 @@ fn is_login(body: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pages_need_the_admin_key_and_escape_what_they_show() {
-    let demo = DemoServer::start(DemoOptions::new().with_token(MCP_TOKEN))
-        .await
-        .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
+    let (demo, sim) = demo_and_sim().await;
     let dir = tempdir();
     let audit = dir.join("audit.jsonl");
 
@@ -103,17 +99,12 @@ async fn the_pages_need_the_admin_key_and_escape_what_they_show() {
         "call demo.echo {{\"text\":{}}}\ncall demo.fail {{\"message\":\"boom\"}}",
         serde_json::to_string(HOSTILE).unwrap()
     );
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(demo.url(), &prompt, true)).await;
+    let r = team_a_openai(&gw, demo.url(), &prompt, true).await;
     assert_eq!(r.status(), 200);
     let id = request_id(&r);
     r.text().await.unwrap();
     // A refused one: a server the tenant may not use.
-    let r = post_openai(
-        &gw,
-        GATEWAY_KEY,
-        &openai_body("https://not-allowed.example/mcp", "hi", false),
-    )
-    .await;
+    let r = team_a_openai(&gw, "https://not-allowed.example/mcp", "hi", false).await;
     assert_eq!(r.status(), 403);
     let refused_id = request_id(&r);
 

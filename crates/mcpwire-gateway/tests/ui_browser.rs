@@ -18,7 +18,6 @@ use std::time::Duration;
 use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 use mcpwire_gateway::config::key_hash_hex;
-use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
 use serde_json::json;
 
 const ADMIN_KEY: &str = "ui-PLANTED-admin-key-8c21";
@@ -117,18 +116,9 @@ async fn log_in(c: &Client, key: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium: cargo xtask test runs it"]
 async fn the_request_log_in_a_real_browser() {
-    let demo = DemoServer::start(DemoOptions::new().with_token(MCP_TOKEN))
-        .await
-        .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
+    let (demo, sim) = demo_and_sim().await;
     let dir = tempdir();
-    let mut text = config_text(
-        &sim.base_url(),
-        demo.url(),
-        r#"{ bearer_env = "GW_DEMO_TOKEN" }"#,
-        "",
-        "",
-    );
+    let mut text = sim_config(&sim, &demo, "", "");
     text += &format!(
         "\n[audit]\npath = \"{}\"\ninclude_arguments = true\ninclude_outputs = true\n\n[ui]\nadmin_key_sha256 = [\"{}\"]\n",
         dir.join("audit.jsonl").display(),
@@ -139,16 +129,11 @@ async fn the_request_log_in_a_real_browser() {
         "call demo.echo {{\"text\":{}}}\ncall demo.add {{\"a\":2,\"b\":3}}\ncall demo.fail {{\"message\":\"the tool broke\"}}",
         serde_json::to_string(HOSTILE).unwrap()
     );
-    let r = post_openai(&gw, GATEWAY_KEY, &openai_body(demo.url(), &prompt, true)).await;
+    let r = team_a_openai(&gw, demo.url(), &prompt, true).await;
     assert_eq!(r.status(), 200);
     let openai_id = request_id(&r);
     r.text().await.unwrap();
-    let r = post_anthropic(
-        &gw,
-        GATEWAY_KEY,
-        &anthropic_body(demo.url(), "call demo.add {\"a\":1,\"b\":2}", false),
-    )
-    .await;
+    let r = team_a_anthropic(&gw, demo.url(), "call demo.add {\"a\":1,\"b\":2}", false).await;
     assert_eq!(r.status(), 200);
     let anthropic_id = request_id(&r);
     r.text().await.unwrap();

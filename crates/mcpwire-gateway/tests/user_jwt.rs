@@ -16,8 +16,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
-use mcpwire_testkit::mock_as::MockAs;
 use ring::signature::KeyPair as _;
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -155,9 +153,7 @@ fn config(upstream: &str, jwks: &str, mcp: &str) -> String {
 [server]
 listen = "127.0.0.1:0"
 
-[upstream.openai]
-base_url = "{upstream}/v1"
-api_key_env = "GW_OPENAI_KEY"
+{openai}
 
 [stores.users]
 url = "memory:"
@@ -168,6 +164,7 @@ key_sha256 = ["{key}"]
 users = {{ mode = "jwt", issuer = "{ISSUER}", audience = "{AUDIENCE}", jwks_url = "{jwks}/jwks" }}
 {mcp}
 "#,
+        openai = openai_upstream(upstream),
         key = mcpwire_gateway::config::key_hash_hex(GATEWAY_KEY),
     )
 }
@@ -294,16 +291,7 @@ async fn user_tokens_are_verified_and_keys_rotate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn id_jag_connects_a_jwt_user_without_a_browser() {
-    let auth = MockAs::start(3600).await;
-    let a2 = auth.clone();
-    let demo = DemoServer::start(
-        DemoOptions::new()
-            .with_token_check(move |t| a2.accepts(t))
-            .with_authorization_server(auth.issuer.clone()),
-    )
-    .await
-    .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
+    let (auth, demo, sim) = oauth_demo_and_sim().await;
     let k1 = es256("k1");
     let (jwks, _) = jwks_server(vec![k1.jwk.clone()]).await;
     let mcp = format!(

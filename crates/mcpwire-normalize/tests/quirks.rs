@@ -18,6 +18,23 @@ fn oa_completed(output: Value) -> Value {
     json!({"type":"response.completed","sequence_number":99,"response":{"id":"resp_1","object":"response","status":"completed","model":"m","output":output,"usage":{"input_tokens":1,"output_tokens":2}}})
 }
 
+/// `output_item.added` of [`oa_call`] in progress at output 0.
+fn oa_call_added() -> Value {
+    json!({"type":"response.output_item.added","output_index":0,"item":oa_call("in_progress","")})
+}
+
+/// `output_item.done` of [`oa_call`] completed with `arguments` at output 0.
+fn oa_call_done(arguments: &str) -> Value {
+    json!({"type":"response.output_item.done","output_index":0,"item":oa_call("completed",arguments)})
+}
+
+/// The events of `stream`, which must normalize without an error.
+fn normalize_clean(stream: &[u8]) -> Vec<Event<'static>> {
+    let (events, err) = normalize_stream(stream);
+    assert!(err.is_none());
+    events
+}
+
 fn oa_call(status: &str, arguments: &str) -> Value {
     json!({"type":"mcp_call","id":"mcp_1","server_label":"s","name":"t","arguments":arguments,"output":if status == "completed" {json!("ok")} else {Value::Null},"error":null,"status":status})
 }
@@ -110,13 +127,12 @@ fn openai_output_item_done_missing_for_all_but_the_last_mcp_list_tools() {
 fn openai_obfuscation_on_argument_deltas_is_ignored() {
     let stream = sse(&[
         oa_created(),
-        json!({"type":"response.output_item.added","output_index":0,"item":oa_call("in_progress","")}),
+        oa_call_added(),
         json!({"type":"response.mcp_call_arguments.delta","item_id":"mcp_1","output_index":0,"delta":"{\"a\":1}","obfuscation":"xYz12"}),
-        json!({"type":"response.output_item.done","output_index":0,"item":oa_call("completed","{\"a\":1}")}),
+        oa_call_done("{\"a\":1}"),
         oa_completed(json!([oa_call("completed", "{\"a\":1}")])),
     ]);
-    let (events, err) = normalize_stream(&stream);
-    assert!(err.is_none());
+    let events = normalize_clean(&stream);
     let delta = events
         .iter()
         .find(|e| e.kind() == "call_arguments_delta")
@@ -207,15 +223,14 @@ fn openai_older_argument_event_names_are_understood() {
     ] {
         let stream = sse(&[
             oa_created(),
-            json!({"type":"response.output_item.added","output_index":0,"item":oa_call("in_progress","")}),
+            oa_call_added(),
             // The 2025-05 SDK typed `delta` as an object.
             json!({"type":delta,"item_id":"mcp_1","output_index":0,"delta":{"a":1}}),
             json!({"type":done,"item_id":"mcp_1","output_index":0,"arguments":"{\"a\":1}"}),
-            json!({"type":"response.output_item.done","output_index":0,"item":oa_call("completed","{\"a\":1}")}),
+            oa_call_done("{\"a\":1}"),
             oa_completed(json!([oa_call("completed", "{\"a\":1}")])),
         ]);
-        let (events, err) = normalize_stream(&stream);
-        assert!(err.is_none());
+        let events = normalize_clean(&stream);
         assert_eq!(
             kinds(&events),
             [
@@ -502,13 +517,12 @@ fn bad_input_done_twice() {
     // The first `output_item.done` settles the item; the second is ignored.
     let stream = sse(&[
         oa_created(),
-        json!({"type":"response.output_item.added","output_index":0,"item":oa_call("in_progress","")}),
-        json!({"type":"response.output_item.done","output_index":0,"item":oa_call("completed","{}")}),
-        json!({"type":"response.output_item.done","output_index":0,"item":oa_call("completed","{}")}),
+        oa_call_added(),
+        oa_call_done("{}"),
+        oa_call_done("{}"),
         oa_completed(json!([oa_call("completed", "{}")])),
     ]);
-    let (events, err) = normalize_stream(&stream);
-    assert!(err.is_none());
+    let events = normalize_clean(&stream);
     assert_eq!(
         kinds(&events),
         [
@@ -549,8 +563,7 @@ fn bad_input_duplicate_ids() {
         json!({"type":"response.output_item.done","output_index":1,"item":call}),
         oa_completed(json!([call, call])),
     ]);
-    let (events, err) = normalize_stream(&stream);
-    assert!(err.is_none());
+    let events = normalize_clean(&stream);
     assert_eq!(kinds(&events).iter().filter(|k| **k == "call").count(), 2);
 }
 
@@ -619,8 +632,7 @@ fn bad_input_unknown_event_types() {
         json!({"type":"response.reasoning_summary_text.delta","item_id":"rs_1","output_index":0,"delta":"x"}),
         oa_completed(json!([])),
     ]);
-    let (events, err) = normalize_stream(&stream);
-    assert!(err.is_none());
+    let events = normalize_clean(&stream);
     // Every unknown stream event (progress of an item we do not model included) becomes a
     // stream-only `other`, so the settled events still equal the final response's.
     assert_eq!(

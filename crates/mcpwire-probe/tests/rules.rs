@@ -215,8 +215,9 @@ async fn a_prm_that_points_at_the_wrong_resource_fails_auth_naming_the_link() {
     }
 }
 
-#[tokio::test]
-async fn a_usable_oauth_chain_warns_until_a_token_is_given() {
+/// A server whose MCP endpoint wants a token, naming its protected resource metadata in the
+/// challenge, with an OAuth chain mounted ([`mount_oauth`], S256 PKCE offered when `pkce_s256`).
+async fn oauth_protected_server(pkce_s256: bool) -> wiremock::MockServer {
     let server = wiremock::MockServer::start().await;
     let mut fake = protected(Some(""));
     fake.challenge = Some(format!(
@@ -224,7 +225,13 @@ async fn a_usable_oauth_chain_warns_until_a_token_is_given() {
         server.uri()
     ));
     fake.mount(&server).await;
-    mount_oauth(&server, &url(&server), true).await;
+    mount_oauth(&server, &url(&server), pkce_s256).await;
+    server
+}
+
+#[tokio::test]
+async fn a_usable_oauth_chain_warns_until_a_token_is_given() {
+    let server = oauth_protected_server(true).await;
     let report = probe(&Target::new(url(&server)), &options()).await;
     assert!(report.ok);
     for v in [OpenAi, Anthropic] {
@@ -252,14 +259,7 @@ async fn a_usable_oauth_chain_warns_until_a_token_is_given() {
 
 #[tokio::test]
 async fn an_authorization_server_without_pkce_s256_fails_auth() {
-    let server = wiremock::MockServer::start().await;
-    let mut fake = protected(Some(""));
-    fake.challenge = Some(format!(
-        r#"Bearer resource_metadata="{}/.well-known/oauth-protected-resource/mcp""#,
-        server.uri()
-    ));
-    fake.mount(&server).await;
-    mount_oauth(&server, &url(&server), false).await;
+    let server = oauth_protected_server(false).await;
     let report = probe(&Target::new(url(&server)), &options()).await;
     let w = why(&report, Anthropic, CheckId::Auth);
     assert_eq!(failing(&report, Anthropic), ["auth"]);

@@ -286,10 +286,7 @@ async fn retries_honour_retry_after_ms_and_stop_on_x_should_retry_false() {
         .expect(1)
         .reply(
             &server,
-            ResponseTemplate::new(200).set_body_raw(
-                fixture("openai/response.mcp-call-success.exa.json"),
-                "application/json",
-            ),
+            ok_fixture("openai/response.mcp-call-success.exa.json"),
         )
         .await;
     let start = Instant::now();
@@ -463,19 +460,13 @@ async fn approval_loop_over_two_turns_with_previous_response_id() {
     Route::any("POST")
         .times(1)
         .expect(1)
-        .reply(
-            &server,
-            ResponseTemplate::new(200).set_body_raw(turn1, "application/json"),
-        )
+        .reply(&server, ok_json(turn1))
         .await;
     Route::any("POST")
         .expect(1)
         .reply(
             &server,
-            ResponseTemplate::new(200).set_body_raw(
-                fixture("openai/response.approval-approved-mcp-call.zip1.json"),
-                "application/json",
-            ),
+            ok_fixture("openai/response.approval-approved-mcp-call.zip1.json"),
         )
         .await;
     let mut seen = Vec::new();
@@ -529,18 +520,12 @@ async fn approval_loop_replays_items_when_store_is_false_and_passes_denials() {
     let turn1_json: Value = serde_json::from_slice(&turn1).unwrap();
     Route::any("POST")
         .times(1)
-        .reply(
-            &server,
-            ResponseTemplate::new(200).set_body_raw(turn1, "application/json"),
-        )
+        .reply(&server, ok_json(turn1))
         .await;
     Route::any("POST")
         .reply(
             &server,
-            ResponseTemplate::new(200).set_body_raw(
-                fixture("openai/response.approval-denied-continuation.zip1.json"),
-                "application/json",
-            ),
+            ok_fixture("openai/response.approval-denied-continuation.zip1.json"),
         )
         .await;
     let mut req = request(false);
@@ -575,10 +560,7 @@ async fn gateway_base_url_and_headers() {
         .expect(1)
         .reply(
             &server,
-            ResponseTemplate::new(200).set_body_raw(
-                fixture("openai/response.mcp-call-success.exa.json"),
-                "application/json",
-            ),
+            ok_fixture("openai/response.mcp-call-success.exa.json"),
         )
         .await;
     let mut config = ClientConfig::default();
@@ -604,10 +586,7 @@ async fn anthropic_headers_and_beta() {
         .expect(1)
         .reply(
             &server,
-            ResponseTemplate::new(200).set_body_raw(
-                fixture("anthropic/response.2025-04-04.mcp-echo.vercel-ai.json"),
-                "application/json",
-            ),
+            ok_fixture("anthropic/response.2025-04-04.mcp-echo.vercel-ai.json"),
         )
         .await;
     client_for(&server)
@@ -629,19 +608,13 @@ async fn oauth_token_refreshed_between_turns() {
         .times(1)
         .reply(
             &server,
-            ResponseTemplate::new(200).set_body_raw(
-                fixture("openai/response.approval-request-retry.zip1.json"),
-                "application/json",
-            ),
+            ok_fixture("openai/response.approval-request-retry.zip1.json"),
         )
         .await;
     Route::any("POST")
         .reply(
             &server,
-            ResponseTemplate::new(200).set_body_raw(
-                fixture("openai/response.approval-approved-mcp-call.zip1.json"),
-                "application/json",
-            ),
+            ok_fixture("openai/response.approval-approved-mcp-call.zip1.json"),
         )
         .await;
     let client = auth.logged_in_client().await;
@@ -683,10 +656,7 @@ async fn anthropic_pause_turn_is_continued_with_the_assistant_content() {
         .expect(1)
         .reply(
             &server,
-            ResponseTemplate::new(200).set_body_raw(
-                fixture("anthropic/response.2025-04-04.thinking-mcp-deepwiki.pydantic-ai.json"),
-                "application/json",
-            ),
+            ok_fixture("anthropic/response.2025-04-04.thinking-mcp-deepwiki.pydantic-ai.json"),
         )
         .await;
     let mut events = Vec::new();
@@ -808,10 +778,7 @@ async fn a_whole_body_over_the_limit_is_too_large_and_names_the_limit() {
     Route::any("POST")
         .reply(
             &server,
-            ResponseTemplate::new(200).set_body_raw(
-                fixture("openai/response.mcp-call-success.exa.json"),
-                "application/json",
-            ),
+            ok_fixture("openai/response.mcp-call-success.exa.json"),
         )
         .await;
     let base = format!("{}/v1", server.uri());

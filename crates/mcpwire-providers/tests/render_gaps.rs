@@ -17,6 +17,13 @@ use serde_json::{Value, json};
 
 const PLANTED: &str = "planted-secret-7f3a9c";
 
+/// [`translate::translate`] for the `2025-11-20` beta.
+fn translate_11_20(body: &[u8], to: Vendor, options: &RenderOptions) -> TranslateResult {
+    translate::translate(body, to, BetaVersion::V2025_11_20, options)
+}
+
+type TranslateResult = Result<translate::Translated, translate::TranslateError>;
+
 fn bearer(token: &str) -> Resolved {
     Resolved::Bearer {
         token: Secret::new(token),
@@ -30,6 +37,15 @@ fn one(server: McpServerSpec) -> McpRequest {
 
 fn server() -> McpServerSpec {
     McpServerSpec::new("s", "https://mcp.example.com/mcp")
+}
+
+/// [`anthropic`] with no credentials.
+fn anthropic_plain(
+    request: &McpRequest,
+    beta: BetaVersion,
+    options: RenderOptions,
+) -> Result<(Value, Vec<String>), RenderError> {
+    anthropic(request, &[Resolved::None], beta, options)
 }
 
 fn anthropic(
@@ -93,21 +109,11 @@ fn approval_is_a_gap_unless_never() {
         },
     ] {
         let request = one(server().approval(approval));
-        let err = anthropic(
-            &request,
-            &[Resolved::None],
-            BetaVersion::V2025_11_20,
-            RenderOptions::strict(),
-        )
-        .unwrap_err();
+        let err = anthropic_plain(&request, BetaVersion::V2025_11_20, RenderOptions::strict())
+            .unwrap_err();
         assert_eq!(gap_field(err), "servers[0].approval");
-        let (_, warnings) = anthropic(
-            &request,
-            &[Resolved::None],
-            BetaVersion::V2025_11_20,
-            RenderOptions::lossy(),
-        )
-        .unwrap();
+        let (_, warnings) =
+            anthropic_plain(&request, BetaVersion::V2025_11_20, RenderOptions::lossy()).unwrap();
         assert_eq!(
             warnings,
             ["servers[0].approval: Anthropic cannot pause for approval; tools run without asking"]
@@ -127,21 +133,11 @@ fn connector_read_only_description_are_gaps() {
     ];
     for (spec, field) in cases {
         let request = one(spec);
-        let err = anthropic(
-            &request,
-            &[Resolved::None],
-            BetaVersion::V2025_04_04,
-            RenderOptions::strict(),
-        )
-        .unwrap_err();
+        let err = anthropic_plain(&request, BetaVersion::V2025_04_04, RenderOptions::strict())
+            .unwrap_err();
         assert_eq!(gap_field(err), field);
-        let (body, warnings) = anthropic(
-            &request,
-            &[Resolved::None],
-            BetaVersion::V2025_04_04,
-            RenderOptions::lossy(),
-        )
-        .unwrap();
+        let (body, warnings) =
+            anthropic_plain(&request, BetaVersion::V2025_04_04, RenderOptions::lossy()).unwrap();
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].starts_with(field), "{warnings:?}");
         if field.ends_with("connector_id") {
@@ -156,17 +152,11 @@ fn connector_read_only_description_are_gaps() {
 #[test]
 fn defer_loading_is_a_gap_only_before_toolsets() {
     let request = one(server().defer_loading(true));
-    let err = anthropic(
-        &request,
-        &[Resolved::None],
-        BetaVersion::V2025_04_04,
-        RenderOptions::strict(),
-    )
-    .unwrap_err();
+    let err =
+        anthropic_plain(&request, BetaVersion::V2025_04_04, RenderOptions::strict()).unwrap_err();
     assert_eq!(gap_field(err), "servers[0].defer_loading");
     for beta in [BetaVersion::V2025_11_20, BetaVersion::V2026_09_15] {
-        let (body, warnings) =
-            anthropic(&request, &[Resolved::None], beta, RenderOptions::strict()).unwrap();
+        let (body, warnings) = anthropic_plain(&request, beta, RenderOptions::strict()).unwrap();
         assert!(warnings.is_empty());
         assert_eq!(
             body["tools"][0]["default_config"],
@@ -182,28 +172,16 @@ fn https_is_required_even_in_lossy_mode() {
     let localhost = one(McpServerSpec::new("s", "http://localhost:8080/mcp"));
     for options in [RenderOptions::strict(), RenderOptions::lossy()] {
         for request in [&insecure, &loopback, &localhost] {
-            let err = anthropic(
-                request,
-                &[Resolved::None],
-                BetaVersion::V2025_11_20,
-                options,
-            )
-            .unwrap_err();
+            let err = anthropic_plain(request, BetaVersion::V2025_11_20, options).unwrap_err();
             assert_eq!(gap_field(err), "servers[0].url");
         }
     }
     let mut allow = RenderOptions::strict();
     allow.allow_insecure_loopback = true;
     for request in [&loopback, &localhost] {
-        anthropic(request, &[Resolved::None], BetaVersion::V2025_11_20, allow).unwrap();
+        anthropic_plain(request, BetaVersion::V2025_11_20, allow).unwrap();
     }
-    let err = anthropic(
-        &insecure,
-        &[Resolved::None],
-        BetaVersion::V2025_11_20,
-        allow,
-    )
-    .unwrap_err();
+    let err = anthropic_plain(&insecure, BetaVersion::V2025_11_20, allow).unwrap_err();
     assert_eq!(gap_field(err), "servers[0].url");
     // OpenAI takes any URL.
     render::openai(&insecure, &[Resolved::None], &RenderOptions::strict()).unwrap();
@@ -351,13 +329,8 @@ fn anthropic_extra_cannot_declare_servers_and_tools_are_appended() {
         json!([{"name": "add", "input_schema": {}}]),
     );
     let request = one(server()).extra(extra.clone());
-    let (body, _) = anthropic(
-        &request,
-        &[Resolved::None],
-        BetaVersion::V2025_11_20,
-        RenderOptions::strict(),
-    )
-    .unwrap();
+    let (body, _) =
+        anthropic_plain(&request, BetaVersion::V2025_11_20, RenderOptions::strict()).unwrap();
     assert_eq!(body["tools"][0]["type"], "mcp_toolset");
     assert_eq!(body["tools"][1]["name"], "add");
     extra.anthropic.insert("mcp_servers".to_owned(), json!([]));
@@ -374,24 +347,14 @@ fn anthropic_extra_cannot_declare_servers_and_tools_are_appended() {
 #[test]
 fn empty_allowlist_disables_every_tool() {
     let request = one(server().allow_tools(Vec::<String>::new()));
-    let (old, _) = anthropic(
-        &request,
-        &[Resolved::None],
-        BetaVersion::V2025_04_04,
-        RenderOptions::strict(),
-    )
-    .unwrap();
+    let (old, _) =
+        anthropic_plain(&request, BetaVersion::V2025_04_04, RenderOptions::strict()).unwrap();
     assert_eq!(
         old["mcp_servers"][0]["tool_configuration"],
         json!({"enabled": false})
     );
-    let (new, _) = anthropic(
-        &request,
-        &[Resolved::None],
-        BetaVersion::V2025_11_20,
-        RenderOptions::strict(),
-    )
-    .unwrap();
+    let (new, _) =
+        anthropic_plain(&request, BetaVersion::V2025_11_20, RenderOptions::strict()).unwrap();
     assert_eq!(
         new["tools"][0],
         json!({"type": "mcp_toolset", "mcp_server_name": "s", "default_config": {"enabled": false}})
@@ -442,18 +405,16 @@ fn deny_lists_and_per_tool_settings_survive_same_vendor_only() {
         "mcp_servers": [{"type": "url", "url": "https://a.example.com", "name": "a"}],
         "tools": [{"type": "mcp_toolset", "mcp_server_name": "a",
                    "configs": {"delete_all": {"enabled": false}}}]});
-    let out = translate::translate(
+    let out = translate_11_20(
         &serde_json::to_vec(&value).unwrap(),
         Vendor::Anthropic,
-        BetaVersion::V2025_11_20,
         &RenderOptions::strict(),
     )
     .unwrap();
     assert_eq!(out.body, value);
-    let out = translate::translate(
+    let out = translate_11_20(
         &serde_json::to_vec(&value).unwrap(),
         Vendor::OpenAi,
-        BetaVersion::V2025_11_20,
         &RenderOptions::strict(),
     )
     .unwrap();
@@ -511,9 +472,7 @@ fn planted_token_never_shows_in_debug_output() {
     );
     let body = serde_json::to_vec(&openai.body).unwrap();
     for to in [Vendor::OpenAi, Vendor::Anthropic] {
-        let out =
-            translate::translate(&body, to, BetaVersion::V2025_11_20, &RenderOptions::lossy())
-                .unwrap();
+        let out = translate_11_20(&body, to, &RenderOptions::lossy()).unwrap();
         assert!(out.body.to_string().contains(PLANTED));
         shown.push(format!("{out:?}"));
         let rendered = translate::render_to(
@@ -595,21 +554,9 @@ fn an_openai_tunnel_parses_and_is_a_gap_for_anthropic() {
         "server_label": "t", "tunnel_id": "tunnel_0123456789abcdef0123456789abcdef",
         "require_approval": "never"}]});
     let bytes = serde_json::to_vec(&value).unwrap();
-    let same = translate::translate(
-        &bytes,
-        Vendor::OpenAi,
-        BetaVersion::V2025_11_20,
-        &RenderOptions::strict(),
-    )
-    .unwrap();
+    let same = translate_11_20(&bytes, Vendor::OpenAi, &RenderOptions::strict()).unwrap();
     assert_eq!(same.body, value);
-    let err = translate::translate(
-        &bytes,
-        Vendor::Anthropic,
-        BetaVersion::V2025_11_20,
-        &RenderOptions::strict(),
-    )
-    .unwrap_err();
+    let err = translate_11_20(&bytes, Vendor::Anthropic, &RenderOptions::strict()).unwrap_err();
     assert_eq!(
         err.to_string(),
         "servers[0].extra.openai.tunnel_id: Anthropic cannot reach an MCP tunnel"
@@ -621,10 +568,9 @@ fn anthropic_beta_migration_keeps_the_allowlist() {
     let old = json!({"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": "x"}],
         "mcp_servers": [{"type": "url", "url": "https://a.example.com/mcp", "name": "a",
             "tool_configuration": {"enabled": true, "allowed_tools": ["t1", "t2"]}}]});
-    let new = translate::translate(
+    let new = translate_11_20(
         &serde_json::to_vec(&old).unwrap(),
         Vendor::Anthropic,
-        BetaVersion::V2025_11_20,
         &RenderOptions::strict(),
     )
     .unwrap();

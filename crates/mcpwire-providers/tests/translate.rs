@@ -58,6 +58,24 @@ fn same_vendor(value: &Value, vendor: Vendor) -> translate::Translated {
     translate::translate(&bytes, vendor, beta, &RenderOptions::strict()).unwrap()
 }
 
+/// [`translate::translate`] for the `2025-11-20` beta.
+fn translate_11_20(body: &[u8], to: Vendor, options: &RenderOptions) -> TranslateResult {
+    translate::translate(body, to, BetaVersion::V2025_11_20, options)
+}
+
+type TranslateResult = Result<translate::Translated, translate::TranslateError>;
+
+/// `out` is `value` to the letter, without warnings.
+fn assert_exact(name: &str, value: &Value, out: &translate::Translated) {
+    assert_eq!(
+        check::first_difference(value, &out.body, "$"),
+        None,
+        "{name}: {}",
+        serde_json::to_string_pretty(&out.body).unwrap()
+    );
+    assert!(out.warnings.is_empty(), "{name}: {:?}", out.warnings);
+}
+
 #[test]
 fn openai_requests_round_trip_exactly() {
     let all = fixtures("openai");
@@ -65,13 +83,7 @@ fn openai_requests_round_trip_exactly() {
     for (name, value) in all {
         let out = same_vendor(&value, Vendor::OpenAi);
         assert_eq!(out.source, Source::OpenAi, "{name}");
-        assert_eq!(
-            check::first_difference(&value, &out.body, "$"),
-            None,
-            "{name}: {}",
-            serde_json::to_string_pretty(&out.body).unwrap()
-        );
-        assert!(out.warnings.is_empty(), "{name}: {:?}", out.warnings);
+        assert_exact(&name, &value, &out);
     }
 }
 
@@ -89,13 +101,7 @@ fn anthropic_requests_round_trip_exactly() {
         };
         assert_eq!(out.source, Source::Anthropic(expected_beta), "{name}");
         assert_eq!(out.headers[0].1, expected_beta.header_value(), "{name}");
-        assert_eq!(
-            check::first_difference(&value, &out.body, "$"),
-            None,
-            "{name}: {}",
-            serde_json::to_string_pretty(&out.body).unwrap()
-        );
-        assert!(out.warnings.is_empty(), "{name}: {:?}", out.warnings);
+        assert_exact(&name, &value, &out);
     }
 }
 
@@ -200,22 +206,10 @@ fn what_the_neutral_form_cannot_hold_stays_with_its_vendor() {
     });
     // Non-MCP tools come back after the MCP tools (their order among MCP tools is lost).
     let bytes = serde_json::to_vec(&value).unwrap();
-    let same = translate::translate(
-        &bytes,
-        Vendor::OpenAi,
-        BetaVersion::V2025_11_20,
-        &RenderOptions::strict(),
-    )
-    .unwrap();
+    let same = translate_11_20(&bytes, Vendor::OpenAi, &RenderOptions::strict()).unwrap();
     assert_eq!(same.body, value);
     assert!(same.warnings.is_empty());
-    let other = translate::translate(
-        &bytes,
-        Vendor::Anthropic,
-        BetaVersion::V2025_11_20,
-        &RenderOptions::lossy(),
-    )
-    .unwrap();
+    let other = translate_11_20(&bytes, Vendor::Anthropic, &RenderOptions::lossy()).unwrap();
     let fields: Vec<&str> = other.warnings.iter().map(|w| w.field.as_str()).collect();
     assert_eq!(
         fields,
@@ -291,13 +285,7 @@ fn no_error_prints_its_cause_twice() {
         br#"{"model": "gpt-5", "input": "hi", "tools": [{"type": "mcp", "server_label": "s", "server_url": "https://s.example/mcp", "require_approval": "always"}]}"#,
     ];
     for input in inputs {
-        let err = translate::translate(
-            input,
-            Vendor::Anthropic,
-            BetaVersion::V2025_11_20,
-            &RenderOptions::strict(),
-        )
-        .unwrap_err();
+        let err = translate_11_20(input, Vendor::Anthropic, &RenderOptions::strict()).unwrap_err();
         let mut messages = vec![err.to_string()];
         let mut source = std::error::Error::source(&err);
         while let Some(cause) = source {

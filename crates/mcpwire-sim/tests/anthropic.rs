@@ -38,10 +38,7 @@ async fn successful_call_each_beta_whole_and_streamed() {
             let result = &of_kind(&events, "call_result")[0];
             assert_eq!(result["is_error"], false);
             assert_eq!(result["content"][0]["text"], "hello world");
-            assert_eq!(
-                of_kind(&events, "text")[0]["text"],
-                "demo.echo returned hello world"
-            );
+            assert_eq!(first_text(&events), "demo.echo returned hello world");
         }
     }
 }
@@ -111,10 +108,7 @@ async fn failed_call_sets_is_error() {
         let result = &of_kind(&events, "call_result")[0];
         assert_eq!(result["is_error"], true);
         assert_eq!(result["content"][0]["text"], "boom");
-        assert_eq!(
-            of_kind(&events, "text")[0]["text"],
-            "demo.fail failed: boom"
-        );
+        assert_eq!(first_text(&events), "demo.fail failed: boom");
     }
 }
 
@@ -136,10 +130,7 @@ async fn unknown_tool_and_malformed_arguments_give_error_results() {
     let results = of_kind(&events, "call_result");
     assert_eq!(results.len(), 2);
     assert!(results.iter().all(|r| r["is_error"] == true));
-    let text = of_kind(&events, "text")[0]["text"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let text = first_text(&events).as_str().unwrap().to_owned();
     assert!(text.contains("no MCP server named x"), "{text}");
 }
 
@@ -221,22 +212,9 @@ async fn several_servers() {
         )
         .await;
     let events = reply.events();
+    assert_eq!(settled_kinds(&events), two_listed_two_calls_text());
     assert_eq!(
-        settled_kinds(&events),
-        [
-            "response_started",
-            "tools_listed",
-            "tools_listed",
-            "call",
-            "call_result",
-            "call",
-            "call_result",
-            "text",
-            "response_completed"
-        ]
-    );
-    assert_eq!(
-        of_kind(&events, "text")[0]["text"],
+        first_text(&events),
         "one.add returned 3\ntwo.echo returned hi"
     );
 }

@@ -39,33 +39,11 @@ async fn server_everything_through_both_vendors() {
             }))
             .await;
         let events = reply.events();
-        assert_eq!(
-            settled_kinds(&events),
-            [
-                "response_started",
-                "tools_listed",
-                "call",
-                "call_result",
-                "call",
-                "call_result",
-                "text",
-                "response_completed"
-            ]
-        );
+        assert_eq!(settled_kinds(&events), LISTED_TWO_CALLS_TEXT);
         let results = of_kind(&events, "call_result");
         assert_eq!(results[0]["is_error"], false, "{}", results[0]);
-        assert!(
-            results[0]["content"][0]["text"]
-                .as_str()
-                .unwrap()
-                .contains("interop works")
-        );
-        assert!(
-            results[1]["content"][0]["text"]
-                .as_str()
-                .unwrap()
-                .contains('5')
-        );
+        assert!(result_text(&results[0]).contains("interop works"));
+        assert!(result_text(&results[1]).contains('5'));
 
         let reply = env
             .anthropic(
@@ -82,17 +60,7 @@ async fn server_everything_through_both_vendors() {
         let events = reply.events();
         let results = of_kind(&events, "call_result");
         assert_eq!(results.len(), 2);
-        assert!(
-            results[0]["content"][0]["text"]
-                .as_str()
-                .unwrap()
-                .contains("interop works")
-        );
-        assert!(
-            results[1]["content"][0]["text"]
-                .as_str()
-                .unwrap()
-                .contains('5')
-        );
+        assert!(result_text(&results[0]).contains("interop works"));
+        assert!(result_text(&results[1]).contains('5'));
     }
 }

@@ -10,6 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
+use mcpwire_schema::event::Event;
 use mcpwire_sim::DemoOptions;
 use serde_json::{Value, json};
 
@@ -21,15 +22,22 @@ fn request(prompt: &str, tools: Value, stream: bool) -> Value {
     json!({"model": "gpt-sim", "input": prompt, "tools": tools, "stream": stream})
 }
 
+/// The events of a whole (not streamed) answer to `prompt` with `tool` as the one tool.
+async fn whole_events(env: &Env, prompt: &str, tool: Value) -> Vec<Event<'static>> {
+    let reply = env.openai(&request(prompt, json!([tool]), false)).await;
+    normalize(&reply.body)
+}
+
+/// [`request`] with the demo server as the one MCP tool.
+fn demo_request(env: &Env, prompt: &str, stream: bool) -> Value {
+    request(prompt, json!([mcp_tool("demo", env.demo.url())]), stream)
+}
+
 #[tokio::test]
 async fn successful_call_whole_and_streamed() {
     let env = env().await;
     for stream in [false, true] {
-        let body = request(
-            "please add\ncall demo.add {\"a\":2,\"b\":3}",
-            json!([mcp_tool("demo", env.demo.url())]),
-            stream,
-        );
+        let body = demo_request(&env, "please add\ncall demo.add {\"a\":2,\"b\":3}", stream);
         let reply = env.openai(&body).await;
         let events = reply.events();
         assert_eq!(settled_kinds(&events), LISTED_CALL_TEXT, "stream={stream}");
@@ -46,7 +54,7 @@ async fn successful_call_whole_and_streamed() {
         let result = &of_kind(&events, "call_result")[0];
         assert_eq!(result["is_error"], false);
         assert_eq!(result["content"][0]["text"], "5");
-        assert_eq!(of_kind(&events, "text")[0]["text"], "demo.add returned 5");
+        assert_eq!(first_text(&events), "demo.add returned 5");
         if stream {
             let kinds = kinds(&events);
             assert!(kinds.contains(&"call_started") && kinds.contains(&"call_arguments_delta"));
@@ -58,13 +66,7 @@ async fn successful_call_whole_and_streamed() {
 #[tokio::test]
 async fn no_directive_calls_nothing() {
     let env = env().await;
-    let reply = env
-        .openai(&request(
-            "hello",
-            json!([mcp_tool("demo", env.demo.url())]),
-            false,
-        ))
-        .await;
+    let reply = env.openai(&demo_request(&env, "hello", false)).await;
     assert_eq!(reply.status, 200);
     let events = normalize(&reply.body);
     assert_eq!(
@@ -76,21 +78,14 @@ async fn no_directive_calls_nothing() {
             "response_completed"
         ]
     );
-    assert_eq!(
-        of_kind(&events, "text")[0]["text"],
-        "No MCP tool was called."
-    );
+    assert_eq!(first_text(&events), "No MCP tool was called.");
 }
 
 #[tokio::test]
 async fn failed_call_is_a_tool_execution_error() {
     let env = env().await;
     for stream in [false, true] {
-        let body = request(
-            "call demo.fail {\"message\":\"boom\"}",
-            json!([mcp_tool("demo", env.demo.url())]),
-            stream,
-        );
+        let body = demo_request(&env, "call demo.fail {\"message\":\"boom\"}", stream);
         let reply = env.openai(&body).await;
         assert_eq!(reply.status, 200);
         let events = normalize(&reply.body);
@@ -109,9 +104,9 @@ async fn failed_call_is_a_tool_execution_error() {
 #[tokio::test]
 async fn unknown_tool_and_malformed_arguments_fail_the_call() {
     let env = env().await;
-    let body = request(
+    let body = demo_request(
+        &env,
         "call demo.nope {}\ncall demo.add {\"a\":\ncall demo.add {\"a\":\"x\",\"b\":1}\ncall other.echo {}",
-        json!([mcp_tool("demo", env.demo.url())]),
         true,
     );
     let reply = env.openai(&body).await;
@@ -137,10 +132,7 @@ async fn unknown_tool_and_malformed_arguments_fail_the_call() {
             .unwrap()
             .contains("not found")
     );
-    let text = of_kind(&events, "text")[0]["text"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let text = first_text(&events).as_str().unwrap().to_owned();
     assert!(text.contains("no MCP server named other"), "{text}");
 }
 
@@ -167,8 +159,7 @@ async fn allowed_tools_filter_the_listing() {
     assert_eq!(of_kind(&events, "call_result")[0]["is_error"], true);
     let mut tool = mcp_tool("demo", env.demo.url());
     tool["allowed_tools"] = json!({"read_only": true});
-    let reply = env.openai(&request("hi", json!([tool]), false)).await;
-    let events = normalize(&reply.body);
+    let events = whole_events(&env, "hi", tool).await;
     assert_eq!(
         of_kind(&events, "tools_listed")[0]["tools"]
             .as_array()
@@ -241,10 +232,7 @@ async fn approval_request_then_previous_response_id_continuation() {
     let reply = env.openai(&body).await;
     let events = normalize(&reply.body);
     assert!(of_kind(&events, "call").is_empty());
-    assert_eq!(
-        of_kind(&events, "text")[0]["text"],
-        "demo.add was not approved"
-    );
+    assert_eq!(first_text(&events), "demo.add was not approved");
 }
 
 #[tokio::test]
@@ -315,14 +303,12 @@ async fn approval_filter_never_skips_the_request() {
     let env = env().await;
     let tool = json!({"type": "mcp", "server_label": "demo", "server_url": env.demo.url(),
                       "require_approval": {"never": {"read_only": true}}});
-    let reply = env
-        .openai(&request(
-            "call demo.echo {\"text\":\"x\"}\ncall demo.slow {\"ms\":1}",
-            json!([tool]),
-            false,
-        ))
-        .await;
-    let events = normalize(&reply.body);
+    let events = whole_events(
+        &env,
+        "call demo.echo {\"text\":\"x\"}\ncall demo.slow {\"ms\":1}",
+        tool,
+    )
+    .await;
     assert_eq!(
         settled_kinds(&events),
         [
@@ -353,22 +339,9 @@ async fn several_servers() {
         );
         let reply = env.openai(&body).await;
         let events = normalize(&reply.body);
+        assert_eq!(settled_kinds(&events), two_listed_two_calls_text());
         assert_eq!(
-            settled_kinds(&events),
-            [
-                "response_started",
-                "tools_listed",
-                "tools_listed",
-                "call",
-                "call_result",
-                "call",
-                "call_result",
-                "text",
-                "response_completed"
-            ]
-        );
-        assert_eq!(
-            of_kind(&events, "text")[0]["text"],
+            first_text(&events),
             "one.add returned 3\ntwo.echo returned hi"
         );
     }
@@ -463,11 +436,7 @@ async fn slow_tool_beyond_the_timeout_fails_the_call() {
     let env = env_with(DemoOptions::new(), Duration::from_millis(500)).await;
     let started = Instant::now();
     let reply = env
-        .openai(&request(
-            "call demo.slow {\"ms\":5000}",
-            json!([mcp_tool("demo", env.demo.url())]),
-            true,
-        ))
+        .openai(&demo_request(&env, "call demo.slow {\"ms\":5000}", true))
         .await;
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(reply.status, 200);

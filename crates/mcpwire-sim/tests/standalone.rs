@@ -6,6 +6,14 @@ mod common;
 
 use serde_json::json;
 
+/// A `200` whose events answer "demo.echo returned hi".
+async fn assert_echo_reply(reply: reqwest::Response) {
+    assert_eq!(reply.status(), 200);
+    let body = reply.bytes().await.unwrap();
+    let events = common::normalize(&body);
+    assert_eq!(common::first_text(&events), "demo.echo returned hi");
+}
+
 #[tokio::test]
 async fn standalone_serves_both_vendors_and_a_demo_server() {
     let standalone = mcpwire_sim::run_standalone(0).await.unwrap();
@@ -23,13 +31,7 @@ async fn standalone_serves_both_vendors_and_a_demo_server() {
         .send()
         .await
         .unwrap();
-    assert_eq!(reply.status(), 200);
-    let body = reply.bytes().await.unwrap();
-    let events = common::normalize(&body);
-    assert_eq!(
-        common::of_kind(&events, "text")[0]["text"],
-        "demo.echo returned hi"
-    );
+    assert_echo_reply(reply).await;
     let reply = http
         .post(&standalone.anthropic_url)
         .header("anthropic-beta", "mcp-client-2025-11-20")
@@ -40,11 +42,5 @@ async fn standalone_serves_both_vendors_and_a_demo_server() {
         .send()
         .await
         .unwrap();
-    assert_eq!(reply.status(), 200);
-    let body = reply.bytes().await.unwrap();
-    let events = common::normalize(&body);
-    assert_eq!(
-        common::of_kind(&events, "text")[0]["text"],
-        "demo.echo returned hi"
-    );
+    assert_echo_reply(reply).await;
 }

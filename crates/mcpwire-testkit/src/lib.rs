@@ -10,10 +10,15 @@
 //! * [`mock_as::MockAs`]: a stateful OAuth authorization server (authorization code with
 //!   PKCE, rotating refresh tokens, revocation, ID-JAG token exchange and JWT bearer) whose
 //!   `/authorize` a test plays the browser against;
+//! * [`conformance`]: the official MCP conformance suite's client scenarios as servers;
+//! * [`fixtures`]: the recorded vendor payloads under `fixtures/` and wiremock answers that
+//!   replay them;
 //! * [`logs`]: every tracing event at TRACE captured into a buffer, for the `no_leaks` tests.
 //!
 //! Dev-only (`publish = false`); it depends on no mcpwire crate.
 
+pub mod conformance;
+pub mod fixtures;
 pub mod logs;
 pub mod mock_as;
 pub mod oauth;

@@ -125,6 +125,53 @@ impl RedisServer {
         s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
     }
 
+    /// Every key in the server, and the keys and then every string, hash and sorted-set
+    /// value joined by newlines (what a test searches for secrets in clear text).
+    pub async fn keys_and_values(&self) -> (Vec<String>, String) {
+        let client = redis::Client::open(self.url()).expect("redis url");
+        let mut conn = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("connect to redis");
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg("*")
+            .query_async(&mut conn)
+            .await
+            .expect("redis KEYS");
+        let mut everything = keys.join("\n");
+        for k in &keys {
+            let kind: String = redis::cmd("TYPE")
+                .arg(k)
+                .query_async(&mut conn)
+                .await
+                .expect("redis read");
+            let value: Vec<String> = match kind.as_str() {
+                "string" => vec![
+                    redis::cmd("GET")
+                        .arg(k)
+                        .query_async(&mut conn)
+                        .await
+                        .expect("redis read"),
+                ],
+                "hash" => redis::cmd("HGETALL")
+                    .arg(k)
+                    .query_async(&mut conn)
+                    .await
+                    .expect("redis read"),
+                "zset" => redis::cmd("ZRANGE")
+                    .arg(k)
+                    .arg(0)
+                    .arg(-1)
+                    .query_async(&mut conn)
+                    .await
+                    .expect("redis read"),
+                _ => Vec::new(),
+            };
+            everything.push_str(&value.join("\n"));
+        }
+        (keys, everything)
+    }
+
     /// `redis://127.0.0.1:<port>/`.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)

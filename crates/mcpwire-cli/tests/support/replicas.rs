@@ -20,6 +20,17 @@ pub struct Replica {
 }
 
 impl Replica {
+    /// Its `/metrics`, as text, fetched with `c`.
+    pub async fn metrics(&self, c: &reqwest::Client) -> String {
+        c.get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Starts `mcpwire gateway --config path` with exactly `env` (plus PATH).
     pub async fn start(path: &Path, env: &[(&str, String)]) -> Replica {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mcpwire"))

@@ -35,6 +35,12 @@ pub fn env() -> Env {
     .collect()
 }
 
+/// The `[upstream.openai]` table of a config: the vendor at `{base}/v1`, its key from
+/// `GW_OPENAI_KEY`.
+pub fn openai_upstream(base: &str) -> String {
+    format!("[upstream.openai]\nbase_url = \"{base}/v1\"\napi_key_env = \"GW_OPENAI_KEY\"")
+}
+
 /// A config with both upstreams at `base` (OpenAI `{base}/v1`), tenant `team-a` allowed the
 /// demo server at `demo_url` with `auth` (a TOML inline table), tenant `team-b` with nothing.
 pub fn config_text(
@@ -53,9 +59,7 @@ response_timeout_secs = 2
 idle_timeout_secs = 5
 {extra_server}
 
-[upstream.openai]
-base_url = "{base}/v1"
-api_key_env = "GW_OPENAI_KEY"
+{openai}
 
 [upstream.anthropic]
 base_url = "{base}"
@@ -76,9 +80,87 @@ auth = {auth}
 name = "team-b"
 key_sha256 = ["{b}"]
 "#,
+        openai = openai_upstream(base),
         a = key_hash_hex(GATEWAY_KEY),
         b = key_hash_hex(OTHER_KEY),
     )
+}
+
+/// The demo MCP server's auth in a config: the gateway injects [`MCP_TOKEN`] from the env.
+pub const DEMO_BEARER: &str = r#"{ bearer_env = "GW_DEMO_TOKEN" }"#;
+
+/// The demo MCP server (it wants [`MCP_TOKEN`]) and the simulator, both started.
+pub async fn demo_and_sim() -> (mcpwire_sim::DemoServerHandle, mcpwire_sim::SimHandle) {
+    let demo =
+        mcpwire_sim::DemoServer::start(mcpwire_sim::DemoOptions::new().with_token(MCP_TOKEN))
+            .await
+            .unwrap();
+    let sim = mcpwire_sim::Simulator::start(mcpwire_sim::SimOptions::new())
+        .await
+        .unwrap();
+    (demo, sim)
+}
+
+/// A mock authorization server, the demo MCP server checking its tokens (and naming it as
+/// its authorization server), and the simulator, all started.
+pub async fn oauth_demo_and_sim() -> (
+    mcpwire_testkit::mock_as::MockAs,
+    mcpwire_sim::DemoServerHandle,
+    mcpwire_sim::SimHandle,
+) {
+    let auth = mcpwire_testkit::mock_as::MockAs::start(3600).await;
+    let a2 = auth.clone();
+    let demo = mcpwire_sim::DemoServer::start(
+        mcpwire_sim::DemoOptions::new()
+            .with_token_check(move |t| a2.accepts(t))
+            .with_authorization_server(auth.issuer.clone()),
+    )
+    .await
+    .unwrap();
+    let sim = mcpwire_sim::Simulator::start(mcpwire_sim::SimOptions::new())
+        .await
+        .unwrap();
+    (auth, demo, sim)
+}
+
+/// A port free on 127.0.0.1 a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// [`config_text`] in front of `sim` with the demo server behind [`DEMO_BEARER`].
+pub fn sim_config(
+    sim: &mcpwire_sim::SimHandle,
+    demo: &mcpwire_sim::DemoServerHandle,
+    extra_server: &str,
+    extra_mcp: &str,
+) -> String {
+    config_text(
+        &sim.base_url(),
+        demo.url(),
+        DEMO_BEARER,
+        extra_server,
+        extra_mcp,
+    )
+}
+
+/// A mock upstream that answers every request with `template`.
+pub async fn answering(template: wiremock::ResponseTemplate) -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A mock upstream that answers every request `200` with `body`.
+pub async fn answering_json(body: Value) -> wiremock::MockServer {
+    answering(wiremock::ResponseTemplate::new(200).set_body_json(body)).await
 }
 
 pub async fn start(text: &str) -> GatewayHandle {
@@ -137,6 +219,26 @@ pub async fn post_anthropic(gw: &GatewayHandle, key: &str, body: &Value) -> reqw
         .send()
         .await
         .unwrap()
+}
+
+/// [`post_openai`] as `team-a` of [`openai_body`] with the demo server at `demo_url`.
+pub async fn team_a_openai(
+    gw: &GatewayHandle,
+    demo_url: &str,
+    input: &str,
+    stream: bool,
+) -> reqwest::Response {
+    post_openai(gw, GATEWAY_KEY, &openai_body(demo_url, input, stream)).await
+}
+
+/// [`post_anthropic`] as `team-a` of [`anthropic_body`] with the demo server at `demo_url`.
+pub async fn team_a_anthropic(
+    gw: &GatewayHandle,
+    demo_url: &str,
+    input: &str,
+    stream: bool,
+) -> reqwest::Response {
+    post_anthropic(gw, GATEWAY_KEY, &anthropic_body(demo_url, input, stream)).await
 }
 
 /// The gateway's request id of a response (`x-mcpwire-request-id`).

@@ -4,7 +4,7 @@
 
 #![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used)]
 
-use mcpwire_sim::{DemoOptions, DemoServer, DemoServerHandle, SimOptions, Simulator};
+use mcpwire_sim::DemoServerHandle;
 use mcpwire_testkit::mock_as::MockAs;
 use serde_json::{Value, json};
 
@@ -19,30 +19,13 @@ pub struct World {
     pub store: std::path::PathBuf,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The `/ui` admin key of the world's gateway.
 pub const ADMIN_KEY: &str = "ui-admin-PLANTED-key-31";
 
 /// A tenant whose users are named in a header, a per-user demo server (`docs`) and a second
 /// per-user server that is dropped when unconnected (`extra`), tokens in a file store.
 pub async fn world(tenant_extra: &str) -> World {
-    let auth = MockAs::start(3600).await;
-    let a2 = auth.clone();
-    let demo = DemoServer::start(
-        DemoOptions::new()
-            .with_token_check(move |t| a2.accepts(t))
-            .with_authorization_server(auth.issuer.clone()),
-    )
-    .await
-    .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
+    let (auth, demo, sim) = oauth_demo_and_sim().await;
     let dir = tempdir();
     let store = dir.join("tokens.json");
     let port = free_port();
@@ -57,9 +40,7 @@ public_url = "http://127.0.0.1:{port}"
 [ui]
 admin_key_sha256 = ["{admin}"]
 
-[upstream.openai]
-base_url = "{sim}/v1"
-api_key_env = "GW_OPENAI_KEY"
+{openai}
 
 [upstream.anthropic]
 base_url = "{sim}"
@@ -85,6 +66,7 @@ url = "{extra_url}"
 auth = {{ oauth_per_user = {{ client_id = "gw-client", client_secret_env = "GW_CLIENT_SECRET" }} }}
 when_unconnected = "drop"
 "#,
+        openai = openai_upstream(&sim.base_url()),
         sim = sim.base_url(),
         store = store.display(),
         key = mcpwire_gateway::config::key_hash_hex(GATEWAY_KEY),

@@ -66,6 +66,16 @@ pub fn request_for(vendor: Vendor, stream: bool) -> McpRequest {
     }
 }
 
+/// A `200` answer with `body` as JSON.
+pub fn ok_json(body: Vec<u8>) -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(200).set_body_raw(body, "application/json")
+}
+
+/// A `200` answer with the fixture at `rel` as JSON.
+pub fn ok_fixture(rel: &str) -> wiremock::ResponseTemplate {
+    ok_json(fixture(rel))
+}
+
 pub fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -63,6 +63,35 @@ pub const LISTED_CALL_TEXT: [&str; 6] = [
     "response_completed",
 ];
 
+/// The settled kinds of a turn that lists one server's tools, makes two calls and answers.
+pub const LISTED_TWO_CALLS_TEXT: [&str; 8] = [
+    "response_started",
+    "tools_listed",
+    "call",
+    "call_result",
+    "call",
+    "call_result",
+    "text",
+    "response_completed",
+];
+
+/// The settled kinds of a turn that lists two servers' tools, makes two calls and answers.
+pub fn two_listed_two_calls_text() -> Vec<&'static str> {
+    let mut kinds = LISTED_TWO_CALLS_TEXT.to_vec();
+    kinds.insert(1, "tools_listed");
+    kinds
+}
+
+/// The text of the first `text` event.
+pub fn first_text(events: &[Event<'_>]) -> Value {
+    of_kind(events, "text")[0]["text"].clone()
+}
+
+/// The text of the first content block of a `call_result` event's value.
+pub fn result_text(result: &Value) -> &str {
+    result["content"][0]["text"].as_str().unwrap()
+}
+
 /// The settled kinds of a turn that makes one call (tools known already) and answers.
 pub const CALL_TEXT: [&str; 5] = [
     "response_started",
