@@ -420,6 +420,12 @@ fn start_redis() -> Option<Redis> {
 
 /// Total commands Redis has executed (`INFO commandstats`), minus `INFO` itself.
 fn redis_calls(port: u16) -> Option<u64> {
+    Some(redis_commands(port)?.values().sum())
+}
+
+/// Calls per command (`INFO commandstats`), without `INFO` itself. Commands a Lua script
+/// runs are counted under their own names, beside the script's `evalsha`.
+fn redis_commands(port: u16) -> Option<std::collections::BTreeMap<String, u64>> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
@@ -448,14 +454,17 @@ fn redis_calls(port: u16) -> Option<u64> {
         text.lines()
             .filter(|l| l.starts_with("cmdstat_") && !l.starts_with("cmdstat_info:"))
             .filter_map(|l| {
-                l.split("calls=")
+                let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
+                let calls = rest
+                    .split("calls=")
                     .nth(1)?
                     .split(',')
                     .next()?
                     .parse::<u64>()
-                    .ok()
+                    .ok()?;
+                Some((name.to_owned(), calls))
             })
-            .sum(),
+            .collect(),
     )
 }
 
@@ -488,18 +497,28 @@ async fn shared_rows(
     let shared_url = format!("{}/v1/responses", shared.1);
     load(client, &plain_url, KEY, body, 8, 32).await;
     load(client, &shared_url, KEY, body, 8, 32).await;
+    let mut breakdown = Vec::new();
     for (c, n) in [(1, 300), (64, 640)] {
         let cpu0 = cpu_time(plain.0.id());
         let p = load(client, &plain_url, KEY, body, c, n).await;
         let cpu_p = (cpu_time(plain.0.id()) - cpu0).as_secs_f64() * 1e6 / p.ttfe.len() as f64;
         // Commands that finish after the last response (the end-of-request script) count too.
-        let calls0 = redis_calls(redis.1).unwrap_or(0);
+        let by0 = redis_commands(redis.1).unwrap_or_default();
+        let calls0: u64 = by0.values().sum();
         let cpu0 = cpu_time(shared.0.id());
         let s = load(client, &shared_url, KEY, body, c, n).await;
         let cpu_s = (cpu_time(shared.0.id()) - cpu0).as_secs_f64() * 1e6 / s.ttfe.len() as f64;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let calls =
-            redis_calls(redis.1).unwrap_or(0).saturating_sub(calls0) as f64 / s.ttfe.len() as f64;
+        let by1 = redis_commands(redis.1).unwrap_or_default();
+        let calls = by1.values().sum::<u64>().saturating_sub(calls0) as f64 / s.ttfe.len() as f64;
+        let each: Vec<String> = by1
+            .iter()
+            .filter_map(|(name, n)| {
+                let d = n.saturating_sub(by0.get(name).copied().unwrap_or(0));
+                (d > 0).then(|| format!("{name} {:.2}", d as f64 / s.ttfe.len() as f64))
+            })
+            .collect();
+        breakdown.push(format!("{c} streams: {}", each.join(", ")));
         println!(
             "| {c} | {:.2} / {:.2} | {:.2} / {:.2} | {:+.3} / {:+.3} | {calls:.2} | {cpu_p:.0} / {cpu_s:.0} |",
             pct(&p.ttfe, 0.5),
@@ -509,5 +528,9 @@ async fn shared_rows(
             pct(&s.ttfe, 0.5) - pct(&p.ttfe, 0.5),
             pct(&s.ttfe, 0.99) - pct(&p.ttfe, 0.99),
         );
+    }
+    println!("Redis commands per request, by command (scripts' own commands under their names):");
+    for line in breakdown {
+        println!("  {line}");
     }
 }
