@@ -62,8 +62,8 @@ auth = {{ bearer_env = "DEMO_TOKEN" }}
         demo = demo.url(),
     );
     let env: mcpwire_gateway::config::Env = [
-        ("OPENAI_KEY", "sk-example-not-secret"),
-        ("ANTHROPIC_KEY", "sk-ant-example-not-secret"),
+        ("OPENAI_KEY", "planted-openai-key-not-secret"),
+        ("ANTHROPIC_KEY", "planted-anthropic-key-not-secret"),
         ("DEMO_TOKEN", MCP_TOKEN),
     ]
     .into_iter()
