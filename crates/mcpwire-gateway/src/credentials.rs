@@ -164,6 +164,18 @@ pub(crate) async fn open_store(
     mcpwire_auth::open_store(&Secret::new(spec.url.expose()), keys).await
 }
 
+/// The secret in `var`, if one is named, remembered among the secrets to scrub.
+fn optional_secret(
+    env: &Env,
+    var: Option<&str>,
+    static_secrets: &mut Vec<Sensitive>,
+) -> Result<Option<Secret>, String> {
+    let Some(var) = var else { return Ok(None) };
+    let s = env_secret(env, var)?;
+    static_secrets.push(Sensitive::new(s.expose()));
+    Ok(Some(s))
+}
+
 fn env_secret(env: &Env, var: &str) -> Result<Secret, String> {
     env.get(var)
         .map(|v| Secret::new(v.clone()))
@@ -244,14 +256,8 @@ impl CredentialSet {
                 };
                 Ok(match spec {
                     AuthSpec::OAuthPerUser(p) => {
-                        let secret = match &p.client_secret_env {
-                            Some(var) => {
-                                let s = env_secret(env, var)?;
-                                static_secrets.push(Sensitive::new(s.expose()));
-                                Some(s)
-                            }
-                            None => None,
-                        };
+                        let secret =
+                            optional_secret(env, p.client_secret_env.as_deref(), static_secrets)?;
                         let client = p
                             .client_id
                             .as_ref()
@@ -261,14 +267,8 @@ impl CredentialSet {
                         ServerCreds::PerUser(c)
                     }
                     AuthSpec::IdJag(j) => {
-                        let secret = match &j.client_secret_env {
-                            Some(var) => {
-                                let s = env_secret(env, var)?;
-                                static_secrets.push(Sensitive::new(s.expose()));
-                                Some(s)
-                            }
-                            None => None,
-                        };
+                        let secret =
+                            optional_secret(env, j.client_secret_env.as_deref(), static_secrets)?;
                         ServerCreds::IdJag {
                             client: per_user_client(&j.store, None, &[])?,
                             endpoint: j.idp_token_endpoint.clone(),
