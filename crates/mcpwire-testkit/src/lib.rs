@@ -13,12 +13,20 @@
 //! * [`conformance`]: the official MCP conformance suite's client scenarios as servers;
 //! * [`fixtures`]: the recorded vendor payloads under `fixtures/` and wiremock answers that
 //!   replay them;
-//! * [`logs`]: every tracing event at TRACE captured into a buffer, for the `no_leaks` tests.
+//! * [`http_kit`]: set-up that several crates' tests share: a mock server answering every POST,
+//!   a `429` reply, a raw TCP server, a child process serving a printed URL, a JSON lookup;
+//! * [`gateway_kit`]: gateway config tables as TOML text, a delayed upstream answer and
+//!   readers of HTTP answers, shared by the gateway's and the CLI's gateway tests;
+//! * [`logs`]: every tracing event at TRACE captured into a buffer, for the `no_leaks` tests;
+//! * [`auth_kit`]: a fresh temp directory for a token store or an `MCPWIRE_HOME`.
 //!
 //! Dev-only (`publish = false`); it depends on no mcpwire crate.
 
+pub mod auth_kit;
 pub mod conformance;
 pub mod fixtures;
+pub mod gateway_kit;
+pub mod http_kit;
 pub mod logs;
 pub mod mock_as;
 pub mod oauth;
