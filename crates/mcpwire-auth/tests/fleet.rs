@@ -10,12 +10,12 @@
 
 mod common;
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use mcpwire_auth::{Entry, EntryKey, LoginMode, OAuthClient, OAuthConfig, Secret};
-use mcpwire_auth::{RedisOptions, RedisStore, StoreKeys};
+use mcpwire_auth::{Entry, EntryKey, OAuthClient, OAuthConfig, RedisOptions, Secret};
 use mcpwire_testkit::redis::RedisServer;
 use serde_json::json;
 use wiremock::{Request, Respond, ResponseTemplate};
@@ -44,38 +44,48 @@ fn fleet_config() -> OAuthConfig {
 }
 
 async fn fleet_client(redis_url: &str, key: &Secret) -> OAuthClient {
-    let store = RedisStore::connect(
-        &Secret::new(redis_url),
-        RedisOptions::default().tenant("fleet"),
-        StoreKeys::parse(key).unwrap(),
-    )
-    .await
-    .unwrap();
+    let store = redis_store(redis_url, key, RedisOptions::default().tenant("fleet")).await;
     client_with(Arc::new(store), fleet_config())
 }
 
+/// The parent side of the fleet test `test`: a Redis, a store key and the scripted servers
+/// the replicas (re-runs of `test`) share.
 struct Fleet {
+    test: &'static str,
     redis: RedisServer,
     key: Secret,
     s: Scripted,
 }
 
 impl Fleet {
-    async fn start() -> Self {
-        let s = Scripted::discoverable().await;
-        Fleet {
-            redis: RedisServer::start(),
-            key: StoreKeys::generate().unwrap(),
-            s,
+    /// The fleet of `test`; `None` in one of its replicas, after running `replica` there.
+    async fn start(test: &'static str, replica: impl Future<Output = ()>) -> Option<Self> {
+        if is_child(test) {
+            replica.await;
+            return None;
         }
+        let s = Scripted::discoverable().await;
+        Some(Fleet {
+            test,
+            redis: RedisServer::start(),
+            key: new_store_key(),
+            s,
+        })
     }
 
-    /// Logs in (the AS must answer the code with RT-1) and expires the access token.
-    async fn login_expired(&self) {
+    /// Mounts the code grant (AT-1 / RT-1) and the refresh of RT-1 (AT-2 / RT-2, answered
+    /// after `refresh_delay`), logs in and expires the access token.
+    async fn login_expired(&self, refresh_delay: Duration) {
+        grant_at1(&self.s, 3600).await;
+        Route::post("/token")
+            .body_contains("refresh_token=RT-1")
+            .reply(
+                &self.s.auth,
+                token_json("AT-2", Some("RT-2"), 3600).set_delay(refresh_delay),
+            )
+            .await;
         let c = fleet_client(&self.redis.url(), &self.key).await;
-        c.login(&self.s.server_url(), None, LoginMode::Headless, |_| {})
-            .await
-            .unwrap();
+        login_headless(&c, &self.s.server_url()).await;
         let store = c.store();
         let key = EntryKey::token(self.s.server_url());
         let v = store.get(&key).await.unwrap().unwrap();
@@ -87,16 +97,17 @@ impl Fleet {
             .unwrap();
     }
 
-    fn spawn(&self, test: &str, tasks: usize, extra: &[(&str, String)]) -> tokio::process::Child {
+    /// Starts one replica with `tasks` tasks (and `extra` in its environment).
+    fn spawn(&self, tasks: usize, extra: &[(&str, String)]) -> tokio::process::Child {
         let mut cmd = tokio::process::Command::new(std::env::current_exe().unwrap());
         cmd.args([
             "--ignored",
             "--exact",
-            test,
+            self.test,
             "--nocapture",
             "--test-threads=1",
         ])
-        .env(CHILD, test)
+        .env(CHILD, self.test)
         .env(REDIS, self.redis.url())
         .env(KEY, self.key.expose())
         .env(SERVER, self.s.server_url())
@@ -108,13 +119,15 @@ impl Fleet {
         cmd.spawn().unwrap()
     }
 
-    async fn refreshes(&self) -> Vec<Request> {
-        self.s
-            .requests_to(&self.s.auth, "/token")
-            .await
-            .into_iter()
-            .filter(|r| get(&form(r), "grant_type") == Some("refresh_token"))
-            .collect()
+    /// Runs `n` replicas with `tasks` tasks each (and `extra` in their environment) to the
+    /// end: their `TOKEN` lines.
+    async fn run_replicas(
+        &self,
+        n: usize,
+        tasks: usize,
+        extra: &[(&str, String)],
+    ) -> Vec<(String, u64)> {
+        tokens_of((0..n).map(|_| self.spawn(tasks, extra)).collect()).await
     }
 }
 
@@ -160,35 +173,33 @@ async fn tokens_of(children: Vec<tokio::process::Child>) -> Vec<(String, u64)> {
     out
 }
 
+/// `n` tokens were handed out, every one AT-2 with more than 3000 s left.
+fn assert_all_at2(tokens: &[(String, u64)], n: usize) {
+    assert_eq!(tokens.len(), n);
+    assert!(
+        tokens.iter().all(|(t, left)| t == "AT-2" && *left > 3000),
+        "{tokens:?}"
+    );
+}
+
 /// 4 processes x 16 tasks ask for the same expired token: one refresh request reaches the
 /// authorization server and all 64 callers get the new token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn fleet_of_4_processes_x_16_tasks_refreshes_once() {
-    if is_child("fleet_of_4_processes_x_16_tasks_refreshes_once") {
-        return replica_once().await;
-    }
-    let f = Fleet::start().await;
-    grant_at1(&f.s, 3600).await;
-    Route::post("/token")
-        .body_contains("refresh_token=RT-1")
-        .reply(
-            &f.s.auth,
-            token_json("AT-2", Some("RT-2"), 3600).set_delay(Duration::from_millis(300)),
-        )
-        .await;
+    let test = "fleet_of_4_processes_x_16_tasks_refreshes_once";
+    let Some(f) = Fleet::start(test, replica_once()).await else {
+        return;
+    };
     token_fallback(&f.s.auth, 400, "invalid_grant").await;
-    f.login_expired().await;
-    let children: Vec<_> = (0..4)
-        .map(|_| f.spawn("fleet_of_4_processes_x_16_tasks_refreshes_once", 16, &[]))
-        .collect();
-    let tokens = tokens_of(children).await;
-    assert_eq!(tokens.len(), 64);
-    assert!(
-        tokens.iter().all(|(t, left)| t == "AT-2" && *left > 3000),
-        "{tokens:?}"
+    f.login_expired(Duration::from_millis(300)).await;
+    let tokens = f.run_replicas(4, 16, &[]).await;
+    assert_all_at2(&tokens, 64);
+    assert_eq!(
+        refresh_requests(&f.s).await.len(),
+        1,
+        "exactly one refresh request"
     );
-    assert_eq!(f.refreshes().await.len(), 1, "exactly one refresh request");
 }
 
 /// The replica holding the refresh lease is killed (SIGKILL) while its refresh request is in
@@ -197,11 +208,9 @@ async fn fleet_of_4_processes_x_16_tasks_refreshes_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn lease_holder_killed_mid_refresh() {
-    if is_child("lease_holder_killed_mid_refresh") {
-        return replica_once().await;
-    }
-    let f = Fleet::start().await;
-    grant_at1(&f.s, 3600).await;
+    let Some(f) = Fleet::start("lease_holder_killed_mid_refresh", replica_once()).await else {
+        return;
+    };
     // The first refresh never answers in time; the next one does.
     Route::post("/token")
         .body_contains("grant_type=refresh_token")
@@ -211,14 +220,10 @@ async fn lease_holder_killed_mid_refresh() {
             token_json("AT-LOST", Some("RT-LOST"), 3600).set_delay(Duration::from_secs(60)),
         )
         .await;
-    Route::post("/token")
-        .body_contains("refresh_token=RT-1")
-        .reply(&f.s.auth, token_json("AT-2", Some("RT-2"), 3600))
-        .await;
-    f.login_expired().await;
-    let mut victim = f.spawn("lease_holder_killed_mid_refresh", 1, &[]);
+    f.login_expired(Duration::ZERO).await;
+    let mut victim = f.spawn(1, &[]);
     let deadline = Instant::now() + Duration::from_secs(20);
-    while f.refreshes().await.is_empty() {
+    while refresh_requests(&f.s).await.is_empty() {
         assert!(
             Instant::now() < deadline,
             "the victim never started its refresh"
@@ -229,16 +234,9 @@ async fn lease_holder_killed_mid_refresh() {
     victim.start_kill().unwrap(); // SIGKILL
     let status = victim.wait().await.unwrap();
     assert!(!status.success());
-    let survivors: Vec<_> = (0..3)
-        .map(|_| f.spawn("lease_holder_killed_mid_refresh", 16, &[]))
-        .collect();
-    let tokens = tokens_of(survivors).await;
-    assert_eq!(tokens.len(), 48);
-    assert!(
-        tokens.iter().all(|(t, left)| t == "AT-2" && *left > 3000),
-        "{tokens:?}"
-    );
-    let refreshes = f.refreshes().await;
+    let tokens = f.run_replicas(3, 16, &[]).await;
+    assert_all_at2(&tokens, 48);
+    let refreshes = refresh_requests(&f.s).await;
     assert_eq!(refreshes.len(), 2, "the lost refresh and exactly one more");
     // Leases last 8 s (3 s request timeout + 5 s): the second refresh waited for expiry.
     assert!(
@@ -327,10 +325,10 @@ async fn replica_loop() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn rotating_server_sees_no_reuse_across_4_processes() {
-    if is_child("rotating_server_sees_no_reuse_across_4_processes") {
-        return replica_loop().await;
-    }
-    let f = Fleet::start().await;
+    let test = "rotating_server_sees_no_reuse_across_4_processes";
+    let Some(f) = Fleet::start(test, replica_loop()).await else {
+        return;
+    };
     let rotating = Arc::new(RotatingAs::default());
     struct Shared(Arc<RotatingAs>);
     impl Respond for Shared {
@@ -342,19 +340,8 @@ async fn rotating_server_sees_no_reuse_across_4_processes() {
         .reply(&f.s.auth, Shared(rotating.clone()))
         .await;
     let c = fleet_client(&f.redis.url(), &f.key).await;
-    c.login(&f.s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
-    let children: Vec<_> = (0..4)
-        .map(|_| {
-            f.spawn(
-                "rotating_server_sees_no_reuse_across_4_processes",
-                16,
-                &[(RUN_FOR_MS, "7000".into())],
-            )
-        })
-        .collect();
-    let tokens = tokens_of(children).await;
+    login_headless(&c, &f.s.server_url()).await;
+    let tokens = f.run_replicas(4, 16, &[(RUN_FOR_MS, "7000".into())]).await;
     let st = rotating.state.lock().unwrap();
     assert!(st.reuse_seen.is_empty(), "reused: {:?}", st.reuse_seen);
     assert!(!st.revoked);

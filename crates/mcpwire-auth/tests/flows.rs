@@ -12,8 +12,7 @@ use std::time::Duration;
 use base64::Engine;
 use common::*;
 use mcpwire_auth::{
-    Error, LoginMode, MemoryStore, OAuthConfig, OAuthErrorCode, PreRegisteredClient, Secret,
-    TokenStore,
+    Error, MemoryStore, OAuthConfig, OAuthErrorCode, PreRegisteredClient, Secret, TokenStore,
 };
 use serde_json::json;
 use wiremock::ResponseTemplate;
@@ -42,13 +41,6 @@ fn pre_registered_client(s: &Scripted, id: &str, secret: &str) -> mcpwire_auth::
 /// Every entry of `store`.
 async fn listed(store: &dyn TokenStore) -> Vec<mcpwire_auth::Versioned> {
     store.list().await.unwrap()
-}
-
-/// Logs `c` in to `server_url` headless; the login must succeed.
-async fn login_headless(c: &mcpwire_auth::OAuthClient, server_url: &str) {
-    c.login(server_url, None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
@@ -149,10 +141,7 @@ async fn registration_priority_cimd_then_dcr() {
     assert!(s.requests_to(&s.auth, "/register").await.is_empty());
 
     let s = Scripted::standard().await;
-    client()
-        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    login_headless(&client(), &s.server_url()).await;
     let reg = &s.requests_to(&s.auth, "/register").await[0];
     let body: serde_json::Value = serde_json::from_slice(&reg.body).unwrap();
     assert_eq!(body["application_type"], "native");
@@ -172,18 +161,12 @@ async fn scope_selection_and_offline_access() {
     md["scopes_supported"] = json!(["mcp:basic", "offline_access"]);
     s.mount_as(md, None).await;
     s.mount_token(token_json("AT", None, 60)).await;
-    client()
-        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    login_headless(&client(), &s.server_url()).await;
     let a = query(&s.requests_to(&s.auth, "/authorize").await[0]);
     assert_eq!(get(&a, "scope"), Some("mcp:basic offline_access"));
 
     let s = Scripted::standard().await;
-    client()
-        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    login_headless(&client(), &s.server_url()).await;
     let a = query(&s.requests_to(&s.auth, "/authorize").await[0]);
     assert_eq!(get(&a, "scope"), None);
 }
@@ -227,10 +210,7 @@ async fn client_credentials_needs_pre_registration() {
 /// 2025-03-26: metadata at the MCP origin is used; default endpoints only when enabled.
 #[tokio::test]
 async fn legacy_2025_03_26_fallbacks() {
-    let rs = wiremock::MockServer::start().await;
-    Route::post("/mcp")
-        .reply(&rs, ResponseTemplate::new(401))
-        .await;
+    let (rs, url) = bare_mcp_server(ResponseTemplate::new(401)).await;
     mount_register_and_authorize(&rs, "legacy", "c").await;
     Route::post("/token")
         .reply(&rs, token_json("LEGACY-AT", None, 60))
@@ -238,10 +218,7 @@ async fn legacy_2025_03_26_fallbacks() {
     let mut cfg = OAuthConfig::default();
     cfg.policy.allow_legacy_endpoints = true;
     let c = client_with(Arc::new(MemoryStore::new()), cfg);
-    let url = format!("{}/mcp", rs.uri());
-    c.login(&url, None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    login_headless(&c, &url).await;
     let (at, _) = c.access_token(&url, Duration::ZERO).await.unwrap();
     assert_eq!(at.expose(), "LEGACY-AT");
 }
@@ -277,18 +254,9 @@ async fn status_and_logout() {
 async fn malformed_metadata_is_typed() {
     let s = Scripted::start().await;
     s.mount_rs(&s.server_url(), None).await;
-    Route::get("/.well-known/oauth-authorization-server")
-        .reply(
-            &s.auth,
-            ResponseTemplate::new(200).set_body_json(
-                json!({"issuer": s.issuer(), "scopes_supported": "secret-looking-value"}),
-            ),
-        )
-        .await;
-    let err = client()
-        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap_err();
+    let md = json!({"issuer": s.issuer(), "scopes_supported": "secret-looking-value"});
+    s.mount_as(md, None).await;
+    let err = login_error(&client(), &s.server_url()).await;
     assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
     assert!(!err.to_string().contains("secret-looking-value"));
 }
@@ -323,10 +291,8 @@ async fn jwt_bearer_grant_with_workload_assertion() {
 /// with the pre-registered client.
 #[tokio::test]
 async fn enterprise_managed_token_exchange_then_jwt_bearer() {
-    let s = Scripted::start().await;
+    let (s, mut md) = Scripted::with_metadata().await;
     let idp = wiremock::MockServer::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    let mut md = metadata(&s.issuer());
     md["token_endpoint_auth_methods_supported"] = json!(["client_secret_basic"]);
     s.mount_as(md, None).await;
     s.mount_token(token_json("ENT-AT", None, 3600)).await;
@@ -373,10 +339,7 @@ async fn invalid_client_drops_dynamic_registration() {
     s.mount_token(token_json("AT", None, 60)).await;
     let store = Arc::new(MemoryStore::new());
     let c = client_with(store.clone(), OAuthConfig::default());
-    let err = c
-        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap_err();
+    let err = login_error(&c, &s.server_url()).await;
     assert!(
         matches!(err, Error::TokenEndpoint { status: 401, .. }),
         "{err:?}"
@@ -395,19 +358,7 @@ async fn invalid_client_drops_dynamic_registration() {
 /// code; nothing is redeemed and the authorization is consumed.
 #[tokio::test]
 async fn error_callback_is_typed_and_consumes() {
-    let s = Scripted::standard().await;
-    let c = client();
-    let d = c.discover(&s.server_url(), None).await.unwrap();
-    let mut p = c
-        .begin_authorization(d, "http://127.0.0.1/callback", None)
-        .await
-        .unwrap();
-    let state = url::Url::parse(p.authorization_url())
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
+    let (s, c, mut p, state) = begun_authorization().await;
     let cb = vec![
         ("state".to_owned(), state.clone()),
         ("error".to_owned(), "access_denied".to_owned()),
@@ -471,10 +422,7 @@ async fn dpop_bound_tokens_when_enabled() {
     let mut cfg = OAuthConfig::default();
     cfg.dpop = true;
     let c = client_with(Arc::new(MemoryStore::new()), cfg);
-    let st = c
-        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    let st = login_headless(&c, &s.server_url()).await;
     assert_eq!(st.token_type, "DPoP");
     c.access_token(&s.server_url(), Duration::from_secs(60))
         .await
@@ -585,10 +533,7 @@ async fn refused_registration_has_a_typed_error_code() {
         )
         .await;
     s.mount_as(metadata(&s.issuer()), None).await;
-    let err = client()
-        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap_err();
+    let err = login_error(&client(), &s.server_url()).await;
     assert!(
         matches!(
             err,

@@ -31,6 +31,19 @@ async fn login_with(
     (s, c, r)
 }
 
+/// The error of a login `r` that must have failed (`case` names the case).
+fn refused(r: Result<TokenStatus, Error>, case: impl std::fmt::Display) -> Error {
+    r.err().unwrap_or_else(|| panic!("{case} accepted"))
+}
+
+/// The token field an [`Error::InvalidTokenField`] names; `None` for any other error.
+fn invalid_field(err: &Error) -> Option<&'static str> {
+    match err {
+        Error::InvalidTokenField { field, .. } => Some(field),
+        _ => None,
+    }
+}
+
 const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// Item 8: huge lifetimes saturate and are cut to one year; the token is neither "expired at
@@ -78,17 +91,8 @@ async fn issue13_item8_invalid_expires_in_is_a_typed_error() {
             "access_token": "AT-1", "token_type": "Bearer", "expires_in": bad
         }))
         .await;
-        let err = r.err().unwrap_or_else(|| panic!("{bad} accepted"));
-        assert!(
-            matches!(
-                err,
-                Error::InvalidTokenField {
-                    field: "expires_in",
-                    ..
-                }
-            ),
-            "{bad}: {err:?}"
-        );
+        let err = refused(r, &bad);
+        assert_eq!(invalid_field(&err), Some("expires_in"), "{bad}: {err:?}");
         assert!(
             c.status().await.unwrap().is_empty(),
             "{bad}: nothing stored"
@@ -106,17 +110,8 @@ async fn issue13_token_type_only_bearer_or_dpop() {
     }
     for tt in ["MAC", "", "Bearer x", "N_A"] {
         let (_s, c, r) = login_with(json!({"access_token": "AT", "token_type": tt})).await;
-        let err = r.err().unwrap_or_else(|| panic!("{tt:?} accepted"));
-        assert!(
-            matches!(
-                err,
-                Error::InvalidTokenField {
-                    field: "token_type",
-                    ..
-                }
-            ),
-            "{tt:?}: {err:?}"
-        );
+        let err = refused(r, format!("{tt:?}"));
+        assert_eq!(invalid_field(&err), Some("token_type"), "{tt:?}: {err:?}");
         assert!(c.status().await.unwrap().is_empty());
     }
 }
@@ -133,11 +128,8 @@ async fn issue13_crlf_in_token_fields_is_refused() {
             _ => hostile.into(),
         };
         let (_s, c, r) = login_with(body).await;
-        let err = r.err().unwrap_or_else(|| panic!("{field} accepted"));
-        match &err {
-            Error::InvalidTokenField { field: f, .. } => assert_eq!(*f, field),
-            other => panic!("{field}: {other:?}"),
-        }
+        let err = refused(r, field);
+        assert_eq!(invalid_field(&err), Some(field), "{field}: {err:?}");
         let text = err.to_string();
         assert!(
             !text.contains("FAKE") && !text.contains("Injected"),
@@ -154,22 +146,19 @@ async fn issue13_crlf_in_token_fields_is_refused() {
 async fn issue13_wrong_state_callback_gets_error_page() {
     let s = Scripted::standard().await;
     let c = client();
-    let (tx, rx) = tokio::sync::oneshot::channel::<String>();
-    let browser = tokio::spawn(async move {
-        let http = no_redirect_http();
-        let loc = authorize_location(&http, rx).await;
-        let forged = http
-            .get(loc.replace("state=", "state=x"))
-            .send()
-            .await
-            .unwrap();
-        let forged = (forged.status().as_u16(), forged.text().await.unwrap());
-        let genuine = http.get(&loc).send().await.unwrap();
-        let genuine = (genuine.status().as_u16(), genuine.text().await.unwrap());
-        (forged, genuine)
-    });
-    login_interactive(&c, &s.server_url(), tx).await;
-    let ((fs, forged), (gs, genuine)) = browser.await.unwrap();
+    let ((fs, forged), (gs, genuine)) =
+        login_in_browser(&c, &s.server_url(), |http, loc| async move {
+            let forged = http
+                .get(loc.replace("state=", "state=x"))
+                .send()
+                .await
+                .unwrap();
+            let forged = (forged.status().as_u16(), forged.text().await.unwrap());
+            let genuine = http.get(&loc).send().await.unwrap();
+            let genuine = (genuine.status().as_u16(), genuine.text().await.unwrap());
+            (forged, genuine)
+        })
+        .await;
     assert_eq!(fs, 400, "{forged}");
     assert!(!forged.contains("Authorization received"), "{forged}");
     assert!(forged.contains("wrong or missing state"), "{forged}");

@@ -10,19 +10,15 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::planted::{AT1, AT2, DCR_SECRET, RT1, RT2};
 use common::*;
 use mcpwire_auth::{
-    Credentials, LoginMode, MemoryStore, OAuthConfig, PreRegisteredClient, Secret, TokenStore,
+    Credentials, MemoryStore, OAuthConfig, PreRegisteredClient, Secret, TokenStore,
 };
 use serde_json::json;
 use wiremock::ResponseTemplate;
 
-const AT1: &str = "AT-planted-1c2d4e5f";
-const RT1: &str = "RT-planted-9f3e8d7c";
-const AT2: &str = "AT-planted-2b2b2b2b";
-const RT2: &str = "RT-planted-3c3c3c3c";
 const CODE: &str = "CODE-planted-77aa88bb";
-const DCR_SECRET: &str = "CS-planted-0b5e6f7a";
 const PRE_SECRET: &str = "CS-pre-planted-5d5d5d";
 const CC_AT: &str = "AT-cc-planted-6e6e6e";
 
@@ -85,21 +81,10 @@ async fn no_secret_in_logs_debug_or_errors() {
     // A pending authorization's Debug, then the real flow.
     let d = c.discover(&s.server_url(), None).await.unwrap();
     texts.push(format!("{d:?}"));
-    let pending = c
-        .begin_authorization(d, "http://127.0.0.1/callback", None)
-        .await
-        .unwrap();
+    let pending = begin(&c, d).await;
     texts.push(format!("{pending:?}"));
-    let pending_state = url::Url::parse(pending.authorization_url())
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
-    let st = c
-        .login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    let pending_state = state_of(&pending);
+    let st = login_headless(&c, &s.server_url()).await;
     texts.push(format!("{st:?}"));
     let (at, _) = c
         .access_token(&s.server_url(), Duration::from_secs(60))
@@ -124,13 +109,7 @@ async fn no_secret_in_logs_debug_or_errors() {
     texts.push(format!("{c:?}"));
 
     // Client credentials with a pre-registered secret (basic auth).
-    let cc = wiremock::MockServer::start().await;
-    let s2 = Scripted {
-        rs: wiremock::MockServer::start().await,
-        auth: cc,
-    };
-    s2.mount_rs(&s2.server_url(), None).await;
-    let mut md2 = metadata(&s2.issuer());
+    let (s2, mut md2) = Scripted::with_metadata().await;
     md2["token_endpoint_auth_methods_supported"] = json!(["client_secret_basic"]);
     s2.mount_as(md2, None).await;
     s2.mount_token(token_json(CC_AT, None, 3600)).await;

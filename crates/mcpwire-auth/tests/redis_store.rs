@@ -9,23 +9,21 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::planted::{AT1, AT2, DCR_SECRET, RT1, RT2};
 use common::*;
 use mcpwire_auth::testing::{check_store, sample_token};
-use mcpwire_auth::{
-    CasOutcome, Entry, EntryKey, Error, LoginMode, OAuthConfig, Secret, TokenStore,
-};
+use mcpwire_auth::{CasOutcome, Entry, EntryKey, Error, OAuthConfig, Secret, TokenStore};
 use mcpwire_auth::{RedisOptions, RedisStore, StoreKeys};
 use mcpwire_testkit::redis::RedisServer;
 use serde_json::json;
 
 async fn store(url: &str, keys: &Secret, tenant: &str) -> RedisStore {
-    RedisStore::connect(
-        &Secret::new(url),
-        RedisOptions::default().tenant(tenant),
-        StoreKeys::parse(keys).unwrap(),
-    )
-    .await
-    .unwrap()
+    redis_store(url, keys, RedisOptions::default().tenant(tenant)).await
+}
+
+/// The id of the current key of the store keys `keys`.
+fn key_id(keys: &Secret) -> String {
+    StoreKeys::parse(keys).unwrap().current_id().to_owned()
 }
 
 const MCP_URL: &str = "https://mcp.example.com/mcp";
@@ -45,7 +43,7 @@ async fn put_token(store: &RedisStore, url: &str, tag: &str) {
 /// A fresh Redis, a store key, and two stores on it with that key for tenants `a` and `b`.
 async fn two_stores(a: &str, b: &str) -> (RedisServer, Secret, RedisStore, RedisStore) {
     let redis = RedisServer::start();
-    let keys = StoreKeys::generate().unwrap();
+    let keys = new_store_key();
     let sa = store(&redis.url(), &keys, a).await;
     let sb = store(&redis.url(), &keys, b).await;
     (redis, keys, sa, sb)
@@ -100,16 +98,11 @@ async fn ttl_ms(url: &str, key: &str) -> i64 {
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn redis_store_passes_the_suite() {
     let redis = RedisServer::start();
-    let keys = StoreKeys::generate().unwrap();
+    let keys = new_store_key();
     check_store(Arc::new(store(&redis.url(), &keys, "suite").await)).await;
     // The same server, another tenant, no cache: the suite again.
-    let uncached = RedisStore::connect(
-        &Secret::new(redis.url()),
-        RedisOptions::default().tenant("suite-2").cache(false),
-        StoreKeys::parse(&keys).unwrap(),
-    )
-    .await
-    .unwrap();
+    let opts = RedisOptions::default().tenant("suite-2").cache(false);
+    let uncached = redis_store(&redis.url(), &keys, opts).await;
     check_store(Arc::new(uncached)).await;
 }
 
@@ -117,9 +110,8 @@ async fn redis_store_passes_the_suite() {
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn entries_never_expire_and_tenants_are_separate() {
     let (redis, keys, a, b) = two_stores("tenant-a", "tenant-b").await;
-    let url = MCP_URL;
-    let key = EntryKey::token(url);
-    let mut t = sample_token(url, "a");
+    let key = EntryKey::token(MCP_URL);
+    let mut t = sample_token(MCP_URL, "a");
     t.expires_at = Some(1); // long expired: the record must stay (it holds the refresh token)
     a.compare_and_set(&key, None, Some(&Entry::Token(t)))
         .await
@@ -127,13 +119,8 @@ async fn entries_never_expire_and_tenants_are_separate() {
     assert!(b.get(&key).await.unwrap().is_none());
     assert_eq!(ttl_ms(&redis.url(), &a.entry_key(&key)).await, -1);
     assert!(a.entry_key(&key).starts_with("mcpwire:tenant-a:entry:"));
-    let other_prefix = RedisStore::connect(
-        &Secret::new(redis.url()),
-        RedisOptions::default().prefix("acme").tenant("tenant-a"),
-        StoreKeys::parse(&keys).unwrap(),
-    )
-    .await
-    .unwrap();
+    let opts = RedisOptions::default().prefix("acme").tenant("tenant-a");
+    let other_prefix = redis_store(&redis.url(), &keys, opts).await;
     assert!(other_prefix.get(&key).await.unwrap().is_none());
     let lease = a
         .try_acquire_lease(&key, Duration::from_secs(30))
@@ -147,13 +134,9 @@ async fn entries_never_expire_and_tenants_are_separate() {
     .await;
     assert!(lease_ttl > 0 && lease_ttl <= 30_000, "{lease_ttl}");
     assert!(a.release_lease(&lease).await.unwrap());
+    let bad_tenant = RedisOptions::default().tenant("bad:tenant");
     assert!(matches!(
-        RedisStore::connect(
-            &Secret::new(redis.url()),
-            RedisOptions::default().tenant("bad:tenant"),
-            StoreKeys::parse(&keys).unwrap(),
-        )
-        .await,
+        connect_redis(&redis.url(), &keys, bad_tenant).await,
         Err(Error::StoreKey { .. })
     ));
 }
@@ -162,14 +145,11 @@ async fn entries_never_expire_and_tenants_are_separate() {
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn wrong_key_is_an_error_naming_the_key_id() {
     let redis = RedisServer::start();
-    let (k1, k2) = (
-        StoreKeys::generate().unwrap(),
-        StoreKeys::generate().unwrap(),
-    );
+    let (k1, k2) = (new_store_key(), new_store_key());
     let writer = store(&redis.url(), &k1, "t").await;
     let url = "https://mcp.example.com/mcp";
     put_token(&writer, url, "1").await;
-    let k1_id = StoreKeys::parse(&k1).unwrap().current_id().to_owned();
+    let k1_id = key_id(&k1);
     let reader = store(&redis.url(), &k2, "t").await;
     match reader.get(&EntryKey::token(url)).await {
         Err(Error::StoreDecrypt { key_id, .. }) => assert_eq!(key_id, k1_id),
@@ -192,14 +172,8 @@ async fn wrong_key_is_an_error_naming_the_key_id() {
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn key_rotation_reads_old_records_and_writes_with_the_new_key() {
     let redis = RedisServer::start();
-    let (old, new) = (
-        StoreKeys::generate().unwrap(),
-        StoreKeys::generate().unwrap(),
-    );
-    let (old_id, new_id) = (
-        StoreKeys::parse(&old).unwrap().current_id().to_owned(),
-        StoreKeys::parse(&new).unwrap().current_id().to_owned(),
-    );
+    let (old, new) = (new_store_key(), new_store_key());
+    let (old_id, new_id) = (key_id(&old), key_id(&new));
     let before = store(&redis.url(), &old, "t").await;
     let (u1, u2) = ("https://one.example.com/mcp", "https://two.example.com/mcp");
     put_token(&before, u1, "1").await;
@@ -251,12 +225,6 @@ async fn key_rotation_reads_old_records_and_writes_with_the_new_key() {
     assert!(only_new.get(&EntryKey::token(u1)).await.unwrap().is_some());
 }
 
-const AT1: &str = "AT-planted-fleet-41a1";
-const RT1: &str = "RT-planted-fleet-52b2";
-const AT2: &str = "AT-planted-fleet-63c3";
-const RT2: &str = "RT-planted-fleet-74d4";
-const DCR_SECRET: &str = "CS-planted-fleet-85e5";
-
 /// Login (dynamic registration with a secret), a refresh with rotation, status, logout of
 /// nothing: no planted secret in any Redis key or value, nor in TRACE logs.
 #[tokio::test(flavor = "current_thread")]
@@ -282,13 +250,11 @@ async fn no_clear_text_secret_in_redis_or_trace_logs() {
         .await;
     s.mount_grant("refresh_token", token_json(AT2, Some(RT2), 3600))
         .await;
-    let keys = StoreKeys::generate().unwrap();
+    let keys = new_store_key();
     let rs = store(&redis.url(), &keys, "planted").await;
     let st: Arc<dyn TokenStore> = Arc::new(rs.clone());
     let c = client_with(st.clone(), OAuthConfig::default());
-    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    login_headless(&c, &s.server_url()).await;
     assert_eq!(
         token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
         AT2
@@ -316,20 +282,16 @@ async fn no_clear_text_secret_in_redis_or_trace_logs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn unreachable_redis_is_a_clear_error_never_an_expired_token() {
-    let keys = StoreKeys::generate().unwrap();
+    let keys = new_store_key();
     // Nothing listens on this port.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let err = RedisStore::connect(
-        &Secret::new(format!("redis://127.0.0.1:{port}/")),
-        RedisOptions::default().timeout(Duration::from_secs(2)),
-        StoreKeys::parse(&keys).unwrap(),
-    )
-    .await
-    .unwrap_err();
+    let nowhere = format!("redis://127.0.0.1:{port}/");
+    let opts = RedisOptions::default().timeout(Duration::from_secs(2));
+    let err = connect_redis(&nowhere, &keys, opts).await.unwrap_err();
     assert!(
         matches!(err, Error::StoreUnavailable { store: "redis", .. }),
         "{err:?}"
@@ -339,17 +301,10 @@ async fn unreachable_redis_is_a_clear_error_never_an_expired_token() {
     let mut redis = RedisServer::start();
     let s = Scripted::discoverable().await;
     s.mount_token(token_json("AT-1", Some("RT-1"), 0)).await;
-    let st = RedisStore::connect(
-        &Secret::new(redis.url()),
-        RedisOptions::default().timeout(Duration::from_secs(2)),
-        StoreKeys::parse(&keys).unwrap(),
-    )
-    .await
-    .unwrap();
+    let opts = RedisOptions::default().timeout(Duration::from_secs(2));
+    let st = redis_store(&redis.url(), &keys, opts).await;
     let c = client_with(Arc::new(st), OAuthConfig::default());
-    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    login_headless(&c, &s.server_url()).await;
     redis.stop();
     let err = c
         .access_token(&s.server_url(), Duration::from_secs(60))
@@ -359,12 +314,7 @@ async fn unreachable_redis_is_a_clear_error_never_an_expired_token() {
         matches!(err, Error::StoreUnavailable { store: "redis", .. }),
         "{err:?}"
     );
-    let refreshes = s
-        .requests_to(&s.auth, "/token")
-        .await
-        .iter()
-        .filter(|r| get(&form(r), "grant_type") == Some("refresh_token"))
-        .count();
+    let refreshes = refresh_requests(&s).await.len();
     assert_eq!(refreshes, 0, "no refresh without the store");
 }
 
@@ -372,25 +322,17 @@ async fn unreachable_redis_is_a_clear_error_never_an_expired_token() {
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn redis_restarted_mid_run() {
     let mut redis = RedisServer::start_persistent();
-    let s = Scripted::discoverable().await;
-    grant_at1(&s, 3600).await;
+    let s = issuing_at1(3600).await;
     Route::post("/token")
         .body_contains("refresh_token=RT-1")
         .expect(1)
         .reply(&s.auth, token_json("AT-2", Some("RT-2"), 3600))
         .await;
-    let keys = StoreKeys::generate().unwrap();
-    let st = RedisStore::connect(
-        &Secret::new(redis.url()),
-        RedisOptions::default().timeout(Duration::from_secs(2)),
-        StoreKeys::parse(&keys).unwrap(),
-    )
-    .await
-    .unwrap();
+    let keys = new_store_key();
+    let opts = RedisOptions::default().timeout(Duration::from_secs(2));
+    let st = redis_store(&redis.url(), &keys, opts).await;
     let c = client_with(Arc::new(st.clone()), OAuthConfig::default());
-    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    login_headless(&c, &s.server_url()).await;
     assert_eq!(
         token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
         "AT-1"

@@ -10,23 +10,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use mcpwire_auth::{
-    Entry, EntryKey, Error, LoginMode, MemoryStore, OAuthClient, OAuthConfig, TokenStore,
-};
+use mcpwire_auth::{Entry, EntryKey, Error, MemoryStore, OAuthClient, OAuthConfig, TokenStore};
 use serde_json::json;
 use wiremock::ResponseTemplate;
 
 async fn refreshes(s: &Scripted) -> usize {
-    s.requests_to(&s.auth, "/token")
-        .await
-        .iter()
-        .filter(|r| get(&form(r), "grant_type") == Some("refresh_token"))
-        .count()
+    refresh_requests(s).await.len()
 }
 
 async fn scripted(refresh: ResponseTemplate) -> Scripted {
-    let s = Scripted::discoverable().await;
-    grant_at1(&s, 60).await;
+    let s = issuing_at1(60).await;
     s.mount_grant("refresh_token", refresh).await;
     s
 }
@@ -34,9 +27,7 @@ async fn scripted(refresh: ResponseTemplate) -> Scripted {
 async fn logged_in(s: &Scripted) -> (OAuthClient, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::new());
     let c = client_with(store.clone(), OAuthConfig::default());
-    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    login_headless(&c, &s.server_url()).await;
     (c, store)
 }
 
@@ -103,9 +94,7 @@ async fn invalid_grant_marks_the_entry_login_required_without_retrying() {
     assert_eq!(refreshes(&s).await, 1, "no retry loop after invalid_grant");
     assert!(c.status().await.unwrap()[0].login_required);
     // A new login replaces the marked entry.
-    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    login_headless(&c, &s.server_url()).await;
     assert!(!c.status().await.unwrap()[0].login_required);
     assert_eq!(
         token_text(&c, &s.server_url(), Duration::from_secs(10)).await,
@@ -143,8 +132,7 @@ async fn invalid_client_forgets_the_dynamic_registration_only() {
 
 #[tokio::test]
 async fn transient_failures_back_off_and_retry_under_the_lease() {
-    let s = Scripted::discoverable().await;
-    grant_at1(&s, 60).await;
+    let s = issuing_at1(60).await;
     Route::post("/token")
         .body_contains("grant_type=refresh_token")
         .times(2)
@@ -158,13 +146,7 @@ async fn transient_failures_back_off_and_retry_under_the_lease() {
         token_text(&c, &s.server_url(), Duration::from_secs(60)).await,
         "AT-2"
     );
-    let times: Vec<_> = s
-        .requests_to(&s.auth, "/token")
-        .await
-        .into_iter()
-        .filter(|r| get(&form(r), "grant_type") == Some("refresh_token"))
-        .collect();
-    assert_eq!(times.len(), 3, "two failures, then success");
+    assert_eq!(refreshes(&s).await, 3, "two failures, then success");
 }
 
 #[tokio::test]
@@ -175,9 +157,7 @@ async fn a_persistent_outage_is_an_error_never_the_expired_token() {
     cfg.refresh_lease = Duration::from_secs(2);
     let store = Arc::new(MemoryStore::new());
     let c = client_with(store.clone(), cfg);
-    c.login(&s.server_url(), None, LoginMode::Headless, |_| {})
-        .await
-        .unwrap();
+    login_headless(&c, &s.server_url()).await;
     age(&store, &s.server_url(), 60).await;
     let err = refresh_error(&c, &s).await;
     assert!(

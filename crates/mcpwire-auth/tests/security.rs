@@ -21,6 +21,14 @@ async fn login(c: &mcpwire_auth::OAuthClient, url: &str) -> mcpwire_auth::Result
         .map(|_| ())
 }
 
+/// The URL field an [`Error::InsecureUrl`] names; `None` for any other error.
+fn insecure_url(err: &Error) -> Option<&'static str> {
+    match err {
+        Error::InsecureUrl { field, .. } => Some(field),
+        _ => None,
+    }
+}
+
 /// Row 1: `resource` byte-identical on authorize, token and refresh; no trailing slash added.
 #[tokio::test]
 async fn req01_resource_identical_on_authorize_token_and_refresh() {
@@ -129,23 +137,12 @@ async fn req03b_as_migration_never_sends_old_credentials_to_new_as() {
 /// Row 3c: a token endpoint on a foreign origin is refused; nothing is sent there.
 #[tokio::test]
 async fn req03c_foreign_token_endpoint_refused() {
-    let s = Scripted::start().await;
+    let (s, mut md) = Scripted::with_metadata().await;
     let evil = wiremock::MockServer::start().await;
-    s.mount_rs(&s.server_url(), None).await;
-    let mut md = metadata(&s.issuer());
     md["token_endpoint"] = format!("{}/token", evil.uri()).into();
     s.mount_as(md, None).await;
     let err = login(&client(), &s.server_url()).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InsecureUrl {
-                field: "token_endpoint",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_eq!(insecure_url(&err), Some("token_endpoint"), "{err:?}");
     assert!(evil.received_requests().await.unwrap().is_empty());
 }
 
@@ -178,16 +175,9 @@ async fn req03e_token_only_for_bound_resource() {
 /// Row 3f: the 2025-03-26 default-endpoint fallback is off unless the policy enables it.
 #[tokio::test]
 async fn req03f_legacy_default_endpoints_off_by_default() {
-    let rs = wiremock::MockServer::start().await;
-    Route::post("/mcp")
-        .reply(
-            &rs,
-            ResponseTemplate::new(401).insert_header("www-authenticate", "Bearer"),
-        )
-        .await;
-    let err = login(&client(), &format!("{}/mcp", rs.uri()))
-        .await
-        .unwrap_err();
+    let bearer = ResponseTemplate::new(401).insert_header("www-authenticate", "Bearer");
+    let (rs, url) = bare_mcp_server(bearer).await;
+    let err = login(&client(), &url).await.unwrap_err();
     assert!(matches!(err, Error::Discovery { .. }), "{err:?}");
     for r in rs.received_requests().await.unwrap() {
         assert!(!["/token", "/register", "/authorize"].contains(&r.url.path()));
@@ -224,16 +214,7 @@ async fn req04_iss_mixup_defence() {
 /// Row 4 (cont.): with a wrong `iss`, an attacker's `error_description` is not surfaced.
 #[tokio::test]
 async fn req04_iss_mismatch_hides_error_description() {
-    let s = Scripted::standard().await;
-    let c = client();
-    let d = c.discover(&s.server_url(), None).await.unwrap();
-    let mut p = c
-        .begin_authorization(d, "http://127.0.0.1/callback", None)
-        .await
-        .unwrap();
-    let state = get(&query_of_url(p.authorization_url()), "state")
-        .unwrap()
-        .to_owned();
+    let (_s, c, mut p, state) = begun_authorization().await;
     let params = vec![
         ("state".to_owned(), state),
         ("iss".to_owned(), "https://evil.example.com".to_owned()),
@@ -246,14 +227,6 @@ async fn req04_iss_mismatch_hides_error_description() {
     let err = c.complete_authorization(&mut p, &params).await.unwrap_err();
     assert!(matches!(err, Error::IssMismatch { .. }));
     assert!(!format!("{err} {err:?}").contains("phish"));
-}
-
-fn query_of_url(u: &str) -> Vec<(String, String)> {
-    url::Url::parse(u)
-        .expect("authorization url")
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
 }
 
 /// Row 5: PKCE S256 always; refused when metadata does not advertise it (unless relaxed);
@@ -292,20 +265,10 @@ async fn req06_state_single_use() {
     let s = Scripted::standard().await;
     let c = client();
     let d = c.discover(&s.server_url(), None).await.unwrap();
-    let mut p = c
-        .begin_authorization(d.clone(), "http://127.0.0.1/callback", None)
-        .await
-        .unwrap();
-    let state = get(&query_of_url(p.authorization_url()), "state")
-        .unwrap()
-        .to_owned();
-    let p2 = c
-        .begin_authorization(d, "http://127.0.0.1/callback", None)
-        .await
-        .unwrap();
-    let state2 = get(&query_of_url(p2.authorization_url()), "state")
-        .unwrap()
-        .to_owned();
+    let mut p = begin(&c, d.clone()).await;
+    let state = state_of(&p);
+    let p2 = begin(&c, d).await;
+    let state2 = state_of(&p2);
     assert_ne!(state, state2);
     assert!(state.len() >= 32);
     let cb = |st: Option<&str>| {
@@ -349,26 +312,16 @@ async fn req07_redirect_uri_loopback_and_consistent() {
     let mut cfg = OAuthConfig::default();
     cfg.redirect_uri = Some("http://example.com/callback".into());
     let err = mcpwire_auth::OAuthClient::new(cfg, Arc::new(MemoryStore::new())).unwrap_err();
-    assert!(matches!(
-        err,
-        Error::InsecureUrl {
-            field: "redirect_uri",
-            ..
-        }
-    ));
+    assert_eq!(insecure_url(&err), Some("redirect_uri"));
 
     let s = Scripted::standard().await;
     let c = client();
-    let (tx, rx) = tokio::sync::oneshot::channel::<String>();
-    let browser = tokio::spawn(async move {
-        let http = no_redirect_http();
-        let loc = authorize_location(&http, rx).await;
+    login_in_browser(&c, &s.server_url(), |http, loc| async move {
         let forged = loc.replace("state=", "state=x");
         http.get(&forged).send().await.unwrap();
         http.get(&loc).send().await.unwrap();
-    });
-    login_interactive(&c, &s.server_url(), tx).await;
-    browser.await.unwrap();
+    })
+    .await;
     let a = query(&s.requests_to(&s.auth, "/authorize").await[0]);
     let t = form(&s.requests_to(&s.auth, "/token").await[0]);
     let redirect = get(&a, "redirect_uri").unwrap();
@@ -389,10 +342,7 @@ async fn req08_http_refused_except_loopback() {
         md[field] = value.into();
         s.mount_as(md, None).await;
         let err = login(&client(), &s.server_url()).await.unwrap_err();
-        assert!(
-            matches!(err, Error::InsecureUrl { field: f, .. } if f == field),
-            "{field}: {err:?}"
-        );
+        assert_eq!(insecure_url(&err), Some(field), "{field}: {err:?}");
     }
     // A non-loopback http issuer in PRM, and an http MCP server.
     let s = Scripted::start().await;
@@ -403,29 +353,11 @@ async fn req08_http_refused_except_loopback() {
             json!({"resource": s.server_url(), "authorization_servers": ["http://as.example.com"]}),
         )).await;
     let err = login(&client(), &s.server_url()).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InsecureUrl {
-                field: "issuer",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_eq!(insecure_url(&err), Some("issuer"), "{err:?}");
     let err = login(&client(), "http://mcp.example.com/mcp")
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InsecureUrl {
-                field: "server",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_eq!(insecure_url(&err), Some("server"), "{err:?}");
 }
 
 /// Row 9: authorization URLs other than http(s) are refused before anything is opened.
@@ -451,14 +383,9 @@ async fn req09_authorization_url_must_be_http() {
             )
             .await
             .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::InsecureUrl {
-                    field: "authorization_endpoint",
-                    ..
-                }
-            ),
+        assert_eq!(
+            insecure_url(&err),
+            Some("authorization_endpoint"),
             "{bad}: {err:?}"
         );
         assert!(!opened);
@@ -554,8 +481,7 @@ async fn req11_secrets_redacted_in_debug_and_errors() {
 /// refresh token is persisted before use (the AS rejects reuse of the old one).
 #[tokio::test]
 async fn req12_file_store_private_atomic_and_rotation_persisted() {
-    let dir = std::env::temp_dir().join(format!("mcpwire-auth-req12-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_dir("mcpwire-auth-req12");
     let path = dir.join("tokens.json");
     let s = Scripted::discoverable().await;
     Route::post("/token")
@@ -677,8 +603,7 @@ async fn bearer_of(
 /// the server it was minted for, refreshed when less than `min_remaining` is left.
 #[tokio::test]
 async fn req14_audience_binding_and_min_remaining() {
-    let s = Scripted::discoverable().await;
-    grant_at1(&s, 600).await;
+    let s = issuing_at1(600).await;
     Route::post("/token")
         .body_contains("grant_type=refresh_token")
         .expect(1)

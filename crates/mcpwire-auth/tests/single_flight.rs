@@ -18,8 +18,7 @@ const SERVER_ENV: &str = "MCPWIRE_AUTH_SF_SERVER";
 /// A logged-in client whose access token has 1 s left; the AS answers exactly one refresh
 /// (slowly, to widen the race) and rejects any reuse of RT-1 afterwards.
 async fn expired_login(store: Arc<dyn TokenStore>) -> Scripted {
-    let s = Scripted::discoverable().await;
-    grant_at1(&s, 0).await;
+    let s = issuing_at1(0).await;
     Route::post("/token")
         .body_contains("grant_type=refresh_token")
         .times(1)
@@ -31,23 +30,8 @@ async fn expired_login(store: Arc<dyn TokenStore>) -> Scripted {
         .await;
     token_fallback(&s.auth, 400, "invalid_grant").await;
     let c = client_with(store, OAuthConfig::default());
-    c.login(
-        &s.server_url(),
-        None,
-        mcpwire_auth::LoginMode::Headless,
-        |_| {},
-    )
-    .await
-    .unwrap();
+    login_headless(&c, &s.server_url()).await;
     s
-}
-
-async fn refresh_posts(s: &Scripted) -> usize {
-    s.requests_to(&s.auth, "/token")
-        .await
-        .iter()
-        .filter(|r| get(&form(r), "grant_type") == Some("refresh_token"))
-        .count()
 }
 
 async fn n_tasks(store: Arc<dyn TokenStore>) {
@@ -66,7 +50,7 @@ async fn n_tasks(store: Arc<dyn TokenStore>) {
         assert_eq!(at.expose(), "AT-2");
         assert!(left.unwrap() > Duration::from_secs(3000));
     }
-    assert_eq!(refresh_posts(&s).await, 1);
+    assert_eq!(refresh_requests(&s).await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -82,16 +66,7 @@ async fn single_flight_n_tasks_file_store() {
 }
 
 fn temp_store(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "mcpwire-auth-sf-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("tokens.json")
+    fresh_dir(&format!("mcpwire-auth-sf-{name}")).join("tokens.json")
 }
 
 /// Two child processes (this test binary re-executed) and this process refresh the same
@@ -129,7 +104,7 @@ async fn single_flight_two_processes_file_store() {
         assert!(out.status.success(), "child failed: {stdout}");
         assert!(stdout.contains("child got the rotated token"), "{stdout}");
     }
-    assert_eq!(refresh_posts(&s).await, 1);
+    assert_eq!(refresh_requests(&s).await.len(), 1);
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
 

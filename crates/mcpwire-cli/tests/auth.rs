@@ -10,7 +10,8 @@ mod cli_support;
 use cli_support::close_stdout_after_64_bytes;
 use std::process::{Command, Output};
 
-use mcpwire_testkit::oauth::{metadata_without_grant_types, one_origin};
+use mcpwire_testkit::auth_kit::fresh_dir;
+use mcpwire_testkit::oauth::{json_reply, metadata_without_grant_types, one_origin};
 use mcpwire_testkit::{param, query, requests_to};
 use serde_json::json;
 use wiremock::{MockServer, ResponseTemplate};
@@ -26,6 +27,19 @@ fn mcpwire(home: &std::path::Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `mcpwire auth login --headless <resource>`.
+fn login(home: &std::path::Path, resource: &str) -> Output {
+    mcpwire(home, &["auth", "login", "--headless", resource])
+}
+
+/// `mcpwire auth login --headless <resource>`, which must fail with exit code 1: its stderr.
+fn failed_login(home: &std::path::Path, resource: &str) -> String {
+    let login = login(home, resource);
+    let stderr = String::from_utf8(login.stderr).unwrap();
+    assert_eq!(login.status.code(), Some(1), "{stderr}");
+    stderr
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn login_token_status_logout_against_a_scripted_authorization_server() {
     let token = ResponseTemplate::new(200).set_body_json(json!({
@@ -34,10 +48,9 @@ async fn login_token_status_logout_against_a_scripted_authorization_server() {
     let (rs, resource) = one_origin(metadata_without_grant_types, "cli-client-1", token).await;
     let issuer = rs.uri();
 
-    let home = std::env::temp_dir().join(format!("mcpwire-cli-auth-{}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
+    let home = home("login");
 
-    let login = mcpwire(&home, &["auth", "login", "--headless", &resource]);
+    let login = login(&home, &resource);
     assert!(
         login.status.success(),
         "{}",
@@ -93,22 +106,13 @@ const HOSTILE: &str = "mcp\n\u{1b}[31mFAKE-LINE\u{1b}[0m\r\u{7}";
 
 /// A fresh `MCPWIRE_HOME`.
 fn home(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "mcpwire-cli-auth-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    fresh_dir(&format!("mcpwire-cli-auth-{name}"))
 }
 
 /// A resource server + authorization server on one wiremock whose token endpoint answers
-/// `token`.
-async fn scripted_as(token: ResponseTemplate) -> (MockServer, String) {
-    one_origin(metadata_without_grant_types, "c1", token).await
+/// `status` with the JSON `body`.
+async fn scripted_as(status: u16, body: serde_json::Value) -> (MockServer, String) {
+    one_origin(metadata_without_grant_types, "c1", json_reply(status, body)).await
 }
 
 fn has_raw_controls(s: &str) -> bool {
@@ -143,14 +147,15 @@ fn seed_store(home: &std::path::Path, scope: &str, n: usize) {
 /// the store is printed escaped by `auth status`, on its own line.
 #[tokio::test(flavor = "multi_thread")]
 async fn issue13_item9_auth_status_and_login_escape_remote_text() {
-    let (_rs, resource) = scripted_as(ResponseTemplate::new(200).set_body_json(json!({
-        "access_token": ACCESS, "token_type": "Bearer", "expires_in": 3600, "scope": HOSTILE,
-    })))
+    let (_rs, resource) = scripted_as(
+        200,
+        json!({
+            "access_token": ACCESS, "token_type": "Bearer", "expires_in": 3600, "scope": HOSTILE,
+        }),
+    )
     .await;
     let home = home("item9");
-    let login = mcpwire(&home, &["auth", "login", "--headless", &resource]);
-    let stderr = String::from_utf8(login.stderr).unwrap();
-    assert_eq!(login.status.code(), Some(1), "{stderr}");
+    let stderr = failed_login(&home, &resource);
     assert!(stderr.contains("invalid scope"), "{stderr}");
     assert!(
         !has_raw_controls(&stderr) && !stderr.contains("FAKE"),
@@ -175,14 +180,13 @@ async fn issue13_item9_auth_status_and_login_escape_remote_text() {
 /// on stderr.
 #[tokio::test(flavor = "multi_thread")]
 async fn issue13_item9_auth_login_escapes_token_endpoint_error_text() {
-    let (_rs, resource) = scripted_as(ResponseTemplate::new(400).set_body_json(json!({
-        "error": "invalid_grant", "error_description": format!("no{HOSTILE}"),
-    })))
+    let (_rs, resource) = scripted_as(
+        400,
+        json!({"error": "invalid_grant", "error_description": format!("no{HOSTILE}")}),
+    )
     .await;
     let home = home("item9-error");
-    let login = mcpwire(&home, &["auth", "login", "--headless", &resource]);
-    let stderr = String::from_utf8(login.stderr).unwrap();
-    assert_eq!(login.status.code(), Some(1), "{stderr}");
+    let stderr = failed_login(&home, &resource);
     assert!(stderr.contains("invalid_grant"), "{stderr}");
     assert!(stderr.contains("\\u{1b}[31mFAKE-LINE"), "{stderr}");
     assert!(!has_raw_controls(&stderr), "{stderr:?}");
@@ -217,25 +221,22 @@ fn issue13_item4_auth_status_into_a_closed_pipe_does_not_panic() {
 /// half the token's lifetime, so a short-lived token is refreshed once per lifetime.
 #[tokio::test(flavor = "multi_thread")]
 async fn three_token_calls_with_60_second_tokens_make_no_refresh_storm() {
-    let (rs, resource) = scripted_as(ResponseTemplate::new(200).set_body_json(json!({
-        "access_token": ACCESS, "refresh_token": REFRESH, "token_type": "Bearer", "expires_in": 60,
-    })))
+    let (rs, resource) = scripted_as(
+        200,
+        json!({
+            "access_token": ACCESS, "refresh_token": REFRESH, "token_type": "Bearer", "expires_in": 60,
+        }),
+    )
     .await;
     let home = home("min-ttl");
-    let login = mcpwire(&home, &["auth", "login", "--headless", &resource]);
+    let login = login(&home, &resource);
     assert!(login.status.success(), "{login:?}");
     for _ in 0..3 {
         let token = mcpwire(&home, &["auth", "token", &resource]);
         assert!(token.status.success(), "{token:?}");
         assert_eq!(String::from_utf8_lossy(&token.stdout).trim(), ACCESS);
     }
-    let posts = rs
-        .received_requests()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.url.path() == "/token")
-        .count();
+    let posts = requests_to(&rs, "/token").await.len();
     assert_eq!(
         posts, 1,
         "the login only: no refresh for a token with 60 s left"
@@ -247,9 +248,10 @@ async fn three_token_calls_with_60_second_tokens_make_no_refresh_storm() {
 /// flag (and the URL, which may hold a password, is not echoed).
 #[tokio::test(flavor = "multi_thread")]
 async fn store_flag_selects_the_token_store() {
-    let (_rs, resource) = scripted_as(ResponseTemplate::new(200).set_body_json(json!({
-        "access_token": ACCESS, "token_type": "Bearer", "expires_in": 3600,
-    })))
+    let (_rs, resource) = scripted_as(
+        200,
+        json!({"access_token": ACCESS, "token_type": "Bearer", "expires_in": 3600}),
+    )
     .await;
     let home = home("store-flag");
     let file = home.join("elsewhere").join("fleet.json");

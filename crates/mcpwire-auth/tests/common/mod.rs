@@ -2,9 +2,15 @@
 //! `mcpwire-testkit`, and clients of this crate to point at them.
 #![allow(dead_code, unreachable_pub, unused_imports, clippy::unwrap_used)]
 
+use std::future::Future;
 use std::sync::Arc;
 
-use mcpwire_auth::{MemoryStore, OAuthClient, OAuthConfig, TokenStore};
+use mcpwire_auth::discovery::Discovery;
+use mcpwire_auth::{
+    Error, LoginMode, MemoryStore, OAuthClient, OAuthConfig, PendingAuthorization, RedisOptions,
+    RedisStore, Secret, StoreKeys, TokenStatus, TokenStore,
+};
+pub use mcpwire_testkit::auth_kit::fresh_dir;
 pub use mcpwire_testkit::logs::LogBuffer;
 pub use mcpwire_testkit::oauth::{
     AuthorizeRedirect, Scripted, authorization_server, json_reply, metadata, protected_resource,
@@ -117,4 +123,126 @@ pub async fn mount_register_and_authorize(
             },
         )
         .await;
+}
+
+/// Logs `c` in to `server_url` headless; the login must succeed.
+pub async fn login_headless(c: &OAuthClient, server_url: &str) -> TokenStatus {
+    c.login(server_url, None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap()
+}
+
+/// The error of a headless login of `c` to `server_url`; the login must fail.
+pub async fn login_error(c: &OAuthClient, server_url: &str) -> Error {
+    c.login(server_url, None, LoginMode::Headless, |_| {})
+        .await
+        .unwrap_err()
+}
+
+/// [`Scripted::discoverable`] whose authorization-code grant answers `AT-1` / `RT-1` that
+/// expires in `expires_in` seconds ([`grant_at1`]).
+pub async fn issuing_at1(expires_in: u64) -> Scripted {
+    let s = Scripted::discoverable().await;
+    grant_at1(&s, expires_in).await;
+    s
+}
+
+/// The refresh-token grant requests `s`'s authorization server received, in order.
+pub async fn refresh_requests(s: &Scripted) -> Vec<wiremock::Request> {
+    s.requests_to(&s.auth, "/token")
+        .await
+        .into_iter()
+        .filter(|r| get(&form(r), "grant_type") == Some("refresh_token"))
+        .collect()
+}
+
+/// Begins an authorization of `c` after discovery `d`, to the callback
+/// `http://127.0.0.1/callback`.
+pub async fn begin(c: &OAuthClient, d: Discovery) -> PendingAuthorization {
+    c.begin_authorization(d, "http://127.0.0.1/callback", None)
+        .await
+        .unwrap()
+}
+
+/// The `state` parameter of `p`'s authorization URL.
+pub fn state_of(p: &PendingAuthorization) -> String {
+    url::Url::parse(p.authorization_url())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
+}
+
+/// A [`Scripted::standard`] pair, a client, and an authorization the client began there
+/// ([`begin`]) with its `state`.
+pub async fn begun_authorization() -> (Scripted, OAuthClient, PendingAuthorization, String) {
+    let s = Scripted::standard().await;
+    let c = client();
+    let d = c.discover(&s.server_url(), None).await.unwrap();
+    let p = begin(&c, d).await;
+    let state = state_of(&p);
+    (s, c, p, state)
+}
+
+/// Logs `c` in to `server_url` interactively while `browser` plays the browser: it gets an
+/// HTTP client that does not follow redirects and the `location` of the authorization URL's
+/// first hop. Returns what `browser` returns; the login must succeed.
+pub async fn login_in_browser<T, Fut>(
+    c: &OAuthClient,
+    server_url: &str,
+    browser: impl FnOnce(reqwest::Client, String) -> Fut + Send + 'static,
+) -> T
+where
+    Fut: Future<Output = T> + Send,
+    T: Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel::<String>();
+    let browser = tokio::spawn(async move {
+        let http = no_redirect_http();
+        let loc = authorize_location(&http, rx).await;
+        browser(http, loc).await
+    });
+    login_interactive(c, server_url, tx).await;
+    browser.await.unwrap()
+}
+
+/// A lone MCP server with no protected resource metadata, whose `POST /mcp` answers
+/// `unauthorized`, and its `/mcp` URL.
+pub async fn bare_mcp_server(
+    unauthorized: wiremock::ResponseTemplate,
+) -> (wiremock::MockServer, String) {
+    let rs = wiremock::MockServer::start().await;
+    Route::post("/mcp").reply(&rs, unauthorized).await;
+    let url = format!("{}/mcp", rs.uri());
+    (rs, url)
+}
+
+/// A freshly generated store key (`StoreKeys::generate`).
+pub fn new_store_key() -> Secret {
+    StoreKeys::generate().unwrap()
+}
+
+/// Connects a [`RedisStore`] to the Redis at `url` with the store keys `keys` and `opts`.
+pub async fn connect_redis(
+    url: &str,
+    keys: &Secret,
+    opts: RedisOptions,
+) -> mcpwire_auth::Result<RedisStore> {
+    RedisStore::connect(&Secret::new(url), opts, StoreKeys::parse(keys).unwrap()).await
+}
+
+/// [`connect_redis`], which must succeed.
+pub async fn redis_store(url: &str, keys: &Secret, opts: RedisOptions) -> RedisStore {
+    connect_redis(url, keys, opts).await.unwrap()
+}
+
+/// Secrets planted in full flows that must never show up in clear text (logs, Debug, error
+/// strings, the store's data).
+pub mod planted {
+    pub const AT1: &str = "AT-planted-1c2d4e5f";
+    pub const RT1: &str = "RT-planted-9f3e8d7c";
+    pub const AT2: &str = "AT-planted-2b2b2b2b";
+    pub const RT2: &str = "RT-planted-3c3c3c3c";
+    pub const DCR_SECRET: &str = "CS-planted-0b5e6f7a";
 }
