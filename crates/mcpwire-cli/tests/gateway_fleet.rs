@@ -11,12 +11,13 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mcpwire_auth::{Entry, RedisOptions, RedisStore, Secret, StoreKeys, TokenEntry, TokenStore};
+use mcpwire_testkit::Route;
+use mcpwire_testkit::gateway_kit::{fetch_json, json_after, openai_upstream, tenant};
 use mcpwire_testkit::redis::RedisServer;
 use serde_json::{Value, json};
 use support::replicas::Replica;
 use support::rotating_as::RotatingAs;
-use wiremock::matchers::{body_string_contains, method};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 const MCP_URL: &str = "https://mcp.example.com/mcp";
 const GATEWAY_KEY: &str = "gw-PLANTED-fleet-key-3f1a";
@@ -43,30 +44,23 @@ struct Fleet {
 impl Fleet {
     async fn start() -> Fleet {
         let upstream = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(body_string_contains("wait4"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_delay(Duration::from_secs(4))
-                    .set_body_json(json!({"id": "resp_wait", "object": "response"})),
+        // Inputs that name a delay wait upstream; any other answers at once.
+        for (input, secs, id) in [("wait4", 4, "resp_wait"), ("slow", 20, "resp_slow")] {
+            let answer = json!({"id": id, "object": "response"});
+            Route::any("POST")
+                .body_contains(input)
+                .reply(&upstream, json_after(Duration::from_secs(secs), answer))
+                .await;
+        }
+        let completed = json!({
+            "id": "resp_fleet", "object": "response", "status": "completed",
+            "usage": {"input_tokens": 3, "output_tokens": 4}
+        });
+        Route::any("POST")
+            .reply(
+                &upstream,
+                ResponseTemplate::new(200).set_body_json(completed),
             )
-            .mount(&upstream)
-            .await;
-        Mock::given(method("POST"))
-            .and(body_string_contains("slow"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_delay(Duration::from_secs(20))
-                    .set_body_json(json!({"id": "resp_slow", "object": "response"})),
-            )
-            .mount(&upstream)
-            .await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "id": "resp_fleet", "object": "response", "status": "completed",
-                "usage": {"input_tokens": 3, "output_tokens": 4}
-            })))
-            .mount(&upstream)
             .await;
         let dir = std::env::temp_dir().join(format!(
             "mcpwire-fleet-{}-{}",
@@ -83,6 +77,14 @@ impl Fleet {
             upstream,
             dir,
         }
+    }
+
+    /// An authorization server rotating refresh tokens (answering after `delay`), with the
+    /// MCP server's tokens planted about to expire.
+    async fn rotating_as(&self, delay: Duration) -> RotatingAs {
+        let auth = RotatingAs::start(delay).await;
+        self.plant_expiring(&auth.token_endpoint(), &auth.url).await;
+        auth
     }
 
     fn env(&self) -> Vec<(&'static str, String)> {
@@ -108,9 +110,7 @@ listen = "127.0.0.1:0"
 response_timeout_secs = 30
 stream_lease_secs = 2
 
-[upstream.openai]
-base_url = "{up}/v1"
-api_key_env = "FLEET_VENDOR_KEY"
+{openai}
 
 [shared]
 url_env = "FLEET_REDIS"
@@ -120,9 +120,7 @@ url_env = "FLEET_STORE"
 key_env = "FLEET_STORE_KEY"
 {store_extra}
 
-[[tenants]]
-name = "team-a"
-key_sha256 = ["{h}"]
+{team_a}
 {tenant_extra}
 
 [[tenants.mcp]]
@@ -130,8 +128,8 @@ name = "docs"
 url = "{MCP_URL}"
 {auth}
 "#,
-            up = self.upstream.uri(),
-            h = hash(GATEWAY_KEY),
+            openai = openai_upstream(&self.upstream.uri(), "FLEET_VENDOR_KEY"),
+            team_a = tenant("team-a", &hash(GATEWAY_KEY)),
         );
         let path = self.dir.join(format!("{name}.toml"));
         std::fs::write(&path, text).unwrap();
@@ -193,34 +191,34 @@ fn body(input: &str) -> Value {
         "server_url": MCP_URL, "require_approval": "never"}]})
 }
 
-async fn post(c: &reqwest::Client, replica: &str, input: &str) -> reqwest::Response {
+/// A request of `input` (with the MCP server as a tool) to `replica`, not sent yet.
+fn request(c: &reqwest::Client, replica: &str, input: &str) -> reqwest::RequestBuilder {
     c.post(format!("{replica}/v1/responses"))
         .bearer_auth(GATEWAY_KEY)
         .json(&body(input))
-        .send()
-        .await
-        .unwrap()
+}
+
+async fn post(c: &reqwest::Client, replica: &str, input: &str) -> reqwest::Response {
+    request(c, replica, input).send().await.unwrap()
+}
+
+/// The URL of `a` for even `i`, of `b` for odd: requests spread over both replicas.
+fn alternate(i: usize, a: &Replica, b: &Replica) -> String {
+    let replica = if i.is_multiple_of(2) { a } else { b };
+    replica.url.clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn two_replicas_refresh_a_rotating_token_once_and_redis_holds_no_secret() {
     let fleet = Fleet::start().await;
-    let auth = RotatingAs::start(Duration::from_millis(300)).await;
-    fleet
-        .plant_expiring(&auth.token_endpoint(), &auth.url)
-        .await;
+    let auth = fleet.rotating_as(Duration::from_millis(300)).await;
     let config = fleet.config("rotating", true, "", "");
     let a = Replica::start(&config, &fleet.env()).await;
     let b = Replica::start(&config, &fleet.env()).await;
     let c = client();
     let sends = (0..64).map(|i| {
-        let url = if i % 2 == 0 {
-            a.url.clone()
-        } else {
-            b.url.clone()
-        };
-        let c = c.clone();
+        let (c, url) = (c.clone(), alternate(i, &a, &b));
         async move { post(&c, &url, "hi").await.status().as_u16() }
     });
     let statuses = futures_util::future::join_all(sends).await;
@@ -263,10 +261,7 @@ async fn two_replicas_refresh_a_rotating_token_once_and_redis_holds_no_secret() 
 async fn a_replica_killed_mid_refresh_does_not_stop_the_other() {
     let fleet = Fleet::start().await;
     // Refreshes take 1 s; a lease lasts max(refresh_lease, token timeout + 5 s) = 7 s.
-    let auth = RotatingAs::start(Duration::from_secs(1)).await;
-    fleet
-        .plant_expiring(&auth.token_endpoint(), &auth.url)
-        .await;
+    let auth = fleet.rotating_as(Duration::from_secs(1)).await;
     let config = fleet.config(
         "killed",
         true,
@@ -278,13 +273,7 @@ async fn a_replica_killed_mid_refresh_does_not_stop_the_other() {
     let c = client();
     let on_a = tokio::spawn({
         let (c, url) = (c.clone(), a.url.clone());
-        async move {
-            c.post(format!("{url}/v1/responses"))
-                .bearer_auth(GATEWAY_KEY)
-                .json(&body("hi"))
-                .send()
-                .await
-        }
+        async move { request(&c, &url, "hi").send().await }
     });
     // A holds the lease and its refresh is at the authorization server: kill it.
     for _ in 0..100 {
@@ -325,17 +314,9 @@ async fn limits_hold_across_replicas_and_a_killed_replicas_streams_come_back() {
     let c = client();
     // 8 slow streams at once over both replicas: exactly 4 get through.
     let sends = (0..8).map(|i| {
-        let url = if i % 2 == 0 {
-            a.url.clone()
-        } else {
-            b.url.clone()
-        };
-        let c = c.clone();
+        let (c, url) = (c.clone(), alternate(i, &a, &b));
         async move {
-            let r = c
-                .post(format!("{url}/v1/responses"))
-                .bearer_auth(GATEWAY_KEY)
-                .json(&body("wait4"))
+            let r = request(&c, &url, "wait4")
                 .timeout(Duration::from_secs(2))
                 .send()
                 .await;
@@ -354,11 +335,7 @@ async fn limits_hold_across_replicas_and_a_killed_replicas_streams_come_back() {
     for _ in 0..4 {
         let (c, url) = (c.clone(), a.url.clone());
         held.push(tokio::spawn(async move {
-            c.post(format!("{url}/v1/responses"))
-                .bearer_auth(GATEWAY_KEY)
-                .json(&body("slow"))
-                .send()
-                .await
+            request(&c, &url, "slow").send().await
         }));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -399,8 +376,7 @@ async fn requests_per_minute_hold_across_replicas() {
     let mut ok = 0;
     let mut refused = Vec::new();
     for i in 0..20 {
-        let url = if i % 2 == 0 { &a.url } else { &b.url };
-        let r = post(&c, url, "quick").await;
+        let r = post(&c, &alternate(i, &a, &b), "quick").await;
         match r.status().as_u16() {
             200 => ok += 1,
             429 => refused.push(r),
@@ -427,10 +403,7 @@ async fn requests_per_minute_hold_across_replicas() {
 #[ignore = "needs redis-server: cargo xtask test runs it"]
 async fn redis_down_means_503_for_tokens_and_recovery_without_a_restart() {
     let mut fleet = Fleet::start().await;
-    let auth = RotatingAs::start(Duration::from_millis(10)).await;
-    fleet
-        .plant_expiring(&auth.token_endpoint(), &auth.url)
-        .await;
+    let auth = fleet.rotating_as(Duration::from_millis(10)).await;
     let config = fleet.config("outage", true, "", "");
     let a = Replica::start(&config, &fleet.env()).await;
     let c = client();
@@ -452,14 +425,7 @@ async fn redis_down_means_503_for_tokens_and_recovery_without_a_restart() {
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["error"]["code"], "store_unavailable", "{e}");
     // /readyz stays up and says what is unreachable.
-    let ready: Value = c
-        .get(format!("{}/readyz", a.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready = fetch_json(c.get(format!("{}/readyz", a.url))).await;
     assert_eq!(ready["status"], "ready", "{ready}");
     assert_eq!(ready["shared"], "unreachable", "{ready}");
     assert!(

@@ -8,10 +8,11 @@ mod support;
 
 use std::time::Duration;
 
+use mcpwire_testkit::Route;
+use mcpwire_testkit::gateway_kit::{openai_upstream, tenant};
 use serde_json::{Value, json};
 use support::replicas::Replica;
-use wiremock::matchers::{body_string_contains, method};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 const KEY: &str = "gw-PLANTED-reload-key-9e0d";
 
@@ -30,19 +31,16 @@ fn config(upstream: &str, extra_mcp: &str) -> String {
         r#"[server]
 listen = "127.0.0.1:0"
 
-[upstream.openai]
-base_url = "{upstream}/v1"
-api_key_env = "RELOAD_VENDOR_KEY"
+{openai}
 
-[[tenants]]
-name = "team-a"
-key_sha256 = ["{h}"]
+{team_a}
 
 [[tenants.mcp]]
 name = "one"
 url = "https://one.example.com/mcp"
 {extra_mcp}"#,
-        h = mcpwire_gateway::config::key_hash_hex(KEY)
+        openai = openai_upstream(upstream, "RELOAD_VENDOR_KEY"),
+        team_a = tenant("team-a", &mcpwire_gateway::config::key_hash_hex(KEY)),
     )
 }
 
@@ -64,23 +62,18 @@ async fn post(c: &reqwest::Client, gw: &str, url: &str, stream: bool) -> reqwest
 async fn sighup_applies_a_valid_file_and_rejects_a_broken_one() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let upstream = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(body_string_contains("\"stream\":true"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(Duration::from_secs(2))
-                .set_body_raw(
-                    "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_r\"}}\n\nevent: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"resp_r\",\"status\":\"completed\"}}\n\n",
-                    "text/event-stream",
-                ),
-        )
-        .mount(&upstream)
+    // A stream takes 2 s; a whole response comes at once.
+    let stream = "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_r\"}}\n\nevent: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"resp_r\",\"status\":\"completed\"}}\n\n";
+    let slow_stream = ResponseTemplate::new(200)
+        .set_delay(Duration::from_secs(2))
+        .set_body_raw(stream, "text/event-stream");
+    Route::any("POST")
+        .body_contains("\"stream\":true")
+        .reply(&upstream, slow_stream)
         .await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"id": "resp_w", "object": "response"})),
-        )
-        .mount(&upstream)
+    let whole = json!({"id": "resp_w", "object": "response"});
+    Route::any("POST")
+        .reply(&upstream, ResponseTemplate::new(200).set_body_json(whole))
         .await;
     let dir = std::env::temp_dir().join(format!("mcpwire-reload-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

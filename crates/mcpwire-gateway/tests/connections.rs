@@ -47,6 +47,12 @@ async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
     }
 }
 
+/// How long the peer took to close `stream`, if it did within `wait`.
+async fn closed_after(stream: &mut TcpStream, wait: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    closed_within(stream, wait).await.then(|| started.elapsed())
+}
+
 async fn healthz_from(source: &str, addr: SocketAddr) -> Option<String> {
     let mut s = connect_from(source, addr).await;
     s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
@@ -99,13 +105,9 @@ async fn silent_and_idle_connections_are_closed() {
     let gw = gateway("header_timeout_secs = 1\nclient_idle_timeout_secs = 3").await;
     // Silent: never sends a byte.
     let mut silent = TcpStream::connect(gw.addr()).await.unwrap();
-    let started = Instant::now();
-    assert!(closed_within(&mut silent, Duration::from_secs(4)).await);
-    assert!(
-        started.elapsed() >= Duration::from_millis(900),
-        "{:?}",
-        started.elapsed()
-    );
+    let closed = closed_after(&mut silent, Duration::from_secs(4)).await;
+    assert!(closed.is_some());
+    assert!(closed >= Some(Duration::from_millis(900)), "{closed:?}");
 
     // Kept alive after a request: survives the header timeout, not the idle timeout.
     let mut kept = TcpStream::connect(gw.addr()).await.unwrap();
@@ -125,18 +127,18 @@ async fn silent_and_idle_connections_are_closed() {
         String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"),
         "a second request on the kept-alive connection"
     );
-    let idle_from2 = Instant::now();
-    assert!(closed_within(&mut kept, Duration::from_secs(6)).await);
+    let closed = closed_after(&mut kept, Duration::from_secs(6)).await;
+    assert!(closed.is_some());
+    let since_first = idle_from.elapsed();
     assert!(
-        idle_from2.elapsed() >= Duration::from_millis(2500),
-        "{:?}",
-        idle_from.elapsed()
+        closed >= Some(Duration::from_millis(2500)),
+        "{since_first:?}"
     );
-    let m = metrics_text(&gw).await;
-    assert!(
-        m.contains("mcpwire_gateway_connections_timed_out_total{timeout=\"idle\"} 1"),
-        "{m}"
-    );
+    assert_metric(
+        &gw,
+        "mcpwire_gateway_connections_timed_out_total{timeout=\"idle\"} 1",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -349,22 +349,14 @@ async fn secrets_in_escaped_spellings_and_upstream_headers_are_scrubbed() {
         .await;
     let dir = tempdir();
     let audit = dir.join("audit.jsonl");
-    let mut env = env();
-    env.insert("GW_QUOTE_TOKEN".into(), token.into());
     let text = config_text(
         &upstream.uri(),
         URL,
         r#"{ bearer_env = "GW_QUOTE_TOKEN" }"#,
         "",
         "",
-    ) + &format!(
-        "\n[audit]\npath = {:?}\ninclude_outputs = true\n",
-        audit.display().to_string()
-    );
-    let config = mcpwire_gateway::Config::parse(&text, &env).unwrap();
-    let gw = mcpwire_gateway::Gateway::start_with_env(config, &env)
-        .await
-        .unwrap();
+    ) + &audit_table(&audit, &["outputs"]);
+    let gw = start_with(&text, &[("GW_QUOTE_TOKEN", token)]).await;
 
     let r = team_a_openai(&gw, URL, "x", false).await;
     assert_eq!(r.status(), 200);

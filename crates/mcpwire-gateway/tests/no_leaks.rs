@@ -29,6 +29,11 @@ impl Write for Buffer {
     }
 }
 
+/// All a client sees of an answer: its headers and its body.
+async fn headers_and_body(r: reqwest::Response) -> String {
+    format!("{:?}", r.headers()) + &r.text().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_never_leak() {
     let buffer = Buffer::default();
@@ -44,27 +49,15 @@ async fn secrets_never_leak() {
         .finish();
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
-    let (demo, sim) = demo_and_sim().await;
-    let dir = tempdir();
-    let audit = dir.join("audit.jsonl");
-    let text = sim_config(&sim, &demo, "", "")
-        + &format!(
-            "\n[audit]\npath = {:?}\ninclude_arguments = true\ninclude_outputs = true\n",
-            audit.display().to_string()
-        );
-    let gw = start(&text).await;
+    let audit = tempdir().join("audit.jsonl");
+    let audited = audit_table(&audit, &["arguments", "outputs"]);
+    let (demo, _sim, gw) = sim_gateway("", &audited).await;
     let mut seen = String::new();
     for stream in [false, true] {
-        let r = team_a_openai(
-            &gw,
-            demo.url(),
-            "call demo.echo {\"text\":\"hello\"}\ncall demo.add {\"a\":1,\"b\":1}",
-            stream,
-        )
-        .await;
+        let calls = "call demo.echo {\"text\":\"hello\"}\ncall demo.add {\"a\":1,\"b\":1}";
+        let r = team_a_openai(&gw, demo.url(), calls, stream).await;
         assert_eq!(r.status(), 200);
-        seen += &format!("{:?}", r.headers());
-        seen += &r.text().await.unwrap();
+        seen += &headers_and_body(r).await;
         let r = team_a_anthropic(
             &gw,
             demo.url(),
@@ -73,8 +66,7 @@ async fn secrets_never_leak() {
         )
         .await;
         assert_eq!(r.status(), 200);
-        seen += &format!("{:?}", r.headers());
-        seen += &r.text().await.unwrap();
+        seen += &headers_and_body(r).await;
     }
     // Refusals with the other tenant's key and a wrong key.
     for key in [OTHER_KEY, "gw-wrong"] {

@@ -5,9 +5,14 @@
 
 mod common;
 
+use std::path::PathBuf;
+use std::time::Duration;
+
 use common::*;
+use mcpwire_testkit::Route;
+use mcpwire_testkit::gateway_kit::json_after;
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const DEMO_URL: &str = "https://mcp.example.com/mcp";
@@ -23,16 +28,11 @@ fn now() -> u64 {
 /// A scripted authorization server that answers one refresh (slowly, so callers overlap).
 async fn authorization_server() -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(std::time::Duration::from_millis(200))
-                .set_body_json(json!({"access_token": FRESH, "token_type": "Bearer",
-                                      "expires_in": 3600, "refresh_token": "rt-PLANTED-2"})),
-        )
+    let refreshed = json!({"access_token": FRESH, "token_type": "Bearer",
+                           "expires_in": 3600, "refresh_token": "rt-PLANTED-2"});
+    Route::post("/token")
         .expect(1)
-        .mount(&server)
+        .reply(&server, json_after(Duration::from_millis(200), refreshed))
         .await;
     server
 }
@@ -54,6 +54,15 @@ async fn upstream() -> MockServer {
         .mount(&server)
         .await;
     server
+}
+
+/// A file store whose token is about to expire (`tokens.json` in a fresh directory), the
+/// authorization server that refreshes it, and the upstream.
+async fn expiring_store() -> (PathBuf, MockServer, MockServer) {
+    let store = tempdir().join("tokens.json");
+    let auth = authorization_server().await;
+    write_store(&store, &auth.uri());
+    (store, auth, upstream().await)
 }
 
 fn config(upstream: &MockServer, store: &std::path::Path) -> String {
@@ -84,11 +93,7 @@ fn tokens_sent(got: &[wiremock::Request]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_refresh_for_64_concurrent_requests() {
-    let dir = tempdir();
-    let store = dir.join("tokens.json");
-    let auth = authorization_server().await;
-    write_store(&store, &auth.uri());
-    let up = upstream().await;
+    let (store, auth, up) = expiring_store().await;
     let gw = start(&config(&up, &store)).await;
     fire(&gw, 64).await;
     let sent = tokens_sent(&up.received_requests().await.unwrap());
@@ -102,11 +107,7 @@ async fn one_refresh_for_64_concurrent_requests() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_gateways_sharing_a_file_store_refresh_once() {
-    let dir = tempdir();
-    let store = dir.join("tokens.json");
-    let auth = authorization_server().await;
-    write_store(&store, &auth.uri());
-    let up = upstream().await;
+    let (store, auth, up) = expiring_store().await;
     // Two gateways, each with its own store object over the same file: only the file lock
     // keeps them from refreshing twice.
     let one = start(&config(&up, &store)).await;

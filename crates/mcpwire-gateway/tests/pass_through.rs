@@ -20,15 +20,8 @@ fn tool_result(body: &Value) -> &Value {
 
 #[tokio::test]
 async fn openai_whole_and_streamed_with_injected_token_and_audit() {
-    let (demo, sim) = demo_and_sim().await;
-    let dir = tempdir();
-    let audit = dir.join("audit.jsonl");
-    let text = sim_config(&sim, &demo, "", "")
-        + &format!(
-            "\n[audit]\npath = {:?}\ninclude_arguments = true\n",
-            audit.display().to_string()
-        );
-    let gw = start(&text).await;
+    let audit = tempdir().join("audit.jsonl");
+    let (demo, _sim, gw) = sim_gateway("", &audit_table(&audit, &["arguments"])).await;
 
     // Whole response: the demo server only answers with the injected token.
     let r = team_a_openai(&gw, demo.url(), "call demo.add {\"a\":2,\"b\":3}", false).await;
@@ -105,32 +98,14 @@ async fn openai_whole_and_streamed_with_injected_token_and_audit() {
         ),
         "{m}"
     );
-    assert_eq!(
-        http()
-            .get(format!("{}/healthz", gw.url()))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        http()
-            .get(format!("{}/readyz", gw.url()))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(get_path(&gw, "/healthz").await.status(), 200);
+    assert_eq!(get_path(&gw, "/readyz").await.status(), 200);
     gw.shutdown().await;
 }
 
 #[tokio::test]
 async fn anthropic_whole_and_streamed_with_injected_token() {
-    let (demo, sim) = demo_and_sim().await;
-    let text = sim_config(&sim, &demo, "", "allowed_tools = [\"add\", \"echo\"]");
-    let gw = start(&text).await;
+    let (demo, _sim, gw) = sim_gateway("allowed_tools = [\"add\", \"echo\"]", "").await;
     let r = team_a_anthropic(&gw, demo.url(), "call demo.add {\"a\":1,\"b\":2}", false).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
@@ -163,9 +138,7 @@ async fn anthropic_whole_and_streamed_with_injected_token() {
 
 #[tokio::test]
 async fn approval_floor_applies_through_the_sim() {
-    let (demo, sim) = demo_and_sim().await;
-    let text = sim_config(&sim, &demo, "", "require_approval = [\"add\"]");
-    let gw = start(&text).await;
+    let (demo, _sim, gw) = sim_gateway("require_approval = [\"add\"]", "").await;
     // The caller says "never"; the tenant's floor makes `add` need approval.
     let r = team_a_openai(&gw, demo.url(), "call demo.add {\"a\":1,\"b\":2}", false).await;
     let body: Value = r.json().await.unwrap();

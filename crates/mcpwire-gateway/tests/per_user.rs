@@ -28,6 +28,13 @@ async fn settled_count(demo: &mcpwire_sim::DemoServerHandle) -> usize {
     last
 }
 
+/// The first `key` query parameter of `url`.
+fn query_value(url: &str, key: &str) -> String {
+    let url = url::Url::parse(url).unwrap();
+    let (_, value) = url.query_pairs().find(|(k, _)| k == key).unwrap();
+    value.into_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_user_reaches_the_server_with_their_own_token() {
     let w = world("").await;
@@ -95,12 +102,7 @@ async fn each_user_reaches_the_server_with_their_own_token() {
 
     // Listing: status, scopes, expiry; never a token.
     let list = w.connections("alice").await;
-    let docs = list["connections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["server"] == "docs")
-        .unwrap();
+    let docs = mcpwire_testkit::http_kit::find_in(&list["connections"], "server", "docs");
     assert_eq!(docs["status"], "connected", "{list}");
     assert!(docs["expires_at"].as_u64().unwrap() > 0);
     assert!(!list.to_string().contains("at-alice"), "{list}");
@@ -253,20 +255,8 @@ async fn connect_state_cannot_be_abused() {
     let carol_link = start("carol", json!({"server": "docs"})).await;
     let bob_cb = w.consent(&bob_link, "bob", false).await;
     let carol_cb = w.consent(&carol_link, "carol", false).await;
-    let bob_code = url::Url::parse(&bob_cb)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let carol_state = url::Url::parse(&carol_cb)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let bob_code = query_value(&bob_cb, "code");
+    let carol_state = query_value(&carol_cb, "state");
     let refused_before = w.auth.record().refused_codes;
     let (s, page, _) = w
         .follow(&format!(

@@ -8,8 +8,9 @@ mod common;
 
 use common::*;
 use mcpwire_auth::{EntryKey, RedisOptions, RedisStore, Secret, StoreKeys, TokenStore};
+use mcpwire_testkit::gateway_kit::{fetch_json, tenant};
 use mcpwire_testkit::redis::RedisServer;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: cargo xtask test runs it"]
@@ -17,10 +18,12 @@ async fn one_refresh_per_user_across_replicas_and_nothing_in_clear() {
     let redis = RedisServer::start();
     let key = StoreKeys::generate().unwrap();
     let (auth, demo, sim) = oauth_demo_and_sim().await;
-    let mut env = env();
-    env.insert("GW_STORE".into(), format!("{}?tenant=users", redis.url()));
-    env.insert("GW_STORE_KEY".into(), key.expose().to_owned());
-    env.insert("GW_REDIS".into(), redis.url());
+    let (redis_url, store_url) = (redis.url(), format!("{}?tenant=users", redis.url()));
+    let env = [
+        ("GW_STORE", store_url.as_str()),
+        ("GW_STORE_KEY", key.expose()),
+        ("GW_REDIS", redis_url.as_str()),
+    ];
     // Both replicas share one public URL (a load balancer's): the callback may land on either.
     let mut gws = Vec::new();
     let ports = [free_port(), free_port()];
@@ -40,9 +43,7 @@ url_env = "GW_REDIS"
 url_env = "GW_STORE"
 key_env = "GW_STORE_KEY"
 
-[[tenants]]
-name = "team-a"
-key_sha256 = ["{k}"]
+{team_a}
 users = {{ mode = "header" }}
 
 [[tenants.mcp]]
@@ -52,34 +53,23 @@ auth = {{ oauth_per_user = {{ client_id = "gw-client" }} }}
 "#,
             openai = openai_upstream(&sim.base_url()),
             first = ports[0],
-            k = mcpwire_gateway::config::key_hash_hex(GATEWAY_KEY),
+            team_a = tenant(
+                "team-a",
+                &mcpwire_gateway::config::key_hash_hex(GATEWAY_KEY)
+            ),
             demo = demo.url(),
         );
-        let config = mcpwire_gateway::Config::parse(&text, &env).unwrap();
-        gws.push(
-            mcpwire_gateway::Gateway::start_with_env(config, &env)
-                .await
-                .unwrap(),
-        );
+        gws.push(start_with(&text, &env).await);
     }
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = no_redirects();
     // Alice and Bob connect (the callback goes to the first replica's public URL).
     for user in ["alice", "bob"] {
-        let b: Value = client
+        let connect = client
             .post(format!("{}/v1/mcpwire/connections", gws[1].url()))
             .bearer_auth(GATEWAY_KEY)
             .header("x-mcpwire-user", user)
-            .json(&json!({"server": "docs"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json(&json!({"server": "docs"}));
+        let b = fetch_json(connect).await;
         let r = client
             .get(b["authorization_url"].as_str().unwrap())
             .header("x-test-user", user)

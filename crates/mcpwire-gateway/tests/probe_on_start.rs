@@ -24,11 +24,7 @@ async fn servers_are_probed_at_start_and_failures_are_not_fatal() {
     let gw = start(&text).await;
     let mut ready = Value::Null;
     for _ in 0..150 {
-        let r = http()
-            .get(format!("{}/readyz", gw.url()))
-            .send()
-            .await
-            .unwrap();
+        let r = get_path(&gw, "/readyz").await;
         assert_eq!(
             r.status(),
             200,

@@ -9,6 +9,7 @@ mod common;
 use std::process::Command;
 
 use common::*;
+use mcpwire_testkit::gateway_kit::tenant;
 
 /// The budget tenant's gateway key.
 const BUDGET_KEY: &str = "gw-PLANTED-key-budget-4b1e";
@@ -18,37 +19,21 @@ const BUDGET_KEY: &str = "gw-PLANTED-key-budget-4b1e";
 async fn official_python_sdks_through_the_gateway() {
     let python = std::env::var("MCPWIRE_SDK_PYTHON")
         .expect("MCPWIRE_SDK_PYTHON must name the venv's python (cargo xtask test sets it)");
-    let (demo, sim) = demo_and_sim().await;
-    let text = sim_config(
-        &sim,
-        &demo,
-        "",
-        "allowed_tools = [\"echo\", \"add\", \"slow\", \"fail\"]\nrequire_approval = [\"slow\"]",
-    );
     // A tenant whose daily token budget one answer spends.
-    let text = text
-        + &format!(
-            "\n[[tenants]]\nname = \"team-budget\"\nkey_sha256 = [\"{}\"]\ntokens_per_day = 1\n",
-            mcpwire_gateway::config::key_hash_hex(BUDGET_KEY)
-        );
-    let gw = start(&text).await;
+    let budget = tenant(
+        "team-budget",
+        &mcpwire_gateway::config::key_hash_hex(BUDGET_KEY),
+    );
+    let budget = format!("\n{budget}\ntokens_per_day = 1\n");
+    let (demo, _sim, gw) = sim_gateway(ALL_TOOLS_SLOW_APPROVED, &budget).await;
     let dir = tempdir();
     let report = dir.join("sdk-report.json");
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sdk-tests/test_sdks.py");
     let (url, demo_url) = (gw.url(), demo.url().to_owned());
     let out = tokio::task::spawn_blocking({
         let report = report.clone();
         move || {
-            Command::new(python)
-                .arg(script)
-                // Only what an app would have: no MCP token, no vendor key.
-                .env_clear()
-                .env("PATH", std::env::var("PATH").unwrap_or_default())
-                .env("GATEWAY_URL", url)
-                .env("GATEWAY_KEY", GATEWAY_KEY)
+            sdk_script(&python, &url, &demo_url, &report)
                 .env("BUDGET_KEY", BUDGET_KEY)
-                .env("DEMO_MCP_URL", demo_url)
-                .env("SDK_REPORT", &report)
                 .output()
                 .unwrap()
         }
@@ -71,20 +56,29 @@ async fn official_python_sdks_through_the_gateway() {
     );
 }
 
-/// Runs `test_sdks.py` in one phase of the per-user test and returns its report.
-fn run_users_phase(python: &str, gw: &str, demo: &str, phase: &str) -> serde_json::Value {
-    let dir = tempdir();
-    let report = dir.join("report.json");
+/// `python sdk-tests/test_sdks.py` against the gateway at `gw` and the demo server at `demo`,
+/// writing its report to `report`; its environment holds only what an app would have (no MCP
+/// token, no vendor key).
+fn sdk_script(python: &str, gw: &str, demo: &str, report: &std::path::Path) -> Command {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sdk-tests/test_sdks.py");
-    let out = Command::new(python)
+    let mut command = Command::new(python);
+    command
         .arg(script)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("GATEWAY_URL", gw)
         .env("GATEWAY_KEY", GATEWAY_KEY)
         .env("DEMO_MCP_URL", demo)
+        .env("SDK_REPORT", report);
+    command
+}
+
+/// Runs `test_sdks.py` in one phase of the per-user test and returns its report.
+fn run_users_phase(python: &str, gw: &str, demo: &str, phase: &str) -> serde_json::Value {
+    let dir = tempdir();
+    let report = dir.join("report.json");
+    let out = sdk_script(python, gw, demo, &report)
         .env("SDK_USERS_PHASE", phase)
-        .env("SDK_REPORT", &report)
         .output()
         .unwrap();
     assert!(

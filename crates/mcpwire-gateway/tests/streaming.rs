@@ -105,11 +105,7 @@ async fn bytes_flow_as_they_arrive_and_disconnect_cancels_upstream() {
         up.cancelled.load(Ordering::SeqCst),
         "upstream still streaming after the client left"
     );
-    let m = metrics_text(&gw).await;
-    assert!(
-        m.contains("mcpwire_gateway_open_streams{tenant=\"team-a\"} 0"),
-        "{m}"
-    );
+    assert_metric(&gw, "mcpwire_gateway_open_streams{tenant=\"team-a\"} 0").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -127,7 +127,7 @@ async fn setup(otlp: &str) -> Env {
         &sim,
         &demo,
         "replica_id = \"gw-trace-1\"",
-        "allowed_tools = [\"echo\", \"add\", \"slow\", \"fail\"]\nrequire_approval = [\"slow\"]",
+        ALL_TOOLS_SLOW_APPROVED,
     )
     // The app names its end user: the request span carries it as `user.id`.
     .replace(

@@ -9,36 +9,21 @@
 mod common;
 
 use common::*;
-use mcpwire_gateway::config::key_hash_hex;
 
 const ADMIN_KEY: &str = "ui-PLANTED-admin-key-3f7a";
 const HOSTILE: &str = "<script>window.pwned=1</script>\"><img src=x onerror=alert(1)>";
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 fn config(base: &str, demo: &str, audit: &std::path::Path, ui: bool) -> String {
     let mut text = config_text(base, demo, DEMO_BEARER, "", "");
-    text += &format!(
-        "\n[audit]\npath = \"{}\"\ninclude_arguments = true\ninclude_outputs = true\n",
-        audit.display()
-    );
+    text += &audit_table(audit, &["arguments", "outputs"]);
     if ui {
-        text += &format!(
-            "\n[ui]\nadmin_key_sha256 = [\"{}\"]\n",
-            key_hash_hex(ADMIN_KEY)
-        );
+        text += &ui_table(ADMIN_KEY);
     }
     text
 }
 
 async fn get(url: &str, cookie: Option<&str>, bearer: Option<&str>) -> (u16, String) {
-    let mut rb = client().get(url);
+    let mut rb = no_redirects().get(url);
     if let Some(c) = cookie {
         rb = rb.header("cookie", c);
     }
@@ -61,8 +46,13 @@ async fn get(url: &str, cookie: Option<&str>, bearer: Option<&str>) -> (u16, Str
     (status, r.text().await.unwrap())
 }
 
+/// [`get`] of `page` on the gateway at `gw`, with the admin key as a bearer token.
+async fn as_admin(gw: &str, page: &str) -> (u16, String) {
+    get(&format!("{gw}{page}"), None, Some(ADMIN_KEY)).await
+}
+
 async fn login(gw: &str, key: &str, https: bool) -> reqwest::Response {
-    let mut rb = client()
+    let mut rb = no_redirects()
         .post(format!("{gw}/ui/login"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!(
@@ -89,20 +79,16 @@ async fn the_pages_need_the_admin_key_and_escape_what_they_show() {
 
     // Without [ui]: no pages.
     let off = start(&config(&sim.base_url(), demo.url(), &audit, false)).await;
-    let (status, _) = get(&format!("{}/ui", off.url()), None, Some(ADMIN_KEY)).await;
+    let (status, _) = as_admin(&off.url(), "/ui").await;
     assert_eq!(status, 404);
     off.shutdown().await;
 
     let gw = start(&config(&sim.base_url(), demo.url(), &audit, true)).await;
     let url = gw.url();
-    let prompt = format!(
-        "call demo.echo {{\"text\":{}}}\ncall demo.fail {{\"message\":\"boom\"}}",
-        serde_json::to_string(HOSTILE).unwrap()
-    );
+    let prompt = echo_then(HOSTILE, "call demo.fail {\"message\":\"boom\"}");
     let r = team_a_openai(&gw, demo.url(), &prompt, true).await;
     assert_eq!(r.status(), 200);
-    let id = request_id(&r);
-    r.text().await.unwrap();
+    let id = request_id_after_body(r).await;
     // A refused one: a server the tenant may not use.
     let r = team_a_openai(&gw, "https://not-allowed.example/mcp", "hi", false).await;
     assert_eq!(r.status(), 403);
@@ -128,7 +114,7 @@ async fn the_pages_need_the_admin_key_and_escape_what_they_show() {
     assert!(is_login(&body) && body.contains("wrong admin key"));
 
     // The key as a bearer token.
-    let (status, list) = get(&format!("{url}/ui"), None, Some(ADMIN_KEY)).await;
+    let (status, list) = as_admin(&url, "/ui").await;
     assert_eq!(status, 200);
     assert!(list.contains(&id) && list.contains(&refused_id), "{list}");
     assert!(list.contains("gpt-sim") && list.contains("team-a"));
@@ -186,7 +172,7 @@ async fn the_pages_need_the_admin_key_and_escape_what_they_show() {
     );
 
     // Log out: the cookie no longer works.
-    let out = client()
+    let out = no_redirects()
         .post(format!("{url}/ui/logout"))
         .header("cookie", &cookie)
         .send()
@@ -199,22 +185,13 @@ async fn the_pages_need_the_admin_key_and_escape_what_they_show() {
 
     // A new process (an empty ring) reads the older requests from the audit file.
     let again = start(&config(&sim.base_url(), demo.url(), &audit, true)).await;
-    let (status, page) = get(
-        &format!("{}/ui/requests/{id}", again.url()),
-        None,
-        Some(ADMIN_KEY),
-    )
-    .await;
+    let again_url = again.url();
+    let (status, page) = as_admin(&again_url, &format!("/ui/requests/{id}")).await;
     assert_eq!(status, 200);
     assert!(page.contains("data-tool=\"fail\""));
-    let (_, list) = get(&format!("{}/ui", again.url()), None, Some(ADMIN_KEY)).await;
+    let (_, list) = as_admin(&again_url, "/ui").await;
     assert!(list.contains(&id) && list.contains(&refused_id));
-    let (status, _) = get(
-        &format!("{}/ui/requests/gw_nope", again.url()),
-        None,
-        Some(ADMIN_KEY),
-    )
-    .await;
+    let (status, _) = as_admin(&again_url, "/ui/requests/gw_nope").await;
     assert_eq!(status, 404);
     std::fs::remove_dir_all(&dir).unwrap();
 }

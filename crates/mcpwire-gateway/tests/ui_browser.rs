@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::*;
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
-use mcpwire_gateway::config::key_hash_hex;
 use serde_json::json;
 
 const ADMIN_KEY: &str = "ui-PLANTED-admin-key-8c21";
@@ -102,10 +102,9 @@ async fn is_login(c: &Client) -> bool {
         && c.find(Locator::Css("table#requests")).await.is_err()
 }
 
-async fn log_in(c: &Client, key: &str) {
-    let field = c.find(Locator::Css("input[name=key]")).await.unwrap();
-    field.send_keys(key).await.unwrap();
-    c.find(Locator::Css("#login-submit"))
+/// Clicks the element `css` names.
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
         .await
         .unwrap()
         .click()
@@ -113,30 +112,31 @@ async fn log_in(c: &Client, key: &str) {
         .unwrap();
 }
 
+/// Waits for the element `css` names to appear.
+async fn wait_for(c: &Client, css: &str) -> Element {
+    c.wait().for_element(Locator::Css(css)).await.unwrap()
+}
+
+async fn log_in(c: &Client, key: &str) {
+    let field = c.find(Locator::Css("input[name=key]")).await.unwrap();
+    field.send_keys(key).await.unwrap();
+    click(c, "#login-submit").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium: cargo xtask test runs it"]
 async fn the_request_log_in_a_real_browser() {
-    let (demo, sim) = demo_and_sim().await;
     let dir = tempdir();
-    let mut text = sim_config(&sim, &demo, "", "");
-    text += &format!(
-        "\n[audit]\npath = \"{}\"\ninclude_arguments = true\ninclude_outputs = true\n\n[ui]\nadmin_key_sha256 = [\"{}\"]\n",
-        dir.join("audit.jsonl").display(),
-        key_hash_hex(ADMIN_KEY)
-    );
-    let gw = start(&text).await;
-    let prompt = format!(
-        "call demo.echo {{\"text\":{}}}\ncall demo.add {{\"a\":2,\"b\":3}}\ncall demo.fail {{\"message\":\"the tool broke\"}}",
-        serde_json::to_string(HOSTILE).unwrap()
-    );
-    let r = team_a_openai(&gw, demo.url(), &prompt, true).await;
+    let tables =
+        audit_table(&dir.join("audit.jsonl"), &["arguments", "outputs"]) + &ui_table(ADMIN_KEY);
+    let (demo, _sim, gw) = sim_gateway("", &tables).await;
+    let calls = "call demo.add {\"a\":2,\"b\":3}\ncall demo.fail {\"message\":\"the tool broke\"}";
+    let r = team_a_openai(&gw, demo.url(), &echo_then(HOSTILE, calls), true).await;
     assert_eq!(r.status(), 200);
-    let openai_id = request_id(&r);
-    r.text().await.unwrap();
+    let openai_id = request_id_after_body(r).await;
     let r = team_a_anthropic(&gw, demo.url(), "call demo.add {\"a\":1,\"b\":2}", false).await;
     assert_eq!(r.status(), 200);
-    let anthropic_id = request_id(&r);
-    r.text().await.unwrap();
+    let anthropic_id = request_id_after_body(r).await;
 
     let (_driver, driver_url) = chromedriver().await;
     let c = browser(&driver_url, &dir.join("profile")).await;
@@ -153,11 +153,7 @@ async fn the_request_log_in_a_real_browser() {
 
     // The right key: the list, both requests.
     log_in(&c, ADMIN_KEY).await;
-    let table = c
-        .wait()
-        .for_element(Locator::Css("table#requests"))
-        .await
-        .unwrap();
+    let table = wait_for(&c, "table#requests").await;
     let rows = table.find_all(Locator::Css("tbody tr.row")).await.unwrap();
     assert_eq!(rows.len(), 2, "two requests listed");
     let mut ids = Vec::new();
@@ -173,19 +169,8 @@ async fn the_request_log_in_a_real_browser() {
     shot(&c, "requests").await;
 
     // Open the OpenAI request.
-    c.find(Locator::Css(&format!(
-        "tr[data-request-id=\"{openai_id}\"] a"
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    let timeline = c
-        .wait()
-        .for_element(Locator::Css("table#timeline"))
-        .await
-        .unwrap();
+    click(&c, &format!("tr[data-request-id=\"{openai_id}\"] a")).await;
+    let timeline = wait_for(&c, "table#timeline").await;
     let steps = timeline.find_all(Locator::Css("tr.step")).await.unwrap();
     let mut seen = Vec::new();
     for step in &steps {
@@ -243,11 +228,7 @@ async fn the_request_log_in_a_real_browser() {
 
     c.set_window_size(1280, 720).await.unwrap();
     c.goto(&format!("{base}/ui/servers")).await.unwrap();
-    let card = c
-        .wait()
-        .for_element(Locator::Css("section.server[data-server=demo]"))
-        .await
-        .unwrap();
+    let card = wait_for(&c, "section.server[data-server=demo]").await;
     let calls = card.find(Locator::Css("td.calls")).await.unwrap();
     assert_eq!(calls.text().await.unwrap(), "4");
     shot(&c, "servers").await;

@@ -300,12 +300,7 @@ async fn id_jag_connects_a_jwt_user_without_a_browser() {
         auth.issuer
     );
     let text = config(&sim.base_url(), &jwks.uri(), &mcp);
-    let mut env = env();
-    env.insert("GW_IDP_SECRET".into(), "idp-PLANTED-secret-5".into());
-    let config = mcpwire_gateway::Config::parse(&text, &env).unwrap();
-    let gw = mcpwire_gateway::Gateway::start_with_env(config, &env)
-        .await
-        .unwrap();
+    let gw = start_with(&text, &[("GW_IDP_SECRET", "idp-PLANTED-secret-5")]).await;
     let body = json!({"model": "gpt-sim", "input": "call docs.echo {\"text\":\"hi\"}",
         "tools": [{"type": "mcp", "server_label": "docs", "server_url": demo.url(), "require_approval": "never"}]});
 

@@ -22,13 +22,7 @@ pub struct Replica {
 impl Replica {
     /// Its `/metrics`, as text, fetched with `c`.
     pub async fn metrics(&self, c: &reqwest::Client) -> String {
-        c.get(format!("{}/metrics", self.url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        mcpwire_testkit::gateway_kit::fetch_text(c.get(format!("{}/metrics", self.url))).await
     }
 
     /// Starts `mcpwire gateway --config path` with exactly `env` (plus PATH).

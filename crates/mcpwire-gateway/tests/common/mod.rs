@@ -7,6 +7,8 @@ pub mod per_user;
 
 use mcpwire_gateway::config::{Config, Env, key_hash_hex};
 use mcpwire_gateway::{Gateway, GatewayHandle};
+use mcpwire_testkit::gateway_kit::{self, fetch_text, tenant};
+use reqwest::Response;
 use serde_json::{Value, json};
 
 /// The vendor key the gateway holds (planted: must never leave the gateway except upstream).
@@ -38,7 +40,7 @@ pub fn env() -> Env {
 /// The `[upstream.openai]` table of a config: the vendor at `{base}/v1`, its key from
 /// `GW_OPENAI_KEY`.
 pub fn openai_upstream(base: &str) -> String {
-    format!("[upstream.openai]\nbase_url = \"{base}/v1\"\napi_key_env = \"GW_OPENAI_KEY\"")
+    gateway_kit::openai_upstream(base, "GW_OPENAI_KEY")
 }
 
 /// A config with both upstreams at `base` (OpenAI `{base}/v1`), tenant `team-a` allowed the
@@ -65,9 +67,7 @@ idle_timeout_secs = 5
 base_url = "{base}"
 api_key_env = "GW_ANTHROPIC_KEY"
 
-[[tenants]]
-name = "team-a"
-key_sha256 = ["{a}"]
+{team_a}
 connectors = [{{ id = "connector_allowed" }}]
 
 [[tenants.mcp]]
@@ -76,18 +76,38 @@ url = "{demo_url}"
 auth = {auth}
 {extra_mcp}
 
-[[tenants]]
-name = "team-b"
-key_sha256 = ["{b}"]
+{team_b}
 "#,
         openai = openai_upstream(base),
-        a = key_hash_hex(GATEWAY_KEY),
-        b = key_hash_hex(OTHER_KEY),
+        team_a = tenant("team-a", &key_hash_hex(GATEWAY_KEY)),
+        team_b = tenant("team-b", &key_hash_hex(OTHER_KEY)),
     )
 }
 
 /// The demo MCP server's auth in a config: the gateway injects [`MCP_TOKEN`] from the env.
 pub const DEMO_BEARER: &str = r#"{ bearer_env = "GW_DEMO_TOKEN" }"#;
+
+/// A demo server's `[[tenants.mcp]]` extras: every demo tool allowed, `slow` needs approval.
+pub const ALL_TOOLS_SLOW_APPROVED: &str =
+    "allowed_tools = [\"echo\", \"add\", \"slow\", \"fail\"]\nrequire_approval = [\"slow\"]";
+
+/// An `[audit]` table writing to `path`, with `include_{x} = true` for each of `include`
+/// (`"arguments"`, `"outputs"`).
+pub fn audit_table(path: &std::path::Path, include: &[&str]) -> String {
+    let mut table = format!("\n[audit]\npath = {:?}\n", path.display().to_string());
+    for x in include {
+        table += &format!("include_{x} = true\n");
+    }
+    table
+}
+
+/// A `[ui]` table: the `/ui` pages for the holder of `admin_key`.
+pub fn ui_table(admin_key: &str) -> String {
+    format!(
+        "\n[ui]\nadmin_key_sha256 = [\"{}\"]\n",
+        key_hash_hex(admin_key)
+    )
+}
 
 /// The demo MCP server (it wants [`MCP_TOKEN`]) and the simulator, both started.
 pub async fn demo_and_sim() -> (mcpwire_sim::DemoServerHandle, mcpwire_sim::SimHandle) {
@@ -148,6 +168,21 @@ pub fn sim_config(
     )
 }
 
+/// The demo server and the simulator, both started, and a gateway in front of them:
+/// [`sim_config`] with `extra_mcp` in the demo server's table, then `more` tables.
+pub async fn sim_gateway(
+    extra_mcp: &str,
+    more: &str,
+) -> (
+    mcpwire_sim::DemoServerHandle,
+    mcpwire_sim::SimHandle,
+    GatewayHandle,
+) {
+    let (demo, sim) = demo_and_sim().await;
+    let gw = start(&(sim_config(&sim, &demo, "", extra_mcp) + more)).await;
+    (demo, sim, gw)
+}
+
 /// A mock upstream that answers every request with `template`.
 pub async fn answering(template: wiremock::ResponseTemplate) -> wiremock::MockServer {
     let server = wiremock::MockServer::start().await;
@@ -164,8 +199,19 @@ pub async fn answering_json(body: Value) -> wiremock::MockServer {
 }
 
 pub async fn start(text: &str) -> GatewayHandle {
-    let config = Config::parse(text, &env()).unwrap();
-    Gateway::start_with_env(config, &env()).await.unwrap()
+    start_with(text, &[]).await
+}
+
+/// [`start`] with `extra` variables in the environment besides [`env`]'s.
+pub async fn start_with(text: &str, extra: &[(&str, &str)]) -> GatewayHandle {
+    let mut env = env();
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let config = Config::parse(text, &env).unwrap();
+    Gateway::start_with_env(config, &env).await.unwrap()
 }
 
 /// One client for the whole test binary: building one costs about 100 ms, which 64 requests
@@ -175,6 +221,24 @@ pub fn http() -> reqwest::Client {
     CLIENT
         .get_or_init(|| reqwest::Client::builder().no_proxy().build().unwrap())
         .clone()
+}
+
+/// A client that does not follow redirects (to read a `location` header).
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// `GET {gateway}{path}`.
+pub async fn get_path(gw: &GatewayHandle, path: &str) -> Response {
+    http()
+        .get(format!("{}{path}", gw.url()))
+        .send()
+        .await
+        .unwrap()
 }
 
 pub fn openai_body(demo_url: &str, input: &str, stream: bool) -> Value {
@@ -221,14 +285,9 @@ pub async fn post_anthropic(gw: &GatewayHandle, key: &str, body: &Value) -> reqw
         .unwrap()
 }
 
-/// [`post_openai`] as `team-a` of [`openai_body`] with the demo server at `demo_url`.
-pub async fn team_a_openai(
-    gw: &GatewayHandle,
-    demo_url: &str,
-    input: &str,
-    stream: bool,
-) -> reqwest::Response {
-    post_openai(gw, GATEWAY_KEY, &openai_body(demo_url, input, stream)).await
+/// [`post_openai`] as `team-a` of [`openai_body`] with the demo server at `demo`.
+pub async fn team_a_openai(gw: &GatewayHandle, demo: &str, input: &str, stream: bool) -> Response {
+    post_openai(gw, GATEWAY_KEY, &openai_body(demo, input, stream)).await
 }
 
 /// [`post_anthropic`] as `team-a` of [`anthropic_body`] with the demo server at `demo_url`.
@@ -251,16 +310,30 @@ pub fn request_id(r: &reqwest::Response) -> String {
         .to_owned()
 }
 
+/// The request id of `r`, once its body is read to the end (the request is over then).
+pub async fn request_id_after_body(r: Response) -> String {
+    let id = request_id(&r);
+    r.text().await.unwrap();
+    id
+}
+
+/// A prompt: `demo.echo` of `text` (as a JSON string), then the calls in `rest`.
+pub fn echo_then(text: &str, rest: &str) -> String {
+    format!(
+        "call demo.echo {{\"text\":{}}}\n{rest}",
+        serde_json::to_string(text).unwrap()
+    )
+}
+
+/// Asserts that `/metrics` of `gw` holds `line` (all of it in the message otherwise).
+pub async fn assert_metric(gw: &GatewayHandle, line: &str) {
+    let m = metrics_text(gw).await;
+    assert!(m.contains(line), "{m}");
+}
+
 /// `/metrics` of a gateway, as text.
 pub async fn metrics_text(gw: &GatewayHandle) -> String {
-    http()
-        .get(format!("{}/metrics", gw.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    fetch_text(http().get(format!("{}/metrics", gw.url()))).await
 }
 
 /// A fresh directory under the system temp dir.

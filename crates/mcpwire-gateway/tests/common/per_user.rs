@@ -5,6 +5,7 @@
 #![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used)]
 
 use mcpwire_sim::DemoServerHandle;
+use mcpwire_testkit::gateway_kit::{fetch_json, tenant};
 use mcpwire_testkit::mock_as::MockAs;
 use serde_json::{Value, json};
 
@@ -49,9 +50,7 @@ api_key_env = "GW_ANTHROPIC_KEY"
 [stores.users]
 path = "{store}"
 
-[[tenants]]
-name = "team-a"
-key_sha256 = ["{key}"]
+{team_a}
 return_urls = ["https://app.example.com/settings"]
 {tenant_extra}
 
@@ -69,7 +68,10 @@ when_unconnected = "drop"
         openai = openai_upstream(&sim.base_url()),
         sim = sim.base_url(),
         store = store.display(),
-        key = mcpwire_gateway::config::key_hash_hex(GATEWAY_KEY),
+        team_a = tenant(
+            "team-a",
+            &mcpwire_gateway::config::key_hash_hex(GATEWAY_KEY)
+        ),
         admin = mcpwire_gateway::config::key_hash_hex(ADMIN_KEY),
         demo = demo.url(),
     );
@@ -81,12 +83,7 @@ when_unconnected = "drop"
             "users = { mode = \"header\" }\nreturn_urls = [",
         )
     };
-    let mut env = env();
-    env.insert("GW_CLIENT_SECRET".into(), "client-PLANTED-secret-77".into());
-    let config = mcpwire_gateway::Config::parse(&text, &env).unwrap();
-    let gw = mcpwire_gateway::Gateway::start_with_env(config, &env)
-        .await
-        .unwrap();
+    let gw = start_with(&text, &[("GW_CLIENT_SECRET", "client-PLANTED-secret-77")]).await;
     World {
         auth,
         demo,
@@ -94,14 +91,6 @@ when_unconnected = "drop"
         gw,
         store,
     }
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 impl World {
@@ -199,15 +188,10 @@ impl World {
     }
 
     pub async fn connections(&self, user: &str) -> Value {
-        http()
+        let request = http()
             .get(format!("{}/v1/mcpwire/connections", self.gw.url()))
             .bearer_auth(GATEWAY_KEY)
-            .header("x-mcpwire-user", user)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+            .header("x-mcpwire-user", user);
+        fetch_json(request).await
     }
 }
