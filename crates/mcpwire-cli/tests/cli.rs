@@ -2,12 +2,22 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/common.rs"]
+mod common_support;
+
+use common_support::temp_in;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 fn mcpwire() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mcpwire"))
+}
+
+/// `mcpwire {args} {file}`, run to the end.
+fn mcpwire_on(args: &[&str], file: &Path) -> Output {
+    mcpwire().args(args).arg(file).output().unwrap()
 }
 
 fn fixtures() -> PathBuf {
@@ -29,11 +39,7 @@ fn fixture_files(ext: &str) -> Vec<PathBuf> {
 }
 
 fn temp(name: &str, contents: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mcpwire-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, contents).unwrap();
-    path
+    temp_in("mcpwire-cli-test", name, contents)
 }
 
 #[test]
@@ -96,12 +102,8 @@ fn normalize_settled_stream_equals_normalize_of_its_final_response() {
             &format!("{checked}.json"),
             value["response"].to_string().as_bytes(),
         );
-        let settled = mcpwire()
-            .args(["normalize", "--settled"])
-            .arg(&stream)
-            .output()
-            .unwrap();
-        let from_whole = mcpwire().arg("normalize").arg(&whole).output().unwrap();
+        let settled = mcpwire_on(&["normalize", "--settled"], &stream);
+        let from_whole = mcpwire_on(&["normalize"], &whole);
         assert!(settled.status.success() && from_whole.status.success());
         assert_eq!(
             String::from_utf8(settled.stdout).unwrap(),
@@ -153,7 +155,7 @@ fn normalize_writes_events_before_a_fault_then_one_error_line_and_exits_1() {
         std::fs::read(fixtures().join("openai/stream.approval-request.zip1.sse")).unwrap();
     bytes.truncate(bytes.len() - 30);
     let cut = temp("cut.sse", &bytes);
-    let output = mcpwire().arg("normalize").arg(&cut).output().unwrap();
+    let output = mcpwire_on(&["normalize"], &cut);
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(stdout.lines().count() >= 3, "{stdout}");
@@ -162,7 +164,7 @@ fn normalize_writes_events_before_a_fault_then_one_error_line_and_exits_1() {
     assert!(stderr.starts_with("mcpwire normalize: "), "{stderr}");
     // Malformed JSON: no events, one line, exit 1.
     let bad = temp("bad.json", b"{\"id\":");
-    let output = mcpwire().arg("normalize").arg(&bad).output().unwrap();
+    let output = mcpwire_on(&["normalize"], &bad);
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
     assert_eq!(String::from_utf8(output.stderr).unwrap().lines().count(), 1);
@@ -171,27 +173,15 @@ fn normalize_writes_events_before_a_fault_then_one_error_line_and_exits_1() {
 #[test]
 fn normalize_from_forces_the_vendor() {
     let stream = fixtures().join("anthropic/stream.2025-04-04.mcp-echo.vercel-ai.sse");
-    let output = mcpwire()
-        .args(["normalize", "--from", "openai"])
-        .arg(&stream)
-        .output()
-        .unwrap();
+    let output = mcpwire_on(&["normalize", "--from", "openai"], &stream);
     assert_eq!(
         output.status.code(),
         Some(1),
         "an Anthropic stream read as OpenAI fails"
     );
-    let output = mcpwire()
-        .args(["normalize", "--from", "anthropic"])
-        .arg(&stream)
-        .output()
-        .unwrap();
+    let output = mcpwire_on(&["normalize", "--from", "anthropic"], &stream);
     assert!(output.status.success());
-    let output = mcpwire()
-        .args(["normalize", "--from", "gemini"])
-        .arg(&stream)
-        .output()
-        .unwrap();
+    let output = mcpwire_on(&["normalize", "--from", "gemini"], &stream);
     assert_eq!(output.status.code(), Some(2));
 }
 
@@ -230,17 +220,16 @@ fn translate_round_trips_fixture_requests_and_names_capability_gaps() {
         }
         let original: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-        let to_anthropic = mcpwire()
-            .args([
+        let to_anthropic = mcpwire_on(
+            &[
                 "translate",
                 "--to",
                 "anthropic",
                 "--anthropic-beta",
                 "2025-11-20",
-            ])
-            .arg(&file)
-            .output()
-            .unwrap();
+            ],
+            &file,
+        );
         if !to_anthropic.status.success() {
             // Strict mode refuses what Anthropic cannot express, naming the field.
             let stderr = String::from_utf8(to_anthropic.stderr).unwrap();
@@ -257,11 +246,7 @@ fn translate_round_trips_fixture_requests_and_names_capability_gaps() {
                 .contains("# anthropic-beta: mcp-client-2025-11-20"),
             "{name}"
         );
-        let back = mcpwire()
-            .args(["translate", "--to", "openai"])
-            .arg(&anthropic)
-            .output()
-            .unwrap();
+        let back = mcpwire_on(&["translate", "--to", "openai"], &anthropic);
         assert!(
             back.status.success(),
             "{name}: {}",
@@ -291,22 +276,14 @@ fn translate_round_trips_fixture_requests_and_names_capability_gaps() {
     assert!(checked >= 2, "only {checked} requests translated");
     // A gap in strict mode, converted in lossy mode with a warning.
     let headers = fixtures().join("openai/request.mcp-with-headers.deepwiki.json");
-    let strict = mcpwire()
-        .args(["translate", "--to", "anthropic"])
-        .arg(&headers)
-        .output()
-        .unwrap();
+    let strict = mcpwire_on(&["translate", "--to", "anthropic"], &headers);
     assert_eq!(strict.status.code(), Some(1));
     assert!(
         String::from_utf8(strict.stderr)
             .unwrap()
             .contains("servers[0].credentials")
     );
-    let lossy = mcpwire()
-        .args(["translate", "--to", "anthropic", "--lossy"])
-        .arg(&headers)
-        .output()
-        .unwrap();
+    let lossy = mcpwire_on(&["translate", "--to", "anthropic", "--lossy"], &headers);
     assert!(lossy.status.success());
     assert!(
         String::from_utf8(lossy.stderr)

@@ -9,6 +9,7 @@ mod cli_support;
 
 use cli_support::{close_stdout_after_64_bytes, run_args};
 use mcpwire_testkit::Route;
+use mcpwire_testkit::http_kit::{answering, answering_exactly, rate_limited, serve_raw};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -68,12 +69,6 @@ fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
     path
 }
 
-async fn serve(template: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Route::any("POST").reply(&server, template).await;
-    server
-}
-
 const COMPLETED: &str =
     r#"{"id":"resp_1","object":"response","status":"completed","model":"m","output":[]}"#;
 
@@ -83,7 +78,7 @@ async fn unbounded_body_in_non_streamed_run() {
     let mut body = br#"{"id":"resp_1","object":"response","output":[],"pad":""#.to_vec();
     body.extend(std::iter::repeat_n(b'a', 3 * 1024 * 1024));
     body.extend_from_slice(br#""}"#);
-    let server = serve(ResponseTemplate::new(200).set_body_raw(body, "application/json")).await;
+    let server = answering(ResponseTemplate::new(200).set_body_raw(body, "application/json")).await;
     let base = format!("{}/v1", server.uri());
     let out = blocking(move || run("openai", &base, &["--max-body", "1M"])).await;
     let stderr = text(&out.stderr);
@@ -117,7 +112,7 @@ async fn panics_on_stdout_errors() {
     let sse = sse.to_str().unwrap();
     let request = fixture("neutral/approval-per-tool.json");
     let server =
-        serve(ResponseTemplate::new(200).set_body_raw(COMPLETED, "application/json")).await;
+        answering(ResponseTemplate::new(200).set_body_raw(COMPLETED, "application/json")).await;
     let base = format!("{}/v1", server.uri());
     let full: Vec<Vec<String>> = vec![
         vec!["check".into(), sse.into()],
@@ -255,7 +250,7 @@ async fn run_exits_zero_when_the_vendor_failed() {
         ),
     ];
     for (case, template, flags, message) in cases {
-        let server = serve(template).await;
+        let server = answering(template).await;
         let base = format!("{}/v1", server.uri());
         let flags: Vec<&'static str> = flags.to_vec();
         let out = blocking(move || run("openai", &base, &flags)).await;
@@ -349,7 +344,7 @@ async fn terminal_injection() {
     let body = format!(
         r#"{{"id":"resp_1","object":"response","status":"completed","model":"m{evil}","output":[{{"type":"mcp_list_tools","id":"mcpl_1","server_label":"s{evil}","tools":[{{"name":"t{evil}","input_schema":{{}}}}]}},{{"type":"message","id":"msg_1","role":"assistant","status":"completed","content":[{{"type":"output_text","text":"answer {evil}\nline two","annotations":[]}}]}}]}}"#
     );
-    let server = serve(ResponseTemplate::new(200).set_body_raw(body, "application/json")).await;
+    let server = answering(ResponseTemplate::new(200).set_body_raw(body, "application/json")).await;
     let base = format!("{}/v1", server.uri());
     let out = blocking(move || run("openai", &base, &[])).await;
     let stdout = text(&out.stdout);
@@ -366,7 +361,7 @@ async fn terminal_injection() {
         "{stdout}"
     );
     // An error message from the vendor, on stderr.
-    let server = serve(ResponseTemplate::new(400).set_body_raw(
+    let server = answering(ResponseTemplate::new(400).set_body_raw(
         format!(r#"{{"error":{{"type":"invalid_request_error","message":"no {evil}"}}}}"#),
         "application/json",
     ))
@@ -387,31 +382,24 @@ async fn no_overall_deadline_in_run() {
     // An endpoint that never sends headers, and one that sends a keep-alive comment every
     // 50 ms forever: both end at `--timeout 2`.
     for keep_alive in [false, true] {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}/v1", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut socket, _)) = listener.accept().await else {
-                    return;
-                };
-                tokio::spawn(async move {
-                    let mut head = vec![0u8; 65536];
-                    let _ = socket.read(&mut head).await;
-                    if keep_alive {
-                        let _ = socket
-                            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
-                            .await;
-                        loop {
-                            if socket.write_all(b"3\r\n:\n\n\r\n").await.is_err() {
-                                return;
-                            }
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                        }
+        let addr = serve_raw(move |mut socket| async move {
+            let mut head = vec![0u8; 65536];
+            let _ = socket.read(&mut head).await;
+            if keep_alive {
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
+                    .await;
+                loop {
+                    if socket.write_all(b"3\r\n:\n\n\r\n").await.is_err() {
+                        return;
                     }
-                    tokio::time::sleep(Duration::from_secs(3600)).await;
-                });
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
             }
-        });
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        })
+        .await;
+        let base = format!("http://{addr}/v1");
         let started = Instant::now();
         let out = blocking(move || {
             run(
@@ -482,7 +470,7 @@ async fn stream_against_a_200_that_is_html_or_a_json_error_shows_the_vendor_mess
         ),
     ];
     for (template, kind, message) in cases {
-        let server = serve(template).await;
+        let server = answering(template).await;
         let base = format!("{}/v1", server.uri());
         let out = blocking(move || run("anthropic", &base, &["--stream"])).await;
         let stderr = text(&out.stderr);
@@ -538,19 +526,7 @@ fn whole_json_input_to_check_and_normalize_is_bounded() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_large_retry_after_is_honoured_up_to_a_cap() {
-    let server = MockServer::start().await;
-    Route::any("POST")
-        .expect(1)
-        .reply(
-            &server,
-            ResponseTemplate::new(429)
-                .insert_header("retry-after", "3600")
-                .set_body_raw(
-                    r#"{"error":{"type":"rate_limit_error","message":"slow down"}}"#,
-                    "application/json",
-                ),
-        )
-        .await;
+    let server = answering_exactly(1, rate_limited("retry-after", "3600")).await;
     let base = format!("{}/v1", server.uri());
     let started = Instant::now();
     let out = blocking(move || run("openai", &base, &[])).await;
@@ -565,7 +541,7 @@ async fn a_large_retry_after_is_honoured_up_to_a_cap() {
 #[tokio::test(flavor = "multi_thread")]
 async fn header_and_token_accept_file_and_env_forms() {
     let server =
-        serve(ResponseTemplate::new(200).set_body_raw(COMPLETED, "application/json")).await;
+        answering(ResponseTemplate::new(200).set_body_raw(COMPLETED, "application/json")).await;
     let base = format!("{}/v1", server.uri());
     let token_file = temp_file("token", b"tok-FROM-FILE\n");
     let token_arg = format!("a=@{}", token_file.display());
@@ -671,7 +647,7 @@ async fn rust_log_trace_logs_to_stderr_without_secrets() {
     }
     // Without RUST_LOG or -v, nothing is logged.
     let server =
-        serve(ResponseTemplate::new(200).set_body_raw(COMPLETED, "application/json")).await;
+        answering(ResponseTemplate::new(200).set_body_raw(COMPLETED, "application/json")).await;
     let base = format!("{}/v1", server.uri());
     let out = blocking(move || run("openai", &base, &[])).await;
     assert!(!text(&out.stderr).contains("TRACE"));

@@ -67,19 +67,10 @@ async fn run_through_the_simulator_to_server_everything() {
             .collect();
         assert_eq!(results.len(), 2, "{vendor}: {stdout}");
         assert_eq!(results[0]["tool"], "get-sum");
+        let text = |i: usize| results[i]["content"][0]["text"].as_str().unwrap();
+        assert!(text(0).contains("42"), "{vendor}: {}", results[0]);
         assert!(
-            results[0]["content"][0]["text"]
-                .as_str()
-                .unwrap()
-                .contains("42"),
-            "{vendor}: {}",
-            results[0]
-        );
-        assert!(
-            results[1]["content"][0]["text"]
-                .as_str()
-                .unwrap()
-                .contains("interop through mcpwire run"),
+            text(1).contains("interop through mcpwire run"),
             "{vendor}: {}",
             results[1]
         );

@@ -3,6 +3,12 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/common.rs"]
+mod common_support;
+
+use common_support::temp_in;
+use mcpwire_testkit::fixtures::fixture;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -12,21 +18,8 @@ fn mcpwire() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mcpwire"))
 }
 
-fn fixture(rel: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fixtures")
-            .join(rel),
-    )
-    .unwrap()
-}
-
 fn temp(name: &str, contents: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mcpwire-hardening-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, contents).unwrap();
-    path
+    temp_in("mcpwire-hardening", name, contents)
 }
 
 /// `mcpwire normalize -` fed `parts` with a pause between them; (stdout lines, exit ok, stderr).

@@ -4,12 +4,14 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/common.rs"]
+mod common_support;
+
+use common_support::mcp_server_listing;
 use std::process::{Command, Output};
 
 use mcpwire_sim::{DemoOptions, DemoServer};
 use serde_json::{Value, json};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 async fn mcpwire(args: &[&str]) -> Output {
     let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
@@ -33,30 +35,6 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-/// An MCP server (Streamable HTTP, JSON answers) listing these tools.
-async fn server_with(tools: Value) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(move |r: &Request| {
-            let body: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-            let id = body["id"].clone();
-            let result = match body["method"].as_str().unwrap_or("") {
-                "initialize" => {
-                    json!({"protocolVersion": "2025-11-25", "capabilities": {"tools": {}},
-                                       "serverInfo": {"name": "t", "version": "1"}})
-                }
-                "tools/list" => json!({"tools": tools}),
-                "notifications/initialized" => return ResponseTemplate::new(202),
-                _ => return ResponseTemplate::new(400),
-            };
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"jsonrpc": "2.0", "id": id, "result": result}))
-        })
-        .mount(&server)
-        .await;
-    server
 }
 
 fn tool(name: &str) -> Value {
@@ -92,7 +70,11 @@ async fn the_demo_server_exits_0_with_a_table_per_vendor() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_a_vendor_rejects_exits_1_naming_the_check() {
-    let server = server_with(json!([tool("search"), tool("get data"), tool("a.b")])).await;
+    let server = mcp_server_listing(
+        "2025-11-25",
+        json!([tool("search"), tool("get data"), tool("a.b")]),
+    )
+    .await;
     let url = format!("{}/mcp", server.uri());
     let out = mcpwire(&["probe", &url]).await;
     let text = stdout(&out);
@@ -114,7 +96,7 @@ async fn a_server_a_vendor_rejects_exits_1_naming_the_check() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn what_the_server_sent_is_escaped() {
-    let server = server_with(json!([tool("evil\u{1b}[2J\u{202e}name")])).await;
+    let server = mcp_server_listing("2025-11-25", json!([tool("evil\u{1b}[2J\u{202e}name")])).await;
     let url = format!("{}/mcp", server.uri());
     let out = mcpwire(&["probe", "--vendor", "openai", &url]).await;
     let text = stdout(&out);

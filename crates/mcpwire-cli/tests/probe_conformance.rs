@@ -6,35 +6,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output};
+use std::process::{Command, Output};
 
-struct Scenario(Child);
-
-impl Drop for Scenario {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Serves one scenario of the suite; returns it and its MCP server URL.
-fn serve(scenario: &str) -> (Scenario, String) {
-    let mut child = mcpwire_testkit::conformance::spawn_client_scenario(scenario);
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("the suite ended before printing its URL")
-            .unwrap();
-        if let Some(url) = line.trim().strip_prefix("Server URL: ") {
-            break url.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (Scenario(child), url)
-}
+use mcpwire_testkit::conformance::spawn_client_scenario;
+use mcpwire_testkit::http_kit::{UrlServer, find_in};
 
 fn mcpwire(home: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mcpwire"))
@@ -48,7 +24,8 @@ fn mcpwire(home: &Path, args: &[&str]) -> Output {
 #[test]
 #[ignore = "needs the MCP conformance suite: cargo xtask test runs it"]
 fn probe_login_uses_the_token_mcpwire_auth_stored() {
-    let (_scenario, url) = serve("auth/metadata-default");
+    let scenario = UrlServer::new(spawn_client_scenario("auth/metadata-default"));
+    let url = scenario.url.clone();
     let home = std::env::temp_dir().join(format!("mcpwire-probe-login-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).unwrap();
@@ -83,12 +60,7 @@ fn probe_login_uses_the_token_mcpwire_auth_stored() {
     let report: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap();
     assert_eq!(after.status.code(), Some(0), "{report:#}");
     for v in report["vendors"].as_array().unwrap() {
-        let auth = v["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "auth")
-            .unwrap();
+        let auth = find_in(&v["checks"], "id", "auth");
         assert_eq!(auth["status"], "pass", "{report:#}");
         assert!(v["tools"].as_u64().unwrap() >= 1, "{report:#}");
     }

@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-use mcpwire_sim::{DemoOptions, DemoServer, SimOptions, Simulator};
+use mcpwire_sim::{DemoOptions, DemoServer, DemoServerHandle, SimHandle, SimOptions, Simulator};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -45,12 +45,18 @@ async fn run(otlp: &str, demo: &str, sim: &str) -> std::process::Output {
     .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_run_is_traced_to_the_collector() {
+/// The demo MCP server (wanting [`TOKEN`]) and a simulator.
+async fn demo_and_sim() -> (DemoServerHandle, SimHandle) {
     let demo = DemoServer::start(DemoOptions::new().with_token(TOKEN))
         .await
         .unwrap();
     let sim = Simulator::start(SimOptions::new()).await.unwrap();
+    (demo, sim)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_run_is_traced_to_the_collector() {
+    let (demo, sim) = demo_and_sim().await;
     let collector = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/traces"))
@@ -90,10 +96,7 @@ async fn the_run_is_traced_to_the_collector() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_collector_is_a_warning_and_a_bad_url_exit_2() {
-    let demo = DemoServer::start(DemoOptions::new().with_token(TOKEN))
-        .await
-        .unwrap();
-    let sim = Simulator::start(SimOptions::new()).await.unwrap();
+    let (demo, sim) = demo_and_sim().await;
     let dead = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()

@@ -8,15 +8,16 @@
 
 #[path = "support/cli.rs"]
 mod cli_support;
+#[path = "support/common.rs"]
+mod common_support;
 
 use cli_support::log_output;
+use common_support::mcp_server_listing;
 use mcpwire_testkit::fixtures::fixture_path;
 use std::process::Command;
 
 use mcpwire_sim::{DemoOptions, DemoServer};
 use serde_json::{Value, json};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 async fn probe_json(args: &[&str]) -> (i32, Value) {
     let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
@@ -135,24 +136,7 @@ async fn probe_json_server_with_broken_tools() {
         {"name": "lookup", "inputSchema": "object"},
         {"name": "pick", "inputSchema": {"type": "object", "oneOf": [{"required": ["a"]}, {"required": ["b"]}]}},
     ]);
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(move |r: &Request| {
-            let body: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-            let result = match body["method"].as_str().unwrap_or("") {
-                "initialize" => {
-                    json!({"protocolVersion": "2025-06-18", "capabilities": {"tools": {}},
-                                       "serverInfo": {"name": "t", "version": "1"}})
-                }
-                "tools/list" => json!({"tools": tools}),
-                "notifications/initialized" => return ResponseTemplate::new(202),
-                _ => return ResponseTemplate::new(400),
-            };
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"jsonrpc": "2.0", "id": body["id"], "result": result}))
-        })
-        .mount(&server)
-        .await;
+    let server = mcp_server_listing("2025-06-18", tools).await;
     let (code, report) = probe_json(&[&format!("{}/mcp", server.uri())]).await;
     assert_eq!(code, 1);
     insta::assert_json_snapshot!("probe_broken_tools", report);

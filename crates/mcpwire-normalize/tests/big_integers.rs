@@ -97,6 +97,21 @@ fn assert_exact(results: &[Vec<String>], expected: &[String]) {
     assert!(expected.iter().any(|t| t.contains(BIG)));
 }
 
+/// Call arguments holding [`BIG`] and [`NEGATIVE`].
+fn big_arguments() -> String {
+    format!(r#"{{"n":{BIG},"m":[{NEGATIVE}]}}"#)
+}
+
+/// A maker of argument delta events: `template` with `PIECE` replaced by the piece's JSON string.
+fn delta_event(template: &'static str) -> impl Fn(&str) -> String {
+    move |piece| template.replace("PIECE", &serde_json::to_string(piece).unwrap())
+}
+
+/// [`texts`] of the events of a whole response or message.
+fn whole_texts(body: &str) -> Vec<String> {
+    texts(&normalize_whole(body.as_bytes(), None).unwrap())
+}
+
 fn openai_call(arguments: &str) -> String {
     let arguments = serde_json::to_string(arguments).unwrap();
     format!(
@@ -106,15 +121,14 @@ fn openai_call(arguments: &str) -> String {
 
 #[test]
 fn openai_whole_response() {
-    let arguments = format!(r#"{{"n":{BIG},"m":[{NEGATIVE}]}}"#);
+    let arguments = big_arguments();
     let response = format!(
         r#"{{"id":"resp_1","object":"response","status":"completed","model":"m","output":[{},{{"type":"mcp_approval_request","id":"mcpr_1","server_label":"s","name":"t","arguments":{}}},{{"type":"reasoning","id":"rs_1","big":{BIG}}}]}}"#,
         openai_call(&arguments),
         serde_json::to_string(&arguments).unwrap()
     );
-    let events = normalize_whole(response.as_bytes(), None).unwrap();
     assert_eq!(
-        texts(&events),
+        whole_texts(&response),
         [
             arguments.clone(),
             arguments,
@@ -126,20 +140,16 @@ fn openai_whole_response() {
 
 #[test]
 fn openai_stream_every_path() {
-    let arguments = format!(r#"{{"n":{BIG},"m":[{NEGATIVE}]}}"#);
-    let (first, second) = arguments.split_at(10);
-    let delta = |d: &str| {
-        format!(
-            r#"{{"type":"response.mcp_call_arguments.delta","item_id":"mcp_1","output_index":0,"delta":{}}}"#,
-            serde_json::to_string(d).unwrap()
-        )
-    };
     let reasoning = format!(r#"{{"id":"rs_1","type":"reasoning","big":{BIG}}}"#);
+    let arguments = big_arguments();
+    let delta = delta_event(
+        r#"{"type":"response.mcp_call_arguments.delta","item_id":"mcp_1","output_index":0,"delta":PIECE}"#,
+    );
     let events = [
         r#"{"type":"response.created","response":{"id":"resp_1","object":"response","status":"in_progress","model":"m","output":[]}}"#.to_owned(),
         r#"{"type":"response.output_item.added","output_index":0,"item":{"type":"mcp_call","id":"mcp_1","server_label":"s","name":"t","arguments":"","status":"in_progress"}}"#.to_owned(),
-        delta(first),
-        delta(second),
+        delta(&arguments[..10]),
+        delta(&arguments[10..]),
         format!(r#"{{"type":"response.output_item.done","output_index":0,"item":{}}}"#, openai_call(&arguments)),
         // Item 1 has no `done`: it is settled from the final response (the lazy path decodes it).
         format!(
@@ -153,13 +163,12 @@ fn openai_stream_every_path() {
 
 #[test]
 fn anthropic_whole_message() {
-    let input = format!(r#"{{"n":{BIG},"m":[{NEGATIVE}]}}"#);
+    let input = big_arguments();
     let message = format!(
         r#"{{"id":"msg_1","type":"message","role":"assistant","model":"m","stop_reason":"end_turn","content":[{{"type":"mcp_tool_use","id":"mcptoolu_1","name":"t","server_name":"s","input":{input}}},{{"type":"thinking","thinking":"x","big":{BIG}}}]}}"#
     );
-    let events = normalize_whole(message.as_bytes(), None).unwrap();
     assert_eq!(
-        texts(&events),
+        whole_texts(&message),
         [
             input,
             format!(r#"{{"type":"thinking","thinking":"x","big":{BIG}}}"#),
@@ -170,20 +179,16 @@ fn anthropic_whole_message() {
 
 #[test]
 fn anthropic_stream_every_path() {
-    let input = format!(r#"{{"n":{BIG},"m":[{NEGATIVE}]}}"#);
-    let (first, second) = input.split_at(12);
-    let delta = |d: &str| {
-        format!(
-            r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"input_json_delta","partial_json":{}}}}}"#,
-            serde_json::to_string(d).unwrap()
-        )
-    };
+    let input = big_arguments();
+    let delta = delta_event(
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":PIECE}}"#,
+    );
     let events = [
         r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[]}}"#.to_owned(),
         r#"{"type":"content_block_start","index":0,"content_block":{"type":"mcp_tool_use","id":"mcptoolu_1","name":"t","server_name":"s","input":{}}}"#.to_owned(),
         delta(""),
-        delta(first),
-        delta(second),
+        delta(&input[..12]),
+        delta(&input[12..]),
         r#"{"type":"content_block_stop","index":0}"#.to_owned(),
         format!(r#"{{"type":"content_block_start","index":1,"content_block":{{"type":"thinking","thinking":"","big":{BIG}}}}}"#),
         r#"{"type":"content_block_delta","index":1,"delta":{"type":"thinking_delta","thinking":"x"}}"#.to_owned(),

@@ -9,9 +9,12 @@
 mod common;
 
 use mcpwire_normalize::{anthropic, openai, settled};
+use mcpwire_schema::anthropic::MessageStreamEvent;
+use mcpwire_schema::decode;
 use mcpwire_schema::event::Event;
-use mcpwire_schema::sse::decode_all;
-use mcpwire_schema::{anthropic as wire_anthropic, decode, openai as wire_openai};
+use mcpwire_schema::openai::ResponseStreamEvent;
+use mcpwire_schema::sse::{SseEvent, decode_all};
+use serde::de::DeserializeOwned;
 
 /// The events of the final response, rebuilt from the stream.
 fn final_events(bytes: &[u8]) -> Option<Vec<Event<'static>>> {
@@ -19,24 +22,32 @@ fn final_events(bytes: &[u8]) -> Option<Vec<Event<'static>>> {
     let first: serde_json::Value = serde_json::from_str(&sse[0].data).unwrap();
     if first["type"].as_str().unwrap().starts_with("response.") {
         let mut acc = openai::Accumulator::new();
-        let mut terminal = false;
-        for e in &sse {
-            let event: wire_openai::ResponseStreamEvent = decode::from_str(&e.data).unwrap();
-            terminal |= matches!(event, wire_openai::ResponseStreamEvent::Completed(_));
-            acc.push(&event);
-        }
+        let ends = |e: &ResponseStreamEvent| matches!(e, ResponseStreamEvent::Completed(_));
         // Only a stream that ends with `response.completed` has an authoritative final response.
+        let terminal = replay(&sse, ends, |e| acc.push(e));
         terminal.then(|| openai::normalize_response(&acc.finish().unwrap()))
     } else {
         let mut acc = anthropic::Accumulator::new();
-        let mut stopped = false;
-        for e in &sse {
-            let event: wire_anthropic::MessageStreamEvent = decode::from_str(&e.data).unwrap();
-            stopped |= matches!(event, wire_anthropic::MessageStreamEvent::MessageStop(_));
-            acc.push(&event);
-        }
+        let ends = |e: &MessageStreamEvent| matches!(e, MessageStreamEvent::MessageStop(_));
+        let stopped = replay(&sse, ends, |e| acc.push(e));
         stopped.then(|| anthropic::normalize_message(&acc.finish().unwrap()))
     }
+}
+
+/// Decodes every event of `sse` as an `E` and hands it to `push`; whether one of them `ends`
+/// the stream.
+fn replay<E: DeserializeOwned>(
+    sse: &[SseEvent],
+    ends: impl Fn(&E) -> bool,
+    mut push: impl FnMut(&E),
+) -> bool {
+    let mut ended = false;
+    for e in sse {
+        let event: E = decode::from_str(&e.data).unwrap();
+        ended |= ends(&event);
+        push(&event);
+    }
+    ended
 }
 
 #[test]

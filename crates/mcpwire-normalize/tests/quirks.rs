@@ -39,6 +39,16 @@ fn oa_call(status: &str, arguments: &str) -> Value {
     json!({"type":"mcp_call","id":"mcp_1","server_label":"s","name":"t","arguments":arguments,"output":if status == "completed" {json!("ok")} else {Value::Null},"error":null,"status":status})
 }
 
+/// [`normalize_clean`] of a stream that adds [`oa_call`], sends `middle`, settles the call with
+/// `arguments` and completes.
+fn oa_one_call_events(middle: &[Value], arguments: &str) -> Vec<Event<'static>> {
+    let mut stream = vec![oa_created(), oa_call_added()];
+    stream.extend_from_slice(middle);
+    stream.push(oa_call_done(arguments));
+    stream.push(oa_completed(json!([oa_call("completed", arguments)])));
+    normalize_clean(&sse(&stream))
+}
+
 fn an_start() -> Value {
     json!({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"usage":{"input_tokens":3,"output_tokens":1}}})
 }
@@ -52,6 +62,19 @@ fn an_end() -> Vec<Value> {
 
 fn an_tool_use(index: u64) -> Value {
     json!({"type":"content_block_start","index":index,"content_block":{"type":"mcp_tool_use","id":"mcptoolu_1","name":"echo","server_name":"demo","input":{}}})
+}
+
+/// [`normalize_stream`] of a message with [`an_tool_use`] at index 0, stopped without deltas,
+/// then `after`, then [`an_end`].
+fn an_tool_use_stream(after: &[Value]) -> (Vec<Event<'static>>, Option<Error>) {
+    let mut stream = vec![
+        an_start(),
+        an_tool_use(0),
+        json!({"type":"content_block_stop","index":0}),
+    ];
+    stream.extend_from_slice(after);
+    stream.extend(an_end());
+    normalize_stream(&sse(&stream))
 }
 
 // ---- OpenAI quirks ----
@@ -125,14 +148,8 @@ fn openai_output_item_done_missing_for_all_but_the_last_mcp_list_tools() {
 
 #[test]
 fn openai_obfuscation_on_argument_deltas_is_ignored() {
-    let stream = sse(&[
-        oa_created(),
-        oa_call_added(),
-        json!({"type":"response.mcp_call_arguments.delta","item_id":"mcp_1","output_index":0,"delta":"{\"a\":1}","obfuscation":"xYz12"}),
-        oa_call_done("{\"a\":1}"),
-        oa_completed(json!([oa_call("completed", "{\"a\":1}")])),
-    ]);
-    let events = normalize_clean(&stream);
+    let delta = json!({"type":"response.mcp_call_arguments.delta","item_id":"mcp_1","output_index":0,"delta":"{\"a\":1}","obfuscation":"xYz12"});
+    let events = oa_one_call_events(&[delta], "{\"a\":1}");
     let delta = events
         .iter()
         .find(|e| e.kind() == "call_arguments_delta")
@@ -221,16 +238,12 @@ fn openai_older_argument_event_names_are_understood() {
             "response.mcp_call.arguments.done",
         ),
     ] {
-        let stream = sse(&[
-            oa_created(),
-            oa_call_added(),
+        let middle = [
             // The 2025-05 SDK typed `delta` as an object.
             json!({"type":delta,"item_id":"mcp_1","output_index":0,"delta":{"a":1}}),
             json!({"type":done,"item_id":"mcp_1","output_index":0,"arguments":"{\"a\":1}"}),
-            oa_call_done("{\"a\":1}"),
-            oa_completed(json!([oa_call("completed", "{\"a\":1}")])),
-        ]);
-        let events = normalize_clean(&stream);
+        ];
+        let events = oa_one_call_events(&middle, "{\"a\":1}");
         assert_eq!(
             kinds(&events),
             [
@@ -310,13 +323,7 @@ fn anthropic_first_input_json_delta_is_often_empty() {
 
 #[test]
 fn anthropic_no_deltas_means_input_is_empty_object() {
-    let mut stream = vec![
-        an_start(),
-        an_tool_use(0),
-        json!({"type":"content_block_stop","index":0}),
-    ];
-    stream.extend(an_end());
-    let (events, err) = normalize_stream(&sse(&stream));
+    let (events, err) = an_tool_use_stream(&[]);
     assert!(err.is_none());
     let call = events.iter().find(|e| e.kind() == "call").unwrap();
     assert!(matches!(&call.body, EventBody::Call { arguments: Some(a), .. } if *a == json!({})));
@@ -324,15 +331,10 @@ fn anthropic_no_deltas_means_input_is_empty_object() {
 
 #[test]
 fn anthropic_mcp_tool_result_arrives_whole_in_content_block_start() {
-    let mut stream = vec![
-        an_start(),
-        an_tool_use(0),
-        json!({"type":"content_block_stop","index":0}),
+    let (events, _) = an_tool_use_stream(&[
         json!({"type":"content_block_start","index":1,"content_block":{"type":"mcp_tool_result","tool_use_id":"mcptoolu_1","is_error":false,"content":[{"type":"text","text":"hello"}]}}),
         json!({"type":"content_block_stop","index":1}),
-    ];
-    stream.extend(an_end());
-    let (events, _) = normalize_stream(&sse(&stream));
+    ]);
     let result = events.iter().find(|e| e.kind() == "call_result").unwrap();
     assert_eq!(
         serde_json::to_value(result).unwrap(),
@@ -515,14 +517,7 @@ fn bad_input_result_for_an_unknown_call() {
 #[test]
 fn bad_input_done_twice() {
     // The first `output_item.done` settles the item; the second is ignored.
-    let stream = sse(&[
-        oa_created(),
-        oa_call_added(),
-        oa_call_done("{}"),
-        oa_call_done("{}"),
-        oa_completed(json!([oa_call("completed", "{}")])),
-    ]);
-    let events = normalize_clean(&stream);
+    let events = oa_one_call_events(&[oa_call_done("{}")], "{}");
     assert_eq!(
         kinds(&events),
         [
@@ -534,14 +529,7 @@ fn bad_input_done_twice() {
         ]
     );
     // Anthropic: a second stop for the same index is ignored.
-    let mut stream = vec![
-        an_start(),
-        an_tool_use(0),
-        json!({"type":"content_block_stop","index":0}),
-        json!({"type":"content_block_stop","index":0}),
-    ];
-    stream.extend(an_end());
-    let (events, _) = normalize_stream(&sse(&stream));
+    let (events, _) = an_tool_use_stream(&[json!({"type":"content_block_stop","index":0})]);
     assert_eq!(
         kinds(&events),
         [

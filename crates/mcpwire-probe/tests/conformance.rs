@@ -9,44 +9,19 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::Child;
 use std::time::Duration;
 
 use common::{failing, status, vendor, why};
 use mcpwire_probe::{CheckId, ProbeOptions, Report, Status, Target, probe};
 use mcpwire_schema::event::Vendor::{Anthropic, OpenAi};
+use mcpwire_testkit::http_kit::UrlServer;
 
-/// One scenario's servers, stopped on drop.
-struct Scenario {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Scenario {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn serve(scenario: &'static str) -> Scenario {
+/// One scenario's servers (stopped on drop) and their URL.
+async fn serve(scenario: &'static str) -> UrlServer {
     tokio::task::spawn_blocking(move || {
-        let mut child = mcpwire_testkit::conformance::spawn_client_scenario(scenario);
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("the suite ended before printing its server URL")
-                .unwrap();
-            if let Some(url) = line.trim().strip_prefix("Server URL: ") {
-                break url.trim().to_owned();
-            }
-        };
-        // Keep draining its output so the suite never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Scenario { child, url }
+        UrlServer::new(mcpwire_testkit::conformance::spawn_client_scenario(
+            scenario,
+        ))
     })
     .await
     .unwrap()

@@ -9,20 +9,31 @@ use std::time::Duration;
 
 use common::{Era, Fake, failing, mount_oauth, status, tool, url, vendor, why};
 use mcpwire_auth::Secret;
-use mcpwire_probe::{CheckId, ProbeOptions, Status, Target, ToolCall, Verdict, probe};
+use mcpwire_probe::{CheckId, ProbeOptions, Report, Status, Target, ToolCall, Verdict, probe};
 use mcpwire_schema::event::Vendor::{Anthropic, OpenAi};
 use serde_json::json;
+use wiremock::MockServer;
 
 fn options() -> ProbeOptions {
     ProbeOptions::default().with_timeout(Duration::from_secs(5))
 }
 
+/// Starts `fake` and probes it with [`options`]: the server (kept for the test) and the report.
+async fn probe_fake(fake: Fake) -> (MockServer, Report) {
+    let server = fake.start().await;
+    let report = probe(&Target::new(url(&server)), &options()).await;
+    (server, report)
+}
+
+/// The secrets planted in a probed server's URL, bearer token and header.
+const PATH_KEY: &str = "path-key-9876";
+const QUERY_KEY: &str = "query-key-5432";
+const BEARER: &str = "bearer-secret-1111";
+const HEADER_KEY: &str = "header-secret-2222";
+
 #[tokio::test]
 async fn a_correct_server_works_for_both_with_only_the_loopback_warning() {
-    let server = Fake::new(json!([tool("search"), tool("fetch_page")]))
-        .start()
-        .await;
-    let report = probe(&Target::new(url(&server)), &options()).await;
+    let (server, report) = probe_fake(Fake::new(json!([tool("search"), tool("fetch_page")]))).await;
     assert!(report.ok);
     assert_eq!(report.server, server.uri());
     for v in [OpenAi, Anthropic] {
@@ -50,10 +61,7 @@ async fn a_correct_server_works_for_both_with_only_the_loopback_warning() {
 
 #[tokio::test]
 async fn a_tool_name_with_a_space_fails_tool_names() {
-    let server = Fake::new(json!([tool("search"), tool("get data")]))
-        .start()
-        .await;
-    let report = probe(&Target::new(url(&server)), &options()).await;
+    let (_server, report) = probe_fake(Fake::new(json!([tool("search"), tool("get data")]))).await;
     assert!(!report.ok);
     for v in [OpenAi, Anthropic] {
         assert_eq!(failing(&report, v), ["tool_names"], "{v}");
@@ -66,8 +74,7 @@ async fn a_tool_name_with_a_space_fails_tool_names() {
 #[tokio::test]
 async fn a_schema_that_is_not_an_object_fails_tool_schemas() {
     let bad = json!({"name": "lookup", "inputSchema": {"type": "string"}});
-    let server = Fake::new(json!([tool("ok"), bad])).start().await;
-    let report = probe(&Target::new(url(&server)), &options()).await;
+    let (_server, report) = probe_fake(Fake::new(json!([tool("ok"), bad]))).await;
     for v in [OpenAi, Anthropic] {
         assert_eq!(failing(&report, v), ["tool_schemas"], "{v}");
         assert!(
@@ -80,8 +87,7 @@ async fn a_schema_that_is_not_an_object_fails_tool_schemas() {
 #[tokio::test]
 async fn a_root_any_of_fails_for_anthropic_only() {
     let t = json!({"name": "pick", "inputSchema": {"type": "object", "anyOf": [{"required": ["a"]}, {"required": ["b"]}]}});
-    let server = Fake::new(json!([t])).start().await;
-    let report = probe(&Target::new(url(&server)), &options()).await;
+    let (_server, report) = probe_fake(Fake::new(json!([t]))).await;
     assert_eq!(failing(&report, Anthropic), ["tool_schemas"]);
     assert!(failing(&report, OpenAi).is_empty());
 }
@@ -90,8 +96,7 @@ async fn a_root_any_of_fails_for_anthropic_only() {
 async fn a_2026_07_28_only_server_fails_protocol_for_anthropic_and_warns_for_openai() {
     let mut fake = Fake::new(json!([tool("search")]));
     fake.era = Era::ModernOnly;
-    let server = fake.start().await;
-    let report = probe(&Target::new(url(&server)), &options()).await;
+    let (_server, report) = probe_fake(fake).await;
     assert!(!report.ok);
     // Anthropic's client opens with `initialize` only: nothing to agree on.
     assert_eq!(failing(&report, Anthropic), ["protocol"]);
@@ -118,8 +123,7 @@ async fn a_listing_over_the_size_limit_fails_listing_size() {
     let tools: Vec<_> = (0..300)
         .map(|i| json!({"name": format!("t{i}"), "description": long, "inputSchema": {"type": "object"}}))
         .collect();
-    let server = Fake::new(json!(tools)).start().await;
-    let report = probe(&Target::new(url(&server)), &options()).await;
+    let (_server, report) = probe_fake(Fake::new(json!(tools))).await;
     for v in [OpenAi, Anthropic] {
         assert_eq!(failing(&report, v), ["listing_size"], "{v}");
         assert!(
@@ -273,8 +277,7 @@ async fn an_authorization_server_without_pkce_s256_fails_auth() {
 async fn a_401_without_any_metadata_fails_auth() {
     let mut fake = protected(None);
     fake.challenge = None;
-    let server = fake.start().await;
-    let report = probe(&Target::new(url(&server)), &options()).await;
+    let (_server, report) = probe_fake(fake).await;
     let w = why(&report, OpenAi, CheckId::Auth);
     assert_eq!(failing(&report, OpenAi), ["auth"]);
     assert!(w.contains("401 without a WWW-Authenticate header"), "{w}");
@@ -354,38 +357,26 @@ async fn no_secret_reaches_the_report() {
     let server = wiremock::MockServer::start().await;
     wiremock::Mock::given(wiremock::matchers::method("POST"))
         .respond_with(|r: &wiremock::Request| {
-            let auth = r
-                .headers
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned();
-            let key = r
-                .headers
-                .get("x-api-key")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned();
+            let header = |name: &str| {
+                r.headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            let (auth, key) = (header("authorization"), header("x-api-key"));
             wiremock::ResponseTemplate::new(400)
                 .set_body_string(format!("bad request from {auth} with {key}"))
         })
         .mount(&server)
         .await;
-    let target = Target::new(format!(
-        "{}/mcp/path-key-9876?k=query-key-5432",
-        server.uri()
-    ))
-    .with_bearer(Secret::new("bearer-secret-1111"))
-    .with_header("X-Api-Key", Secret::new("header-secret-2222"));
+    let target = Target::new(format!("{}/mcp/{PATH_KEY}?k={QUERY_KEY}", server.uri()))
+        .with_bearer(Secret::new(BEARER))
+        .with_header("X-Api-Key", Secret::new(HEADER_KEY));
     let report = probe(&target, &options()).await;
     let json = serde_json::to_string(&report).unwrap();
     assert!(json.contains("bad request from"), "{json}");
-    for secret in [
-        "bearer-secret-1111",
-        "header-secret-2222",
-        "path-key-9876",
-        "query-key-5432",
-    ] {
+    for secret in [BEARER, HEADER_KEY, PATH_KEY, QUERY_KEY] {
         assert!(!json.contains(secret), "{secret} in {json}");
         assert!(!format!("{report:?}").contains(secret));
         assert!(!format!("{target:?}").contains(secret));

@@ -14,16 +14,40 @@ use std::time::{Duration, Instant};
 use common::*;
 use futures_util::StreamExt;
 use mcpwire_auth::{Credentials, Secret};
-use mcpwire_normalize::{ByteNormalizer, normalize_whole};
-use mcpwire_providers::approval::{ApproveAll, DenyAll};
+use mcpwire_normalize::normalize_whole;
+use mcpwire_providers::approval::{ApprovalHandler, ApproveAll, DenyAll};
 use mcpwire_providers::request::{McpRequest, McpServerSpec};
-use mcpwire_providers::{Client, ClientConfig, Endpoint, ErrorKind, StreamItem};
+use mcpwire_providers::{Client, ClientConfig, Endpoint, ErrorKind, RunOutcome, StreamItem};
 use mcpwire_schema::event::{Event, EventBody, Vendor};
+use mcpwire_testkit::fixtures::json_fixture;
 use serde_json::{Value, json};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
 fn body(req: &Request) -> Value {
     serde_json::from_slice(&req.body).unwrap()
+}
+
+/// Turn 1 of the recorded zip1 approval loops: an approval request.
+const APPROVAL_REQUEST: &str = "openai/response.approval-request-retry.zip1.json";
+/// The recorded turn 2 after an approval: the approved call.
+const APPROVED_CALL: &str = "openai/response.approval-approved-mcp-call.zip1.json";
+
+/// Runs `req` for `vendor` against `server`, approving with `approvals`; the outcome and every
+/// event delivered.
+async fn run_keeping_events(
+    server: &MockServer,
+    vendor: Vendor,
+    req: &McpRequest,
+    approvals: Option<&dyn ApprovalHandler>,
+) -> (RunOutcome, Vec<Event<'static>>) {
+    let mut events = Vec::new();
+    let outcome = client_for(server)
+        .run(vendor, req, approvals, &mut |e: &Event<'static>| {
+            events.push(e.clone())
+        })
+        .await
+        .unwrap();
+    (outcome, events)
 }
 
 #[tokio::test]
@@ -45,20 +69,18 @@ async fn whole_responses_replay_to_the_same_events_as_normalize() {
         ),
     ] {
         let server = MockServer::start().await;
-        let bytes = fixture(file);
-        let route = route_of(vendor);
-        Route::post(route)
+        Route::post(route_of(vendor))
             .expect(1)
             .reply(
                 &server,
-                ResponseTemplate::new(200)
-                    .set_body_raw(bytes.clone(), "application/json")
-                    .insert_header("x-request-id", "req_123"),
+                ok_fixture(file).insert_header("x-request-id", "req_123"),
             )
             .await;
-        let client = client_for(&server);
-        let req = request_for(vendor, false);
-        let response = client.send(vendor, &req).await.unwrap();
+        let bytes = fixture(file);
+        let response = client_for(&server)
+            .send(vendor, &request_for(vendor, false))
+            .await
+            .unwrap();
         assert_eq!(
             response.events,
             normalize_whole(&bytes, Some(vendor)).unwrap(),
@@ -80,40 +102,23 @@ async fn whole_responses_replay_to_the_same_events_as_normalize() {
 
 #[tokio::test]
 async fn streams_replay_to_the_same_events_as_normalize_with_raw_payloads() {
-    for (vendor, file) in [
-        (Vendor::OpenAi, "openai/stream.mcp-call-success.exa.sse"),
-        (
-            Vendor::OpenAi,
-            "openai/stream.approval-approved-mcp-call.zip1.sse",
-        ),
-        (
-            Vendor::OpenAi,
-            "openai/stream.multi-server-list-tools-missing-output-item-done.sse",
-        ),
-        (
-            Vendor::Anthropic,
-            "anthropic/stream.2025-04-04.thinking-mcp-github-copilot.pydantic-ai.sse",
-        ),
-        (
-            Vendor::Anthropic,
-            "anthropic/stream.2025-04-04.mcp-echo.vercel-ai.sse",
-        ),
+    for file in [
+        "openai/stream.mcp-call-success.exa.sse",
+        "openai/stream.approval-approved-mcp-call.zip1.sse",
+        "openai/stream.multi-server-list-tools-missing-output-item-done.sse",
+        "anthropic/stream.2025-04-04.thinking-mcp-github-copilot.pydantic-ai.sse",
+        "anthropic/stream.2025-04-04.mcp-echo.vercel-ai.sse",
     ] {
+        let vendor = vendor_of(file);
         let server = MockServer::start().await;
-        let bytes = fixture(file);
-        let route = route_of(vendor);
-        Route::post(route)
+        Route::post(route_of(vendor))
             .header("accept", "text/event-stream")
             .expect(1)
-            .reply(
-                &server,
-                ResponseTemplate::new(200).set_body_raw(bytes.clone(), "text/event-stream"),
-            )
+            .reply(&server, ok_sse_fixture(file))
             .await;
-        let client = client_for(&server);
-        let req = request_for(vendor, true);
-        let items: Vec<StreamItem> = client
-            .stream(vendor, &req)
+        let bytes = fixture(file);
+        let items: Vec<StreamItem> = client_for(&server)
+            .stream(vendor, &request_for(vendor, true))
             .await
             .unwrap()
             .map(Result::unwrap)
@@ -133,11 +138,7 @@ async fn streams_replay_to_the_same_events_as_normalize_with_raw_payloads() {
             .iter()
             .filter(|i| matches!(i, StreamItem::Raw(_)))
             .count();
-        let mut expected = Vec::new();
-        let mut n = ByteNormalizer::new(Some(vendor));
-        n.feed(&bytes, &mut expected).unwrap();
-        n.finish(&mut expected).unwrap();
-        assert_eq!(events, expected, "{file}");
+        assert_eq!(events, stream_events(vendor, &bytes), "{file}");
         assert_eq!(
             raws,
             mcpwire_schema::sse::decode_all(&bytes).unwrap().len(),
@@ -161,11 +162,7 @@ async fn a_stream_split_at_every_byte_boundary_gives_the_same_events() {
         .map(Result::unwrap)
         .collect()
         .await;
-    let mut expected = Vec::new();
-    let mut n = ByteNormalizer::new(Some(Vendor::OpenAi));
-    n.feed(&bytes, &mut expected).unwrap();
-    n.finish(&mut expected).unwrap();
-    assert_eq!(events, expected);
+    assert_eq!(events, stream_events(Vendor::OpenAi, &bytes));
 }
 
 #[tokio::test]
@@ -201,22 +198,15 @@ async fn recorded_error_bodies_map_to_kinds_servers_and_request_ids() {
         ),
     ];
     for (vendor, file, status, kind, mcp) in cases {
-        let server = MockServer::start().await;
-        Route::any("POST")
-            .expect(1)
-            .reply(
-                &server,
-                ResponseTemplate::new(*status)
-                    .set_body_raw(fixture(file), "application/json")
-                    .insert_header("request-id", "req_err"),
-            )
-            .await;
-        let req = if *vendor == Vendor::OpenAi {
-            request(false)
-        } else {
-            anthropic_request(false)
-        };
-        let err = client_for(&server).send(*vendor, &req).await.unwrap_err();
+        let server = answering_exactly(
+            1,
+            json_fixture(*status, file).insert_header("request-id", "req_err"),
+        )
+        .await;
+        let err = client_for(&server)
+            .send(*vendor, &request_for(*vendor, false))
+            .await
+            .unwrap_err();
         assert_eq!(
             (err.kind(), err.status(), err.mcp_server()),
             (*kind, Some(*status), *mcp),
@@ -226,37 +216,25 @@ async fn recorded_error_bodies_map_to_kinds_servers_and_request_ids() {
         assert!(err.body_excerpt().is_some());
     }
     // 500 api_error: retried, then reported as a server error.
-    let server = MockServer::start().await;
-    Route::any("POST")
-        .expect(3)
-        .reply(
-            &server,
-            ResponseTemplate::new(500).set_body_raw(
-                fixture("anthropic/error.500-api-error-mcp-timeout-2025-06.json"),
-                "application/json",
-            ),
-        )
-        .await;
-    let err = fast_retry_client(&server)
-        .send(Vendor::Anthropic, &anthropic_request(false))
-        .await
-        .unwrap_err();
+    let server = answering_exactly(
+        3,
+        json_fixture(
+            500,
+            "anthropic/error.500-api-error-mcp-timeout-2025-06.json",
+        ),
+    )
+    .await;
+    let err = anthropic_error(&fast_retry_client(&server)).await;
     assert_eq!(err.kind(), ErrorKind::Server);
 }
 
 #[tokio::test]
 async fn error_bodies_echoing_secrets_are_scrubbed() {
-    let server = MockServer::start().await;
     let echo = format!(
         r#"{{"error":{{"message":"bad header {HEADER_VALUE} with key {API_KEY}","type":"invalid_request_error"}}}}"#
     );
-    Route::any("POST")
-        .reply(&server, ResponseTemplate::new(400).set_body_string(echo))
-        .await;
-    let err = client_for(&server)
-        .send(Vendor::OpenAi, &request(false))
-        .await
-        .unwrap_err();
+    let server = answering(ResponseTemplate::new(400).set_body_string(echo)).await;
+    let err = openai_error(&client_for(&server)).await;
     for text in [
         err.to_string(),
         format!("{err:?}"),
@@ -275,12 +253,7 @@ async fn retries_honour_retry_after_ms_and_stop_on_x_should_retry_false() {
     Route::any("POST")
         .times(2)
         .expect(2)
-        .reply(
-            &server,
-            ResponseTemplate::new(429)
-                .insert_header("retry-after-ms", "300")
-                .set_body_string(r#"{"error":{"message":"slow down","type":"rate_limit_error"}}"#),
-        )
+        .reply(&server, rate_limited("retry-after-ms", "300"))
         .await;
     Route::any("POST")
         .expect(1)
@@ -301,72 +274,42 @@ async fn retries_honour_retry_after_ms_and_stop_on_x_should_retry_false() {
     );
     assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
 
-    let server = MockServer::start().await;
-    Route::any("POST")
-        .expect(1)
-        .reply(
-            &server,
-            ResponseTemplate::new(503).insert_header("x-should-retry", "false"),
-        )
-        .await;
-    let err = client_for(&server)
-        .send(Vendor::OpenAi, &request(false))
-        .await
-        .unwrap_err();
+    let server = answering_exactly(
+        1,
+        ResponseTemplate::new(503).insert_header("x-should-retry", "false"),
+    )
+    .await;
+    let err = openai_error(&client_for(&server)).await;
     assert_eq!(err.kind(), ErrorKind::Server);
 
     // x-should-retry: true retries even a 400; a plain 400 is not retried.
-    let server = MockServer::start().await;
-    Route::any("POST")
-        .expect(1)
-        .reply(&server, ResponseTemplate::new(400))
-        .await;
+    let server = answering_exactly(1, ResponseTemplate::new(400)).await;
     assert_eq!(
-        client_for(&server)
-            .send(Vendor::OpenAi, &request(false))
-            .await
-            .unwrap_err()
-            .kind(),
+        openai_error(&client_for(&server)).await.kind(),
         ErrorKind::InvalidRequest
     );
-    let server = MockServer::start().await;
-    Route::any("POST")
-        .expect(3)
-        .reply(
-            &server,
-            ResponseTemplate::new(400).insert_header("x-should-retry", "true"),
-        )
-        .await;
-    fast_retry_client(&server)
-        .send(Vendor::OpenAi, &request(false))
-        .await
-        .unwrap_err();
+    let server = answering_exactly(
+        3,
+        ResponseTemplate::new(400).insert_header("x-should-retry", "true"),
+    )
+    .await;
+    openai_error(&fast_retry_client(&server)).await;
 }
 
 #[tokio::test]
 async fn exponential_backoff_with_jitter_between_retries() {
-    let server = MockServer::start().await;
     let times = Arc::new(Mutex::new(Vec::new()));
     let seen = times.clone();
-    Route::any("POST")
-        .expect(3)
-        .reply(&server, move |_: &Request| {
-            seen.lock().unwrap().push(Instant::now());
-            ResponseTemplate::new(529).set_body_string(
-                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
-            )
-        })
-        .await;
-    let mut config = config_with(
-        &format!("{}/v1", server.uri()),
-        &format!("{}/v1", server.uri()),
-    );
+    let server = answering_exactly(3, move |_: &Request| {
+        seen.lock().unwrap().push(Instant::now());
+        ResponseTemplate::new(529).set_body_string(
+            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+        )
+    })
+    .await;
+    let mut config = config_for(&server);
     config.retry.initial_backoff = Duration::from_millis(200);
-    let err = Client::new(config)
-        .unwrap()
-        .send(Vendor::Anthropic, &anthropic_request(false))
-        .await
-        .unwrap_err();
+    let err = anthropic_error(&Client::new(config).unwrap()).await;
     assert_eq!(err.kind(), ErrorKind::Overloaded);
     let t = times.lock().unwrap().clone();
     let (first, second) = (t[1] - t[0], t[2] - t[1]);
@@ -385,16 +328,13 @@ async fn exponential_backoff_with_jitter_between_retries() {
 
 #[tokio::test]
 async fn no_retry_once_stream_output_has_been_delivered() {
-    let server = MockServer::start().await;
     let bytes = fixture("openai/stream.approval-request.zip1.sse");
     let cut = bytes[..bytes.len() / 2].to_vec();
-    Route::any("POST")
-        .expect(1)
-        .reply(
-            &server,
-            ResponseTemplate::new(200).set_body_raw(cut, "text/event-stream"),
-        )
-        .await;
+    let server = answering_exactly(
+        1,
+        ResponseTemplate::new(200).set_body_raw(cut, "text/event-stream"),
+    )
+    .await;
     let items: Vec<_> = client_for(&server)
         .stream(Vendor::OpenAi, &request(true))
         .await
@@ -414,25 +354,12 @@ async fn no_retry_once_stream_output_has_been_delivered() {
 
 #[tokio::test]
 async fn first_byte_and_idle_timeouts() {
-    let server = MockServer::start().await;
-    Route::any("POST")
-        .reply(
-            &server,
-            ResponseTemplate::new(200).set_delay(Duration::from_secs(5)),
-        )
-        .await;
-    let mut config = config_with(
-        &format!("{}/v1", server.uri()),
-        &format!("{}/v1", server.uri()),
-    );
+    let server = answering(ResponseTemplate::new(200).set_delay(Duration::from_secs(5))).await;
+    let mut config = config_for(&server);
     config.timeouts.first_byte = Duration::from_millis(200);
     config.retry.max_retries = 0;
     let start = Instant::now();
-    let err = Client::new(config)
-        .unwrap()
-        .send(Vendor::OpenAi, &request(false))
-        .await
-        .unwrap_err();
+    let err = openai_error(&Client::new(config).unwrap()).await;
     assert_eq!(err.kind(), ErrorKind::Timeout);
     assert!(start.elapsed() < Duration::from_secs(2));
 
@@ -455,34 +382,16 @@ async fn first_byte_and_idle_timeouts() {
 #[tokio::test]
 async fn approval_loop_over_two_turns_with_previous_response_id() {
     let server = MockServer::start().await;
-    let turn1 = fixture("openai/response.approval-request-retry.zip1.json");
-    let turn1_json: Value = serde_json::from_slice(&turn1).unwrap();
-    Route::any("POST")
-        .times(1)
-        .expect(1)
-        .reply(&server, ok_json(turn1))
-        .await;
-    Route::any("POST")
-        .expect(1)
-        .reply(
-            &server,
-            ok_fixture("openai/response.approval-approved-mcp-call.zip1.json"),
-        )
-        .await;
-    let mut seen = Vec::new();
-    let mut events = Vec::new();
-    let outcome = client_for(&server)
-        .run(
-            Vendor::OpenAi,
-            &request(false),
-            Some(&ApproveAll),
-            &mut |e: &Event<'static>| {
-                seen.push(e.kind());
-                events.push(e.clone());
-            },
-        )
-        .await
-        .unwrap();
+    let turn1_json: Value = serde_json::from_slice(&fixture(APPROVAL_REQUEST)).unwrap();
+    one_turn_each(
+        &server,
+        ok_fixture(APPROVAL_REQUEST),
+        ok_fixture(APPROVED_CALL),
+    )
+    .await;
+    let (outcome, events) =
+        run_keeping_events(&server, Vendor::OpenAi, &request(false), Some(&ApproveAll)).await;
+    let seen: Vec<&str> = events.iter().map(Event::kind).collect();
     assert_eq!(outcome.responses.len(), 2);
     let requests = server.received_requests().await.unwrap();
     let second = body(&requests[1]);
@@ -516,18 +425,9 @@ async fn approval_loop_over_two_turns_with_previous_response_id() {
 #[tokio::test]
 async fn approval_loop_replays_items_when_store_is_false_and_passes_denials() {
     let server = MockServer::start().await;
-    let turn1 = fixture("openai/response.approval-request-retry.zip1.json");
-    let turn1_json: Value = serde_json::from_slice(&turn1).unwrap();
-    Route::any("POST")
-        .times(1)
-        .reply(&server, ok_json(turn1))
-        .await;
-    Route::any("POST")
-        .reply(
-            &server,
-            ok_fixture("openai/response.approval-denied-continuation.zip1.json"),
-        )
-        .await;
+    let turn1_json: Value = serde_json::from_slice(&fixture(APPROVAL_REQUEST)).unwrap();
+    let denied = ok_fixture("openai/response.approval-denied-continuation.zip1.json");
+    first_then(&server, ok_fixture(APPROVAL_REQUEST), denied).await;
     let mut req = request(false);
     req.extra.openai.insert("store".to_owned(), json!(false));
     client_for(&server)
@@ -604,19 +504,12 @@ async fn oauth_token_refreshed_between_turns() {
     // refresh (a token with life left is only renewed once per lifetime).
     let auth = MockAuthServer::start(0).await;
     let server = MockServer::start().await;
-    Route::any("POST")
-        .times(1)
-        .reply(
-            &server,
-            ok_fixture("openai/response.approval-request-retry.zip1.json"),
-        )
-        .await;
-    Route::any("POST")
-        .reply(
-            &server,
-            ok_fixture("openai/response.approval-approved-mcp-call.zip1.json"),
-        )
-        .await;
+    first_then(
+        &server,
+        ok_fixture(APPROVAL_REQUEST),
+        ok_fixture(APPROVED_CALL),
+    )
+    .await;
     let client = auth.logged_in_client().await;
     let req = McpRequest::new("gpt-test", "go").server(
         McpServerSpec::new("zip1", auth.resource()).credentials(Credentials::OAuth(client)),
@@ -647,28 +540,14 @@ async fn anthropic_pause_turn_is_continued_with_the_assistant_content() {
     .unwrap();
     paused["stop_reason"] = json!("pause_turn");
     let content = paused["content"].clone();
-    Route::any("POST")
-        .times(1)
-        .expect(1)
-        .reply(&server, ResponseTemplate::new(200).set_body_json(paused))
-        .await;
-    Route::any("POST")
-        .expect(1)
-        .reply(
-            &server,
-            ok_fixture("anthropic/response.2025-04-04.thinking-mcp-deepwiki.pydantic-ai.json"),
-        )
-        .await;
-    let mut events = Vec::new();
-    let outcome = client_for(&server)
-        .run(
-            Vendor::Anthropic,
-            &anthropic_request(false),
-            None,
-            &mut |e: &Event<'static>| events.push(e.clone()),
-        )
-        .await
-        .unwrap();
+    one_turn_each(
+        &server,
+        ResponseTemplate::new(200).set_body_json(paused),
+        ok_fixture("anthropic/response.2025-04-04.thinking-mcp-deepwiki.pydantic-ai.json"),
+    )
+    .await;
+    let (outcome, events) =
+        run_keeping_events(&server, Vendor::Anthropic, &anthropic_request(false), None).await;
     assert_eq!(outcome.responses.len(), 2);
     let requests = server.received_requests().await.unwrap();
     let (first, second) = (body(&requests[0]), body(&requests[1]));
@@ -685,11 +564,7 @@ async fn anthropic_pause_turn_is_continued_with_the_assistant_content() {
         second["mcp_servers"], first["mcp_servers"],
         "the same servers and token again"
     );
-    let stops: Vec<&EventBody<'_>> = events
-        .iter()
-        .filter(|e| e.kind() == "response_completed")
-        .map(|e| &e.body)
-        .collect();
+    let stops = bodies_of(&events, "response_completed");
     assert_eq!(stops.len(), 2);
     assert!(matches!(
         stops[0],
@@ -712,31 +587,15 @@ async fn results_after_a_pause_are_attributed_to_the_call_made_before_it() {
     let tool_use_id = continuation["content"][0]["tool_use_id"].clone();
     let paused = json!({"id": "msg_paused", "type": "message", "role": "assistant", "model": "m", "stop_reason": "pause_turn",
         "content": [{"type": "mcp_tool_use", "id": tool_use_id, "name": "ask_question", "server_name": "deepwiki", "input": {}}]});
-    Route::any("POST")
-        .times(1)
-        .reply(&server, ResponseTemplate::new(200).set_body_json(paused))
-        .await;
-    Route::any("POST")
-        .reply(
-            &server,
-            ResponseTemplate::new(200).set_body_json(continuation),
-        )
-        .await;
-    let mut events = Vec::new();
-    client_for(&server)
-        .run(
-            Vendor::Anthropic,
-            &anthropic_request(false),
-            None,
-            &mut |e: &Event<'static>| events.push(e.clone()),
-        )
-        .await
-        .unwrap();
-    let results: Vec<&EventBody<'_>> = events
-        .iter()
-        .filter(|e| e.kind() == "call_result")
-        .map(|e| &e.body)
-        .collect();
+    first_then(
+        &server,
+        ResponseTemplate::new(200).set_body_json(paused),
+        ResponseTemplate::new(200).set_body_json(continuation),
+    )
+    .await;
+    let (_, events) =
+        run_keeping_events(&server, Vendor::Anthropic, &anthropic_request(false), None).await;
+    let results = bodies_of(&events, "call_result");
     assert!(
         matches!(results[0], EventBody::CallResult { server: Some(s), tool: Some(t), .. } if s == "deepwiki" && t == "ask_question"),
         "{:?}",
@@ -774,42 +633,19 @@ async fn a_missing_login_is_login_required_with_the_auth_error_as_source() {
 
 #[tokio::test]
 async fn a_whole_body_over_the_limit_is_too_large_and_names_the_limit() {
-    let server = MockServer::start().await;
-    Route::any("POST")
-        .reply(
-            &server,
-            ok_fixture("openai/response.mcp-call-success.exa.json"),
-        )
-        .await;
-    let base = format!("{}/v1", server.uri());
-    let mut config = config_with(&base, &base);
+    let server = answering(ok_fixture("openai/response.mcp-call-success.exa.json")).await;
+    let mut config = config_for(&server);
     config.limits.max_body = 100;
-    let err = Client::new(config)
-        .unwrap()
-        .send(Vendor::OpenAi, &request(false))
-        .await
-        .unwrap_err();
+    let err = openai_error(&Client::new(config).unwrap()).await;
     assert_eq!(err.kind(), ErrorKind::TooLarge);
     assert!(err.to_string().contains("100-byte limit"), "{err}");
 }
 
 #[tokio::test]
 async fn a_retry_after_beyond_the_cap_is_not_waited_for() {
-    let server = MockServer::start().await;
-    Route::any("POST")
-        .expect(1)
-        .reply(
-            &server,
-            ResponseTemplate::new(429)
-                .insert_header("retry-after", "120")
-                .set_body_string(r#"{"error":{"message":"slow down","type":"rate_limit_error"}}"#),
-        )
-        .await;
+    let server = answering_exactly(1, rate_limited("retry-after", "120")).await;
     let start = Instant::now();
-    let err = client_for(&server)
-        .send(Vendor::OpenAi, &request(false))
-        .await
-        .unwrap_err();
+    let err = openai_error(&client_for(&server)).await;
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     assert_eq!(err.retry_after(), Some(Duration::from_secs(120)));
     assert!(err.to_string().contains("not retried"), "{err}");

@@ -36,25 +36,12 @@ fn logs_errors_and_debug_never_contain_secrets() {
                         )),
                 )
                 .await;
-            Route::any("POST")
-                .times(1)
-                .reply(
-                    &server,
-                    ResponseTemplate::new(200).set_body_raw(
-                        fixture("openai/stream.approval-request-retry.zip1.sse"),
-                        "text/event-stream",
-                    ),
-                )
-                .await;
-            Route::any("POST")
-                .reply(
-                    &server,
-                    ResponseTemplate::new(200).set_body_raw(
-                        fixture("openai/stream.approval-approved-mcp-call.zip1.sse"),
-                        "text/event-stream",
-                    ),
-                )
-                .await;
+            first_then(
+                &server,
+                ok_sse_fixture("openai/stream.approval-request-retry.zip1.sse"),
+                ok_sse_fixture("openai/stream.approval-approved-mcp-call.zip1.sse"),
+            )
+            .await;
             let client = client_for(&server);
             let req = request(true);
             let debug_text = format!("{req:?} {:?} {client:?}", anthropic_request(true));

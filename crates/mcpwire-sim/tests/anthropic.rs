@@ -56,15 +56,16 @@ fn body(url: &str, prompt: &str, stream: bool) -> serde_json::Value {
 
 const V11: Option<&str> = Some("mcp-client-2025-11-20");
 
+/// `env`'s answer (beta [`V11`]) to `prompt` with the demo server and all its tools.
+async fn ask_demo(env: &Env, prompt: &str, stream: bool) -> Reply {
+    env.anthropic(V11, &body(env.demo.url(), prompt, stream))
+        .await
+}
+
 #[tokio::test]
 async fn stream_has_the_recorded_shape() {
     let env = env().await;
-    let reply = env
-        .anthropic(
-            V11,
-            &body(env.demo.url(), "call demo.add {\"a\":2,\"b\":3}", true),
-        )
-        .await;
+    let reply = ask_demo(&env, "call demo.add {\"a\":2,\"b\":3}", true).await;
     let text = reply.text();
     let names: Vec<&str> = text
         .lines()
@@ -93,18 +94,8 @@ async fn stream_has_the_recorded_shape() {
 async fn failed_call_sets_is_error() {
     let env = env().await;
     for stream in [false, true] {
-        let reply = env
-            .anthropic(
-                V11,
-                &body(
-                    env.demo.url(),
-                    "call demo.fail {\"message\":\"boom\"}",
-                    stream,
-                ),
-            )
-            .await;
-        assert_eq!(reply.status, 200);
-        let events = normalize(&reply.body);
+        let reply = ask_demo(&env, "call demo.fail {\"message\":\"boom\"}", stream).await;
+        let events = reply.events();
         let result = &of_kind(&events, "call_result")[0];
         assert_eq!(result["is_error"], true);
         assert_eq!(result["content"][0]["text"], "boom");
@@ -115,18 +106,13 @@ async fn failed_call_sets_is_error() {
 #[tokio::test]
 async fn unknown_tool_and_malformed_arguments_give_error_results() {
     let env = env().await;
-    let reply = env
-        .anthropic(
-            V11,
-            &body(
-                env.demo.url(),
-                "call demo.nope {}\ncall demo.add {\"a\":\ncall x.echo {}",
-                true,
-            ),
-        )
-        .await;
-    assert_eq!(reply.status, 200);
-    let events = normalize(&reply.body);
+    let reply = ask_demo(
+        &env,
+        "call demo.nope {}\ncall demo.add {\"a\":\ncall x.echo {}",
+        true,
+    )
+    .await;
+    let events = reply.events();
     let results = of_kind(&events, "call_result");
     assert_eq!(results.len(), 2);
     assert!(results.iter().all(|r| r["is_error"] == true));
@@ -194,9 +180,7 @@ async fn pinned_toolset_suppresses_the_listing() {
 #[tokio::test]
 async fn several_servers() {
     let env = env().await;
-    let second = mcpwire_sim::DemoServer::start(mcpwire_sim::DemoOptions::new())
-        .await
-        .unwrap();
+    let second = another_demo().await;
     let request = json!({
         "max_tokens": 100,
         "messages": [{"role": "user", "content": [{"type": "text", "text": "call one.add {\"a\":1,\"b\":2}\ncall two.echo {\"text\":\"hi\"}"}]}],
@@ -234,11 +218,7 @@ fn assert_400(reply: &Reply, message_part: &str) {
 
 #[tokio::test]
 async fn token_is_forwarded_and_rejections_are_the_vendors_errors() {
-    let env = env_with(
-        mcpwire_sim::DemoOptions::new().with_token("tok-ant-456"),
-        std::time::Duration::from_secs(10),
-    )
-    .await;
+    let env = env_with_token("tok-ant-456").await;
     let mut request = body(env.demo.url(), "call demo.echo {\"text\":\"ok\"}", true);
     request["mcp_servers"][0]["authorization_token"] = json!("tok-ant-456");
     let reply = env.anthropic(V11, &request).await;
@@ -261,17 +241,8 @@ async fn token_is_forwarded_and_rejections_are_the_vendors_errors() {
 
 #[tokio::test]
 async fn unreachable_hanging_and_broken_servers_are_connection_errors_within_the_timeout() {
-    let env = env_with(
-        mcpwire_sim::DemoOptions::new(),
-        std::time::Duration::from_millis(800),
-    )
-    .await;
-    for url in [
-        closed_port_url().await,
-        hanging_server().await,
-        garbage_server().await,
-        truncating_server().await,
-    ] {
+    let env = env_with_mcp_timeout(std::time::Duration::from_millis(800)).await;
+    for url in broken_server_urls().await {
         let started = std::time::Instant::now();
         let reply = env.anthropic(V11, &body(&url, "hi", true)).await;
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
@@ -284,18 +255,9 @@ async fn unreachable_hanging_and_broken_servers_are_connection_errors_within_the
 
 #[tokio::test]
 async fn slow_tool_beyond_the_timeout_is_an_error_result() {
-    let env = env_with(
-        mcpwire_sim::DemoOptions::new(),
-        std::time::Duration::from_millis(500),
-    )
-    .await;
+    let env = env_with_mcp_timeout(std::time::Duration::from_millis(500)).await;
     let started = std::time::Instant::now();
-    let reply = env
-        .anthropic(
-            V11,
-            &body(env.demo.url(), "call demo.slow {\"ms\":5000}", false),
-        )
-        .await;
+    let reply = ask_demo(&env, "call demo.slow {\"ms\":5000}", false).await;
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
     let events = normalize(&reply.body);
     assert_eq!(of_kind(&events, "call_result")[0]["is_error"], true);

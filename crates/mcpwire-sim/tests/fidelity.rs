@@ -17,8 +17,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 use mcpwire_schema::event::Event;
 use serde_json::{Value, json};
@@ -65,16 +63,19 @@ fn never(label: &str, url: &str) -> Value {
     json!({"type": "mcp", "server_label": label, "server_url": url, "require_approval": "never"})
 }
 
+/// `env`'s streamed OpenAI answer to `input`, with the demo server as `label` (no approvals).
+async fn stream_with_demo_as(env: &Env, label: &str, input: &str) -> Reply {
+    let tools = json!([never(label, env.demo.url())]);
+    env.openai(&json!({"input": input, "tools": tools, "stream": true}))
+        .await
+}
+
 #[tokio::test]
 async fn openai_successful_calls_match_the_exa_recording() {
     let env = env().await;
-    let reply = env
-        .openai(&json!({
-            "input": "search twice\ncall dmcp.echo {\"text\":\"first\"}\ncall dmcp.add {\"a\":1,\"b\":2}",
-            "tools": [never("dmcp", env.demo.url())],
-            "stream": true,
-        }))
-        .await;
+    let input =
+        "search twice\ncall dmcp.echo {\"text\":\"first\"}\ncall dmcp.add {\"a\":1,\"b\":2}";
+    let reply = stream_with_demo_as(&env, "dmcp", input).await;
     assert_same_shape("openai/stream.mcp-call-success.exa.sse", &reply.body, true);
 }
 
@@ -105,11 +106,7 @@ async fn anthropic_successful_call_matches_the_vercel_recording() {
             .filter(|l| l.starts_with("data: ") && l.ends_with(" }"))
             .count()
     };
-    let recorded =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(
-            "../../fixtures/anthropic/stream.2025-04-04.thinking-mcp-deepwiki.pydantic-ai.sse",
-        ))
-        .unwrap();
+    let recorded = fixture("anthropic/stream.2025-04-04.thinking-mcp-deepwiki.pydantic-ai.sse");
     assert!(padded(&recorded) > 0);
     assert!(padded(&reply.body) > 0, "no padded payload");
 }
@@ -152,13 +149,8 @@ async fn openai_approval_request_and_continuation_match_the_zip1_recordings() {
 #[tokio::test]
 async fn openai_failed_call_matches_the_reconstructed_recording() {
     let env = env().await;
-    let reply = env
-        .openai(&json!({
-            "input": "call gcal.fail {\"message\":\"Unauthorized\"}",
-            "tools": [never("gcal", env.demo.url())],
-            "stream": true,
-        }))
-        .await;
+    let input = "call gcal.fail {\"message\":\"Unauthorized\"}";
+    let reply = stream_with_demo_as(&env, "gcal", input).await;
     assert_same_shape(
         "openai/stream.mcp-call-failed.RECONSTRUCTED.sse",
         &reply.body,
@@ -171,12 +163,8 @@ async fn openai_failed_call_matches_the_reconstructed_recording() {
 #[tokio::test]
 async fn openai_several_servers_match_the_multi_server_recording() {
     let env = env().await;
-    let two = mcpwire_sim::DemoServer::start(mcpwire_sim::DemoOptions::new())
-        .await
-        .unwrap();
-    let three = mcpwire_sim::DemoServer::start(mcpwire_sim::DemoOptions::new())
-        .await
-        .unwrap();
+    let two = another_demo().await;
+    let three = another_demo().await;
     let reply = env
         .openai(&json!({
             "input": "Which tools do you have?",
@@ -190,11 +178,7 @@ async fn openai_several_servers_match_the_multi_server_recording() {
         true,
     );
     // The stream quirk itself: three listings added, one `output_item.done`.
-    let recorded =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(
-            "../../fixtures/openai/stream.multi-server-list-tools-missing-output-item-done.sse",
-        ))
-        .unwrap();
+    let recorded = fixture("openai/stream.multi-server-list-tools-missing-output-item-done.sse");
     assert_eq!(list_tools_items(&reply.body), list_tools_items(&recorded));
     assert_eq!(list_tools_items(&reply.body), (3, 1));
 }
@@ -217,13 +201,7 @@ fn list_tools_items(stream: &[u8]) -> (usize, usize) {
 #[tokio::test]
 async fn openai_mcp_call_in_progress_comes_twice_as_recorded() {
     let env = env().await;
-    let reply = env
-        .openai(&json!({
-            "input": "call demo.add {\"a\":1,\"b\":2}",
-            "tools": [never("demo", env.demo.url())],
-            "stream": true,
-        }))
-        .await;
+    let reply = stream_with_demo_as(&env, "demo", "call demo.add {\"a\":1,\"b\":2}").await;
     let count = |bytes: &[u8]| {
         mcpwire_schema::sse::decode_all(bytes)
             .unwrap()
@@ -231,11 +209,7 @@ async fn openai_mcp_call_in_progress_comes_twice_as_recorded() {
             .filter(|e| e.event_type == "response.mcp_call.in_progress")
             .count()
     };
-    let recorded = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fixtures/openai/stream.approval-approved-mcp-call.zip1.sse"),
-    )
-    .unwrap();
+    let recorded = fixture("openai/stream.approval-approved-mcp-call.zip1.sse");
     assert_eq!(count(&reply.body), count(&recorded));
     assert_eq!(count(&reply.body), 2);
 }

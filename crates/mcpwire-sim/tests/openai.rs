@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use mcpwire_schema::event::Event;
-use mcpwire_sim::DemoOptions;
 use serde_json::{Value, json};
 
 fn mcp_tool(label: &str, url: &str) -> Value {
@@ -22,24 +21,37 @@ fn request(prompt: &str, tools: Value, stream: bool) -> Value {
     json!({"model": "gpt-sim", "input": prompt, "tools": tools, "stream": stream})
 }
 
-/// The events of a whole (not streamed) answer to `prompt` with `tool` as the one tool.
-async fn whole_events(env: &Env, prompt: &str, tool: Value) -> Vec<Event<'static>> {
-    let reply = env.openai(&request(prompt, json!([tool]), false)).await;
-    normalize(&reply.body)
+/// `env`'s answer to [`request`] with `tool` as the one tool.
+async fn ask_with(env: &Env, prompt: &str, tool: &Value, stream: bool) -> Reply {
+    env.openai(&request(prompt, json!([tool]), stream)).await
 }
 
-/// [`request`] with the demo server as the one MCP tool.
-fn demo_request(env: &Env, prompt: &str, stream: bool) -> Value {
-    request(prompt, json!([mcp_tool("demo", env.demo.url())]), stream)
+/// The events of a whole (not streamed) answer to `prompt` with `tool` as the one tool.
+async fn whole_events(env: &Env, prompt: &str, tool: Value) -> Vec<Event<'static>> {
+    normalize(&ask_with(env, prompt, &tool, false).await.body)
+}
+
+/// [`ask_with`] the demo server as the one MCP tool.
+async fn ask_demo(env: &Env, prompt: &str, stream: bool) -> Reply {
+    ask_with(env, prompt, &mcp_tool("demo", env.demo.url()), stream).await
+}
+
+/// [`ask_demo`] whole, then streamed: each answer with `stream` and its [`Reply::events`].
+async fn ask_demo_both_ways(env: &Env, prompt: &str) -> Vec<(bool, Reply, Vec<Event<'static>>)> {
+    let mut answers = Vec::new();
+    for stream in [false, true] {
+        let reply = ask_demo(env, prompt, stream).await;
+        let events = reply.events();
+        answers.push((stream, reply, events));
+    }
+    answers
 }
 
 #[tokio::test]
 async fn successful_call_whole_and_streamed() {
     let env = env().await;
-    for stream in [false, true] {
-        let body = demo_request(&env, "please add\ncall demo.add {\"a\":2,\"b\":3}", stream);
-        let reply = env.openai(&body).await;
-        let events = reply.events();
+    let prompt = "please add\ncall demo.add {\"a\":2,\"b\":3}";
+    for (stream, reply, events) in ask_demo_both_ways(&env, prompt).await {
         assert_eq!(settled_kinds(&events), LISTED_CALL_TEXT, "stream={stream}");
         let listed = &of_kind(&events, "tools_listed")[0];
         let names: Vec<&str> = listed["tools"]
@@ -66,9 +78,8 @@ async fn successful_call_whole_and_streamed() {
 #[tokio::test]
 async fn no_directive_calls_nothing() {
     let env = env().await;
-    let reply = env.openai(&demo_request(&env, "hello", false)).await;
-    assert_eq!(reply.status, 200);
-    let events = normalize(&reply.body);
+    let reply = ask_demo(&env, "hello", false).await;
+    let events = reply.events();
     assert_eq!(
         settled_kinds(&events),
         [
@@ -84,11 +95,8 @@ async fn no_directive_calls_nothing() {
 #[tokio::test]
 async fn failed_call_is_a_tool_execution_error() {
     let env = env().await;
-    for stream in [false, true] {
-        let body = demo_request(&env, "call demo.fail {\"message\":\"boom\"}", stream);
-        let reply = env.openai(&body).await;
-        assert_eq!(reply.status, 200);
-        let events = normalize(&reply.body);
+    let prompt = "call demo.fail {\"message\":\"boom\"}";
+    for (stream, reply, events) in ask_demo_both_ways(&env, prompt).await {
         let result = &of_kind(&events, "call_result")[0];
         assert_eq!(result["is_error"], true, "{result}");
         assert_eq!(result["error"]["kind"], "tool_execution", "{result}");
@@ -104,14 +112,9 @@ async fn failed_call_is_a_tool_execution_error() {
 #[tokio::test]
 async fn unknown_tool_and_malformed_arguments_fail_the_call() {
     let env = env().await;
-    let body = demo_request(
-        &env,
-        "call demo.nope {}\ncall demo.add {\"a\":\ncall demo.add {\"a\":\"x\",\"b\":1}\ncall other.echo {}",
-        true,
-    );
-    let reply = env.openai(&body).await;
-    assert_eq!(reply.status, 200);
-    let events = normalize(&reply.body);
+    let prompt = "call demo.nope {}\ncall demo.add {\"a\":\ncall demo.add {\"a\":\"x\",\"b\":1}\ncall other.echo {}";
+    let reply = ask_demo(&env, prompt, true).await;
+    let events = reply.events();
     let results = of_kind(&events, "call_result");
     assert_eq!(results.len(), 3);
     for result in &results {
@@ -136,37 +139,26 @@ async fn unknown_tool_and_malformed_arguments_fail_the_call() {
     assert!(text.contains("no MCP server named other"), "{text}");
 }
 
+/// How many tools the first `tools_listed` event lists.
+fn listed_count(events: &[Event<'_>]) -> usize {
+    of_kind(events, "tools_listed")[0]["tools"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
 #[tokio::test]
 async fn allowed_tools_filter_the_listing() {
     let env = env().await;
     let mut tool = mcp_tool("demo", env.demo.url());
     tool["allowed_tools"] = json!(["echo"]);
-    let reply = env
-        .openai(&request(
-            "call demo.add {\"a\":1,\"b\":1}",
-            json!([tool]),
-            false,
-        ))
-        .await;
-    let events = normalize(&reply.body);
-    assert_eq!(
-        of_kind(&events, "tools_listed")[0]["tools"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    let events = whole_events(&env, "call demo.add {\"a\":1,\"b\":1}", tool).await;
+    assert_eq!(listed_count(&events), 1);
     assert_eq!(of_kind(&events, "call_result")[0]["is_error"], true);
     let mut tool = mcp_tool("demo", env.demo.url());
     tool["allowed_tools"] = json!({"read_only": true});
     let events = whole_events(&env, "hi", tool).await;
-    assert_eq!(
-        of_kind(&events, "tools_listed")[0]["tools"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(listed_count(&events), 2);
 }
 
 fn approval_request_of(response: &Value) -> Value {
@@ -183,15 +175,8 @@ fn approval_request_of(response: &Value) -> Value {
 async fn approval_request_then_previous_response_id_continuation() {
     let env = env().await;
     let tool = json!({"type": "mcp", "server_label": "demo", "server_url": env.demo.url()});
-    let first = env
-        .openai(&request(
-            "call demo.add {\"a\":2,\"b\":3}",
-            json!([tool]),
-            false,
-        ))
-        .await;
-    assert_eq!(first.status, 200);
-    let events = normalize(&first.body);
+    let first = ask_with(&env, "call demo.add {\"a\":2,\"b\":3}", &tool, false).await;
+    let events = first.events();
     assert_eq!(
         settled_kinds(&events),
         [
@@ -325,9 +310,7 @@ async fn approval_filter_never_skips_the_request() {
 #[tokio::test]
 async fn several_servers() {
     let env = env().await;
-    let second = mcpwire_sim::DemoServer::start(DemoOptions::new())
-        .await
-        .unwrap();
+    let second = another_demo().await;
     for stream in [false, true] {
         let body = request(
             "call one.add {\"a\":1,\"b\":2}\ncall two.echo {\"text\":\"hi\"}",
@@ -349,24 +332,14 @@ async fn several_servers() {
 
 #[tokio::test]
 async fn credentials_are_forwarded_and_never_echoed() {
-    let env = env_with(
-        DemoOptions::new().with_token("tok-secret-123"),
-        Duration::from_secs(10),
-    )
-    .await;
+    let env = env_with_token("tok-secret-123").await;
     let with_authorization = json!({"type": "mcp", "server_label": "demo", "server_url": env.demo.url(),
         "require_approval": "never", "authorization": "tok-secret-123"});
     let with_headers = json!({"type": "mcp", "server_label": "demo", "server_url": env.demo.url(),
         "require_approval": "never", "headers": {"Authorization": "Bearer tok-secret-123", "X-Extra": "v"}});
     for tool in [with_authorization, with_headers] {
         for stream in [false, true] {
-            let reply = env
-                .openai(&request(
-                    "call demo.echo {\"text\":\"ok\"}",
-                    json!([tool.clone()]),
-                    stream,
-                ))
-                .await;
+            let reply = ask_with(&env, "call demo.echo {\"text\":\"ok\"}", &tool, stream).await;
             let events = reply.events();
             assert_eq!(
                 of_kind(&events, "call_result")[0]["content"][0]["text"],
@@ -383,9 +356,7 @@ async fn credentials_are_forwarded_and_never_echoed() {
         json!({"type": "mcp", "server_label": "demo", "server_url": env.demo.url()}),
     ] {
         for stream in [false, true] {
-            let reply = env
-                .openai(&request("hi", json!([tool.clone()]), stream))
-                .await;
+            let reply = ask_with(&env, "hi", &tool, stream).await;
             assert_eq!(reply.status, 424);
             check(&reply.body);
             assert_eq!(
@@ -402,17 +373,10 @@ async fn credentials_are_forwarded_and_never_echoed() {
 
 #[tokio::test]
 async fn unreachable_hanging_and_broken_servers_fail_with_424_within_the_timeout() {
-    let env = env_with(DemoOptions::new(), Duration::from_millis(800)).await;
-    for url in [
-        closed_port_url().await,
-        hanging_server().await,
-        garbage_server().await,
-        truncating_server().await,
-    ] {
+    let env = env_with_mcp_timeout(Duration::from_millis(800)).await;
+    for url in broken_server_urls().await {
         let started = Instant::now();
-        let reply = env
-            .openai(&request("hi", json!([mcp_tool("broken", &url)]), true))
-            .await;
+        let reply = ask_with(&env, "hi", &mcp_tool("broken", &url), true).await;
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "{url}: {:?}",
@@ -433,14 +397,11 @@ async fn unreachable_hanging_and_broken_servers_fail_with_424_within_the_timeout
 
 #[tokio::test]
 async fn slow_tool_beyond_the_timeout_fails_the_call() {
-    let env = env_with(DemoOptions::new(), Duration::from_millis(500)).await;
+    let env = env_with_mcp_timeout(Duration::from_millis(500)).await;
     let started = Instant::now();
-    let reply = env
-        .openai(&demo_request(&env, "call demo.slow {\"ms\":5000}", true))
-        .await;
+    let reply = ask_demo(&env, "call demo.slow {\"ms\":5000}", true).await;
     assert!(started.elapsed() < Duration::from_secs(3));
-    assert_eq!(reply.status, 200);
-    let events = normalize(&reply.body);
+    let events = reply.events();
     let result = &of_kind(&events, "call_result")[0];
     assert_eq!(result["is_error"], true);
     assert_eq!(result["error"]["kind"], "http", "{result}");

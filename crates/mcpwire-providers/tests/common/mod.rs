@@ -8,14 +8,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcpwire_auth::{Credentials, LoginMode, MemoryStore, OAuthClient, OAuthConfig, Secret};
+use mcpwire_normalize::ByteNormalizer;
 use mcpwire_providers::request::{McpRequest, McpServerSpec};
-use mcpwire_providers::{Client, ClientConfig, Endpoint};
-use mcpwire_schema::event::Vendor;
+use mcpwire_providers::{Client, ClientConfig, Endpoint, Error};
+use mcpwire_schema::event::{Event, EventBody, Vendor};
 pub use mcpwire_testkit::Route;
+pub use mcpwire_testkit::fixtures::fixture_reply;
+use mcpwire_testkit::http_kit::serve_raw;
+pub use mcpwire_testkit::http_kit::{answering, answering_exactly, rate_limited};
 pub use mcpwire_testkit::logs::capture_logs;
 use mcpwire_testkit::oauth::RotatingServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wiremock::MockServer;
+use wiremock::{MockServer, Respond};
 
 pub const API_KEY: &str = "planted-api-key-0001-test";
 pub const HEADER_VALUE: &str = "hv-PLANTED-header-value-0002";
@@ -57,6 +61,15 @@ pub fn route_of(vendor: Vendor) -> &'static str {
     }
 }
 
+/// The vendor of the fixture at `rel`: its folder, `openai/` or `anthropic/`.
+pub fn vendor_of(rel: &str) -> Vendor {
+    if rel.starts_with("openai/") {
+        Vendor::OpenAi
+    } else {
+        Vendor::Anthropic
+    }
+}
+
 /// [`request`] for OpenAI, [`anthropic_request`] for Anthropic.
 pub fn request_for(vendor: Vendor, stream: bool) -> McpRequest {
     if vendor == Vendor::OpenAi {
@@ -74,6 +87,11 @@ pub fn ok_json(body: Vec<u8>) -> wiremock::ResponseTemplate {
 /// A `200` answer with the fixture at `rel` as JSON.
 pub fn ok_fixture(rel: &str) -> wiremock::ResponseTemplate {
     ok_json(fixture(rel))
+}
+
+/// A `200` answer with the fixture at `rel` as an SSE stream.
+pub fn ok_sse_fixture(rel: &str) -> wiremock::ResponseTemplate {
+    fixture_reply(200, rel, "text/event-stream")
 }
 
 pub fn fixture(rel: &str) -> Vec<u8> {
@@ -98,9 +116,73 @@ pub fn config_with(openai_base: &str, anthropic_base: &str) -> ClientConfig {
     config
 }
 
-pub fn client_for(server: &MockServer) -> Client {
+/// [`config_with`] both vendors at `server`'s `/v1`.
+pub fn config_for(server: &MockServer) -> ClientConfig {
     let base = format!("{}/v1", server.uri());
-    Client::new(config_with(&base, &base)).unwrap()
+    config_with(&base, &base)
+}
+
+pub fn client_for(server: &MockServer) -> Client {
+    Client::new(config_for(server)).unwrap()
+}
+
+/// The error `client` fails with, sending [`request`]`(false)` to OpenAI.
+pub async fn openai_error(client: &Client) -> Error {
+    client
+        .send(Vendor::OpenAi, &request(false))
+        .await
+        .unwrap_err()
+}
+
+/// The error `client` fails with, sending [`anthropic_request`]`(false)` to Anthropic.
+pub async fn anthropic_error(client: &Client) -> Error {
+    client
+        .send(Vendor::Anthropic, &anthropic_request(false))
+        .await
+        .unwrap_err()
+}
+
+/// `first` answers the first POST to `server` and `rest` every later one.
+pub async fn first_then(
+    server: &MockServer,
+    first: impl Respond + 'static,
+    rest: impl Respond + 'static,
+) {
+    Route::any("POST").times(1).reply(server, first).await;
+    Route::any("POST").reply(server, rest).await;
+}
+
+/// `first` answers the first POST to `server` and `second` the next; each exactly once
+/// (checked when the server is dropped).
+pub async fn one_turn_each(
+    server: &MockServer,
+    first: impl Respond + 'static,
+    second: impl Respond + 'static,
+) {
+    Route::any("POST")
+        .times(1)
+        .expect(1)
+        .reply(server, first)
+        .await;
+    Route::any("POST").expect(1).reply(server, second).await;
+}
+
+/// The events a [`ByteNormalizer`] makes of a whole stream `bytes` from `vendor`.
+pub fn stream_events(vendor: Vendor, bytes: &[u8]) -> Vec<Event<'static>> {
+    let mut events = Vec::new();
+    let mut n = ByteNormalizer::new(Some(vendor));
+    n.feed(bytes, &mut events).unwrap();
+    n.finish(&mut events).unwrap();
+    events
+}
+
+/// The bodies of the `kind` events.
+pub fn bodies_of<'e>(events: &'e [Event<'static>], kind: &str) -> Vec<&'e EventBody<'static>> {
+    events
+        .iter()
+        .filter(|e| e.kind() == kind)
+        .map(|e| &e.body)
+        .collect()
 }
 
 pub fn fast_retry_client(server: &MockServer) -> Client {
@@ -110,45 +192,37 @@ pub fn fast_retry_client(server: &MockServer) -> Client {
 /// A raw HTTP/1.1 server that answers every request with `body` as an SSE stream, one byte per
 /// chunk of the chunked transfer encoding. Returns the base URL (`.../v1`).
 pub async fn serve_one_byte_chunks(body: Vec<u8>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let body = body.clone();
-            tokio::spawn(async move {
-                read_request(&mut socket).await;
-                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
-                socket.write_all(head.as_bytes()).await.unwrap();
-                for byte in body {
-                    socket.write_all(b"1\r\n").await.unwrap();
-                    socket.write_all(&[byte, b'\r', b'\n']).await.unwrap();
-                    socket.flush().await.unwrap();
-                }
-                socket.write_all(b"0\r\n\r\n").await.unwrap();
-            });
+    let addr = serve_raw(move |mut socket| {
+        let body = body.clone();
+        async move {
+            read_request(&mut socket).await;
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+            socket.write_all(head.as_bytes()).await.unwrap();
+            for byte in body {
+                socket.write_all(b"1\r\n").await.unwrap();
+                socket.write_all(&[byte, b'\r', b'\n']).await.unwrap();
+                socket.flush().await.unwrap();
+            }
+            socket.write_all(b"0\r\n\r\n").await.unwrap();
         }
-    });
+    })
+    .await;
     format!("http://{addr}/v1")
 }
 
 /// A server that sends a 200 head and one event, then never sends anything again.
 pub async fn serve_head_then_stall() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                read_request(&mut socket).await;
-                let event = "data: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_1\",\"object\":\"response\",\"status\":\"in_progress\",\"output\":[]}}\n\n";
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{event}\r\n",
-                    event.len()
-                );
-                socket.write_all(head.as_bytes()).await.unwrap();
-                tokio::time::sleep(Duration::from_secs(30)).await;
-            });
-        }
-    });
+    let addr = serve_raw(|mut socket| async move {
+        read_request(&mut socket).await;
+        let event = "data: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_1\",\"object\":\"response\",\"status\":\"in_progress\",\"output\":[]}}\n\n";
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{event}\r\n",
+            event.len()
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    })
+    .await;
     format!("http://{addr}/v1")
 }
 

@@ -20,6 +20,25 @@ pub async fn env() -> Env {
     env_with(DemoOptions::new(), Duration::from_secs(10)).await
 }
 
+/// One more demo server with the default options, for requests with several servers.
+pub async fn another_demo() -> DemoServerHandle {
+    DemoServer::start(DemoOptions::new()).await.unwrap()
+}
+
+/// [`env`] whose demo server wants the bearer `token`.
+pub async fn env_with_token(token: &str) -> Env {
+    env_with(
+        DemoOptions::new().with_token(token),
+        Duration::from_secs(10),
+    )
+    .await
+}
+
+/// [`env`] whose simulator gives MCP servers `timeout` to answer.
+pub async fn env_with_mcp_timeout(timeout: Duration) -> Env {
+    env_with(DemoOptions::new(), timeout).await
+}
+
 pub async fn env_with(demo: DemoOptions, timeout: Duration) -> Env {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let demo = DemoServer::start(demo).await.unwrap();
@@ -187,18 +206,34 @@ pub fn of_kind(events: &[Event<'_>], kind: &str) -> Vec<Value> {
         .collect()
 }
 
-/// A stream fixture's events.
-pub fn fixture_events(rel: &str) -> Vec<Event<'static>> {
-    let bytes = std::fs::read(format!(
+/// The bytes of the recording `fixtures/{rel}`.
+pub fn fixture(rel: &str) -> Vec<u8> {
+    std::fs::read(format!(
         "{}/../../fixtures/{rel}",
         env!("CARGO_MANIFEST_DIR")
     ))
-    .unwrap();
+    .unwrap()
+}
+
+/// A stream fixture's events.
+pub fn fixture_events(rel: &str) -> Vec<Event<'static>> {
+    let bytes = fixture(rel);
     let mut n = ByteNormalizer::new(None);
     let mut events = Vec::new();
     n.feed(&bytes, &mut events).unwrap();
     let _ = n.finish(&mut events);
     events
+}
+
+/// The MCP URLs of a closed port, a [`hanging_server`], a [`garbage_server`] and a
+/// [`truncating_server`].
+pub async fn broken_server_urls() -> [String; 4] {
+    [
+        closed_port_url().await,
+        hanging_server().await,
+        garbage_server().await,
+        truncating_server().await,
+    ]
 }
 
 /// A TCP listener that accepts connections and never answers. Returns its MCP URL.
