@@ -66,6 +66,7 @@ const GATED: &[Gated] = &[
     gated("redis-server",      "mcpwire-auth", "fleet",       &[], redis::provide_redis_server),
     gated("redis-server",      "mcpwire-cli",  "gateway_fleet", &[], redis::provide_redis_server),
     gated("redis-server",      "mcpwire-gateway", "per_user_fleet", &[], redis::provide_redis_server),
+    gated("redis-server",      "mcpwire-gateway", "shared_limits",  &[], redis::provide_redis_server),
     gated("the Python SDK venv", "mcpwire-gateway", "sdk",     &[], python::provide_sdk_env),
     gated("server-everything", "mcpwire-probe", "interop", &[], provide_server_everything),
     gated("the MCP conformance suite", "mcpwire-probe", "conformance",       &[], provide_conformance_suite),

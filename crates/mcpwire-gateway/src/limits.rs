@@ -4,15 +4,18 @@
 //! when each ends). With `[shared]` they hold across every replica naming the same Redis
 //! (`shared`); without it, or while that Redis cannot be reached, each process counts alone.
 //! Limits are read from the tenant at each check, so a reloaded configuration applies at
-//! once.
+//! once. With `[shared]`, the end of a request waits in [`Ended`] for the next admission
+//! script to carry it to Redis (one round trip per request), or is sent alone when none comes
+//! within `shared::FINISH_AFTER`, and at shutdown ([`Limiter::flush`]).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::config::Tenant;
 use crate::error::{GatewayError, Kind, RateLimit, RateLimited};
-use crate::shared::{Shared, Verdict};
+use crate::shared::{Done, FINISH_AFTER, Shared, Verdict};
 
 /// Seconds since the Unix epoch.
 pub(crate) fn unix_now() -> u64 {
@@ -160,13 +163,72 @@ fn tokens_refusal(tenant: &Tenant, limit: u64, used: u64) -> GatewayError {
 pub(crate) struct Limiter {
     local: Arc<Local>,
     shared: Option<Arc<Shared>>,
+    ended: Arc<Ended>,
     lease: Mutex<Duration>,
+}
+
+/// Requests that ended and whose end is not yet in the shared Redis.
+#[derive(Default)]
+struct Ended {
+    done: Mutex<Vec<Done>>,
+    /// Wakes the task that sends them when no admission carries them.
+    wake: tokio::sync::Notify,
+    /// Whether that task runs.
+    sender: AtomicBool,
+}
+
+impl Ended {
+    fn take(&self) -> Vec<Done> {
+        std::mem::take(&mut *self.done.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Queues `done`, and makes sure it reaches Redis within [`FINISH_AFTER`] even when no
+    /// admission follows.
+    fn push(self: &Arc<Self>, done: Done, shared: &Arc<Shared>, local: &Arc<Local>) {
+        self.done
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(done);
+        if !self.sender.swap(true, Ordering::SeqCst) {
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => {
+                    let (ended, shared, local) = (self.clone(), shared.clone(), local.clone());
+                    rt.spawn(async move {
+                        loop {
+                            ended.wake.notified().await;
+                            tokio::time::sleep(FINISH_AFTER).await;
+                            ended.send(&shared, &local).await;
+                        }
+                    });
+                }
+                // No runtime to send it from: the lease expires by itself.
+                Err(_) => self.sender.store(false, Ordering::SeqCst),
+            }
+        }
+        self.wake.notify_one();
+    }
+
+    /// Sends every waiting end in one script; when Redis cannot be reached, their tokens are
+    /// at least counted here and their leases expire by themselves.
+    async fn send(&self, shared: &Shared, local: &Local) {
+        let done = self.take();
+        if !shared.finish(&done).await {
+            charge_locally(local, &done);
+        }
+    }
+}
+
+fn charge_locally(local: &Local, done: &[Done]) {
+    for d in done {
+        local.charge(&d.tenant, d.tokens);
+    }
 }
 
 enum Slot {
     Local,
     Shared {
         shared: Arc<Shared>,
+        ended: Arc<Ended>,
         lease_id: String,
         day: u64,
         renew: tokio::task::AbortHandle,
@@ -194,21 +256,19 @@ impl Drop for StreamPermit {
             Slot::Local => self.local.release(&self.tenant, self.tokens),
             Slot::Shared {
                 shared,
+                ended,
                 lease_id,
                 day,
                 renew,
             } => {
                 renew.abort();
-                let (local, tenant, tokens) =
-                    (self.local.clone(), self.tenant.clone(), self.tokens);
-                if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                    rt.spawn(async move {
-                        if !shared.finish(&tenant, day, &lease_id, tokens).await {
-                            // The lease expires by itself; the tokens are at least counted here.
-                            local.charge(&tenant, tokens);
-                        }
-                    });
-                }
+                let done = Done {
+                    tenant: std::mem::take(&mut self.tenant),
+                    day,
+                    lease_id,
+                    tokens: self.tokens,
+                };
+                ended.push(done, &shared, &self.local);
             }
         }
     }
@@ -219,7 +279,15 @@ impl Limiter {
         Limiter {
             local: Arc::default(),
             shared,
+            ended: Arc::default(),
             lease: Mutex::new(lease),
+        }
+    }
+
+    /// Sends the ends of requests still waiting for an admission to carry them (at shutdown).
+    pub(crate) async fn flush(&self) {
+        if let Some(shared) = &self.shared {
+            self.ended.send(shared, &self.local).await;
         }
     }
 
@@ -257,11 +325,13 @@ impl Limiter {
                 0
             },
         ];
+        let done = self.ended.take();
         match shared
-            .admit(&tenant.name, day, request_id, lease, limits)
+            .admit(&tenant.name, day, request_id, lease, limits, &done)
             .await
         {
             None => {
+                charge_locally(&self.local, &done);
                 self.local.admit(tenant, check_tokens)?;
                 Ok(permit(Slot::Local))
             }
@@ -279,6 +349,7 @@ impl Limiter {
                 };
                 Ok(permit(Slot::Shared {
                     shared: shared.clone(),
+                    ended: self.ended.clone(),
                     lease_id: request_id.to_owned(),
                     day,
                     renew,

@@ -294,6 +294,8 @@ pub(crate) async fn serve(
     }
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
+    // The ends of the last requests may still wait for an admission to carry them.
+    app.limits.flush().await;
 }
 
 /// Whether bytes wait in the socket that were never read while the connection looked silent:

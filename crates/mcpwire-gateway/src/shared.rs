@@ -8,10 +8,12 @@
 //! | `{p}:gw:tpd:{tenant}:{day}` | integer | tokens charged on that UTC day | 2 days |
 //! | `{p}:gw:resp:{id}` | string | the owner (`tenant` or `tenant\nuser`) of a response id | 30 days |
 //!
-//! A request costs one round trip before it is forwarded (the admission script checks and
-//! takes every limit at once, with Redis' own clock); its end costs one more, off the
-//! forwarding path (release the stream, charge the tokens), and a relayed response id one
-//! write. Nothing secret is stored: tenant names, request ids and counts.
+//! A request costs one round trip, before it is forwarded: the admission script checks and
+//! takes every limit at once, with Redis' own clock. The end of a request (release the
+//! stream, charge the tokens) does not cost one of its own: it waits in this replica and rides
+//! on the next admission script, which applies it before it checks; when no request follows
+//! within [`FINISH_AFTER`], one script ends every waiting request at once. A relayed response
+//! id costs one write. Nothing secret is stored: tenant names, request ids and counts.
 //!
 //! When Redis cannot be reached the callers fall back to this process's own counters (see
 //! `limits`): [`Shared`] notes the outage once in the log, counts it in
@@ -32,11 +34,43 @@ const CALL_TIMEOUT: Duration = Duration::from_millis(500);
 /// After a failure, Redis is not tried again for this long.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// Checks and takes every limit of one request (see the module docs for the keys).
-/// KEYS: streams, rpm, tpd. ARGV: lease id, lease ms, max streams, rpm limit, tpd limit.
+/// How long the end of a request waits for the next admission script to carry it before it is
+/// sent alone: an idle replica releases its streams and charges its tokens this late.
+pub(crate) const FINISH_AFTER: Duration = Duration::from_millis(20);
+
+/// Lua that ends requests: for each pair `KEYS[k], KEYS[k+1]` (streams, tpd) from `KEYS[from]`
+/// on, with `ARGV[a], ARGV[a+1]` (lease id, tokens) from `ARGV[from_arg]` on, releases the
+/// lease and charges the tokens.
+macro_rules! finish_lua {
+    () => {
+        r"
+local function finish(from, from_arg)
+  local a = from_arg
+  for k = from, #KEYS, 2 do
+    redis.call('ZREM', KEYS[k], ARGV[a])
+    local n = tonumber(ARGV[a + 1])
+    if n > 0 then
+      redis.call('INCRBY', KEYS[k + 1], n)
+      redis.call('EXPIRE', KEYS[k + 1], 172800)
+    end
+    a = a + 2
+  end
+end
+"
+    };
+}
+
+/// Ends the requests that ended before it (see [`Done`]), then checks and takes every limit
+/// of one request (see the module docs for the keys).
+/// KEYS: streams, rpm, tpd, then a (streams, tpd) pair per ended request.
+/// ARGV: lease id, lease ms, max streams, rpm limit, tpd limit, then a (lease id, tokens) pair
+/// per ended request.
 /// Returns `{0, rpm used, tokens used}` when admitted, else `{limit, retry ms, used}` with
 /// limit 1 (streams), 2 (requests per minute), 3 (tokens per day).
-const ADMIT: &str = r"
+const ADMIT: &str = concat!(
+    finish_lua!(),
+    r"
+finish(4, 6)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lease = tonumber(ARGV[2])
@@ -71,19 +105,22 @@ if rpm > 0 then
   redis.call('PEXPIRE', KEYS[2], 60000)
 end
 return {0, used_rpm + 1, used_tpd}
-";
+"
+);
 
-/// Ends a request: releases its stream lease and charges its tokens.
-/// KEYS: streams, tpd. ARGV: lease id, tokens.
-const FINISH: &str = r"
-redis.call('ZREM', KEYS[1], ARGV[1])
-local n = tonumber(ARGV[2])
-if n > 0 then
-  redis.call('INCRBY', KEYS[2], n)
-  redis.call('EXPIRE', KEYS[2], 172800)
-end
-return 1
-";
+/// Ends requests: releases their stream leases and charges their tokens.
+/// KEYS: a (streams, tpd) pair per request. ARGV: a (lease id, tokens) pair per request.
+const FINISH: &str = concat!(finish_lua!(), "finish(1, 1)\nreturn 1\n");
+
+/// A request that ended and whose end is not yet in Redis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Done {
+    pub(crate) tenant: String,
+    /// The UTC day it was admitted on (its tokens count there).
+    pub(crate) day: u64,
+    pub(crate) lease_id: String,
+    pub(crate) tokens: u64,
+}
 
 /// Renews a stream lease. KEYS: streams. ARGV: lease id, lease ms.
 const RENEW: &str = r"
@@ -211,7 +248,8 @@ impl Shared {
         }
     }
 
-    /// Runs the admission script; `None` when Redis cannot be reached.
+    /// Runs the admission script, which first ends `done`; `None` when Redis cannot be
+    /// reached (then `done` may or may not have been applied).
     pub(crate) async fn admit(
         &self,
         tenant: &str,
@@ -219,6 +257,7 @@ impl Shared {
         lease_id: &str,
         lease: Duration,
         limits: [u64; 3],
+        done: &[Done],
     ) -> Option<Verdict> {
         let mut inv = self.admit.prepare_invoke();
         inv.key(self.key(&["streams", tenant]))
@@ -229,6 +268,7 @@ impl Shared {
             .arg(limits[0])
             .arg(limits[1])
             .arg(limits[2]);
+        self.add_done(&mut inv, done);
         let r: Vec<i64> = self.run("admit", inv).await?;
         let at = |i: usize| r.get(i).copied().unwrap_or(0).max(0) as u64;
         Some(match at(0) {
@@ -244,14 +284,25 @@ impl Shared {
         })
     }
 
-    /// Releases a lease and charges tokens; `false` when Redis cannot be reached.
-    pub(crate) async fn finish(&self, tenant: &str, day: u64, lease_id: &str, tokens: u64) -> bool {
+    /// Ends requests in one round trip (releases their leases, charges their tokens); `false`
+    /// when Redis cannot be reached.
+    pub(crate) async fn finish(&self, done: &[Done]) -> bool {
+        if done.is_empty() {
+            return true;
+        }
         let mut inv = self.finish.prepare_invoke();
-        inv.key(self.key(&["streams", tenant]))
-            .key(self.key(&["tpd", tenant, &day.to_string()]))
-            .arg(lease_id)
-            .arg(tokens);
+        self.add_done(&mut inv, done);
         self.run::<i64>("finish", inv).await.is_some()
+    }
+
+    /// The keys and arguments of ended requests, as the `finish` Lua function reads them.
+    fn add_done(&self, inv: &mut redis::ScriptInvocation<'_>, done: &[Done]) {
+        for d in done {
+            inv.key(self.key(&["streams", &d.tenant]))
+                .key(self.key(&["tpd", &d.tenant, &d.day.to_string()]))
+                .arg(&d.lease_id)
+                .arg(d.tokens);
+        }
     }
 
     /// Renews a stream lease.
