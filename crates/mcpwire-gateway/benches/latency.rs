@@ -8,9 +8,9 @@
 //! Each row also gives the gateway's CPU time per request (user + system, from the gateway
 //! process's own `/proc/<pid>/stat` over the row's run). With `redis-server` on the machine
 //! (or `MCPWIRE_REDIS_SERVER`), a last row set puts the gateway on `[shared]` Redis (limits on)
-//! and compares it with the same gateway without, in the same run, with the Redis commands
-//! each request cost (`INFO commandstats`). `MCPWIRE_BENCH_PIN=1` pins the load generator and
-//! the upstream to core 0 and the gateway to core 1 (`taskset`).
+//! and compares it with the same gateway without, in the same run, with the Redis round trips
+//! and commands each request cost (`INFO commandstats`). `MCPWIRE_BENCH_PIN=1` pins the load
+//! generator and the upstream to core 0 and the gateway to core 1 (`taskset`).
 //!
 //! `cargo bench -p mcpwire-gateway --bench latency` (release build, ~2 minutes).
 
@@ -468,6 +468,12 @@ fn redis_commands(port: u16) -> Option<std::collections::BTreeMap<String, u64>> 
     )
 }
 
+/// The commands the gateway itself sends to the shared Redis, one round trip each: its scripts
+/// (and their loading) and the owner writes. Redis counts the commands a script runs under
+/// their own names as well; none of the scripts runs `SET` (the owner reads, `GET`, belong to
+/// by-id requests, which this bench does not make).
+const ROUND_TRIPS: &[&str] = &["evalsha", "eval", "script", "set"];
+
 /// The gateway with and without `[shared]` Redis, same upstream, same run.
 async fn shared_rows(
     client: &reqwest::Client,
@@ -490,9 +496,9 @@ async fn shared_rows(
         "\n## [shared] Redis (max_concurrent_streams, requests_per_minute, tokens_per_day on) vs the same gateway without, minimal upstream"
     );
     println!(
-        "| streams | without TTFE p50 / p99 (ms) | with [shared] TTFE p50 / p99 (ms) | added p50 / p99 (ms) | Redis commands per request | CPU per request without / with (µs) |"
+        "| streams | without TTFE p50 / p99 (ms) | with [shared] TTFE p50 / p99 (ms) | added p50 / p99 (ms) | Redis round trips per request | Redis commands per request | CPU per request without / with (µs) |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
     let plain_url = format!("{}/v1/responses", plain.1);
     let shared_url = format!("{}/v1/responses", shared.1);
     load(client, &plain_url, KEY, body, 8, 32).await;
@@ -518,9 +524,17 @@ async fn shared_rows(
                 (d > 0).then(|| format!("{name} {:.2}", d as f64 / s.ttfe.len() as f64))
             })
             .collect();
+        let trips = ROUND_TRIPS
+            .iter()
+            .map(|name| {
+                let at = |by: &std::collections::BTreeMap<String, u64>| by.get(*name).copied();
+                at(&by1).unwrap_or(0).saturating_sub(at(&by0).unwrap_or(0))
+            })
+            .sum::<u64>() as f64
+            / s.ttfe.len() as f64;
         breakdown.push(format!("{c} streams: {}", each.join(", ")));
         println!(
-            "| {c} | {:.2} / {:.2} | {:.2} / {:.2} | {:+.3} / {:+.3} | {calls:.2} | {cpu_p:.0} / {cpu_s:.0} |",
+            "| {c} | {:.2} / {:.2} | {:.2} / {:.2} | {:+.3} / {:+.3} | {trips:.2} | {calls:.2} | {cpu_p:.0} / {cpu_s:.0} |",
             pct(&p.ttfe, 0.5),
             pct(&p.ttfe, 0.99),
             pct(&s.ttfe, 0.5),
