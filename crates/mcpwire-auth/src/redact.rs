@@ -71,8 +71,19 @@ struct Pattern {
     chars: Zeroizing<Vec<char>>,
     /// Byte length of the raw form of the first `k` characters, for `k` in `0..=chars.len()`.
     prefix_bytes: Vec<usize>,
-    /// For each byte value, the `k >= 1` whose raw prefix of `k` characters ends with it.
-    by_last: Vec<Vec<usize>>,
+    /// The last byte of the raw prefix of `k` characters, for every `k >= 1` shorter than the
+    /// secret, sorted by that byte, with `k`: [`Pattern::ending_with`] looks them up.
+    last_bytes: Vec<u8>,
+    last_ks: Vec<usize>,
+}
+
+impl Pattern {
+    /// The `k >= 1` whose raw prefix of `k` characters ends with `byte`.
+    fn ending_with(&self, byte: u8) -> &[usize] {
+        let from = self.last_bytes.partition_point(|&b| b < byte);
+        let to = from + self.last_bytes[from..].partition_point(|&b| b == byte);
+        &self.last_ks[from..to]
+    }
 }
 
 /// Finds secrets in bytes, whole or as a stream of chunks, in every JSON spelling.
@@ -93,8 +104,20 @@ struct Pattern {
 /// assert_eq!(String::from_utf8(out).unwrap(), r#"data: {"echo":"[redacted]"}"#);
 /// ```
 pub struct Scrubber {
-    patterns: Vec<Pattern>,
+    /// Shared by clones: a request builds its scrubber once and hands out copies.
+    patterns: std::sync::Arc<[Pattern]>,
     held: Vec<u8>,
+}
+
+/// A copy that looks for the same secrets (the secrets' bytes are shared, not copied) and
+/// holds what this one holds.
+impl Clone for Scrubber {
+    fn clone(&self) -> Self {
+        Scrubber {
+            patterns: self.patterns.clone(),
+            held: self.held.clone(),
+        }
+    }
 }
 
 impl Scrubber {
@@ -114,12 +137,13 @@ impl Scrubber {
                     n += c.len_utf8();
                     prefix_bytes.push(n);
                 }
-                let mut by_last = vec![Vec::new(); 256];
-                for k in 1..chars.len() {
-                    by_last[usize::from(v.as_bytes()[prefix_bytes[k] - 1])].push(k);
-                }
+                let mut by_last: Vec<(u8, usize)> = (1..chars.len())
+                    .map(|k| (v.as_bytes()[prefix_bytes[k] - 1], k))
+                    .collect();
+                by_last.sort_unstable();
                 Pattern {
-                    by_last,
+                    last_bytes: by_last.iter().map(|&(b, _)| b).collect(),
+                    last_ks: by_last.iter().map(|&(_, k)| k).collect(),
                     raw: Zeroizing::new(v.as_bytes().to_vec()),
                     chars: Zeroizing::new(chars),
                     prefix_bytes,
@@ -193,7 +217,7 @@ impl Scrubber {
     fn scan(&self, data: &[u8], at_end: bool) -> (Vec<Range<usize>>, usize) {
         let mut ranges = Vec::new();
         let mut hold = data.len();
-        for p in &self.patterns {
+        for p in self.patterns.iter() {
             // Raw occurrences.
             let mut from = 0;
             while let Some(i) = memchr::memmem::find(&data[from..], &p.raw) {
@@ -204,7 +228,7 @@ impl Scrubber {
             // first backslash `b` of the match.
             for b in memchr::memchr_iter(b'\\', data) {
                 let before = match b.checked_sub(1) {
-                    Some(i) => p.by_last[usize::from(data[i])].as_slice(),
+                    Some(i) => p.ending_with(data[i]),
                     None => &[],
                 };
                 for &k in std::iter::once(&0).chain(before) {
@@ -459,6 +483,21 @@ mod tests {
         // Held bytes that turn out not to be a secret come out unchanged.
         let mut s = Scrubber::new(["tok-SECRET"]);
         assert_eq!(stream(&mut s, &[b"x tok\\", b"n y tok"]), "x tok\\n y tok");
+    }
+
+    #[test]
+    fn a_clone_finds_the_same_secrets_and_holds_what_the_original_held() {
+        let mut s = Scrubber::new(["tok-SECRET", "other-1"]);
+        let fresh = s.clone();
+        // Mid-stream: `tok\` is held, so the clone must finish the match too.
+        assert_eq!(s.feed(b"x tok\\"), Some(b"x ".to_vec()));
+        let mut mid = s.clone();
+        assert_eq!(stream(&mut s, &[b"u002dSECRET y"]), "[redacted] y");
+        assert_eq!(stream(&mut mid, &[b"u002dSECRET y"]), "[redacted] y");
+        assert_eq!(
+            fresh.scrub_str("other-1 and tok-SECRET"),
+            "[redacted] and [redacted]"
+        );
     }
 
     #[test]

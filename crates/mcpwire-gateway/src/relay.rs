@@ -182,7 +182,9 @@ pub(crate) async fn relay(cx: Ctx, upstream: reqwest::Response, plan: Plan) -> R
     let ct = content_type(upstream.headers());
     let mut secrets: Vec<&str> = plan.secrets.iter().map(Sensitive::expose).collect();
     secrets.extend(cx.live.creds.static_secrets().iter().map(Sensitive::expose));
-    let headers = relayed_headers(upstream.headers(), &Scrubber::new(secrets.iter().copied()));
+    // Built once per request; the copies below share its patterns.
+    let scrubber = Scrubber::new(secrets.iter().copied());
+    let headers = relayed_headers(upstream.headers(), &scrubber);
     let limits = &cx.live.config.limits;
     let idle = limits.idle_timeout;
     let mut body: ByteStream = Box::pin(upstream.bytes_stream());
@@ -202,16 +204,14 @@ pub(crate) async fn relay(cx: Ctx, upstream: reqwest::Response, plan: Plan) -> R
             let (e, up) = garbage(status, &ct, &bytes, "not a JSON error");
             return cx.refuse_with(e, Some(up));
         }
-        let scrubbed = Scrubber::new(secrets.iter().copied())
-            .scrub_bytes(&bytes)
-            .map_or(bytes, Bytes::from);
+        let scrubbed = scrubber.scrub_bytes(&bytes).map_or(bytes, Bytes::from);
         let mut response = Response::new(Body::from(scrubbed));
         *response.status_mut() = status;
         finish_head(&cx, &mut response, headers, &plan.dropped);
         cx.app
             .metrics
             .request(cx.route, cx.tenant_name(), status.as_u16());
-        let mut end = RequestEnd::new(&cx, &plan, status.as_u16());
+        let mut end = RequestEnd::new(&cx, &plan, status.as_u16(), scrubber.clone());
         end.outcome = "error";
         drop(end);
         return response;
@@ -277,20 +277,16 @@ pub(crate) async fn relay(cx: Ctx, upstream: reqwest::Response, plan: Plan) -> R
                 request_id: cx.request_id.clone(),
                 vendor: plan.vendor,
                 servers: plan.servers.clone(),
-                scrubber: Scrubber::new(secrets.iter().copied()),
-                trace: cx
-                    .trace
-                    .clone()
-                    .map(|t| (t, Scrubber::new(secrets.iter().copied()))),
+                scrubber: scrubber.clone(),
+                trace: cx.trace.clone().map(|t| (t, scrubber.clone())),
             },
             sse,
         )
     });
     let hold_for_id = plan.owner.is_some() && !sse;
     let dropped = plan.dropped.clone();
-    let mut end = RequestEnd::new(&cx, &plan, status.as_u16());
+    let mut end = RequestEnd::new(&cx, &plan, status.as_u16(), scrubber.clone());
     end.first_byte = Some(Instant::now());
-    end.scrubber = Scrubber::new(secrets.iter().copied());
     end.relaying = true;
     end._permit = Some(plan.permit);
     cx.app.metrics.stream_open(cx.tenant_name(), 1);
@@ -300,7 +296,7 @@ pub(crate) async fn relay(cx: Ctx, upstream: reqwest::Response, plan: Plan) -> R
         first: Some(Bytes::from(first)),
         pending: None,
         hold_for_id,
-        scrubber: Scrubber::new(secrets.iter().copied()),
+        scrubber,
         audit,
         summarizer: Summarizer::new(plan.vendor, sse),
         owner: plan.owner,
@@ -384,7 +380,9 @@ struct RequestEnd {
 }
 
 impl RequestEnd {
-    fn new(cx: &Ctx, plan: &Plan, status: u16) -> RequestEnd {
+    /// `scrubber` removes the request's secrets (its own and the static ones) from what the
+    /// end writes.
+    fn new(cx: &Ctx, plan: &Plan, status: u16, scrubber: Scrubber) -> RequestEnd {
         RequestEnd {
             app: cx.app.clone(),
             live: cx.live.clone(),
@@ -401,7 +399,7 @@ impl RequestEnd {
             first_byte: None,
             outcome: "client_closed",
             summary: Summary::default(),
-            scrubber: Scrubber::new(plan.secrets.iter().map(Sensitive::expose)),
+            scrubber,
             relaying: false,
             _permit: None,
             trace: cx.trace.clone(),
