@@ -71,24 +71,31 @@ struct Pattern {
     chars: Zeroizing<Vec<char>>,
     /// Byte length of the raw form of the first `k` characters, for `k` in `0..=chars.len()`.
     prefix_bytes: Vec<usize>,
-    /// The last byte of the raw prefix of `k` characters, for every `k >= 1` shorter than the
-    /// secret, sorted by that byte, with `k`: [`Pattern::ending_with`] looks them up.
-    last_bytes: Vec<u8>,
-    last_ks: Vec<usize>,
+    /// Every `k >= 1` shorter than the secret, sorted by the last byte of the raw prefix of `k`
+    /// characters ([`Pattern::last_byte`]). Only indexes: the bytes stay in `raw`, the one
+    /// copy that is zeroised.
+    by_last: Vec<usize>,
 }
 
 impl Pattern {
+    /// The last byte of the raw prefix of `k >= 1` characters.
+    fn last_byte(&self, k: usize) -> u8 {
+        self.raw[self.prefix_bytes[k] - 1]
+    }
+
     /// The `k >= 1` whose raw prefix of `k` characters ends with `byte`.
     fn ending_with(&self, byte: u8) -> &[usize] {
-        let from = self.last_bytes.partition_point(|&b| b < byte);
-        let to = from + self.last_bytes[from..].partition_point(|&b| b == byte);
-        &self.last_ks[from..to]
+        let from = self.by_last.partition_point(|&k| self.last_byte(k) < byte);
+        let to = from + self.by_last[from..].partition_point(|&k| self.last_byte(k) == byte);
+        &self.by_last[from..to]
     }
 }
 
 /// Finds secrets in bytes, whole or as a stream of chunks, in every JSON spelling.
 ///
 /// It holds the secrets' bytes (zeroised on drop) and never prints them: there is no `Debug`.
+/// A clone looks for the same secrets (their bytes are shared, not copied) and holds what this
+/// one holds.
 ///
 /// ```
 /// use mcpwire_auth::redact::Scrubber;
@@ -103,21 +110,11 @@ impl Pattern {
 /// out.extend(s.finish());
 /// assert_eq!(String::from_utf8(out).unwrap(), r#"data: {"echo":"[redacted]"}"#);
 /// ```
+#[derive(Clone)]
 pub struct Scrubber {
     /// Shared by clones: a request builds its scrubber once and hands out copies.
     patterns: std::sync::Arc<[Pattern]>,
     held: Vec<u8>,
-}
-
-/// A copy that looks for the same secrets (the secrets' bytes are shared, not copied) and
-/// holds what this one holds.
-impl Clone for Scrubber {
-    fn clone(&self) -> Self {
-        Scrubber {
-            patterns: self.patterns.clone(),
-            held: self.held.clone(),
-        }
-    }
 }
 
 impl Scrubber {
@@ -137,17 +134,16 @@ impl Scrubber {
                     n += c.len_utf8();
                     prefix_bytes.push(n);
                 }
-                let mut by_last: Vec<(u8, usize)> = (1..chars.len())
-                    .map(|k| (v.as_bytes()[prefix_bytes[k] - 1], k))
-                    .collect();
-                by_last.sort_unstable();
-                Pattern {
-                    last_bytes: by_last.iter().map(|&(b, _)| b).collect(),
-                    last_ks: by_last.iter().map(|&(_, k)| k).collect(),
+                let mut pattern = Pattern {
+                    by_last: (1..chars.len()).collect(),
                     raw: Zeroizing::new(v.as_bytes().to_vec()),
                     chars: Zeroizing::new(chars),
                     prefix_bytes,
-                }
+                };
+                let mut by_last = std::mem::take(&mut pattern.by_last);
+                by_last.sort_by_key(|&k| pattern.last_byte(k));
+                pattern.by_last = by_last;
+                pattern
             })
             .collect();
         Scrubber {

@@ -180,10 +180,13 @@ type ByteStream =
 pub(crate) async fn relay(cx: Ctx, upstream: reqwest::Response, plan: Plan) -> Response {
     let status = upstream.status();
     let ct = content_type(upstream.headers());
-    let mut secrets: Vec<&str> = plan.secrets.iter().map(Sensitive::expose).collect();
-    secrets.extend(cx.live.creds.static_secrets().iter().map(Sensitive::expose));
-    // Built once per request; the copies below share its patterns.
-    let scrubber = Scrubber::new(secrets.iter().copied());
+    // The request's secrets and the static ones, built once; the copies below share it.
+    let scrubber = Scrubber::new(
+        plan.secrets
+            .iter()
+            .chain(cx.live.creds.static_secrets())
+            .map(Sensitive::expose),
+    );
     let headers = relayed_headers(upstream.headers(), &scrubber);
     let limits = &cx.live.config.limits;
     let idle = limits.idle_timeout;
