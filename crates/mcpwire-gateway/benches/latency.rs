@@ -510,28 +510,29 @@ async fn shared_rows(
         let cpu_p = (cpu_time(plain.0.id()) - cpu0).as_secs_f64() * 1e6 / p.ttfe.len() as f64;
         // Commands that finish after the last response (the end-of-request script) count too.
         let by0 = redis_commands(redis.1).unwrap_or_default();
-        let calls0: u64 = by0.values().sum();
         let cpu0 = cpu_time(shared.0.id());
         let s = load(client, &shared_url, KEY, body, c, n).await;
         let cpu_s = (cpu_time(shared.0.id()) - cpu0).as_secs_f64() * 1e6 / s.ttfe.len() as f64;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let by1 = redis_commands(redis.1).unwrap_or_default();
-        let calls = by1.values().sum::<u64>().saturating_sub(calls0) as f64 / s.ttfe.len() as f64;
-        let each: Vec<String> = by1
+        // Commands of this row, by name, per request.
+        let per_request: Vec<(&str, f64)> = by1
             .iter()
             .filter_map(|(name, n)| {
                 let d = n.saturating_sub(by0.get(name).copied().unwrap_or(0));
-                (d > 0).then(|| format!("{name} {:.2}", d as f64 / s.ttfe.len() as f64))
+                (d > 0).then(|| (name.as_str(), d as f64 / s.ttfe.len() as f64))
             })
             .collect();
-        let trips = ROUND_TRIPS
+        let calls: f64 = per_request.iter().map(|(_, d)| d).sum();
+        let trips: f64 = per_request
             .iter()
-            .map(|name| {
-                let at = |by: &std::collections::BTreeMap<String, u64>| by.get(*name).copied();
-                at(&by1).unwrap_or(0).saturating_sub(at(&by0).unwrap_or(0))
-            })
-            .sum::<u64>() as f64
-            / s.ttfe.len() as f64;
+            .filter(|(name, _)| ROUND_TRIPS.contains(name))
+            .map(|(_, d)| d)
+            .sum();
+        let each: Vec<String> = per_request
+            .iter()
+            .map(|(name, d)| format!("{name} {d:.2}"))
+            .collect();
         breakdown.push(format!("{c} streams: {}", each.join(", ")));
         println!(
             "| {c} | {:.2} / {:.2} | {:.2} / {:.2} | {:+.3} / {:+.3} | {trips:.2} | {calls:.2} | {cpu_p:.0} / {cpu_s:.0} |",
