@@ -132,29 +132,44 @@ impl StreamNormalizer {
         out: &mut Vec<Event<'a>>,
         accumulator: Option<&mut Accumulator>,
     ) -> Result<(), Error> {
+        // The event's bytes are checked for UTF-8 once, here; the views and the typed decode
+        // below read the checked text (bytes that are not UTF-8 go to the byte decoder, which
+        // says where the fault is).
+        let text = simdutf8::basic::from_utf8(data).ok();
         // Without an accumulator, the hot events are read through borrowed views (`view.rs`);
         // whatever a view does not take is decoded in full below.
-        if accumulator.is_none() {
-            let viewed = std::str::from_utf8(data).is_ok_and(|text| match self {
+        if accumulator.is_none()
+            && let Some(text) = text
+        {
+            let viewed = match self {
                 StreamNormalizer::OpenAi(n) => n.push_view(text, out),
                 StreamNormalizer::Anthropic(n) => n.push_view(text, out),
-            });
+            };
             if viewed {
                 return Ok(());
             }
         }
+        fn typed<T: serde::de::DeserializeOwned>(
+            data: &[u8],
+            text: Option<&str>,
+            index: usize,
+        ) -> Result<T, Error> {
+            match text {
+                Some(text) => mcpwire_schema::decode::from_str(text),
+                None => mcpwire_schema::decode::from_slice(data),
+            }
+            .map_err(|error| Error::Decode { index, error })
+        }
         match self {
             StreamNormalizer::OpenAi(n) => {
-                let event = mcpwire_schema::decode::from_slice(data)
-                    .map_err(|error| Error::Decode { index, error })?;
+                let event = typed(data, text, index)?;
                 if let Some(Accumulator::OpenAi(acc)) = accumulator {
                     acc.push(&event);
                 }
                 n.push_owned(event, out);
             }
             StreamNormalizer::Anthropic(n) => {
-                let event = mcpwire_schema::decode::from_slice(data)
-                    .map_err(|error| Error::Decode { index, error })?;
+                let event = typed(data, text, index)?;
                 if let Some(Accumulator::Anthropic(acc)) = accumulator {
                     acc.push(&event);
                 }
