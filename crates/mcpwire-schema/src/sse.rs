@@ -98,7 +98,12 @@ pub struct SseDecoder {
     line: Vec<u8>,
     skip_lf: bool,
     at_start: bool,
+    /// The `event` field of the current event when `has_type`; otherwise the last one given,
+    /// kept so that an event of the same type as the one before is not checked and copied
+    /// again (most events of a stream share a few types).
     event_type: String,
+    /// The current event has an `event` field.
+    has_type: bool,
     /// The data lines seen so far, joined with `\n` (no trailing newline), unless the only data
     /// line is still `borrowed` from the chunk being decoded.
     data: Vec<u8>,
@@ -143,6 +148,7 @@ impl SseDecoder {
             skip_lf: false,
             at_start: true,
             event_type: String::new(),
+            has_type: false,
             data: Vec::new(),
             check_data: true,
             data_lines: 0,
@@ -306,7 +312,7 @@ impl SseDecoder {
     }
 
     fn reset_event(&mut self) {
-        self.event_type.clear();
+        self.has_type = false;
         self.data.clear();
         self.data_start = 0;
         self.data_lines = 0;
@@ -413,6 +419,16 @@ impl SseDecoder {
             self.data_line(chunk, line_end, value);
             return Ok(());
         }
+        if let Some(value) = line.strip_prefix(b"event:".as_slice()) {
+            let value = value.strip_prefix(b" ".as_slice()).unwrap_or(value);
+            if value != self.event_type.as_bytes() {
+                let value =
+                    std::str::from_utf8(value).map_err(|_| SseError::InvalidUtf8 { offset })?;
+                self.set_event_type(value);
+            }
+            self.has_type = true;
+            return Ok(());
+        }
         let line = std::str::from_utf8(line).map_err(|_| SseError::InvalidUtf8 { offset })?;
         let (field, value) = match line.split_once(':') {
             Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
@@ -421,8 +437,8 @@ impl SseDecoder {
         match field {
             "data" => self.data_line(chunk, line_end, value.as_bytes()),
             "event" => {
-                self.event_type.clear();
-                self.event_type.push_str(value);
+                self.set_event_type(value);
+                self.has_type = true;
             }
             "id" if !value.contains('\0') => self.last_id = Some(value.to_owned()),
             "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
@@ -431,6 +447,11 @@ impl SseDecoder {
             _ => {}
         }
         Ok(())
+    }
+
+    fn set_event_type(&mut self, value: &str) {
+        self.event_type.clear();
+        self.event_type.push_str(value);
     }
 
     /// A `data` line's value; `line_end` is where the line ends in `chunk`, if it is in it.
@@ -458,7 +479,7 @@ impl SseDecoder {
                 None => self.data.get(self.data_start..).unwrap_or_default(),
             };
             on_event(SseEventRef {
-                event_type: if self.event_type.is_empty() {
+                event_type: if !self.has_type || self.event_type.is_empty() {
                     "message"
                 } else {
                     &self.event_type
@@ -547,6 +568,25 @@ mod tests {
         let (events, _) = decode_chunks(&[b"event: x\n\ndata: y\n\n"]);
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].event_type, "message");
+    }
+
+    #[test]
+    fn repeated_event_types_are_kept_and_each_event_starts_without_one() {
+        // The decoder keeps the last type to avoid copying it again: it must not leak into
+        // an event without an `event` field, nor hide a change of type or an empty type.
+        let (events, errors) = decode_chunks(&[
+            b"event: a\ndata: 1\n\nevent: a\ndata: 2\n\ndata: 3\n\nevent:a\ndata: 4\n\n",
+            b"event: b\ndata: 5\n\nevent\ndata: 6\n\nevent: \ndata: 7\n\nevent: a\nevent: c\ndata: 8\n\n",
+            b"event: \xFF\ndata: 9\n\nevent: c\ndata: 10\n\n",
+        ]);
+        let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+        assert_eq!(
+            types,
+            [
+                "a", "a", "message", "a", "b", "message", "message", "c", "message", "c"
+            ]
+        );
+        assert_eq!(errors.len(), 1, "the bad type line is an error: {errors:?}");
     }
 
     #[test]
