@@ -555,6 +555,43 @@ static SPECIAL: [bool; 256] = {
     table
 };
 
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of each byte of `word` that ends a plain run inside a JSON string (a quote, a
+/// backslash, a control character), and of no other byte: each test adds 0x7f or 0x60 to the
+/// low seven bits only, so no carry crosses into the next byte.
+fn special_bytes(word: u64) -> u64 {
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    let is_quote = !((quote & LOW7).wrapping_add(LOW7) | quote);
+    let is_backslash = !((backslash & LOW7).wrapping_add(LOW7) | backslash);
+    let is_control = !((word & LOW7).wrapping_add(ONES * 0x60) | word);
+    (is_quote | is_backslash | is_control) & HIGH
+}
+
+/// How many bytes at the start of `bytes` are plain string content (no [`SPECIAL`] byte):
+/// eight at a time, then one at a time for the tail.
+pub(crate) fn plain_len(bytes: &[u8]) -> usize {
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let mut eight = [0; 8];
+        eight.copy_from_slice(word);
+        let found = special_bytes(u64::from_le_bytes(eight));
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    at + tail
+        .iter()
+        .position(|&b| SPECIAL[usize::from(b)])
+        .unwrap_or(tail.len())
+}
+
 /// A value [`Scan`] takes.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Scalar<'a> {
@@ -639,11 +676,8 @@ impl<'a> Scan<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
-            i += bytes
-                .get(i..)?
-                .iter()
-                .position(|&b| SPECIAL[usize::from(b)])?;
-            match bytes[i] {
+            i += plain_len(bytes.get(i..)?);
+            match *bytes.get(i)? {
                 b'"' => break,
                 b'\\' => {
                     escaped = true;
@@ -783,6 +817,12 @@ pub(crate) const DELTA_FIELDS: [(&str, &str); 4] = [
 /// `content_block_delta` read by [`Scan`]: (`index`, the delta's type, its text). The fields and
 /// their JSON types are `ContentBlockDelta`'s and the delta's (`TextDelta`, ...).
 pub(crate) fn scan_content_block_delta(data: &str) -> Option<(u64, &'static str, Cow<'_, str>)> {
+    scan_usual_content_block_delta(data).or_else(|| scan_any_content_block_delta(data))
+}
+
+/// [`scan_content_block_delta`] for any layout [`Scan`] takes: fields in any order, unknown
+/// fields skipped.
+fn scan_any_content_block_delta(data: &str) -> Option<(u64, &'static str, Cow<'_, str>)> {
     let mut s = Scan::new(data);
     s.eat(r#"{"type":"content_block_delta","#)?;
     let (mut index, mut delta) = (None, None);
@@ -822,6 +862,28 @@ pub(crate) fn scan_content_block_delta(data: &str) -> Option<(u64, &'static str,
     Some((index?, tag, text))
 }
 
+/// [`scan_content_block_delta`] for the one layout the vendor sends,
+/// `{"type":"content_block_delta","index":N,"delta":{"type":"<tag>","<field>":"<text>"}}`,
+/// read as literals around the index and the text (no key-by-key loop); `None` for any other
+/// layout, which the general reader then takes. What it takes, the general reader reads the
+/// same way.
+fn scan_usual_content_block_delta(data: &str) -> Option<(u64, &'static str, Cow<'_, str>)> {
+    let mut s = Scan::new(data);
+    s.eat(r#"{"type":"content_block_delta","index":"#)?;
+    let index = s.u64()?;
+    s.eat(r#","delta":{"type":""#)?;
+    let (tag, field) = DELTA_FIELDS
+        .iter()
+        .copied()
+        .find(|(tag, _)| s.eat(tag).is_some())?;
+    s.eat("\",\"")?;
+    s.eat(field)?;
+    s.eat("\":")?;
+    let text = s.string()?;
+    s.eat("}}")?;
+    s.done().then_some((index, tag, text))
+}
+
 /// A field read once: `None` (the read fails) when it comes a second time.
 pub(crate) fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
     if slot.is_some() {
@@ -839,6 +901,67 @@ pub(crate) fn read<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_usual_delta_layout_reads_as_the_general_reader_reads_it() {
+        let usual = [
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#,
+            r#"{"type":"content_block_delta","index":12,"delta":{"type":"thinking_delta","thinking":"a \"b\" \u00e9"}}"#,
+            r#"{"type":"content_block_delta","index":3,"delta":{"type":"input_json_delta","partial_json":"{\"n\":123456789012345678901234567890"}}"#,
+            r#"{"type":"content_block_delta","index":1,"delta":{"type":"signature_delta","signature":"EqQB"}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":""}}"#,
+        ];
+        for text in usual {
+            let fast = scan_usual_content_block_delta(text);
+            assert!(fast.is_some(), "{text}");
+            assert_eq!(fast, scan_any_content_block_delta(text), "{text}");
+        }
+        // Other layouts: not taken by the literal reader; the general one still reads them.
+        let other = [
+            r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"Hi"},"index":0}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi","x":1}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"},"x":null}"#,
+        ];
+        for text in other {
+            assert_eq!(scan_usual_content_block_delta(text), None, "{text}");
+            assert!(scan_any_content_block_delta(text).is_some(), "{text}");
+        }
+        // Faults: neither takes them (the typed decode then reports them).
+        let bad = [
+            r#"{"type":"content_block_delta","index":01,"delta":{"type":"text_delta","text":"Hi"}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}x"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"H\qi"}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}"#,
+            "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"a\tb\"}}",
+        ];
+        for text in bad {
+            assert_eq!(scan_content_block_delta(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn plain_len_stops_at_the_first_special_byte_and_only_there() {
+        // Every byte value at every offset of a 20-byte run (words and tail), after plain
+        // ASCII and after non-ASCII bytes (whose high bit must not count as special).
+        for fill in [b'a', 0x7f, 0xc3, 0xff, 0x20] {
+            for at in 0..20 {
+                for b in 0..=255u8 {
+                    let mut bytes = vec![fill; 20];
+                    bytes[at] = b;
+                    let expected = bytes
+                        .iter()
+                        .position(|&c| SPECIAL[usize::from(c)])
+                        .unwrap_or(20);
+                    assert_eq!(
+                        plain_len(&bytes),
+                        expected,
+                        "fill {fill:#x}, byte {b:#x} at {at}"
+                    );
+                }
+            }
+        }
+        assert_eq!(plain_len(b""), 0);
+    }
 
     #[test]
     fn the_scanner_takes_only_what_serde_json_reads_the_same() {
