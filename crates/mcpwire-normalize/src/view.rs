@@ -645,6 +645,12 @@ impl<'a> Scan<'a> {
             .then(|| self.at += lit.len())
     }
 
+    /// Skips spaces and tabs (JSON whitespace that an SSE line can hold).
+    pub(crate) fn skip_spaces(&mut self) {
+        let rest = self.bytes().get(self.at..).unwrap_or_default();
+        self.at += rest.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+    }
+
     /// `true` when everything was consumed.
     pub(crate) fn done(&self) -> bool {
         self.at == self.text.len()
@@ -880,7 +886,10 @@ fn scan_usual_content_block_delta(data: &str) -> Option<(u64, &'static str, Cow<
     s.eat(field)?;
     s.eat("\":")?;
     let text = s.string()?;
-    s.eat("}}")?;
+    s.eat("}")?;
+    // The vendor pads some of these events with spaces before the last brace.
+    s.skip_spaces();
+    s.eat("}")?;
     s.done().then_some((index, tag, text))
 }
 
@@ -910,11 +919,25 @@ mod tests {
             r#"{"type":"content_block_delta","index":3,"delta":{"type":"input_json_delta","partial_json":"{\"n\":123456789012345678901234567890"}}"#,
             r#"{"type":"content_block_delta","index":1,"delta":{"type":"signature_delta","signature":"EqQB"}}"#,
             r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":""}}"#,
+            // Padded before the last brace, as the vendor sends some.
+            r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{}"}        }"#,
         ];
         for text in usual {
             let fast = scan_usual_content_block_delta(text);
-            assert!(fast.is_some(), "{text}");
-            assert_eq!(fast, scan_any_content_block_delta(text), "{text}");
+            // What serde_json reads there.
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            let tag = value["delta"]["type"].as_str().unwrap();
+            let field = DELTA_FIELDS.iter().find(|(t, _)| *t == tag).unwrap().1;
+            let expected = (
+                value["index"].as_u64().unwrap(),
+                tag,
+                value["delta"][field].as_str().unwrap(),
+            );
+            let (index, got_tag, got_text) = fast.clone().expect(text);
+            assert_eq!((index, got_tag, got_text.as_ref()), expected, "{text}");
+            if !text.contains("  ") {
+                assert_eq!(fast, scan_any_content_block_delta(text), "{text}");
+            }
         }
         // Other layouts: not taken by the literal reader; the general one still reads them.
         let other = [
