@@ -183,12 +183,17 @@ fn anthropic_stream_every_path() {
     let delta = delta_event(
         r#"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":PIECE}}"#,
     );
+    // Padded before the last brace, as the vendor pads some deltas.
+    let padded = delta_event(
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":PIECE}     }"#,
+    );
     let events = [
         r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[]}}"#.to_owned(),
         r#"{"type":"content_block_start","index":0,"content_block":{"type":"mcp_tool_use","id":"mcptoolu_1","name":"t","server_name":"s","input":{}}}"#.to_owned(),
         delta(""),
         delta(&input[..12]),
-        delta(&input[12..]),
+        padded(&input[12..20]),
+        delta(&input[20..]),
         r#"{"type":"content_block_stop","index":0}"#.to_owned(),
         format!(r#"{{"type":"content_block_start","index":1,"content_block":{{"type":"thinking","thinking":"","big":{BIG}}}}}"#),
         r#"{"type":"content_block_delta","index":1,"delta":{"type":"thinking_delta","thinking":"x"}}"#.to_owned(),
