@@ -112,18 +112,51 @@ impl Pattern {
 /// ```
 #[derive(Clone)]
 pub struct Scrubber {
-    /// Shared by clones: a request builds its scrubber once and hands out copies.
-    patterns: std::sync::Arc<[Pattern]>,
+    /// Shared by clones: a request builds its scrubber once and hands out copies; each
+    /// pattern is shared too, so that [`Scrubber::with`] adds secrets without rebuilding the
+    /// ones already there.
+    patterns: std::sync::Arc<[std::sync::Arc<Pattern>]>,
     held: Vec<u8>,
 }
 
 impl Scrubber {
     /// A scrubber for these secret values (values shorter than 4 bytes are ignored).
     pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut values: Vec<&str> = secrets.into_iter().filter(|s| s.len() >= MIN_LEN).collect();
+        Scrubber {
+            patterns: Self::patterns(secrets, &[]).into(),
+            held: Vec::new(),
+        }
+    }
+
+    /// A scrubber for this one's secrets and `more` (holding nothing): the patterns of this
+    /// one are shared, not built again, so a long-lived scrubber of static secrets can be
+    /// extended per request at the cost of the request's own secrets only.
+    pub fn with<'a>(&self, more: impl IntoIterator<Item = &'a str>) -> Self {
+        let patterns = self
+            .patterns
+            .iter()
+            .cloned()
+            .chain(Self::patterns(more, &self.patterns))
+            .collect();
+        Scrubber {
+            patterns,
+            held: Vec::new(),
+        }
+    }
+
+    /// The patterns of `secrets` (long enough, each once) that `known` does not have yet.
+    fn patterns<'a>(
+        secrets: impl IntoIterator<Item = &'a str>,
+        known: &[std::sync::Arc<Pattern>],
+    ) -> Vec<std::sync::Arc<Pattern>> {
+        let mut values: Vec<&str> = secrets
+            .into_iter()
+            .filter(|s| s.len() >= MIN_LEN)
+            .filter(|s| !known.iter().any(|p| p.raw.as_slice() == s.as_bytes()))
+            .collect();
         values.sort_unstable();
         values.dedup();
-        let patterns = values
+        values
             .into_iter()
             .map(|v| {
                 let chars: Vec<char> = v.chars().collect();
@@ -143,13 +176,9 @@ impl Scrubber {
                 let mut by_last = std::mem::take(&mut pattern.by_last);
                 by_last.sort_by_key(|&k| pattern.last_byte(k));
                 pattern.by_last = by_last;
-                pattern
+                std::sync::Arc::new(pattern)
             })
-            .collect();
-        Scrubber {
-            patterns,
-            held: Vec::new(),
-        }
+            .collect()
     }
 
     /// Whether there is nothing to look for.
@@ -494,6 +523,35 @@ mod tests {
             fresh.scrub_str("other-1 and tok-SECRET"),
             "[redacted] and [redacted]"
         );
+    }
+
+    #[test]
+    fn with_adds_secrets_and_leaves_the_original_as_it_was() {
+        let statics = Scrubber::new(["static-key-1"]);
+        let mut per_request = statics.with(["user-tok-2", "static-key-1", "abc"]);
+        // Both kinds are found, in every spelling, whole and streamed; the repeated static
+        // secret is not added twice and the short one is ignored, as `new` does.
+        assert_eq!(per_request.patterns.len(), 2);
+        assert_eq!(
+            per_request.scrub_str(r"static-key-1 user\u002dtok-2 abc"),
+            "[redacted] [redacted] abc"
+        );
+        assert_eq!(
+            stream(&mut per_request, &[b"a user-t", b"ok-2 b"]),
+            "a [redacted] b"
+        );
+        // The original still looks for its own secrets only.
+        assert_eq!(
+            statics.scrub_str("static-key-1 user-tok-2"),
+            "[redacted] user-tok-2"
+        );
+        // The static pattern is shared, not rebuilt.
+        assert!(std::sync::Arc::ptr_eq(
+            &statics.patterns[0],
+            &per_request.patterns[0]
+        ));
+        // Adding nothing gives the same secrets.
+        assert_eq!(statics.with([]).scrub_str("static-key-1"), "[redacted]");
     }
 
     #[test]

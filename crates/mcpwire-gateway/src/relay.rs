@@ -180,13 +180,12 @@ type ByteStream =
 pub(crate) async fn relay(cx: Ctx, upstream: reqwest::Response, plan: Plan) -> Response {
     let status = upstream.status();
     let ct = content_type(upstream.headers());
-    // The request's secrets and the static ones, built once; the copies below share it.
-    let scrubber = Scrubber::new(
-        plan.secrets
-            .iter()
-            .chain(cx.live.creds.static_secrets())
-            .map(Sensitive::expose),
-    );
+    // The static secrets' scrubber (built once per configuration) extended with the
+    // request's secrets; the copies below share it.
+    let scrubber = cx
+        .live
+        .static_scrubber
+        .with(plan.secrets.iter().map(Sensitive::expose));
     let headers = relayed_headers(upstream.headers(), &scrubber);
     let limits = &cx.live.config.limits;
     let idle = limits.idle_timeout;
