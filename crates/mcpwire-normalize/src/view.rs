@@ -648,7 +648,10 @@ impl<'a> Scan<'a> {
     /// Skips spaces and tabs (JSON whitespace that an SSE line can hold).
     pub(crate) fn skip_spaces(&mut self) {
         let rest = self.bytes().get(self.at..).unwrap_or_default();
-        self.at += rest.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+        self.at += rest
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
     }
 
     /// `true` when everything was consumed.
