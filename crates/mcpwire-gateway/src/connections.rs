@@ -243,20 +243,11 @@ pub(crate) async fn disconnect(
     result.unwrap_or_else(|e| cx.refuse(e))
 }
 
+/// Text for the connect pages: control characters dropped (the text can come from the
+/// authorization server), then escaped as every page of the gateway escapes.
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+    let shown: String = text.chars().filter(|c| !c.is_control()).collect();
+    crate::ui::html::esc(&shown)
 }
 
 fn page(status: StatusCode, title: &str, text: &str) -> Response {
@@ -365,5 +356,18 @@ pub(crate) async fn callback(cx: Ctx, request: axum::extract::Request) -> Respon
                 .connection(None, None, "", "callback_refused", &cx.live.static_scrubber);
             page(status, "Not connected", why)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn connect_page_text_is_escaped_and_loses_control_characters() {
+        assert_eq!(
+            escape("<b>\"x\" & 'y'</b>\u{1b}[31m\r\n\u{7}ok"),
+            "&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;[31mok"
+        );
     }
 }

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 /// Escapes text for an HTML element or a quoted attribute value: `&`, `<`, `>`, `"`, `'`.
-pub(super) fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

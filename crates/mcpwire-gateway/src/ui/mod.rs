@@ -14,7 +14,7 @@
 //! Data: the ring of recent requests the audit log feeds ([`crate::records::Recent`]), and the
 //! last [`FILE_TAIL`] bytes of the audit file for older ones.
 
-mod html;
+pub(crate) mod html;
 mod pages;
 
 use std::collections::{HashMap, HashSet};
