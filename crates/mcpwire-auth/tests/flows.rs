@@ -25,8 +25,6 @@ fn basic_of(r: &wiremock::Request) -> Option<String> {
     String::from_utf8(raw).ok()
 }
 
-/// A DCR client secret is stored and used again (basic auth) on refresh; a refresh response
-/// without `refresh_token` keeps the old one.
 /// A client in a memory store with `id` / `secret` pre-registered at `s`'s issuer.
 fn pre_registered_client(s: &Scripted, id: &str, secret: &str) -> mcpwire_auth::OAuthClient {
     let mut cfg = OAuthConfig::default();
@@ -43,6 +41,8 @@ async fn listed(store: &dyn TokenStore) -> Vec<mcpwire_auth::Versioned> {
     store.list().await.unwrap()
 }
 
+/// A DCR client secret is stored and used again (basic auth) on refresh; a refresh response
+/// without `refresh_token` keeps the old one.
 #[tokio::test]
 async fn refresh_keeps_registered_client_secret_and_refresh_token() {
     let (s, mut md) = Scripted::with_metadata().await;

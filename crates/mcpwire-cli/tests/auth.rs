@@ -99,6 +99,7 @@ async fn login_token_status_logout_against_a_scripted_authorization_server() {
     let token = mcpwire(&home, &["auth", "token", &resource]);
     assert_eq!(token.status.code(), Some(1));
     assert!(token.stdout.is_empty());
+    let _ = std::fs::remove_dir_all(&home);
 }
 
 /// The hostile scope of issue 13 item 9.
