@@ -45,8 +45,6 @@ struct State {
     /// The `data` of events that arrived before the vendor was known.
     waiting: Vec<Vec<u8>>,
     index: usize,
-    /// An empty vector whose buffer each event's output reuses.
-    scratch: Vec<Event<'static>>,
 }
 
 impl ByteNormalizer {
@@ -59,7 +57,6 @@ impl ByteNormalizer {
                 normalizer: vendor.map(StreamNormalizer::new),
                 waiting: Vec::new(),
                 index: 0,
-                scratch: Vec::new(),
             },
         }
     }
@@ -182,8 +179,9 @@ impl State {
         let Some(normalizer) = self.normalizer.as_mut() else {
             return Ok(());
         };
-        // The vector of the last event, empty, its buffer reused (see below).
-        let mut out: Vec<Event<'_>> = std::mem::take(&mut self.scratch);
+        // A fresh vector per event (no allocation when the event completes none): cheaper than
+        // reusing one across the events' lifetimes.
+        let mut out = Vec::new();
         let result =
             normalizer.push_json(data, index, &mut out).map_err(
                 |err| match serde_json::from_slice::<serde::de::IgnoredAny>(data) {
@@ -194,12 +192,7 @@ impl State {
                     Ok(_) => err,
                 },
             );
-        for event in out.drain(..) {
-            on_event(event);
-        }
-        // Empty again: collected in place into a vector of owned events, which keeps the
-        // buffer (no element is left to convert) for the next event.
-        self.scratch = out.into_iter().map(Event::into_owned).collect();
+        out.into_iter().for_each(&mut *on_event);
         result
     }
 }
