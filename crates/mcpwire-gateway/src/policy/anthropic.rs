@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use mcpwire_schema::anthropic::{self, BetaVersion, CreateMessage, McpToolset, ToolsetConfig};
 use mcpwire_schema::{Inspect, Maybe};
 
-use super::json::{check_json, decode};
+use super::json::read_body;
 use super::{
     Checked, ServerUse, Who, check_unknowns, find_server, floor_tools, intersect, invalid,
     server_credentials, unique_label,
@@ -78,8 +78,7 @@ pub(crate) async fn check_anthropic(
     creds: &CredentialSet,
 ) -> Result<Checked, GatewayError> {
     let tenant = who.tenant;
-    check_json(body)?;
-    let mut req: CreateMessage = decode(body)?;
+    let mut req: CreateMessage = read_body(body)?;
     let mut findings = Vec::new();
     req.inspect("", &mut findings);
     let mut prefixes: Vec<String> = req

@@ -48,23 +48,9 @@ impl<'de> Visitor<'de> for NoDuplicates {
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        // Most objects have a handful of keys: a linear scan over borrowed keys, no hashing
-        // and no allocation until an object grows large or a key holds an escape.
-        let mut few: Vec<Cow<'de, str>> = Vec::new();
-        let mut many: Option<HashSet<Cow<'de, str>>> = None;
+        let mut seen = Seen::default();
         while let Some(key) = map.next_key_seed(Key)? {
-            let repeated = match &mut many {
-                Some(set) => !set.insert(key.clone()),
-                None if few.contains(&key) => true,
-                None => {
-                    few.push(key.clone());
-                    if few.len() > 16 {
-                        many = Some(few.drain(..).collect());
-                    }
-                    false
-                }
-            };
-            if repeated {
+            if seen.repeated(&key) {
                 return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
             }
             map.next_value_seed(NoDuplicates)?;
@@ -73,8 +59,42 @@ impl<'de> Visitor<'de> for NoDuplicates {
     }
 }
 
+/// The keys of one object so far. Most objects have a handful of keys: a linear scan over
+/// borrowed keys, no hashing and no allocation until an object grows large or a key holds an
+/// escape.
+#[derive(Default)]
+pub(super) struct Seen<'de> {
+    few: Vec<Cow<'de, str>>,
+    many: Option<HashSet<Cow<'de, str>>>,
+}
+
+impl<'de> Seen<'de> {
+    /// Records `key`; `true` when the object had it already.
+    // A `Cow`, not a `&str`: a borrowed key is kept borrowed, without a copy.
+    #[allow(clippy::ptr_arg)]
+    pub(super) fn repeated(&mut self, key: &Cow<'de, str>) -> bool {
+        match &mut self.many {
+            Some(set) => !set.insert(key.clone()),
+            None if self.few.contains(key) => true,
+            None => {
+                self.few.push(key.clone());
+                if self.few.len() > 16 {
+                    self.many = Some(self.few.drain(..).collect());
+                }
+                false
+            }
+        }
+    }
+}
+
+/// Checks that JSON `text` repeats no key in any object (`text` is valid JSON: a raw value
+/// `serde_json` captured).
+pub(super) fn no_duplicates(text: &str) -> Result<(), serde_json::Error> {
+    NoDuplicates.deserialize(&mut serde_json::Deserializer::from_str(text))
+}
+
 /// An object key, borrowed from the body when it holds no escape.
-struct Key;
+pub(super) struct Key;
 
 impl<'de> DeserializeSeed<'de> for Key {
     type Value = Cow<'de, str>;
@@ -111,6 +131,20 @@ pub(crate) fn check_json(body: &[u8]) -> Result<(), GatewayError> {
                 ))
             }
         })
+}
+
+/// Reads a request body: refuses malformed JSON and repeated keys anywhere, and decodes the
+/// rest into `T`. One pass ([`super::strict`]) for a body it takes; a refused body is read
+/// again by [`check_json`] and [`decode`], which say why.
+pub(super) fn read_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, GatewayError> {
+    if let Some(value) = std::str::from_utf8(body)
+        .ok()
+        .and_then(super::strict::decode_strict)
+    {
+        return Ok(value);
+    }
+    check_json(body)?;
+    decode(body)
 }
 
 pub(super) fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, GatewayError> {

@@ -9,6 +9,7 @@
 mod anthropic;
 mod json;
 mod openai;
+mod strict;
 
 use std::fmt;
 

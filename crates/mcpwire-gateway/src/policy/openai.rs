@@ -10,7 +10,7 @@ use mcpwire_schema::openai::{
 };
 use mcpwire_schema::{Inspect, Maybe};
 
-use super::json::{check_json, decode};
+use super::json::read_body;
 use super::{
     Checked, Continued, ServerUse, Who, check_unknowns, find_server, intersect, invalid,
     server_credentials, unique_label,
@@ -104,8 +104,7 @@ pub(crate) async fn check_openai(
     creds: &CredentialSet,
 ) -> Result<Checked, GatewayError> {
     let (tenant, tenant_index) = (who.tenant, who.index);
-    check_json(body)?;
-    let mut req: CreateResponse = decode(body)?;
+    let mut req: CreateResponse = read_body(body)?;
     let mut findings = Vec::new();
     req.inspect("", &mut findings);
     let prefixes: Vec<String> = req
