@@ -873,9 +873,9 @@ fn scan_any_content_block_delta(data: &str) -> Option<(u64, &'static str, Cow<'_
 
 /// [`scan_content_block_delta`] for the one layout the vendor sends,
 /// `{"type":"content_block_delta","index":N,"delta":{"type":"<tag>","<field>":"<text>"}}`,
-/// read as literals around the index and the text (no key-by-key loop); `None` for any other
-/// layout, which the general reader then takes. What it takes, the general reader reads the
-/// same way.
+/// spaces before the last brace allowed, read as literals around the index and the text (no
+/// key-by-key loop); `None` for any other layout, which the general reader or the serde view
+/// then takes. What it takes, `serde_json` reads the same way (the test compares them).
 fn scan_usual_content_block_delta(data: &str) -> Option<(u64, &'static str, Cow<'_, str>)> {
     let mut s = Scan::new(data);
     s.eat(r#"{"type":"content_block_delta","index":"#)?;
