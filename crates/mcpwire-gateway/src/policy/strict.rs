@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::value::{BorrowedStrDeserializer, MapDeserializer, StringDeserializer};
+use serde::de::value::{CowStrDeserializer, MapDeserializer};
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess,
     VariantAccess, Visitor,
@@ -226,12 +226,9 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<'de, A> {
         if self.seen.repeated(&key) {
             return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
         }
-        // The key handed on as serde_json hands it: borrowed when it holds no escape.
-        match key {
-            Cow::Borrowed(key) => seed.deserialize(BorrowedStrDeserializer::new(key)),
-            Cow::Owned(key) => seed.deserialize(StringDeserializer::new(key)),
-        }
-        .map(Some)
+        // Handed on as text without the body's lifetime: `decode_strict` reads only
+        // `DeserializeOwned` types, which cannot keep a borrow of it.
+        seed.deserialize(CowStrDeserializer::new(key)).map(Some)
     }
 
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
@@ -280,7 +277,7 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for StrictVariant<A> {
 }
 
 /// The visitor of a raw value: `serde_json` hands it the value's text as the one entry of a
-/// map; the text is checked for repeated keys, then handed on as it came.
+/// map; the text is checked for repeated keys, then handed on.
 struct RawChecked<V>(V);
 
 impl<'de, V: Visitor<'de>> Visitor<'de> for RawChecked<V> {
@@ -299,16 +296,10 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for RawChecked<V> {
         }
         let text: Cow<'de, str> = map.next_value_seed(Key)?;
         no_duplicates(&text).map_err(de::Error::custom)?;
-        match text {
-            Cow::Borrowed(text) => self.0.visit_map(MapDeserializer::new(std::iter::once((
-                RAW_VALUE_TOKEN,
-                BorrowedStrDeserializer::new(text),
-            )))),
-            Cow::Owned(text) => self.0.visit_map(MapDeserializer::new(std::iter::once((
-                RAW_VALUE_TOKEN,
-                StringDeserializer::new(text),
-            )))),
-        }
+        self.0.visit_map(MapDeserializer::new(std::iter::once((
+            RAW_VALUE_TOKEN,
+            CowStrDeserializer::new(text),
+        ))))
     }
 }
 
